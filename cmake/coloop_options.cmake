@@ -1,0 +1,16 @@
+include(GNUInstallDirs)
+option(BUILD_SHARED_LIBS "Build coloop as a shared library" OFF)
+option(COLOOP_FRAME_POOL "Allocate coroutine frames from thread-local free lists" ON)
+set(COLOOP_SANITIZE "" CACHE STRING "Sanitizers to build with: '', 'address,undefined' or 'thread'")
+option(COLOOP_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+
+# Tests, benchmarks and examples are on only when coloop is the top-level project, so that
+# add_subdirectory(coloop) from another project builds just the library.
+if(CMAKE_SOURCE_DIR STREQUAL PROJECT_SOURCE_DIR)
+  set(_coloop_top ON)
+else()
+  set(_coloop_top OFF)
+endif()
+option(COLOOP_BUILD_TESTS "Build coloop's tests" ${_coloop_top})
+option(COLOOP_BUILD_BENCHMARKS "Build coloop's benchmarks" ${_coloop_top})
+option(COLOOP_BUILD_EXAMPLES "Build coloop's examples" ${_coloop_top})

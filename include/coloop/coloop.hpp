@@ -1,0 +1,20 @@
+#pragma once
+// The whole of coloop's public API.
+
+#include <coloop/version.hpp>
+
+#include <coloop/core/errors.hpp>
+#include <coloop/core/frame_pool.hpp>
+#include <coloop/core/future.hpp>
+#include <coloop/core/sync_wait.hpp>
+#include <coloop/core/task.hpp>
+#include <coloop/core/when_all.hpp>
+#include <coloop/core/when_any.hpp>
+
+#include <coloop/runtime/event_loop.hpp>
+#include <coloop/runtime/join_handle.hpp>
+#include <coloop/runtime/loop_options.hpp>
+#include <coloop/runtime/run.hpp>
+#include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/timer_handle.hpp>
+#include <coloop/runtime/wait_for.hpp>

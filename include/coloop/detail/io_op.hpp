@@ -1,0 +1,59 @@
+#pragma once
+// An I/O operation as the reactor sees it. It lives inside the awaiter (so in the coroutine
+// frame): submitting one allocates nothing. No OS headers here.
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+
+#include <coloop/core/cancellation.hpp>
+
+namespace coloop::detail {
+
+class scheduler;
+struct fd_entry;
+
+enum class io_dir : unsigned char { read = 0, write = 1 };
+
+struct io_op : cancel_slot {
+  /// Tries the syscall once. Returns true when the operation is finished (result_/error_ set),
+  /// false on EAGAIN (it stays queued until the next readiness edge).
+  bool (*attempt)(io_op* self) noexcept = nullptr;
+
+  fd_entry* fd = nullptr;
+  io_dir dir = io_dir::read;
+  void* buffer = nullptr;
+  std::size_t length = 0;
+  std::size_t result = 0;   // bytes transferred
+  int error = 0;            // errno, or -static_cast<int>(errc) for coloop errors
+  bool cancelled = false;
+  bool queued = false;
+
+  std::coroutine_handle<> waiter;
+  scheduler* sched = nullptr;
+  cancel_state* cancel = nullptr;
+  io_op* next = nullptr;
+  io_op* prev = nullptr;
+};
+
+/// Per registered fd: cached readiness and FIFO queues of waiting operations, per direction.
+struct fd_entry {
+  int fd = -1;
+  bool ready[2] = {false, false};  // cached: the last syscall did not return EAGAIN
+  io_op* head[2] = {nullptr, nullptr};
+  io_op* tail[2] = {nullptr, nullptr};
+  void* backend = nullptr;         // backend-private
+};
+
+/// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues
+/// it and registers it for cancellation. Returns true when the caller must suspend.
+bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
+/// Called by backends when `entry` became readable and/or writable: completes queued operations
+/// in order until one would block, posting their waiters.
+void on_ready(fd_entry& entry, bool readable, bool writable) noexcept;
+/// Completes every queued operation of `entry` with `error` (e.g. on deregistration).
+void fail_all(fd_entry& entry, int error) noexcept;
+/// Withdraws a queued operation without resuming it (its awaiter is being destroyed).
+void withdraw(io_op& op) noexcept;
+
+}  // namespace coloop::detail

@@ -1,0 +1,134 @@
+#pragma once
+// The root coroutine of a spawned task: it owns the user's task, gives it a cancel_state of its
+// own, keeps the outcome for the join_handle and reports unobserved failures to the loop.
+// The frame is shared by the running task and the join_handle (refs_), freed by whoever is last.
+
+#include <coroutine>
+#include <exception>
+#include <utility>
+
+#include <coloop/core/task.hpp>
+
+namespace coloop::detail {
+
+class loop_core;
+
+class spawn_promise_base : public promise_base, private cancel_slot {
+ public:
+  spawn_promise_base() noexcept : cancel_slot{&on_joiner_cancel} { cancel_ = &own_cancel_; }
+  void unhandled_exception() noexcept { error_ = std::current_exception(); }
+  struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
+      return self.promise().finished();
+    }
+    void await_resume() const noexcept {}
+  };
+  final_awaiter final_suspend() const noexcept { return {}; }
+  void return_void() noexcept {}
+
+  std::coroutine_handle<> finished() noexcept;
+  /// Drops one reference (the task's or the handle's); the last frees the frame.
+  void release() noexcept;
+
+  // join_handle operations (loop thread only)
+  void request_cancel() noexcept;
+  void detach() noexcept;
+  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel);
+  void join_abandon() noexcept;  // the joiner's frame is destroyed while waiting
+  void join_resume();            // rethrows the task's exception
+  /// The loop is closing with the task unfinished: destroy its coroutines, mark it cancelled.
+  virtual void abort() noexcept = 0;
+
+  std::coroutine_handle<> self_;
+  loop_core* loop_ = nullptr;
+  spawn_promise_base* prev_ = nullptr;  // task_registry links
+  spawn_promise_base* next_ = nullptr;
+  cancel_state own_cancel_;
+  std::exception_ptr error_;
+  std::coroutine_handle<> joiner_;
+  cancel_state* joiner_cancel_ = nullptr;
+  unsigned refs_ = 2;
+  bool done_ = false;
+  bool detached_ = false;
+  bool error_observed_ = false;
+  bool joiner_cancel_forwarded_ = false;
+
+ protected:
+  ~spawn_promise_base() = default;
+
+ private:
+  static bool on_joiner_cancel(cancel_slot* self) noexcept;
+};
+
+template <class T>
+class spawned_root;
+
+template <class T>
+class spawn_promise final : public spawn_promise_base {
+ public:
+  spawned_root<T> get_return_object() noexcept;
+  /// Moves the finished inner task's outcome here and frees its frame early.
+  void collect() noexcept {
+    auto& out = inner_.handle().promise().outcome();
+    if (out.has_exception()) {
+      error_ = out.exception();
+    } else if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
+      if constexpr (std::is_void_v<T>) value_.set_value(); else value_.set_value(out.get());
+    } else {
+      try {
+        value_.set_value(std::move(out).get());
+      } catch (...) {  // a throwing move constructor
+        error_ = std::current_exception();
+      }
+    }
+    inner_ = task<T>{};
+  }
+  void abort() noexcept override {
+    inner_ = task<T>{};
+    error_ = std::make_exception_ptr(cancelled_error());
+    done_ = true;
+  }
+  task<T> inner_;
+  result<T> value_;
+};
+
+template <class T>
+class spawned_root {
+ public:
+  using promise_type = spawn_promise<T>;
+  std::coroutine_handle<promise_type> handle;
+};
+
+template <class T>
+spawned_root<T> spawn_promise<T>::get_return_object() noexcept {
+  auto h = std::coroutine_handle<spawn_promise>::from_promise(*this);
+  self_ = h;
+  return {h};
+}
+
+/// Runs the inner task inside the root, under the root's cancel_state.
+template <class T>
+struct run_inner {
+  spawn_promise<T>* p = nullptr;
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<spawn_promise<T>> root) noexcept {
+    p = &root.promise();
+    auto& inner = p->inner_.handle().promise();
+    inner.continuation_ = root;
+    inner.cancel_ = &p->own_cancel_;
+    return transfer_to(p->inner_.handle());
+  }
+  void await_resume() const noexcept { p->collect(); }
+};
+
+template <class T>
+spawned_root<T> spawn_root() {
+  co_await run_inner<T>{};
+}
+
+/// Registers the root with `loop` and queues its first step. Throws if the loop is closed.
+void start_spawned(loop_core& loop, spawn_promise_base& root);
+
+}  // namespace coloop::detail

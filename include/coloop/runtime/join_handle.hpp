@@ -1,0 +1,110 @@
+#pragma once
+// spawn() and join_handle<T>: run a task concurrently on the current loop and join it later
+// (asyncio.create_task / tokio::spawn).
+
+#include <coroutine>
+#include <utility>
+
+#include <coloop/detail/spawned.hpp>
+
+namespace coloop {
+
+namespace detail {
+loop_core& current_loop_core(const char* api);
+[[noreturn]] void throw_empty_join_handle();
+}  // namespace detail
+
+/// The handle of a spawned task. Awaiting it yields the task's value or rethrows its exception
+/// (cancelled_error if it was cancelled); cancelling the awaiting task cancels the spawned one
+/// too and still waits for it to finish. Dropping the handle detaches the task: it keeps running
+/// and an exception it ends with goes to the loop's exception handler. Move-only; use it on the
+/// loop's thread only.
+template <class T>
+class join_handle {
+ public:
+  join_handle() noexcept = default;
+  explicit join_handle(detail::spawn_promise<T>* p) noexcept : p_(p) {}
+  join_handle(join_handle&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
+  join_handle& operator=(join_handle&& other) noexcept {
+    if (this != &other) {
+      detach();
+      p_ = std::exchange(other.p_, nullptr);
+    }
+    return *this;
+  }
+  join_handle(const join_handle&) = delete;
+  join_handle& operator=(const join_handle&) = delete;
+  ~join_handle() { detach(); }
+
+  /// Whether this handle refers to a task (false after detach or move).
+  bool valid() const noexcept { return p_ != nullptr; }
+  /// Whether the task has finished (with a value, an exception or by cancellation).
+  bool done() const noexcept { return p_ == nullptr || p_->done_; }
+  /// Asks the task to stop: its pending (or next) co_await throws cancelled_error. A no-op once
+  /// the task is done.
+  void cancel() noexcept {
+    if (p_ != nullptr) p_->request_cancel();
+  }
+  /// Lets the task run on without a handle; its exception, if any, goes to the loop's handler.
+  void detach() noexcept {
+    if (p_ != nullptr) std::exchange(p_, nullptr)->detach();
+  }
+
+  auto operator co_await() && { return awaiter{checked()}; }
+  auto operator co_await() & { return awaiter{checked()}; }
+
+ private:
+  struct awaiter {
+    detail::spawn_promise<T>* p;
+    bool suspended = false;
+    ~awaiter() {
+      if (suspended && !p->done_) p->join_abandon();
+    }
+    bool await_ready() const noexcept { return p->done_; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> joiner) {
+      suspended = p->join_suspend(joiner, detail::cancel_state_of(joiner));
+      return suspended;
+    }
+    T await_resume() {
+      suspended = false;
+      p->join_resume();
+      if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
+        return p->value_.get();
+      } else {
+        return std::move(p->value_).get();
+      }
+    }
+  };
+  detail::spawn_promise<T>* checked() const {
+    if (p_ == nullptr) detail::throw_empty_join_handle();
+    return p_;
+  }
+  detail::spawn_promise<T>* p_ = nullptr;
+};
+
+namespace detail {
+template <class T>
+join_handle<T> spawn_on(loop_core& loop, task<T> t) {
+  if (!t.valid()) throw_empty_task();
+  auto root = spawn_root<T>().handle;
+  auto& p = root.promise();
+  p.inner_ = std::move(t);
+  try {
+    start_spawned(loop, p);
+  } catch (...) {
+    root.destroy();
+    throw;
+  }
+  return join_handle<T>(&p);
+}
+}  // namespace detail
+
+/// Starts `t` on the event loop running on this thread; it first runs on a later loop turn.
+/// Throws std::logic_error when no loop runs on this thread.
+template <class T>
+join_handle<T> spawn(task<T> t) {
+  return detail::spawn_on(detail::current_loop_core("coloop::spawn"), std::move(t));
+}
+
+}  // namespace coloop
