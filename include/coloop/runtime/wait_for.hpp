@@ -36,7 +36,18 @@ class deadline_timer {
 [[noreturn]] void throw_timeout();
 
 template <class Awaitable>
-auto as_task(Awaitable aw) -> task<decltype(std::declval<Awaitable>().await_resume())> {
+decltype(auto) get_awaiter(Awaitable&& aw) {
+  if constexpr (requires { std::forward<Awaitable>(aw).operator co_await(); }) {
+    return std::forward<Awaitable>(aw).operator co_await();
+  } else {
+    return std::forward<Awaitable>(aw);
+  }
+}
+template <class Awaitable>
+using await_result_t = decltype(get_awaiter(std::declval<Awaitable>()).await_resume());
+
+template <class Awaitable>
+auto as_task(Awaitable aw) -> task<await_result_t<Awaitable>> {
   co_return co_await std::move(aw);
 }
 
@@ -63,7 +74,7 @@ task<T> wait_for(task<T> t, duration timeout) {
   }
 }
 
-/// wait_for over any awaitable (a sleep, a future, a join_handle, an I/O operation, ...).
+/// wait_for over any awaitable (a sleep, a future, an I/O operation, ...), taken by value.
 template <class Awaitable>
 auto wait_for(Awaitable aw, duration timeout) {
   return wait_for(detail::as_task(std::move(aw)), timeout);

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Quick start, from a bare Debian 12 machine to a built and tested tree:
+#   ./scripts/quickstart.sh demo   build the release preset, run the hello example and the benches
+#   ./scripts/quickstart.sh test   build and test the release, asan and tsan presets
+# CI runs the `test` form (.ci/run), so the dependency install below is what keeps a fresh CI
+# machine working: nothing installed by hand survives a machine change.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# No colour when CI=true or when output is not a terminal (logs stay readable).
+if [[ "${CI:-}" == "true" || ! -t 1 ]]; then
+  bold="" red="" reset=""
+  export NO_COLOR=1
+else
+  bold=$'\e[1m' red=$'\e[31m' reset=$'\e[0m'
+fi
+say() { printf '%s==> %s%s\n' "$bold" "$*" "$reset"; }
+die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
+
+# Sanitizer runtimes (libasan8, libtsan2, libubsan1) come with g++ via libgcc-12-dev.
+packages=(cmake ninja-build g++ clang pkg-config libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev)
+
+install_deps() {
+  if ! command -v dpkg-query >/dev/null; then
+    say "not a Debian system: make sure these are installed: ${packages[*]}"
+    return
+  fi
+  local missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null \
+      || die "missing packages (${missing[*]}) and not root, no sudo: install them as root"
+    sudo=(sudo)
+    [[ "${CI:-}" == "true" ]] && sudo=(sudo -n)  # fail instead of prompting for a password
+  fi
+  say "installing ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  say "configure + build preset $1"
+  cmake --preset "$1" && cmake --build --preset "$1"
+}
+
+# Totals over all presets, from ctest's own "N% tests passed, F tests failed out of T" line.
+passed=0 failed=0
+summary() { echo "${passed} passed, ${failed} failed"; }
+
+run_ctest() {
+  local preset=$1; shift
+  local log rc line total fail
+  log=$(mktemp)
+  say "ctest preset ${preset} $*"
+  set +e
+  ctest --preset "$preset" -j2 "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)
+  rm -f "$log"
+  if [[ -n "$line" ]]; then
+    fail=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+    passed=$((passed + total - fail))
+    failed=$((failed + fail))
+  elif [[ $rc -ne 0 ]]; then
+    failed=$((failed + 1))  # ctest died before its summary: count the run as one failure
+  fi
+  if [[ $rc -ne 0 ]]; then
+    printf '%squickstart: ctest failed for preset %s%s\n' "$red" "$preset" "$reset" >&2
+    summary
+    exit 1
+  fi
+}
+
+cmd_test() {
+  install_deps
+  local preset
+  for preset in release asan tsan; do
+    if ! build "$preset"; then
+      # Count a broken build as a failure so the closing line never reads "0 failed" on a red run.
+      failed=$((failed + 1))
+      printf '%squickstart: build failed for preset %s%s\n' "$red" "$preset" "$reset" >&2
+      summary
+      exit 1
+    fi
+    case $preset in
+      release) run_ctest release ;;                              # everything, install tests too
+      asan) run_ctest asan -LE install ;;                        # install tests add nothing here
+      tsan) run_ctest tsan -L threaded -LE install ;;            # TSan only matters with threads
+    esac
+  done
+  summary
+}
+
+cmd_demo() {
+  install_deps
+  build release
+  local hello=build/release/examples/hello bench=build/release/bench/coloop_bench
+  if [[ -x $hello ]]; then
+    say "$hello"
+    "$hello"
+  else
+    say "note: $hello is not built yet (examples are still being written); skipping"
+  fi
+  if [[ -x $bench ]]; then
+    say "$bench --benchmark_min_time=0.2"
+    "$bench" --benchmark_min_time=0.2
+  else
+    say "note: $bench is not built yet (benchmarks are still being written); skipping"
+  fi
+}
+
+case "${1:-}" in
+  demo) cmd_demo ;;
+  test) cmd_test ;;
+  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac

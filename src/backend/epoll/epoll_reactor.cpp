@@ -1,0 +1,217 @@
+// The epoll reactor (Linux): a readiness backend for runtime/io_ops.cpp.
+//
+// Each fd is added once, edge-triggered, for read and write (EPOLLIN|EPOLLOUT|EPOLLRDHUP|
+// EPOLLET) with data.ptr = its fd_entry; there is no epoll_ctl per operation. poll() turns each
+// event into on_ready(entry, readable, writable); io_ops.cpp keeps the cached readiness and the
+// queues. wake() writes to an eventfd registered level-triggered with data.ptr = nullptr; poll()
+// reads it back to reset it.
+//
+// Invariants:
+//  - Every member but wake() runs on the loop's thread.
+//  - A registered fd_entry is in live_ until deregister_fd, which removes the fd from the epoll
+//    set before the entry is freed. on_ready only posts waiters (no user code runs while an
+//    event batch is processed), so no entry can be freed while a batch still points at it.
+//  - The timeout is never shortened: epoll_pwait2 takes it in ns; the epoll_wait fallback (old
+//    kernels: ENOSYS, remembered) rounds it up to whole ms; EINTR retries with the time left.
+//
+// Shutdown: the loop destroys its tasks first (their awaiters withdraw from the queues and their
+// async_fds deregister), then this reactor. Entries still registered then (a handle leaked past
+// its loop) are withdrawn from silently and freed; epoll and the eventfd are closed last.
+
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <system_error>
+
+#include <coloop/core/errors.hpp>
+
+#include "runtime/reactor.hpp"
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#define COLOOP_HAVE_EPOLL_PWAIT2 1
+#else
+#define COLOOP_HAVE_EPOLL_PWAIT2 0
+#endif
+
+namespace coloop::detail {
+namespace {
+
+[[noreturn]] void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+std::int64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+/// An fd_entry plus the links of the reactor's list of live entries.
+struct epoll_entry : fd_entry {
+  epoll_entry* prev = nullptr;
+  epoll_entry* next = nullptr;
+};
+
+class epoll_reactor final : public reactor {
+ public:
+  epoll_reactor() {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) throw_errno(errno, "epoll_create1");
+    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakefd_ < 0) {
+      const int err = errno;
+      ::close(epfd_);
+      throw_errno(err, "eventfd");
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;  // level-triggered: stays reported until drained
+    ev.data.ptr = nullptr;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) < 0) {
+      const int err = errno;
+      ::close(wakefd_);
+      ::close(epfd_);
+      throw_errno(err, "epoll_ctl(eventfd)");
+    }
+  }
+
+  ~epoll_reactor() override {
+    while (epoll_entry* e = live_) {
+      for (io_dir d : {io_dir::read, io_dir::write}) {
+        while (io_op* op = e->head[static_cast<int>(d)]) withdraw(*op);
+      }
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, e->fd, nullptr);
+      unlink(e);
+      delete e;
+    }
+    ::close(wakefd_);
+    ::close(epfd_);
+  }
+
+  epoll_reactor(const epoll_reactor&) = delete;
+  epoll_reactor& operator=(const epoll_reactor&) = delete;
+
+  fd_entry* register_fd(int fd) override {
+    auto e = std::make_unique<epoll_entry>();
+    e->fd = fd;
+    e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = static_cast<fd_entry*>(e.get());
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(errno, "epoll_ctl(ADD)");
+    epoll_entry* raw = e.release();
+    raw->next = live_;
+    if (live_ != nullptr) live_->prev = raw;
+    live_ = raw;
+    return raw;
+  }
+
+  void deregister_fd(fd_entry* entry) noexcept override {
+    auto* e = static_cast<epoll_entry*>(entry);
+    // Fails (EBADF/ENOENT) only if the fd was closed behind our back; nothing left to undo then.
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, e->fd, nullptr);
+    fail_all(*e, -static_cast<int>(errc::closed));
+    unlink(e);
+    delete e;
+  }
+
+  std::size_t poll(std::int64_t timeout_ns) override {
+    const int n = wait(timeout_ns);
+    for (int i = 0; i < n; ++i) {
+      const epoll_event& ev = events_[i];
+      if (ev.data.ptr == nullptr) {
+        drain_wakeups();
+        continue;
+      }
+      const std::uint32_t f = ev.events;
+      const bool readable = (f & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+      const bool writable = (f & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
+      on_ready(*static_cast<fd_entry*>(ev.data.ptr), readable, writable);
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  void wake() noexcept override {
+    const std::uint64_t one = 1;
+    // EAGAIN means the counter is saturated: a wake-up is pending anyway. EINTR: try again.
+    while (::write(wakefd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+
+  const char* name() const noexcept override { return "epoll"; }
+
+ private:
+  static constexpr int max_events = 256;
+
+  /// epoll_pwait2/epoll_wait with `timeout_ns` (negative: no limit); retries EINTR with the
+  /// time left. Returns the number of events in events_.
+  int wait(std::int64_t timeout_ns) {
+    const std::int64_t deadline = timeout_ns > 0 ? monotonic_ns() + timeout_ns : 0;
+    for (;;) {
+      const int n = wait_once(timeout_ns);
+      if (n >= 0) return n;
+      if (errno != EINTR) throw_errno(errno, "epoll_wait");
+      if (timeout_ns > 0) {
+        timeout_ns = deadline - monotonic_ns();
+        if (timeout_ns < 0) timeout_ns = 0;
+      }
+    }
+  }
+
+  int wait_once(std::int64_t timeout_ns) {
+#if COLOOP_HAVE_EPOLL_PWAIT2
+    if (have_pwait2_) {
+      timespec ts{};
+      timespec* tsp = nullptr;
+      if (timeout_ns >= 0) {
+        ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
+        tsp = &ts;
+      }
+      const int n = ::epoll_pwait2(epfd_, events_, max_events, tsp, nullptr);
+      if (n >= 0 || errno != ENOSYS) return n;
+      have_pwait2_ = false;  // kernel older than 5.11
+    }
+#endif
+    int ms = -1;
+    if (timeout_ns >= 0) {
+      const std::int64_t up = (timeout_ns + 999'999) / 1'000'000;  // never wake early
+      ms = up > std::numeric_limits<int>::max() ? std::numeric_limits<int>::max()
+                                                : static_cast<int>(up);
+    }
+    return ::epoll_wait(epfd_, events_, max_events, ms);
+  }
+
+  void drain_wakeups() noexcept {
+    std::uint64_t count = 0;
+    while (::read(wakefd_, &count, sizeof count) < 0 && errno == EINTR) {
+    }
+  }
+
+  void unlink(epoll_entry* e) noexcept {
+    if (e->prev != nullptr) {
+      e->prev->next = e->next;
+    } else {
+      live_ = e->next;
+    }
+    if (e->next != nullptr) e->next->prev = e->prev;
+  }
+
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  bool have_pwait2_ = COLOOP_HAVE_EPOLL_PWAIT2 != 0;
+  epoll_entry* live_ = nullptr;
+  epoll_event events_[max_events];
+};
+
+}  // namespace
+
+std::unique_ptr<reactor> make_epoll_reactor() { return std::make_unique<epoll_reactor>(); }
+
+}  // namespace coloop::detail

@@ -1,0 +1,179 @@
+// async_fd: ownership and registration of a non-blocking fd, and the syscalls of its operations
+// (the attempt functions io_ops.cpp calls when an operation may complete).
+//
+// Invariants: entry_ and reactor_ are both set or both null; the fd is registered exactly while
+// entry_ is set, and is closed right after it is deregistered (so no other thread can reuse the
+// number while the reactor still watches it). An attempt function runs one syscall (EINTR
+// retried) and reports EAGAIN by clearing the cached readiness and returning false.
+//
+// SIGPIPE: sockets use send(MSG_NOSIGNAL). write() on a pipe whose reader is gone raises SIGPIPE
+// in the calling thread, and a library must not change the process's disposition (SIG_IGN), so
+// write_without_sigpipe blocks SIGPIPE for this thread only around the write and, if the write
+// failed with EPIPE, consumes the SIGPIPE it raised with a zero-timeout sigtimedwait before
+// restoring the mask. A SIGPIPE that was already pending (the thread had it blocked) is left
+// alone: standard signals do not queue, so the write cannot have added a second one. It costs two
+// extra syscalls per pipe write; sockets, the hot path, pay nothing.
+//
+// Shutdown: close() deregisters (waiting operations fail with errc::closed, posted) and then
+// closes the fd. The loop destroys its tasks before its reactor, so an async_fd living in a task
+// frame is closed in time; one that outlives its loop is a bug (documented on the class).
+
+#include <coloop/detail/async_fd.hpp>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <system_error>
+#include <utility>
+
+#include <coloop/core/errors.hpp>
+
+#include "runtime/loop_core.hpp"
+
+namespace coloop::detail {
+namespace {
+
+[[noreturn]] void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+/// Finishes an attempt from a syscall's return value: true when the operation is done.
+bool settle(io_op* op, ssize_t r, int err) noexcept {
+  if (r >= 0) {
+    op->result = static_cast<std::size_t>(r);
+    op->error = 0;
+    return true;
+  }
+  if (err == EAGAIN || err == EWOULDBLOCK) {
+    op->fd->ready[static_cast<int>(op->dir)] = false;
+    return false;
+  }
+  op->error = err;
+  return true;
+}
+
+/// write(2) that reports EPIPE without letting a SIGPIPE reach the process (see the top).
+ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t old;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  const bool was_blocked = sigismember(&old, SIGPIPE) == 1;
+  bool was_pending = false;
+  if (was_blocked) {  // unblocked, a pending SIGPIPE would have been delivered already
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending = sigismember(&pending, SIGPIPE) == 1;
+  }
+  const ssize_t r = ::write(fd, buf, n);
+  const int err = errno;
+  if (r < 0 && err == EPIPE && !was_pending) {
+    // The SIGPIPE the write raised is directed at this thread, which sigtimedwait takes first.
+    const timespec zero{};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  if (!was_blocked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return r;
+}
+
+}  // namespace
+
+bool attempt_read(io_op* op) noexcept {
+  for (;;) {
+    const ssize_t r = ::read(op->fd->fd, op->buffer, op->length);
+    const int err = r < 0 ? errno : 0;
+    if (err != EINTR) return settle(op, r, err);
+  }
+}
+
+bool attempt_send(io_op* op) noexcept {
+  for (;;) {
+    const ssize_t r = ::send(op->fd->fd, op->buffer, op->length, MSG_NOSIGNAL);
+    const int err = r < 0 ? errno : 0;
+    if (err != EINTR) return settle(op, r, err);
+  }
+}
+
+bool attempt_write(io_op* op) noexcept {
+  for (;;) {
+    const ssize_t r = write_without_sigpipe(op->fd->fd, op->buffer, op->length);
+    const int err = r < 0 ? errno : 0;
+    if (err != EINTR) return settle(op, r, err);
+  }
+}
+
+void throw_io_error(int error, const char* what) {
+  if (error < 0) throw std::system_error(make_error_code(static_cast<errc>(-error)), what);
+  throw_errno(error, what);
+}
+
+async_fd::async_fd(int fd) {
+  struct closer {
+    int fd;
+    ~closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } guard{fd};
+  if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
+  loop_core& loop = current_loop_core("coloop::detail::async_fd");
+  const int status = ::fcntl(fd, F_GETFL);
+  if (status < 0) throw_errno(errno, "coloop::detail::async_fd: fcntl(F_GETFL)");
+  if ((status & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, status | O_NONBLOCK) < 0) {
+    throw_errno(errno, "coloop::detail::async_fd: fcntl(F_SETFL)");
+  }
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0) throw_errno(errno, "coloop::detail::async_fd: fcntl(F_GETFD)");
+  if ((flags & FD_CLOEXEC) == 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+    throw_errno(errno, "coloop::detail::async_fd: fcntl(F_SETFD)");
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) throw_errno(errno, "coloop::detail::async_fd: fstat");
+  is_socket_ = S_ISSOCK(st.st_mode);
+  entry_ = loop.io().register_fd(fd);
+  reactor_ = &loop.io();
+  guard.fd = -1;
+}
+
+async_fd::async_fd(async_fd&& other) noexcept
+    : entry_(std::exchange(other.entry_, nullptr)),
+      reactor_(std::exchange(other.reactor_, nullptr)),
+      is_socket_(other.is_socket_) {}
+
+async_fd& async_fd::operator=(async_fd&& other) noexcept {
+  if (this != &other) {
+    close();
+    entry_ = std::exchange(other.entry_, nullptr);
+    reactor_ = std::exchange(other.reactor_, nullptr);
+    is_socket_ = other.is_socket_;
+  }
+  return *this;
+}
+
+void async_fd::close() noexcept {
+  if (entry_ == nullptr) return;
+  const int fd = entry_->fd;
+  std::exchange(reactor_, nullptr)->deregister_fd(std::exchange(entry_, nullptr));
+  ::close(fd);  // Linux closes the fd even when this fails (EINTR included): never retry
+}
+
+int async_fd::native_handle() const noexcept { return entry_ != nullptr ? entry_->fd : -1; }
+
+task<void> async_fd::write_all(const void* buf, std::size_t n) {
+  const auto* p = static_cast<const std::byte*>(buf);
+  while (n > 0) {
+    const std::size_t k = co_await write_some(p, n);
+    p += k;
+    n -= k;
+  }
+}
+
+}  // namespace coloop::detail

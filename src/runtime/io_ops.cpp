@@ -1,0 +1,159 @@
+// Readiness-based I/O operations, shared by every readiness backend (epoll, kqueue, libuv's
+// uv_poll_t): the backend only reports "this fd became readable/writable"; everything else
+// (cached readiness, the FIFO queues of waiting operations, cancellation) lives here.
+//
+// Invariants, per fd_entry and direction d (all on the loop's thread):
+//  - ready[d] is true unless the last syscall in direction d returned EAGAIN; only a readiness
+//    report from the backend sets it again (edge-triggered: one report per new edge).
+//  - The syscall of an operation runs only while the operation is being completed: either at
+//    submit (readiness cached, nobody queued ahead) or from on_ready (it is the queue's head).
+//    So a queued operation has transferred no data yet, and withdrawing it (cancel, frame
+//    destruction) loses nothing.
+//  - An operation is in the queue exactly when op.queued; its cancel slot is armed exactly then
+//    too (or not at all when op.cancel is null). Completing or withdrawing it unlinks it and
+//    disarms the slot in the same step, so a cancel request either finds it queued (withdraws it
+//    and resumes the waiter with cancelled_error) or finds no slot (the result is on its way and
+//    the request stays pending for the task's next await): never both, never neither.
+//  - Waiters are always posted to their scheduler, never resumed inline, so no user code runs
+//    while a queue is being walked, and an operation is never touched after its waiter is
+//    posted (the frame that holds it may be resumed and destroyed any time after).
+//
+// Fairness: operations complete in submission order per direction; a new operation never
+// overtakes a queued one even when readiness is cached.
+
+#include <coloop/detail/io_op.hpp>
+
+#include <stdexcept>
+
+#include <coloop/core/errors.hpp>
+#include <coloop/detail/scheduler.hpp>
+
+namespace coloop::detail {
+namespace {
+
+constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
+
+void link_tail(fd_entry& e, io_op& op) noexcept {
+  const int d = index(op.dir);
+  op.next = nullptr;
+  op.prev = e.tail[d];
+  if (e.tail[d] != nullptr) {
+    e.tail[d]->next = &op;
+  } else {
+    e.head[d] = &op;
+  }
+  e.tail[d] = &op;
+  op.queued = true;
+}
+
+void unlink(io_op& op) noexcept {
+  fd_entry& e = *op.fd;
+  const int d = index(op.dir);
+  if (op.prev != nullptr) {
+    op.prev->next = op.next;
+  } else {
+    e.head[d] = op.next;
+  }
+  if (op.next != nullptr) {
+    op.next->prev = op.prev;
+  } else {
+    e.tail[d] = op.prev;
+  }
+  op.next = op.prev = nullptr;
+  op.queued = false;
+}
+
+/// Unlinks a finished (or failed) operation and posts its waiter. `op` must not be used after.
+void finish(io_op& op) noexcept {
+  unlink(op);
+  if (op.cancel != nullptr) op.cancel->disarm();
+  scheduler* s = op.sched;
+  std::coroutine_handle<> w = op.waiter;
+  s->post(w);  // the frame holding `op` may run (and die) from here on
+}
+
+/// cancel_slot::on_cancel of a queued operation.
+bool cancel_queued(cancel_slot* slot) noexcept {
+  auto& op = *static_cast<io_op*>(slot);
+  if (!op.queued) return false;  // already completed: the result is delivered instead
+  unlink(op);                    // the slot was taken by cancel_state::request already
+  op.cancelled = true;
+  op.sched->post(op.waiter);
+  return true;
+}
+
+/// Completes queued operations of direction `d` in FIFO order while the syscall succeeds.
+void drain(fd_entry& e, io_dir d) noexcept {
+  const int i = index(d);
+  while (io_op* op = e.head[i]) {
+    if (!op->attempt(op)) {
+      e.ready[i] = false;  // EAGAIN: wait for the next edge (the attempt should have said so)
+      return;
+    }
+    finish(*op);
+  }
+}
+
+}  // namespace
+
+bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+  op.cancelled = false;
+  op.error = 0;
+  op.result = 0;
+  if (op.fd == nullptr) {  // the handle was closed (or never opened)
+    op.error = -static_cast<int>(errc::closed);
+    return false;
+  }
+  scheduler* const sched = current_scheduler();
+  if (sched == nullptr) {
+    throw std::logic_error("coloop: I/O awaited outside an event loop (no scheduler on this thread)");
+  }
+  op.on_cancel = &cancel_queued;
+  if (cancel != nullptr && !cancel->arm(&op)) {
+    op.cancelled = true;  // a cancel was pending: don't even try the syscall
+    return false;
+  }
+  fd_entry& e = *op.fd;
+  const int d = index(op.dir);
+  if (e.ready[d] && e.head[d] == nullptr) {
+    if (op.attempt(&op)) {
+      if (cancel != nullptr) cancel->disarm();
+      return false;  // done at once: the awaiter continues without a trip through the loop
+    }
+    e.ready[d] = false;
+  }
+  op.waiter = waiter;
+  op.sched = sched;
+  op.cancel = cancel;
+  link_tail(e, op);
+  return true;
+}
+
+void on_ready(fd_entry& entry, bool readable, bool writable) noexcept {
+  if (readable) {
+    entry.ready[index(io_dir::read)] = true;
+    drain(entry, io_dir::read);
+  }
+  if (writable) {
+    entry.ready[index(io_dir::write)] = true;
+    drain(entry, io_dir::write);
+  }
+}
+
+void fail_all(fd_entry& entry, int error) noexcept {
+  for (io_dir d : {io_dir::read, io_dir::write}) {
+    while (io_op* op = entry.head[index(d)]) {
+      op->error = error;
+      op->result = 0;
+      finish(*op);
+    }
+  }
+}
+
+void withdraw(io_op& op) noexcept {
+  if (!op.queued) return;
+  unlink(op);
+  if (op.cancel != nullptr) op.cancel->disarm();
+}
+
+}  // namespace coloop::detail

@@ -1,0 +1,235 @@
+// The loop engine. One turn: run ready callbacks in FIFO order (at most `turn_budget` of them
+// before looking at timers and I/O again, so a flood of ready work cannot starve them); move cross-thread callbacks in; fire expired timers; poll the reactor, blocking
+// only when nothing is ready (until the next timer, or without limit).
+//
+// Invariants: everything but push_remote runs on the loop's thread; the reactor blocks only when
+// the ready queue is empty and no remote callback is pending (remote_pending_ is set before
+// wake(), and checked after the loop announced it may block).
+//
+// Shutdown (close): 1. refuse new remote callbacks; 2. destroy unfinished tasks (their awaiters
+// withdraw from timers and the reactor as their frames go); 3. drop queued callbacks and timers
+// without running them; 4. release the reactor (closes its fds).
+
+#include "runtime/loop_core.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <system_error>
+
+#include <coloop/core/errors.hpp>
+
+namespace coloop::detail {
+namespace {
+
+constinit thread_local loop_core* running_loop = nullptr;
+constexpr std::size_t turn_budget = 61;  // tokio's event interval: I/O and timers every 61 steps
+
+std::int64_t monotonic_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void log_exception(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(std::move(e));
+  } catch (const std::exception& ex) {
+    fmt::print(stderr, "coloop: unhandled exception in a detached task: {}\n", ex.what());
+  } catch (...) {
+    fmt::print(stderr, "coloop: unhandled non-standard exception in a detached task\n");
+  }
+}
+
+}  // namespace
+
+loop_core::loop_core(const loop_options& options)
+    : manual_clock_(options.manual_clock),
+      manual_now_(monotonic_ns()),
+      timers_(manual_now_),
+      reactor_(make_epoll_reactor()) {}
+
+loop_core::~loop_core() { close(); }
+
+void loop_core::post(std::coroutine_handle<> h) noexcept {
+  // A full ring grows; if even that fails there is no way to keep the promise of resuming h.
+  try {
+    ready_.push(callback::resume(h));
+  } catch (...) {
+    std::terminate();
+  }
+}
+
+void loop_core::push_remote(callback&& cb) {
+  {
+    std::lock_guard lock(remote_mutex_);
+    if (remote_closed_) throw std::system_error(make_error_code(errc::closed), "call_soon_threadsafe");
+    remote_.push_back(std::move(cb));
+  }
+  // seq_cst pairs with the loop's store before it blocks: either it sees the flag, or we see
+  // that it may block and wake it.
+  if (!remote_pending_.exchange(true, std::memory_order_seq_cst)) reactor_->wake();
+}
+
+void loop_core::drain_remote() {
+  if (!remote_pending_.load(std::memory_order_acquire)) return;
+  {
+    std::lock_guard lock(remote_mutex_);
+    remote_spare_.swap(remote_);
+    remote_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (callback& cb : remote_spare_) ready_.push(std::move(cb));
+  remote_spare_.clear();
+}
+
+std::int64_t loop_core::now() const noexcept { return manual_clock_ ? manual_now_ : monotonic_ns(); }
+
+void loop_core::advance(std::int64_t ns) {
+  if (!manual_clock_) throw std::logic_error("event_loop::advance_time: the loop has no manual clock");
+  if (ns < 0) throw std::invalid_argument("event_loop::advance_time: negative duration");
+  manual_now_ += ns;
+}
+
+timer_entry* loop_core::add_timer(std::int64_t deadline, callback&& fn) {
+  if (closed_) throw std::logic_error("coloop::event_loop: timer armed on a closed loop");
+  timer_entry* e = timer_entries_.acquire();
+  e->fn = std::move(fn);
+  e->loop = this;
+  e->node.deadline = deadline;
+  e->node.fire = [](timer_node* n) noexcept {
+    auto* entry = reinterpret_cast<timer_entry*>(n);
+    entry->due = true;
+    try {
+      entry->loop->ready_.push([entry] { entry->loop->run_timer(entry); });
+    } catch (...) {
+      std::terminate();  // no memory to queue a due callback: nothing sane left to do
+    }
+  };
+  timers_.insert(e->node);
+  return e;
+}
+
+void loop_core::run_timer(timer_entry* e) {
+  if (e->cancelled) {
+    timer_entries_.release(e);
+    return;
+  }
+  callback fn = std::move(e->fn);
+  timer_entries_.release(e);  // before running: the callback may arm a timer that reuses it
+  fn();
+}
+
+void loop_core::cancel_timer(timer_entry* e) noexcept {
+  if (e->due) {
+    e->cancelled = true;  // already on the ready queue: skipped and released there
+    return;
+  }
+  timers_.remove(e->node);
+  timer_entries_.release(e);
+}
+
+void loop_core::run(bool (*done)(const void*), const void* arg) {
+  if (closed_) throw std::logic_error("coloop::event_loop: run on a closed loop");
+  if (running_) throw std::logic_error("coloop::event_loop: the loop is already running");
+  if (running_loop != nullptr || current_scheduler() != nullptr) {
+    throw std::logic_error(
+        "coloop::event_loop: another event loop (or sync_wait) is already running on this thread");
+  }
+  running_ = true;
+  stop_requested_ = false;
+  running_loop = this;
+  scheduler_scope scope(this);
+  struct reset {
+    loop_core* self;
+    ~reset() {
+      self->running_ = false;
+      running_loop = nullptr;
+    }
+  } guard{this};
+  while (!stop_requested_ && (done == nullptr || !done(arg))) turn(done, arg);
+}
+
+void loop_core::turn(bool (*done)(const void*), const void* arg) {
+  // Work readied during the turn runs in the same turn, up to the budget: a spawn+join ping-pong
+  // then costs one poll per `turn_budget` steps instead of one per step.
+  for (std::size_t n = 0; n < turn_budget && !ready_.empty(); ++n) {
+    this_thread.transfer_depth = 0;
+    callback cb = ready_.pop();
+    try {
+      cb();
+    } catch (...) {  // a call_soon/call_later callback threw (tasks catch their own)
+      report(std::current_exception());
+    }
+    if (stop_requested_ || (done != nullptr && done(arg))) return;
+  }
+  drain_remote();
+  wait_for_events();
+  timers_.expire(now());
+}
+
+void loop_core::wait_for_events() {
+  if (!ready_.empty()) {
+    reactor_->poll(0);
+    return;
+  }
+  const std::int64_t next = timers_.next_deadline();
+  if (manual_clock_) {
+    // Virtual time: I/O that is already possible goes first; otherwise jump to the next timer.
+    if (reactor_->poll(0) > 0 || !ready_.empty() || remote_pending_.load()) return;
+    if (next != std::numeric_limits<std::int64_t>::max()) {
+      if (next > manual_now_) manual_now_ = next;
+      return;
+    }
+  }
+  std::int64_t timeout = -1;
+  if (next != std::numeric_limits<std::int64_t>::max()) {
+    timeout = next - now();
+    if (timeout < 0) timeout = 0;
+  }
+  if (remote_pending_.load(std::memory_order_seq_cst)) timeout = 0;
+  reactor_->poll(timeout);
+  drain_remote();
+}
+
+void loop_core::report(std::exception_ptr e) noexcept {
+  try {
+    if (exception_handler) {
+      exception_handler(std::move(e));
+    } else {
+      log_exception(std::move(e));
+    }
+  } catch (...) {
+    std::fputs("coloop: the exception handler threw; exception dropped\n", stderr);
+  }
+}
+
+void loop_core::close() {
+  if (closed_) return;
+  if (running_) throw std::logic_error("coloop::event_loop::close: the loop is running");
+  {
+    std::lock_guard lock(remote_mutex_);
+    remote_closed_ = true;
+  }
+  while (spawn_promise_base* t = tasks_.first()) {
+    tasks_.remove(*t);
+    t->abort();
+    t->release();
+  }
+  closed_ = true;
+  ready_.clear();
+  remote_.clear();
+  reactor_.reset();  // callback timers still armed die with timer_entries_
+}
+
+loop_core& current_loop_core(const char* api) {
+  if (running_loop == nullptr) {
+    throw std::logic_error(fmt::format("{}: no event loop is running on this thread", api));
+  }
+  return *running_loop;
+}
+
+loop_core* current_loop_core_or_null() noexcept { return running_loop; }
+
+}  // namespace coloop::detail

@@ -1,0 +1,34 @@
+#pragma once
+// The private interface between the event loop and an OS readiness/completion backend
+// (DESIGN.md §5). One reactor per loop; every member is called on the loop's thread except wake().
+
+#include <cstdint>
+#include <memory>
+
+#include <coloop/detail/io_op.hpp>
+
+namespace coloop::detail {
+
+class reactor {
+ public:
+  virtual ~reactor() = default;
+
+  /// Registers `fd` once for its whole life (edge-triggered read+write interest); the returned
+  /// entry caches readiness and queues waiting operations. Throws std::system_error.
+  virtual fd_entry* register_fd(int fd) = 0;
+  /// Forgets `fd`: waiting operations complete with errc::closed. Does not close the fd.
+  virtual void deregister_fd(fd_entry* entry) noexcept = 0;
+
+  /// Waits up to `timeout_ns` (0: don't block; negative: no limit) for readiness or a wake(),
+  /// and completes the operations that became possible. Returns the number of OS events seen.
+  virtual std::size_t poll(std::int64_t timeout_ns) = 0;
+  /// Interrupts a blocking poll from any thread.
+  virtual void wake() noexcept = 0;
+  /// Name for logs and metrics: "epoll", "kqueue", "io_uring", "libuv".
+  virtual const char* name() const noexcept = 0;
+};
+
+/// The default backend for this OS. Throws std::system_error.
+std::unique_ptr<reactor> make_epoll_reactor();
+
+}  // namespace coloop::detail

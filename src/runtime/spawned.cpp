@@ -1,0 +1,98 @@
+// Spawned tasks: lifetime and join protocol of the root frame (DESIGN.md §3).
+//
+// The frame has two references, the running task and the join_handle; finished() drops the
+// task's, detach() (or the handle's destructor) the handle's, and whoever drops the last frees
+// the frame. A failure is reported to the loop's exception handler exactly once: when the task
+// finishes detached, or when the handle is dropped without having rethrown it. Cancellation is
+// not a failure worth reporting.
+
+#include <coloop/detail/spawned.hpp>
+
+#include <stdexcept>
+
+#include "runtime/loop_core.hpp"
+
+namespace coloop::detail {
+void start_spawned(loop_core& loop, spawn_promise_base& root) {
+  if (loop.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
+  root.loop_ = &loop;
+  loop.tasks().add(root);
+  loop.post(root.self_);
+}
+
+std::coroutine_handle<> spawn_promise_base::finished() noexcept {
+  done_ = true;
+  loop_->tasks().remove(*this);
+  std::coroutine_handle<> joiner = std::exchange(joiner_, {});
+  if (joiner) {
+    if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
+  } else if (detached_ && error_ && !is_cancellation(error_)) {
+    loop_->report(error_);
+  }
+  release();  // may free this frame: touch no member after it
+  return joiner ? transfer_to(joiner) : std::noop_coroutine();
+}
+
+void spawn_promise_base::release() noexcept {
+  if (--refs_ == 0) self_.destroy();
+}
+
+void spawn_promise_base::request_cancel() noexcept {
+  if (!done_) own_cancel_.request();
+}
+
+void spawn_promise_base::detach() noexcept {
+  detached_ = true;
+  if (done_ && error_ && !error_observed_ && !is_cancellation(error_) && loop_ != nullptr) {
+    loop_->report(error_);
+  }
+  release();
+}
+
+bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) {
+  if (joiner_) throw std::logic_error("coloop::join_handle: already awaited by another task");
+  if (joiner_cancel != nullptr && !joiner_cancel->arm(this)) {
+    // The joiner was cancelled before it suspended: pass it on and wait for the task to end.
+    own_cancel_.request();
+    joiner_cancel_forwarded_ = true;
+  }
+  joiner_ = joiner;
+  joiner_cancel_ = joiner_cancel;
+  return true;
+}
+
+void spawn_promise_base::join_abandon() noexcept {
+  if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
+  joiner_ = {};
+  joiner_cancel_ = nullptr;
+}
+
+bool spawn_promise_base::on_joiner_cancel(cancel_slot* self) noexcept {
+  auto* p = static_cast<spawn_promise_base*>(self);
+  p->joiner_cancel_forwarded_ = true;
+  p->own_cancel_.request();
+  return true;  // the joiner resumes when the task ends, with whatever it ends with
+}
+
+void spawn_promise_base::join_resume() {
+  cancel_state* joiner_cancel = std::exchange(joiner_cancel_, nullptr);
+  if (error_) {
+    error_observed_ = true;
+    std::rethrow_exception(error_);
+  }
+  // The task finished with a value although the joiner's cancel was passed on: deliver the value
+  // and leave the joiner's cancel pending for its next await.
+  if (std::exchange(joiner_cancel_forwarded_, false) && joiner_cancel != nullptr) {
+    joiner_cancel->request();
+  }
+}
+
+}  // namespace coloop::detail
+
+namespace coloop::detail {
+
+void throw_empty_join_handle() {
+  throw std::logic_error("coloop::join_handle: awaiting an empty handle (detached or moved-from)");
+}
+
+}  // namespace coloop::detail

@@ -1,0 +1,77 @@
+#pragma once
+// The event loop's timer store: a hierarchical timing wheel (tokio style). Insert and remove are
+// O(1) and never allocate; expire() finds work through per-level occupancy bitmaps, so jumping
+// hours ahead costs the occupied slots, not the elapsed ticks. Single-threaded: the loop owns it.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <coloop/detail/timer_node.hpp>
+
+namespace coloop::detail {
+
+/// Hierarchical timing wheel: 8 levels of 64 slots over ticks of 2^16 ns, which covers the whole
+/// non-negative int64 ns range, so no overflow list is needed. Not thread-safe; not reentrant
+/// (a fire callback may insert, remove and query, but must not call expire()).
+class timer_wheel {
+ public:
+  static constexpr int tick_shift = 16;  // 65.536 us per level-0 slot
+  static constexpr int slot_bits = 6;    // 64 slots per level
+  static constexpr int slots = 1 << slot_bits;
+  static constexpr int levels = 8;       // 16 + 8 * 6 = 64 bits >= any int64 deadline
+
+  explicit timer_wheel(std::int64_t now_ns) noexcept;
+  timer_wheel(const timer_wheel&) = delete;
+  timer_wheel& operator=(const timer_wheel&) = delete;
+
+  /// Arms `n` (must not be armed). O(1), no allocation. A past deadline fires on the next expire.
+  void insert(timer_node& n) noexcept;
+  /// Disarms `n`; no-op if not armed. O(1). Afterwards the wheel holds no pointer to `n`.
+  void remove(timer_node& n) noexcept;
+  /// Armed timers (including those due and not yet fired inside expire()).
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  /// A time <= the earliest armed deadline at which expire() must next be called (possibly
+  /// earlier: the start of a higher-level slot that needs cascading); INT64_MAX when empty.
+  std::int64_t next_deadline() noexcept;
+  /// Fires every timer armed before this call with deadline <= now_ns, ordered by (deadline,
+  /// insertion). Timers armed by the callbacks wait for the next call. Returns how many fired.
+  /// May throw std::bad_alloc while growing its sort scratch (due timers then stay armed).
+  std::size_t expire(std::int64_t now_ns);
+
+  enum state : std::uint8_t { idle = 0, in_wheel = 1, due = 2 };
+
+ private:
+  struct expiration {
+    int level;
+    int slot;
+    std::uint64_t start;  // first tick covered by the slot
+  };
+  struct sort_key {
+    std::int64_t deadline;
+    std::uint64_t seq;
+    timer_node* node;
+  };
+  bool next_expiration(expiration& e) const noexcept;
+  void place(timer_node& n) noexcept;
+  void unlink_slot(timer_node& n) noexcept;
+  void push_due(timer_node& n) noexcept;
+  void take_slot(int slot, std::int64_t now_ns) noexcept;
+  void cascade(const expiration& e) noexcept;
+  void sort_due();
+
+  timer_node* heads_[levels][slots] = {};
+  std::uint64_t occupied_[levels] = {};
+  std::int64_t slot_min_[slots];  // level 0: lower bound of the deadlines in each slot
+  timer_node* due_head_ = nullptr;
+  timer_node* due_tail_ = nullptr;
+  std::uint64_t elapsed_;  // current tick: every node's tick is >= it
+  std::uint64_t next_seq_ = 0;
+  std::size_t size_ = 0;
+  std::size_t due_count_ = 0;
+  bool due_sorted_ = true;
+  std::vector<sort_key> scratch_;  // sort buffer; capacity reused across expire() calls
+};
+
+}  // namespace coloop::detail

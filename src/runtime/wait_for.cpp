@@ -1,0 +1,31 @@
+// wait_for's deadline timer.
+
+#include <coloop/runtime/wait_for.hpp>
+
+#include <coloop/runtime/sleep.hpp>
+
+#include "runtime/loop_core.hpp"
+
+namespace coloop::detail {
+
+deadline_timer::deadline_timer(duration timeout, cancel_state& target)
+    : target_(&target), loop_(&current_loop_core("coloop::wait_for")) {
+  node_.owner = this;
+  node_.fire = &on_fire;
+  node_.deadline = deadline_after(timeout);
+  static_cast<loop_core*>(loop_)->timers().insert(node_);
+}
+
+void deadline_timer::disarm() noexcept {
+  if (node_.armed()) static_cast<loop_core*>(loop_)->timers().remove(node_);
+}
+
+void deadline_timer::on_fire(timer_node* node) noexcept {
+  deadline_timer* self = static_cast<node_type*>(node)->owner;
+  self->fired_ = true;
+  self->target_->request();
+}
+
+void throw_timeout() { throw timeout_error(); }
+
+}  // namespace coloop::detail

@@ -1,0 +1,77 @@
+// coloop::run: returns, rethrows, cancels leftovers, closes the loop.
+
+#include <coloop/runtime/run.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include <coloop/runtime/sleep.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+TEST(Run, ReturnsTheValue) {
+  auto main = []() -> coloop::task<int> { co_return 41 + 1; };
+  EXPECT_EQ(coloop::run(main()), 42);
+}
+
+TEST(Run, VoidTask) {
+  bool ran = false;
+  auto main = [](bool& r) -> coloop::task<void> {
+    r = true;
+    co_return;
+  };
+  coloop::run(main(ran));
+  EXPECT_TRUE(ran);
+}
+
+TEST(Run, RethrowsTheException) {
+  auto main = []() -> coloop::task<int> {
+    co_await coloop::yield();
+    throw std::domain_error("main failed");
+  };
+  EXPECT_THROW(coloop::run(main()), std::domain_error);
+}
+
+TEST(Run, CancelsAndJoinsLeftoverTasks) {
+  bool leftover_cleaned = false;
+  auto main = [](bool& cleaned) -> coloop::task<int> {
+    coloop::spawn([](bool& c) -> coloop::task<void> {
+      try {
+        co_await coloop::sleep_for(1h);
+      } catch (const coloop::cancelled_error&) {
+        c = true;
+        throw;
+      }
+    }(cleaned)).detach();
+    co_await coloop::yield();
+    co_return 1;
+  };
+  EXPECT_EQ(coloop::run(main(leftover_cleaned), {.manual_clock = true}), 1);
+  EXPECT_TRUE(leftover_cleaned);
+}
+
+TEST(Run, InsideARunningLoopThrowsLogicError) {
+  auto inner = []() -> coloop::task<int> { co_return 1; };
+  auto outer = [&]() -> coloop::task<bool> {
+    try {
+      coloop::run(inner());
+    } catch (const std::logic_error&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  EXPECT_TRUE(coloop::run(outer()));
+}
+
+TEST(Run, ReferenceResult) {
+  static int target = 3;
+  auto main = []() -> coloop::task<int&> { co_return target; };
+  int& r = coloop::run(main());
+  EXPECT_EQ(&r, &target);
+}
+
+}  // namespace

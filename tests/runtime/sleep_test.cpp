@@ -1,0 +1,118 @@
+// sleep_for / sleep_until / yield on the manual clock.
+
+#include <coloop/runtime/sleep.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <vector>
+
+#include <coloop/core/when_all.hpp>
+#include <coloop/runtime/event_loop.hpp>
+#include <coloop/runtime/run.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+coloop::loop_options manual() { return {.manual_clock = true}; }
+coloop::event_loop& loop() { return *coloop::event_loop::current(); }
+
+TEST(Sleep, SleepForWaitsAtLeastTheDuration) {
+  auto main = []() -> coloop::task<coloop::duration> {
+    const auto start = loop().time();
+    co_await coloop::sleep_for(250ms);
+    co_return loop().time() - start;
+  };
+  EXPECT_EQ(coloop::run(main(), manual()), 250ms);
+}
+
+TEST(Sleep, HourLongSleepTakesNoRealTime) {
+  const auto wall = std::chrono::steady_clock::now();
+  auto main = []() -> coloop::task<void> { co_await coloop::sleep_for(24h); };
+  coloop::run(main(), manual());
+  EXPECT_LT(std::chrono::steady_clock::now() - wall, 10s);
+}
+
+TEST(Sleep, SleepUntilAPastTimeStillSuspendsOnce) {
+  auto main = []() -> coloop::task<std::vector<int>> {
+    std::vector<int> order;
+    auto other = coloop::spawn([](std::vector<int>& o) -> coloop::task<void> {
+      o.push_back(1);
+      co_return;
+    }(order));
+    co_await coloop::sleep_until(loop().time() - 1s);
+    order.push_back(2);
+    co_await other;
+    co_return order;
+  };
+  EXPECT_EQ(coloop::run(main(), manual()), (std::vector<int>{1, 2}));
+}
+
+TEST(Sleep, SleepersWakeInDeadlineOrder) {
+  auto main = []() -> coloop::task<std::vector<int>> {
+    std::vector<int> order;
+    auto sleeper = [](std::vector<int>& o, int ms) -> coloop::task<void> {
+      co_await coloop::sleep_for(std::chrono::milliseconds(ms));
+      o.push_back(ms);
+    };
+    co_await coloop::when_all(sleeper(order, 30), sleeper(order, 10), sleeper(order, 20));
+    co_return order;
+  };
+  EXPECT_EQ(coloop::run(main(), manual()), (std::vector<int>{10, 20, 30}));
+}
+
+TEST(Sleep, RealClockSleepIsNeverEarly) {
+  auto main = []() -> coloop::task<coloop::duration> {
+    const auto start = std::chrono::steady_clock::now();
+    co_await coloop::sleep_for(3ms);
+    co_return std::chrono::steady_clock::now() - start;
+  };
+  EXPECT_GE(coloop::run(main()), 3ms);
+}
+
+TEST(Sleep, CancellingASleepThrowsAndWithdrawsTheTimer) {
+  auto main = []() -> coloop::task<void> {
+    auto h = coloop::spawn([]() -> coloop::task<void> { co_await coloop::sleep_for(1h); }());
+    co_await coloop::sleep_for(1ms);
+    const auto before = loop().time();
+    h.cancel();
+    EXPECT_THROW(co_await h, coloop::cancelled_error);
+    EXPECT_EQ(loop().time(), before);  // the 1 h timer did not have to pass
+  };
+  coloop::run(main(), manual());
+}
+
+TEST(Sleep, YieldLetsOtherTasksRun) {
+  auto main = []() -> coloop::task<std::vector<int>> {
+    std::vector<int> order;
+    auto h = coloop::spawn([](std::vector<int>& o) -> coloop::task<void> {
+      o.push_back(1);
+      co_return;
+    }(order));
+    order.push_back(0);
+    co_await coloop::yield();
+    order.push_back(2);
+    co_await h;
+    co_return order;
+  };
+  EXPECT_EQ(coloop::run(main()), (std::vector<int>{0, 1, 2}));
+}
+
+TEST(Sleep, YieldWithAPendingCancelThrows) {
+  auto main = []() -> coloop::task<void> {
+    auto h = coloop::spawn([]() -> coloop::task<void> {
+      for (;;) co_await coloop::yield();
+    }());
+    co_await coloop::yield();
+    h.cancel();
+    EXPECT_THROW(co_await h, coloop::cancelled_error);
+  };
+  coloop::run(main());
+}
+
+TEST(Sleep, SleepWithoutALoopThrows) {
+  EXPECT_THROW((void)coloop::sleep_for(1ms), std::logic_error);
+}
+
+}  // namespace

@@ -1,0 +1,264 @@
+// spawn / join_handle: results, exceptions, cancellation, detaching and the exception handler.
+
+#include <coloop/runtime/join_handle.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <coloop/core/future.hpp>
+#include <coloop/runtime/event_loop.hpp>
+#include <coloop/runtime/run.hpp>
+#include <coloop/runtime/sleep.hpp>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+coloop::loop_options manual() { return {.manual_clock = true}; }
+
+coloop::task<int> value_after(std::chrono::milliseconds d, int v) {
+  co_await coloop::sleep_for(d);
+  co_return v;
+}
+
+coloop::task<void> fail_after(std::chrono::milliseconds d, const char* what) {
+  co_await coloop::sleep_for(d);
+  throw std::runtime_error(what);
+}
+
+TEST(Spawn, JoinReturnsTheValue) {
+  auto main = []() -> coloop::task<int> {
+    auto a = coloop::spawn(value_after(20ms, 1));
+    auto b = coloop::spawn(value_after(10ms, 2));
+    co_return co_await std::move(a) * 10 + co_await std::move(b);
+  };
+  EXPECT_EQ(coloop::run(main(), manual()), 12);
+}
+
+TEST(Spawn, SpawnedTasksRunConcurrently) {
+  auto main = []() -> coloop::task<long> {
+    coloop::event_loop& loop = *coloop::event_loop::current();
+    const auto start = loop.time();
+    std::vector<coloop::join_handle<int>> hs;
+    for (int i = 0; i < 100; ++i) hs.push_back(coloop::spawn(value_after(50ms, i)));
+    for (auto& h : hs) co_await h;
+    co_return std::chrono::duration_cast<std::chrono::milliseconds>(loop.time() - start).count();
+  };
+  EXPECT_EQ(coloop::run(main(), manual()), 50);  // not 100 × 50 ms
+}
+
+TEST(Spawn, TaskStartsOnALaterTurn) {
+  auto main = []() -> coloop::task<void> {
+    bool started = false;
+    auto h = coloop::spawn([](bool& s) -> coloop::task<void> {
+      s = true;
+      co_return;
+    }(started));
+    EXPECT_FALSE(started);
+    co_await h;
+    EXPECT_TRUE(started);
+    EXPECT_TRUE(h.done());
+  };
+  coloop::run(main());
+}
+
+TEST(Spawn, JoinRethrowsTheTaskException) {
+  auto main = []() -> coloop::task<std::string> {
+    auto h = coloop::spawn(fail_after(1ms, "task failed"));
+    try {
+      co_await std::move(h);
+    } catch (const std::runtime_error& e) {
+      co_return e.what();
+    }
+    co_return "no exception";
+  };
+  EXPECT_EQ(coloop::run(main(), manual()), "task failed");
+}
+
+TEST(Spawn, CancelMakesThePendingAwaitThrowAndTheTaskMayCleanUp) {
+  auto main = []() -> coloop::task<void> {
+    bool cleaned = false;
+    auto h = coloop::spawn([](bool& c) -> coloop::task<int> {
+      try {
+        co_await coloop::sleep_for(1h);
+      } catch (const coloop::cancelled_error&) {
+        c = true;
+        throw;
+      }
+      co_return 1;
+    }(cleaned));
+    co_await coloop::sleep_for(1ms);
+    h.cancel();
+    EXPECT_THROW(co_await h, coloop::cancelled_error);
+    EXPECT_TRUE(cleaned);
+  };
+  coloop::run(main(), manual());
+}
+
+TEST(Spawn, CancelBeforeTheTaskStartsIsDeliveredAtItsFirstAwait) {
+  auto main = []() -> coloop::task<void> {
+    int progress = 0;
+    auto h = coloop::spawn([](int& p) -> coloop::task<void> {
+      p = 1;  // runs: cancellation is delivered at a suspension point
+      co_await coloop::sleep_for(1ms);
+      p = 2;
+    }(progress));
+    h.cancel();
+    EXPECT_THROW(co_await h, coloop::cancelled_error);
+    EXPECT_EQ(progress, 1);
+  };
+  coloop::run(main(), manual());
+}
+
+TEST(Spawn, TaskThatCatchesCancellationCanReturnAValue) {
+  auto main = []() -> coloop::task<int> {
+    auto h = coloop::spawn([]() -> coloop::task<int> {
+      try {
+        co_await coloop::sleep_for(1h);
+      } catch (const coloop::cancelled_error&) {
+        co_return -1;
+      }
+      co_return 1;
+    }());
+    co_await coloop::yield();
+    h.cancel();
+    co_return co_await h;
+  };
+  EXPECT_EQ(coloop::run(main(), manual()), -1);
+}
+
+TEST(Spawn, CancellingTheJoinerCancelsTheJoinedTask) {
+  auto main = []() -> coloop::task<void> {
+    bool inner_cancelled = false;
+    auto inner = [](bool& flag) -> coloop::task<void> {
+      try {
+        co_await coloop::sleep_for(1h);
+      } catch (const coloop::cancelled_error&) {
+        flag = true;
+        throw;
+      }
+    };
+    auto outer = coloop::spawn([](coloop::join_handle<void> h) -> coloop::task<void> {
+      co_await std::move(h);
+    }(coloop::spawn(inner(inner_cancelled))));
+    co_await coloop::sleep_for(1ms);
+    outer.cancel();
+    EXPECT_THROW(co_await outer, coloop::cancelled_error);
+    EXPECT_TRUE(inner_cancelled);
+  };
+  coloop::run(main(), manual());
+}
+
+TEST(Spawn, ResultThatRacesTheCancelIsDelivered) {
+  // The task completes (its joiner is queued) and then cancel() lands: the value is not lost.
+  auto main = []() -> coloop::task<int> {
+    coloop::promise<int> p;
+    auto h = coloop::spawn([](coloop::future<int> f) -> coloop::task<int> {
+      co_return co_await f;
+    }(p.get_future()));
+    co_await coloop::yield();  // the task now waits on the future
+    p.set_value(7);            // its resumption is queued
+    h.cancel();                // too late to withdraw: stays pending, value delivered
+    co_return co_await h;
+  };
+  EXPECT_EQ(coloop::run(main()), 7);
+}
+
+TEST(Spawn, DetachedTaskExceptionReachesTheHandler) {
+  coloop::event_loop loop(manual());
+  std::vector<std::string> seen;
+  loop.set_exception_handler([&](std::exception_ptr e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      seen.emplace_back(ex.what());
+    }
+  });
+  auto main = []() -> coloop::task<void> {
+    coloop::spawn(fail_after(1ms, "detached failure")).detach();
+    { auto dropped = coloop::spawn(fail_after(2ms, "dropped handle failure")); }
+    auto finished_then_dropped = coloop::spawn(fail_after(1ms, "never retrieved"));
+    co_await coloop::sleep_for(5ms);
+    EXPECT_TRUE(finished_then_dropped.done());
+    // dropped here without awaiting: reported now
+  };
+  loop.run_until_complete(main());
+  EXPECT_EQ(seen, (std::vector<std::string>{"detached failure", "dropped handle failure",
+                                            "never retrieved"}));
+}
+
+TEST(Spawn, RetrievedExceptionIsNotReportedAgain) {
+  coloop::event_loop loop(manual());
+  int reports = 0;
+  loop.set_exception_handler([&](std::exception_ptr) { ++reports; });
+  auto main = []() -> coloop::task<void> {
+    auto h = coloop::spawn(fail_after(1ms, "observed"));
+    EXPECT_THROW(co_await h, std::runtime_error);
+  };
+  loop.run_until_complete(main());
+  EXPECT_EQ(reports, 0);
+}
+
+TEST(Spawn, DetachedCancelledTaskIsNotReported) {
+  coloop::event_loop loop(manual());
+  int reports = 0;
+  loop.set_exception_handler([&](std::exception_ptr) { ++reports; });
+  auto main = []() -> coloop::task<void> {
+    auto h = coloop::spawn(value_after(1h, 1));
+    co_await coloop::yield();
+    h.cancel();
+    h.detach();
+    co_await coloop::sleep_for(1ms);
+  };
+  loop.run_until_complete(main());
+  EXPECT_EQ(reports, 0);
+  EXPECT_EQ(loop.live_tasks(), 0u);
+}
+
+TEST(Spawn, SpawnWithoutALoopThrows) {
+  try {
+    (void)coloop::spawn(value_after(1ms, 1));
+    FAIL() << "expected std::logic_error";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no event loop"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Spawn, SpawningAnEmptyTaskThrows) {
+  auto main = []() -> coloop::task<void> {
+    coloop::task<int> empty;
+    EXPECT_THROW((void)coloop::spawn(std::move(empty)), std::logic_error);
+    co_return;
+  };
+  coloop::run(main());
+}
+
+TEST(Spawn, AwaitingAJoinHandleTwiceConcurrentlyThrows) {
+  auto main = []() -> coloop::task<void> {
+    auto h = coloop::spawn(value_after(10ms, 1));
+    auto first = coloop::spawn([](coloop::join_handle<int>& jh) -> coloop::task<int> {
+      co_return co_await jh;
+    }(h));
+    co_await coloop::yield();
+    EXPECT_THROW(co_await h, std::logic_error);
+    EXPECT_EQ(co_await first, 1);
+  };
+  coloop::run(main(), manual());
+}
+
+TEST(Spawn, MoveOnlyResult) {
+  auto main = []() -> coloop::task<int> {
+    auto h = coloop::spawn([]() -> coloop::task<std::unique_ptr<int>> {
+      co_return std::make_unique<int>(5);
+    }());
+    std::unique_ptr<int> p = co_await std::move(h);
+    co_return *p;
+  };
+  EXPECT_EQ(coloop::run(main()), 5);
+}
+
+}  // namespace
