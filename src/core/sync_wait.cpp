@@ -18,10 +18,10 @@ class sync_wait_scheduler final : public scheduler {
     queue_.push_back(h);
   }
   void post_threadsafe(std::coroutine_handle<> h) override {
-    {
-      std::lock_guard lock(mutex_);
-      queue_.push_back(h);
-    }
+    // Notify under the lock: once the waiter can see the item it may return and destroy this
+    // scheduler, so the poster must be done with it by then.
+    std::lock_guard lock(mutex_);
+    queue_.push_back(h);
     ready_.notify_one();
   }
   std::coroutine_handle<> next() {

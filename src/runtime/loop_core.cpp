@@ -63,13 +63,13 @@ void loop_core::post(std::coroutine_handle<> h) noexcept {
 }
 
 void loop_core::push_remote(callback&& cb) {
-  {
-    std::lock_guard lock(remote_mutex_);
-    if (remote_closed_) throw std::system_error(make_error_code(errc::closed), "call_soon_threadsafe");
-    remote_.push_back(std::move(cb));
-  }
-  // seq_cst pairs with the loop's store before it blocks: either it sees the flag, or we see
-  // that it may block and wake it.
+  // wake() happens under the lock: close() takes it too, so the reactor cannot be released
+  // while a poster is still writing to it.
+  std::lock_guard lock(remote_mutex_);
+  if (remote_closed_) throw std::system_error(make_error_code(errc::closed), "call_soon_threadsafe");
+  remote_.push_back(std::move(cb));
+  // seq_cst pairs with the loop's check before it blocks: either it sees the flag, or the wake
+  // lands after it started to wait.
   if (!remote_pending_.exchange(true, std::memory_order_seq_cst)) reactor_->wake();
 }
 

@@ -1,8 +1,10 @@
 // Hierarchical timing wheel (after tokio's time driver). Time is counted in ticks of 2^16 ns
-// (65.5 us): fine enough that a level-0 slot holds few timers to sort and that no poll wakes up
-// early by a visible amount (epoll timeouts are whole ms), coarse enough that 8 levels of 64
-// slots (6 bits each) span 2^64 ns, so every int64 deadline has a slot and INT64_MAX needs no
-// special case. Level k slot s covers the ticks whose k-th 6-bit digit is s.
+// (65.5 us), and level k slot s covers the ticks whose k-th 6-bit digit is s. The tick does not
+// limit precision: nodes keep their exact ns deadline, a level-0 slot (one tick) is sorted when it
+// is taken and next_deadline() reports its exact minimum. The tick trades the per-tick scan and
+// sort against cascades: 2^16 ns keeps a level-0 slot small, puts a 30 s timeout on level 3 (at
+// most 3 cascades, and most timeouts are cancelled first), and makes 16 + 8 levels x 6 bits = 64
+// bits, so every int64 deadline, INT64_MAX included, has a slot and no overflow list is needed.
 //
 // Invariants:
 // - elapsed_ only grows. A node with tick t (its deadline's tick, raised to elapsed_ if past)
@@ -19,10 +21,11 @@
 //
 // expire(now): move the earliest occupied slot down while it starts at or before now: a
 // level-k slot cascades (its nodes are re-placed relative to the slot start, landing lower), a
-// level-0 slot moves its due nodes to the due list. Then the due list is sorted by (deadline,
-// seq) through a reusable scratch array and fired one node at a time; remove() can unlink a due
-// node, so a callback may cancel (and free) a timer due in the same call. Timers inserted by
-// callbacks go into the wheel and wait for the next expire().
+// level-0 slot moves its due nodes, sorted by (deadline, seq) through a reusable scratch array,
+// to the end of the due list. Then the due list is fired one node at a time; remove() can unlink
+// a due node, so a callback may cancel (and free) a timer due in the same call. Timers inserted
+// by callbacks go into the wheel and wait for the next expire(). Nothing throws: without memory
+// for the scratch array a batch is insertion-sorted, as small batches always are.
 
 #include "runtime/timer_wheel.hpp"
 
@@ -52,7 +55,7 @@ timer_wheel::timer_wheel(std::int64_t now_ns) noexcept : elapsed_(tick_of(now_ns
 void timer_wheel::place(timer_node& n) noexcept {
   const std::uint64_t tick = std::max(tick_of(n.deadline), elapsed_);
   const std::uint64_t diff = (elapsed_ ^ tick) | slot_mask;
-  const int level = (std::bit_width(diff) - 1) / slot_bits;
+  const int level = (static_cast<int>(std::bit_width(diff)) - 1) / slot_bits;
   const auto slot = static_cast<int>((tick >> shift_of(level)) & slot_mask);
   timer_node*& head = heads_[level][slot];
   n.prev_ = nullptr;
@@ -94,7 +97,6 @@ void timer_wheel::remove(timer_node& n) noexcept {
   } else {
     (n.prev_ != nullptr ? n.prev_->next_ : due_head_) = n.next_;
     (n.next_ != nullptr ? n.next_->prev_ : due_tail_) = n.prev_;
-    --due_count_;
   }
   n.prev_ = n.next_ = nullptr;
   n.state_ = idle;
@@ -118,17 +120,13 @@ bool timer_wheel::next_expiration(expiration& e) const noexcept {
 }
 
 std::int64_t timer_wheel::next_deadline() noexcept {
-  std::int64_t best = never;
-  if (due_head_ != nullptr) {  // only seen by a fire callback, or after expire() threw
-    for (timer_node* n = due_head_; n != nullptr; n = due_sorted_ ? nullptr : n->next_) {
-      best = std::min(best, n->deadline);
-    }
-  }
+  // The due list is non-empty only while expire() fires; it is sorted, its head is its minimum.
+  const std::int64_t due_min = due_head_ != nullptr ? due_head_->deadline : never;
   expiration e;
-  if (!next_expiration(e)) return best;
+  if (!next_expiration(e)) return due_min;
   const std::int64_t slot_bound =
       e.level == 0 ? slot_min_[e.slot] : static_cast<std::int64_t>(e.start << tick_shift);
-  return std::min(best, slot_bound);
+  return std::min(due_min, slot_bound);
 }
 
 void timer_wheel::push_due(timer_node& n) noexcept {
@@ -137,20 +135,70 @@ void timer_wheel::push_due(timer_node& n) noexcept {
   n.prev_ = due_tail_;
   (due_tail_ != nullptr ? due_tail_->next_ : due_head_) = &n;
   due_tail_ = &n;
-  ++due_count_;
 }
 
-// Moves the nodes of level-0 slot `slot` with deadline <= now_ns to the due list and recomputes
-// the slot's exact minimum from the ones left.
+// Insertion from the tail: how small batches are added, and any batch when memory is short.
+void timer_wheel::insert_due(timer_node& n) noexcept {
+  timer_node* after = due_tail_;
+  while (after != nullptr && (n.deadline < after->deadline ||
+                              (n.deadline == after->deadline && n.seq_ < after->seq_))) {
+    after = after->prev_;
+  }
+  n.state_ = due;
+  n.prev_ = after;
+  n.next_ = after != nullptr ? after->next_ : due_head_;
+  (n.next_ != nullptr ? n.next_->prev_ : due_tail_) = &n;
+  (after != nullptr ? after->next_ : due_head_) = &n;
+}
+
+// Appends a batch (chained through next_) to the due list in (deadline, seq) order. A large
+// batch is sorted as keys copied into one array, which keeps the comparisons in cache; the
+// array's capacity is kept for the next call.
+void timer_wheel::append_due(timer_node* batch, std::size_t count) noexcept {
+  constexpr std::size_t small_batch = 16;  // insertion sort is cheaper up to about here
+  bool sortable = count > small_batch;
+  if (sortable) {
+    try {
+      scratch_.reserve(count);
+    } catch (...) {  // no memory: fall back to insertion, slower but never lossy
+      sortable = false;
+    }
+  }
+  if (!sortable) {
+    while (batch != nullptr) {
+      timer_node* next = batch->next_;
+      insert_due(*batch);
+      batch = next;
+    }
+    return;
+  }
+  scratch_.clear();
+  for (timer_node* n = batch; n != nullptr; n = n->next_) {
+    scratch_.push_back({n->deadline, n->seq_, n});
+  }
+  std::sort(scratch_.begin(), scratch_.end(), [](const sort_key& a, const sort_key& b) {
+    return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
+  });
+  for (const sort_key& k : scratch_) push_due(*k.node);
+  scratch_.clear();
+}
+
+// Moves the nodes of level-0 slot `slot` due by now_ns to the due list and recomputes the slot's
+// exact minimum from the ones left. Slots are taken in tick order and only the first can hold
+// raised (past) deadlines, so sorting each slot's batch on its own keeps the due list sorted.
 void timer_wheel::take_slot(int slot, std::int64_t now_ns) noexcept {
   if (slot_min_[slot] > now_ns) return;
   timer_node* n = heads_[0][slot];
   heads_[0][slot] = nullptr;
+  timer_node* batch = nullptr;
+  std::size_t count = 0;
   std::int64_t min = never;
   while (n != nullptr) {
     timer_node* next = n->next_;
     if (n->deadline <= now_ns) {
-      push_due(*n);
+      n->next_ = batch;
+      batch = n;
+      ++count;
     } else {
       n->prev_ = nullptr;
       n->next_ = heads_[0][slot];
@@ -162,6 +210,7 @@ void timer_wheel::take_slot(int slot, std::int64_t now_ns) noexcept {
   }
   slot_min_[slot] = min;
   if (heads_[0][slot] == nullptr) occupied_[0] &= ~(std::uint64_t{1} << slot);
+  append_due(batch, count);
 }
 
 // Re-places the nodes of a higher-level slot relative to its start: each lands lower.
@@ -177,40 +226,8 @@ void timer_wheel::cascade(const expiration& e) noexcept {
   }
 }
 
-// Orders the due list by (deadline, seq). Sorting keys copied into one array keeps the
-// comparisons in cache; the array's capacity is kept for the next call.
-void timer_wheel::sort_due() {
-  if (due_sorted_) return;
-  if (due_count_ > 1) {
-    scratch_.clear();
-    scratch_.reserve(due_count_);  // may throw: the due list is untouched, still armed
-    bool sorted = true;
-    for (timer_node* n = due_head_; n != nullptr; n = n->next_) {
-      if (!scratch_.empty()) {
-        const sort_key& p = scratch_.back();
-        sorted = sorted && (p.deadline < n->deadline || (p.deadline == n->deadline && p.seq < n->seq_));
-      }
-      scratch_.push_back({n->deadline, n->seq_, n});
-    }
-    if (!sorted) {
-      std::sort(scratch_.begin(), scratch_.end(), [](const sort_key& a, const sort_key& b) {
-        return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
-      });
-      timer_node* prev = nullptr;
-      for (const sort_key& k : scratch_) {
-        k.node->prev_ = prev;
-        (prev != nullptr ? prev->next_ : due_head_) = k.node;
-        prev = k.node;
-      }
-      prev->next_ = nullptr;
-      due_tail_ = prev;
-    }
-    scratch_.clear();
-  }
-  due_sorted_ = true;
-}
-
 std::size_t timer_wheel::expire(std::int64_t now_ns) {
+  assert(due_head_ == nullptr && "timer_wheel::expire called from a fire callback");
   const std::uint64_t now_tick = tick_of(now_ns);
   expiration e;
   while (next_expiration(e)) {
@@ -226,16 +243,12 @@ std::size_t timer_wheel::expire(std::int64_t now_ns) {
     }
   }
   elapsed_ = std::max(elapsed_, now_tick);
-  if (due_head_ == nullptr) return 0;
-  due_sorted_ = false;
-  sort_due();
   std::size_t fired = 0;
   while (timer_node* n = due_head_) {
     due_head_ = n->next_;
     (due_head_ != nullptr ? due_head_->prev_ : due_tail_) = nullptr;
     n->prev_ = n->next_ = nullptr;
     n->state_ = idle;
-    --due_count_;
     --size_;
     ++fired;
     n->fire(n);  // may insert, remove (even due nodes) and free n

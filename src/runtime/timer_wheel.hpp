@@ -19,7 +19,7 @@ class timer_wheel {
   static constexpr int tick_shift = 16;  // 65.536 us per level-0 slot
   static constexpr int slot_bits = 6;    // 64 slots per level
   static constexpr int slots = 1 << slot_bits;
-  static constexpr int levels = 8;       // 16 + 8 * 6 = 64 bits >= any int64 deadline
+  static constexpr int levels = 8;  // 16 + 8 * 6 = 64 bits >= any int64 deadline
 
   explicit timer_wheel(std::int64_t now_ns) noexcept;
   timer_wheel(const timer_wheel&) = delete;
@@ -37,7 +37,8 @@ class timer_wheel {
   std::int64_t next_deadline() noexcept;
   /// Fires every timer armed before this call with deadline <= now_ns, ordered by (deadline,
   /// insertion). Timers armed by the callbacks wait for the next call. Returns how many fired.
-  /// May throw std::bad_alloc while growing its sort scratch (due timers then stay armed).
+  /// Does not throw (a failed growth of the sort scratch falls back to insertion sorting).
+  /// Must not be called from a fire callback.
   std::size_t expire(std::int64_t now_ns);
 
   enum state : std::uint8_t { idle = 0, in_wheel = 1, due = 2 };
@@ -57,9 +58,10 @@ class timer_wheel {
   void place(timer_node& n) noexcept;
   void unlink_slot(timer_node& n) noexcept;
   void push_due(timer_node& n) noexcept;
+  void insert_due(timer_node& n) noexcept;
+  void append_due(timer_node* batch, std::size_t count) noexcept;
   void take_slot(int slot, std::int64_t now_ns) noexcept;
   void cascade(const expiration& e) noexcept;
-  void sort_due();
 
   timer_node* heads_[levels][slots] = {};
   std::uint64_t occupied_[levels] = {};
@@ -69,8 +71,6 @@ class timer_wheel {
   std::uint64_t elapsed_;  // current tick: every node's tick is >= it
   std::uint64_t next_seq_ = 0;
   std::size_t size_ = 0;
-  std::size_t due_count_ = 0;
-  bool due_sorted_ = true;
   std::vector<sort_key> scratch_;  // sort buffer; capacity reused across expire() calls
 };
 

@@ -1,9 +1,8 @@
 // coloop's error category, codes and exception types.
 
-#include <coloop/core/errors.hpp>
-
 #include <gtest/gtest.h>
 
+#include <coloop/core/errors.hpp>
 #include <stdexcept>
 #include <string>
 #include <system_error>

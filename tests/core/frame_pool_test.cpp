@@ -2,21 +2,19 @@
 // global operator new of this test binary counts every call); with it off every frame reaches the
 // heap; frames may be freed on another thread and under either setting.
 
-#include <coloop/core/frame_pool.hpp>
-
 #include <gtest/gtest.h>
 
 #include <array>
 #include <atomic>
+#include <coloop/core/frame_pool.hpp>
+#include <coloop/core/sync_wait.hpp>
+#include <coloop/core/task.hpp>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <coloop/core/sync_wait.hpp>
-#include <coloop/core/task.hpp>
 
 // ---- Counting replacements of the global allocation functions (this TU only) ----------------
 
@@ -77,9 +75,7 @@ void operator delete(void* p, std::align_val_t) noexcept { counted_free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { counted_free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { counted_free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-  counted_free(p);
-}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_free(p); }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
   counted_free(p);
 }
@@ -142,8 +138,8 @@ TEST(FramePool, SteadyStateMakesNoHeapAllocation) {
   }
   run_stats s = sync_wait(churn(1000, tasks));
   EXPECT_EQ(s.sum, expected_sum);
-  EXPECT_EQ(s.new_calls, 0u) << "operator new was called " << s.new_calls << " times for "
-                             << tasks << " task chains with the frame pool on";
+  EXPECT_EQ(s.new_calls, 0u) << "operator new was called " << s.new_calls << " times for " << tasks
+                             << " task chains with the frame pool on";
 }
 
 TEST(FramePool, DisabledPoolAllocatesEveryFrame) {
@@ -170,7 +166,9 @@ TEST(FramePool, SettingIsRestorable) {
   const bool on = coloop::frame_pool_enabled();  // false only when built without the pool
   coloop::set_frame_pool_enabled(initial);
   EXPECT_EQ(coloop::frame_pool_enabled(), initial);
-  if (initial) EXPECT_TRUE(on);
+  if (initial) {
+    EXPECT_TRUE(on);
+  }
 }
 
 TEST(FramePool, FramesFreedUnderTheOtherSetting) {
@@ -201,11 +199,13 @@ TEST(FramePool, FramesFreedOnAnotherThread) {
   for (int i = 0; i < n; ++i) ts.push_back(outer(i));
   long long worker_sum = 0;
   std::thread worker([&] {
-    for (int i = 0; i < n; i += 2) worker_sum += sync_wait(std::move(ts[static_cast<std::size_t>(i)]));
+    for (int i = 0; i < n; i += 2)
+      worker_sum += sync_wait(std::move(ts[static_cast<std::size_t>(i)]));
     ts.clear();
   });
   worker.join();
-  EXPECT_EQ(worker_sum, static_cast<long long>(n / 2) * (n / 2 - 1) + n / 2);  // sum of even i, +1 each
+  EXPECT_EQ(worker_sum,
+            static_cast<long long>(n / 2) * (n / 2 - 1) + n / 2);  // sum of even i, +1 each
 
   // Allocated on a worker, destroyed here after the worker exited.
   std::vector<task<int>> from_worker;
@@ -242,7 +242,8 @@ TEST(FramePool, ManyThreadsChurnConcurrently) {
   std::vector<long long> sums(threads);
   std::vector<std::thread> ws;
   for (int t = 0; t < threads; ++t) {
-    ws.emplace_back([&sums, t] { sums[static_cast<std::size_t>(t)] = sync_wait(churn(10, 10'000)).sum; });
+    ws.emplace_back(
+        [&sums, t] { sums[static_cast<std::size_t>(t)] = sync_wait(churn(10, 10'000)).sum; });
   }
   for (auto& w : ws) w.join();
   for (long long s : sums) EXPECT_EQ(s, 10'000LL * 9'999 / 2 + 10'000);

@@ -1,10 +1,13 @@
 // future/promise: set before and after the await (same and other thread), exceptions, misuse,
 // broken promises, void futures, many cross-thread hand-offs, and cancel-safety of an await.
 
-#include <coloop/core/future.hpp>
-
 #include <gtest/gtest.h>
 
+#include <coloop/core/errors.hpp>
+#include <coloop/core/future.hpp>
+#include <coloop/core/sync_wait.hpp>
+#include <coloop/core/when_all.hpp>
+#include <coloop/core/when_any.hpp>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -15,11 +18,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/core/sync_wait.hpp>
-#include <coloop/core/when_all.hpp>
-#include <coloop/core/when_any.hpp>
 
 namespace {
 
@@ -117,14 +115,14 @@ TEST(Future, SetExceptionFromAnotherThreadAfterAwait) {
   coloop::promise<int> p;
   coloop::future<int> f = p.get_future();
   std::thread setter;
-  EXPECT_THROW((void)await_then(f,
-                                [&] {
-                                  setter = std::thread([&p] {
-                                    p.set_exception(
-                                        std::make_exception_ptr(std::invalid_argument("x")));
-                                  });
-                                }),
-               std::invalid_argument);
+  EXPECT_THROW(
+      (void)await_then(f,
+                       [&] {
+                         setter = std::thread([&p] {
+                           p.set_exception(std::make_exception_ptr(std::invalid_argument("x")));
+                         });
+                       }),
+      std::invalid_argument);
   setter.join();
 }
 
@@ -133,8 +131,7 @@ TEST(Future, SecondSetThrowsLogicError) {
   coloop::future<int> f = p.get_future();
   p.set_value(1);
   EXPECT_THROW(p.set_value(2), std::logic_error);
-  EXPECT_THROW(p.set_exception(std::make_exception_ptr(std::runtime_error("x"))),
-               std::logic_error);
+  EXPECT_THROW(p.set_exception(std::make_exception_ptr(std::runtime_error("x"))), std::logic_error);
   EXPECT_EQ(sync_wait(await_future(f)), 1);  // the first value stands
 
   coloop::promise<int> q;
@@ -181,9 +178,8 @@ TEST(Future, PromiseDestroyedWhileAwaitedOnAnotherThreadBreaksTheFuture) {
   auto p = std::make_unique<coloop::promise<int>>();
   coloop::future<int> f = p->get_future();
   std::thread destroyer;
-  expect_broken_promise([&] {
-    (void)await_then(f, [&] { destroyer = std::thread([&p] { p.reset(); }); });
-  });
+  expect_broken_promise(
+      [&] { (void)await_then(f, [&] { destroyer = std::thread([&p] { p.reset(); }); }); });
   destroyer.join();
 }
 
@@ -275,7 +271,8 @@ TEST(Future, FourThreadsFulfilManyPromisesAwaitedByOneTask) {
   for (int t = 0; t < threads; ++t) {
     setters.emplace_back([&promises, t] {
       auto& mine = promises[static_cast<std::size_t>(t)];
-      for (int i = 0; i < per_thread; ++i) mine[static_cast<std::size_t>(i)].set_value(t * per_thread + i);
+      for (int i = 0; i < per_thread; ++i)
+        mine[static_cast<std::size_t>(i)].set_value(t * per_thread + i);
     });
   }
   auto consumer = [&]() -> task<long long> {

@@ -1,20 +1,18 @@
 // sync_wait: returns values, void, references and rethrows exceptions; refuses to nest; blocks
 // until a future fulfilled on another thread resumes the task.
 
-#include <coloop/core/sync_wait.hpp>
-
 #include <gtest/gtest.h>
 
+#include <coloop/core/errors.hpp>
+#include <coloop/core/future.hpp>
+#include <coloop/core/sync_wait.hpp>
+#include <coloop/core/when_all.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/core/future.hpp>
-#include <coloop/core/when_all.hpp>
 
 namespace {
 

@@ -2,16 +2,14 @@
 // (moved-from tasks), re-awaiting a finished task, frame cleanup, and stack safety of long chains
 // of synchronously completing awaits.
 
-#include <coloop/core/task.hpp>
-
 #include <gtest/gtest.h>
 
+#include <coloop/core/sync_wait.hpp>
+#include <coloop/core/task.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
-
-#include <coloop/core/sync_wait.hpp>
 
 namespace {
 

@@ -1,10 +1,12 @@
 // when_all: tuple and vector forms, void children, ordering, the first failure cancelling and
 // joining the other children, exception types, nesting.
 
-#include <coloop/core/when_all.hpp>
-
 #include <gtest/gtest.h>
 
+#include <coloop/core/errors.hpp>
+#include <coloop/core/future.hpp>
+#include <coloop/core/sync_wait.hpp>
+#include <coloop/core/when_all.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -13,10 +15,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/core/future.hpp>
-#include <coloop/core/sync_wait.hpp>
 
 namespace {
 
@@ -74,8 +72,7 @@ TEST(WhenAll, TupleOfMixedTypesIncludingVoid) {
     co_return co_await when_all(value(1), touch(hits), text("three"));
   };
   auto result = sync_wait(root());
-  static_assert(
-      std::is_same_v<decltype(result), std::tuple<int, std::monostate, std::string>>);
+  static_assert(std::is_same_v<decltype(result), std::tuple<int, std::monostate, std::string>>);
   EXPECT_EQ(std::get<0>(result), 1);
   EXPECT_EQ(std::get<2>(result), "three");
   EXPECT_EQ(hits, 1);
@@ -90,12 +87,23 @@ TEST(WhenAll, TupleWithMoveOnlyAndSingleChild) {
   EXPECT_EQ(sync_wait(root()), 4);
 }
 
+TEST(WhenAll, TupleWithAReferenceChild) {
+  int target = 1;
+  auto ref = [](int& r) -> task<int&> { co_return r; };
+  auto root = [&]() -> task<int*> {
+    auto r = co_await when_all(ref(target), value(2));
+    static_assert(std::is_same_v<std::tuple_element_t<0, decltype(r)>, int&>);
+    co_return &std::get<0>(r);
+  };
+  EXPECT_EQ(sync_wait(root()), &target);
+}
+
 TEST(WhenAll, TupleOfAllVoid) {
   int hits = 0;
   auto root = [&]() -> task<void> {
     auto r = co_await when_all(touch(hits), touch(hits), touch(hits));
-    static_assert(std::is_same_v<decltype(r),
-                                 std::tuple<std::monostate, std::monostate, std::monostate>>);
+    static_assert(
+        std::is_same_v<decltype(r), std::tuple<std::monostate, std::monostate, std::monostate>>);
   };
   sync_wait(root());
   EXPECT_EQ(hits, 3);
@@ -289,9 +297,7 @@ TEST(WhenAll, FailureAfterASuspensionIsRethrownOnceAllFinish) {
     go.set_value(33);
     co_return 0;
   };
-  auto root = [&]() -> task<void> {
-    (void)co_await when_all(a.run(), late_failure(), trigger());
-  };
+  auto root = [&]() -> task<void> { (void)co_await when_all(a.run(), late_failure(), trigger()); };
   try {
     sync_wait(root());
     FAIL() << "expected custom_error";

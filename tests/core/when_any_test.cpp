@@ -1,10 +1,13 @@
 // when_any: the first child to finish wins (index and value); the others are cancelled and have
 // finished before it returns; a failing winner is rethrown; vector forms; empty input.
 
-#include <coloop/core/when_any.hpp>
-
 #include <gtest/gtest.h>
 
+#include <coloop/core/errors.hpp>
+#include <coloop/core/future.hpp>
+#include <coloop/core/sync_wait.hpp>
+#include <coloop/core/when_all.hpp>
+#include <coloop/core/when_any.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -12,11 +15,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/core/future.hpp>
-#include <coloop/core/sync_wait.hpp>
-#include <coloop/core/when_all.hpp>
 
 namespace {
 

@@ -308,10 +308,12 @@ TEST_F(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
 }
 
 // A byte is written to the pipe a waiting reader watches, then the reader is cancelled after
-// `turns` loop yields. With 0 the reactor cannot have run: the read is withdrawn and the byte
-// stays in the pipe. With more, the reactor completes the read before the cancel arrives while
-// the reader has not resumed yet: the byte must be delivered and the cancel not lose it. Either
-// way the byte reaches exactly one reader.
+// `turns` yields. With 0 the reactor cannot have run: the read is withdrawn and the byte stays in
+// the pipe. With more, the loop may poll in between: while work keeps being ready it polls once
+// per turn budget (61 steps), and when that happens with this task queued, the reactor completes
+// the read before the cancel arrives but the reader resumes only after it: the byte must then be
+// delivered and the cancel must not lose it. Sweeping `turns` past the budget hits that window
+// whatever its phase. Either way the byte reaches exactly one reader.
 struct race_outcome {
   bool reader_done_at_cancel = false;
   bool cancelled = false;
@@ -346,7 +348,7 @@ task<race_outcome> cancel_racing_data(fd_pair fds, int turns) {
 TEST_F(AsyncFdTest, CancelRacingDataNeverLosesIt) {
   bool saw_withdrawn = false;
   bool saw_race = false;  // completed by the reactor, cancelled before the reader resumed
-  for (int turns = 0; turns <= 4; ++turns) {
+  for (int turns = 0; turns <= 150; ++turns) {
     SCOPED_TRACE("yields between write and cancel: " + std::to_string(turns));
     const fd_pair p = make_pipe();
     const race_outcome o = coloop::run(cancel_racing_data(p, turns), manual);

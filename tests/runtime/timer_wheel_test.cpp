@@ -329,7 +329,8 @@ TEST(timer_wheel, one_million_timers_expire_in_order) {
     nodes[i].id = static_cast<int>(i);
     nodes[i].log = &log;
     // Every 16th deadline repeats one of 16 values: many equal deadlines.
-    nodes[i].deadline = start + (i % 16 == 0 ? static_cast<std::int64_t>(i % 256) * sec / 8 : spread(rng));
+    nodes[i].deadline =
+        start + (i % 16 == 0 ? static_cast<std::int64_t>(i % 256) * sec / 8 : spread(rng));
     w.insert(nodes[i]);
   }
   EXPECT_EQ(w.size(), count);
@@ -378,7 +379,7 @@ class model {
 
   void run(int steps) {
     for (int i = 0; i < steps && !::testing::Test::HasFatalFailure(); ++i) {
-      const int op = pick(0, 99);
+      const std::int64_t op = pick(0, 99);
       if (op < 45) {
         arm(random_deadline());
       } else if (op < 47) {  // a burst: large batches to sort, crowded slots
@@ -414,27 +415,44 @@ class model {
 
   std::int64_t random_deadline() {
     switch (pick(0, 9)) {
-      case 0: return now_ - pick(0, 5 * ms);                 // already due
-      case 1: return now_ + pick(0, 3);                      // equal deadlines, tick edges
-      case 2: return (now_ >> 16 << 16) + pick(0, 2) * 65536 - pick(0, 1);
-      case 3: return now_ + pick(0, 200'000);                // within a few ticks
-      case 4: return now_ + pick(0, 100 * ms);
-      case 5: return now_ + pick(0, 60 * sec);
-      case 6: return now_ + 30 * sec;                        // the typical timeout: many equal
-      case 7: return now_ + pick(0, 10 * hour);
-      case 8: return pick(0, 99) == 0 ? never : now_ + pick(0, 400 * 24 * hour);
-      default: return now_ + pick(0, 2 * ms);
+      case 0:
+        return now_ - pick(0, 5 * ms);  // already due
+      case 1:
+        return now_ + pick(0, 3);  // equal deadlines, tick edges
+      case 2:
+        return (now_ >> 16 << 16) + pick(0, 2) * 65536 - pick(0, 1);
+      case 3:
+        return now_ + pick(0, 200'000);  // within a few ticks
+      case 4:
+        return now_ + pick(0, 100 * ms);
+      case 5:
+        return now_ + pick(0, 60 * sec);
+      case 6:
+        return now_ + 30 * sec;  // the typical timeout: many equal
+      case 7:
+        return now_ + pick(0, 10 * hour);
+      case 8:
+        return pick(0, 99) == 0 ? never : now_ + pick(0, 400 * 24 * hour);
+      default:
+        return now_ + pick(0, 2 * ms);
     }
   }
   std::int64_t random_step() {
     switch (pick(0, 7)) {
-      case 0: return 0;
-      case 1: return pick(0, 100'000);
-      case 2: return pick(0, 50 * ms);
-      case 3: return pick(0, 20 * sec);
-      case 4: return pick(1, 30) * hour;                     // a manual clock's big jump
-      case 5: return pick(0, 3) == 0 ? pick(1, 200) * 24 * hour : pick(0, 2 * ms);
-      default: return std::max<std::int64_t>(0, wheel_.next_deadline() - now_);  // as the loop
+      case 0:
+        return 0;
+      case 1:
+        return pick(0, 100'000);
+      case 2:
+        return pick(0, 50 * ms);
+      case 3:
+        return pick(0, 20 * sec);
+      case 4:
+        return pick(1, 30) * hour;  // a manual clock's big jump
+      case 5:
+        return pick(0, 3) == 0 ? pick(1, 200) * 24 * hour : pick(0, 2 * ms);
+      default:
+        return std::max<std::int64_t>(0, wheel_.next_deadline() - now_);  // as the loop
     }
   }
 

@@ -86,6 +86,7 @@ class promise {
     if (this != &other) {
       abandon();
       state_ = std::move(other.state_);
+      future_taken_ = std::exchange(other.future_taken_, false);
     }
     return *this;
   }
