@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start, from a bare Debian 12 machine to a built and tested tree:
-#   ./scripts/quickstart.sh demo   build the release preset, run the hello example and the benches
+#   ./scripts/quickstart.sh demo   build the release preset, run the examples and the micro benches
 #   ./scripts/quickstart.sh test   build and test the release, asan and tsan presets
 # CI runs the `test` form (.ci/run), so the dependency install below is what keeps a fresh CI
 # machine working: nothing installed by hand survives a machine change.
@@ -19,8 +19,8 @@ say() { printf '%s==> %s%s\n' "$bold" "$*" "$reset"; }
 die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
 
 # Sanitizer runtimes (libasan8, libtsan2, libubsan1) come with g++ via libgcc-12-dev.
-packages=(cmake ninja-build g++ clang pkg-config libgtest-dev libgmock-dev libbenchmark-dev
-  libfmt-dev)
+packages=(cmake ninja-build g++ clang pkg-config python3 libgtest-dev libgmock-dev
+  libbenchmark-dev libfmt-dev)
 
 install_deps() {
   if ! command -v dpkg-query >/dev/null; then
@@ -104,19 +104,17 @@ cmd_test() {
 cmd_demo() {
   install_deps
   build release
-  local hello=build/release/examples/hello bench=build/release/bench/coloop_bench
-  if [[ -x $hello ]]; then
-    say "$hello"
-    "$hello"
-  else
-    say "note: $hello is not built yet (examples are still being written); skipping"
-  fi
-  if [[ -x $bench ]]; then
-    say "$bench --benchmark_min_time=0.2"
-    "$bench" --benchmark_min_time=0.2
-  else
-    say "note: $bench is not built yet (benchmarks are still being written); skipping"
-  fi
+  local example
+  for example in hello timeouts; do
+    say "build/release/examples/$example"
+    "build/release/examples/$example"
+  done
+  local json=build/release/bench/micro.json
+  say "micro benchmarks (median of 3, pinned to CPU 0; JSON in $json)"
+  # Pinned so the table is comparable run to run (BENCHMARKS.md); taskset is in util-linux.
+  local pin=()
+  command -v taskset >/dev/null && pin=(taskset -c 0)
+  "${pin[@]}" python3 bench/micro_report.py build/release/bench/coloop_bench "$json"
 }
 
 case "${1:-}" in

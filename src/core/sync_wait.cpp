@@ -4,9 +4,9 @@
 #include <coloop/core/sync_wait.hpp>
 
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace coloop::detail {
 namespace {
@@ -15,27 +15,38 @@ class sync_wait_scheduler final : public scheduler {
  public:
   void post(std::coroutine_handle<> h) noexcept override {
     std::lock_guard lock(mutex_);
-    queue_.push_back(h);
+    push(h);
   }
   void post_threadsafe(std::coroutine_handle<> h) override {
-    // Notify under the lock: once the waiter can see the item it may return and destroy this
-    // scheduler, so the poster must be done with it by then.
     std::lock_guard lock(mutex_);
-    queue_.push_back(h);
+    push(h);
+    // Under the lock: once the waiter can see `h` it may finish and destroy this scheduler.
     ready_.notify_one();
   }
   std::coroutine_handle<> next() {
     std::unique_lock lock(mutex_);
-    ready_.wait(lock, [&] { return !queue_.empty(); });
-    std::coroutine_handle<> h = queue_.front();
-    queue_.pop_front();
-    return h;
+    ready_.wait(lock, [&] { return head_ != tail_; });
+    return ring_[head_++ & (ring_.size() - 1)];
   }
 
  private:
+  // A growable ring: allocates only while growing to its high-water mark.
+  void push(std::coroutine_handle<> h) noexcept {
+    if (tail_ - head_ == ring_.size()) grow();
+    ring_[tail_++ & (ring_.size() - 1)] = h;
+  }
+  void grow() noexcept {
+    std::vector<std::coroutine_handle<>> bigger(ring_.empty() ? 64 : ring_.size() * 2);
+    std::size_t n = 0;
+    while (head_ != tail_) bigger[n++] = ring_[head_++ & (ring_.size() - 1)];
+    ring_ = std::move(bigger);
+    head_ = 0;
+    tail_ = n;
+  }
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::coroutine_handle<>> queue_;
+  std::vector<std::coroutine_handle<>> ring_;
+  std::size_t head_ = 0, tail_ = 0;
 };
 
 }  // namespace

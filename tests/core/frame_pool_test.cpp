@@ -9,6 +9,7 @@
 #include <coloop/core/frame_pool.hpp>
 #include <coloop/core/sync_wait.hpp>
 #include <coloop/core/task.hpp>
+#include <coloop/core/when_all.hpp>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
@@ -140,6 +141,37 @@ TEST(FramePool, SteadyStateMakesNoHeapAllocation) {
   EXPECT_EQ(s.sum, expected_sum);
   EXPECT_EQ(s.new_calls, 0u) << "operator new was called " << s.new_calls << " times for " << tasks
                              << " task chains with the frame pool on";
+}
+
+task<long long> chain(int n) {
+  long long sum = 0;
+  for (int i = 0; i < n; ++i) sum += co_await outer(i);
+  co_return sum;
+}
+
+/// Two chains interleaved by when_all: long synchronous stretches bounce through sync_wait's
+/// queue, which then never drains completely (one chain is always queued while the other runs).
+task<run_stats> interleaved(int warmup, int n) {
+  (void)co_await coloop::when_all(chain(warmup), chain(warmup));
+  run_stats s;
+  const std::size_t before = g_new_calls.load(std::memory_order_relaxed);
+  auto [a, b] = co_await coloop::when_all(chain(n), chain(n));
+  s.new_calls = g_new_calls.load(std::memory_order_relaxed) - before;
+  s.sum = a + b;
+  co_return s;
+}
+
+TEST(FramePool, SteadyStateWithInterleavedChainsMakesNoHeapAllocation) {
+  pool_setting_guard guard;
+  coloop::set_frame_pool_enabled(true);
+  if (!coloop::frame_pool_enabled()) {
+    GTEST_SKIP() << "coloop was built with COLOOP_FRAME_POOL=OFF: the pool cannot be enabled";
+  }
+  run_stats s = sync_wait(interleaved(10'000, tasks));
+  EXPECT_EQ(s.sum, 2 * expected_sum);
+  EXPECT_EQ(s.new_calls, 0u) << "operator new was called " << s.new_calls
+                             << " times for two interleaved chains of " << tasks
+                             << " tasks with the frame pool on";
 }
 
 TEST(FramePool, DisabledPoolAllocatesEveryFrame) {

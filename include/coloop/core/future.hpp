@@ -33,6 +33,7 @@ class future_state_base : private cancel_slot {
   /// Registers the awaiter; false when the value is already there (or a cancel was pending).
   bool suspend(std::coroutine_handle<> waiter, cancel_state* cancel);
   void claim_setter();   // throws if already set
+  bool try_claim_setter() noexcept { return !set_claimed_.exchange(true, std::memory_order_relaxed); }
   void publish() noexcept;  // after the result is stored
   /// On the awaiter's thread as it resumes: throws cancelled_error if the await was withdrawn.
   void resumed();
@@ -115,10 +116,10 @@ class promise {
 
  private:
   void abandon() noexcept {
-    if (!state_) return;
-    try {
-      set_exception(std::make_exception_ptr(std::system_error(make_error_code(errc::broken_promise))));
-    } catch (...) {  // already set: nothing to do
+    if (state_ && state_->try_claim_setter()) {
+      state_->result_.set_exception(
+          std::make_exception_ptr(std::system_error(make_error_code(errc::broken_promise))));
+      state_->publish();
     }
     state_.reset();
   }
