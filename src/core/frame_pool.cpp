@@ -32,24 +32,27 @@ struct free_block {
   free_block* next;
 };
 
+// room[c] counts the frames class c may still cache. It starts at 0, so a thread's first free
+// takes the slow path once, which registers the release at thread exit and opens the room.
 struct free_lists {
   free_block* head[class_count];
-  std::size_t count[class_count];
-  bool dead;  // set once the thread's lists were released
+  std::size_t room[class_count];
+  bool opened;    // the thread-exit release is registered
+  bool released;  // the thread is exiting: everything goes back to the heap
 };
 
 constinit thread_local free_lists lists{};
 
 struct lists_releaser {
   ~lists_releaser() {
+    lists.released = true;
     for (std::size_t c = 0; c < class_count; ++c) {
+      lists.room[c] = 0;
       while (free_block* b = lists.head[c]) {
         lists.head[c] = b->next;
         ::operator delete(b);
       }
-      lists.count[c] = 0;
     }
-    lists.dead = true;
   }
 };
 thread_local lists_releaser releaser;
@@ -74,25 +77,43 @@ void* frame_allocate(std::size_t size) {
   if (pool_enabled.load(std::memory_order_relaxed)) {
     if (free_block* b = lists.head[cls]) {
       lists.head[cls] = b->next;
-      --lists.count[cls];
+      ++lists.room[cls];
       return b;
     }
   }
   return ::operator new(capacity_of(cls));
 }
 
-void frame_deallocate(void* frame, std::size_t size) noexcept {
-  const std::size_t cls = class_of(size);
-  if (cls < class_count && pool_enabled.load(std::memory_order_relaxed) && !lists.dead &&
-      lists.count[cls] < max_cached_per_class) {
-    if (lists.count[cls] == 0) (void)&releaser;  // ensure the lists are released at thread exit
-    auto* b = static_cast<free_block*>(frame);
-    b->next = lists.head[cls];
-    lists.head[cls] = b;
-    ++lists.count[cls];
+namespace {
+
+void push(void* frame, std::size_t cls) noexcept {
+  auto* b = static_cast<free_block*>(frame);
+  b->next = lists.head[cls];
+  lists.head[cls] = b;
+  --lists.room[cls];
+}
+
+// Out of line so the common path stays a leaf.
+[[gnu::noinline]] void deallocate_slow(void* frame, std::size_t cls) noexcept {
+  if (cls < class_count && !lists.opened && !lists.released && frame_pool_enabled()) {
+    (void)&releaser;  // constructs it: the lists are released when this thread exits
+    lists.opened = true;
+    for (std::size_t& r : lists.room) r = max_cached_per_class;
+    push(frame, cls);
     return;
   }
-  ::operator delete(frame);
+  ::operator delete(frame);  // full list, oversize frame, pool off or thread exiting
+}
+
+}  // namespace
+
+void frame_deallocate(void* frame, std::size_t size) noexcept {
+  const std::size_t cls = class_of(size);
+  if (cls < class_count && pool_enabled.load(std::memory_order_relaxed) && lists.room[cls] != 0) {
+    push(frame, cls);
+    return;
+  }
+  deallocate_slow(frame, cls);
 }
 
 }  // namespace detail

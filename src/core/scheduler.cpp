@@ -5,9 +5,7 @@ namespace coloop::detail {
 constinit thread_local thread_state this_thread{};
 
 std::coroutine_handle<> bounce(std::coroutine_handle<> next) noexcept {
-  // Without a scheduler there is nowhere to bounce to: keep transferring (and keep counting
-  // from zero so this is reached again only after another full stretch).
-  this_thread.transfer_depth = 0;
+  // Without a scheduler there is nowhere to bounce to (and no limit is set): keep transferring.
   if (scheduler* s = this_thread.current) {
     s->post(next);
     return std::noop_coroutine();

@@ -106,7 +106,8 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
   }
   scheduler* const sched = current_scheduler();
   if (sched == nullptr) {
-    throw std::logic_error("coloop: I/O awaited outside an event loop (no scheduler on this thread)");
+    throw std::logic_error(
+        "coloop: I/O awaited outside an event loop (no scheduler on this thread)");
   }
   op.on_cancel = &cancel_queued;
   if (cancel != nullptr && !cancel->arm(&op)) {

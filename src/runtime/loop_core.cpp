@@ -155,7 +155,7 @@ void loop_core::turn(bool (*done)(const void*), const void* arg) {
   // Work readied during the turn runs in the same turn, up to the budget: a spawn+join ping-pong
   // then costs one poll per `turn_budget` steps instead of one per step.
   for (std::size_t n = 0; n < turn_budget && !ready_.empty(); ++n) {
-    this_thread.transfer_depth = 0;
+    begin_step();
     callback cb = ready_.pop();
     try {
       cb();

@@ -62,7 +62,7 @@ class task_awaiter {
   template <class Promise>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
     auto& p = h_.promise();
-    if (p.continuation_) throw_task_awaited_twice();
+    if (p.continuation_) [[unlikely]] throw_task_awaited_twice();
     p.continuation_ = awaiting;
     p.cancel_ = cancel_state_of(awaiting);
     return transfer_to(h_);
@@ -70,7 +70,7 @@ class task_awaiter {
 
  protected:
   result<T>& outcome() const {
-    if (!h_) throw_empty_task();
+    if (!h_) [[unlikely]] throw_empty_task();
     return h_.promise().outcome();
   }
   std::coroutine_handle<task_promise<T>> h_;

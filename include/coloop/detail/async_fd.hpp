@@ -89,8 +89,12 @@ class async_fd {
   /// when n > 0). Never raises SIGPIPE: a peer that is gone gives std::system_error(EPIPE).
   /// Errors and cancellation as read_some; a cancelled write has written nothing.
   fd_io_awaiter write_some(const void* buf, std::size_t n) noexcept {
-    return {entry_, io_dir::write, is_socket_ ? &attempt_send : &attempt_write,
-            const_cast<void*>(buf), n, "coloop::async_fd::write_some"};
+    return {entry_,
+            io_dir::write,
+            is_socket_ ? &attempt_send : &attempt_write,
+            const_cast<void*>(buf),
+            n,
+            "coloop::async_fd::write_some"};
   }
   /// Writes all `n` bytes (a loop of write_some). On an error or a cancel, a prefix may have
   /// been written. `buf` and this async_fd must stay put until the task finishes.

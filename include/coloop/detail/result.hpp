@@ -21,12 +21,12 @@ class result {
 
   template <class... Args>
   void set_value(Args&&... args) {
-    reset();
+    if (state_ != state::empty) reset();
     std::construct_at(std::addressof(value_), std::forward<Args>(args)...);
     state_ = state::value;
   }
   void set_exception(std::exception_ptr e) noexcept {
-    reset();
+    if (state_ != state::empty) reset();
     std::construct_at(std::addressof(error_), std::move(e));
     state_ = state::error;
   }
@@ -49,11 +49,15 @@ class result {
  private:
   enum class state : unsigned char { empty, value, error };
   void check() const {
-    if (state_ == state::error) std::rethrow_exception(error_);
-    if (state_ != state::value) throw_no_result();
+    if (state_ != state::value) [[unlikely]] {
+      if (state_ == state::error) std::rethrow_exception(error_);
+      throw_no_result();
+    }
   }
   void reset() noexcept {
-    if (state_ == state::value) std::destroy_at(std::addressof(value_));
+    if constexpr (!std::is_trivially_destructible_v<T>) {
+      if (state_ == state::value) std::destroy_at(std::addressof(value_));
+    }
     if (state_ == state::error) std::destroy_at(std::addressof(error_));
     state_ = state::empty;
   }

@@ -3,6 +3,7 @@
 // symmetric transfers.
 
 #include <coroutine>
+#include <cstddef>
 
 namespace coloop::detail {
 
@@ -19,13 +20,15 @@ class scheduler {
 };
 
 /// g++ does not turn symmetric transfer into a tail call at -O0 or under ASan, so each transfer
-/// may grow the stack; past this many in one scheduler step the next one bounces through the
-/// scheduler's queue instead.
-inline constexpr unsigned max_transfer_depth = 512;
+/// may grow the stack. Each scheduler step sets a limit this far below its own frame; a transfer
+/// found below the limit bounces through the scheduler's queue instead. Comparing the frame
+/// address only reads thread-local state, so the common path adds no store (a counter would put
+/// a store-to-load dependency on every await).
+inline constexpr std::size_t transfer_stack_budget = 128 * 1024;
 
 struct thread_state {
   scheduler* current = nullptr;
-  unsigned transfer_depth = 0;
+  const char* stack_limit = nullptr;  // nullptr: no scheduler step, never bounce
 };
 extern constinit thread_local thread_state this_thread;
 
@@ -34,22 +37,30 @@ inline scheduler* current_scheduler() noexcept { return this_thread.current; }
 
 std::coroutine_handle<> bounce(std::coroutine_handle<> next) noexcept;
 
-/// Returns the handle to transfer to from an await_suspend, bouncing past the depth bound.
+/// Returns the handle to transfer to from an await_suspend, bouncing past the stack budget.
 inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept {
-  if (++this_thread.transfer_depth < max_transfer_depth) [[likely]] return next;
+  if (static_cast<const char*>(__builtin_frame_address(0)) > this_thread.stack_limit) [[likely]] {
+    return next;
+  }
   return bounce(next);
 }
 
-/// Resumes `h` as one scheduler step: the transfer depth starts from zero.
+/// Starts a scheduler step: transfers may use `transfer_stack_budget` below this point.
+[[gnu::always_inline]] inline void begin_step() noexcept {
+  this_thread.stack_limit =
+      static_cast<const char*>(__builtin_frame_address(0)) - transfer_stack_budget;
+}
+
+/// Resumes `h` as one scheduler step.
 inline void resume_step(std::coroutine_handle<> h) {
-  this_thread.transfer_depth = 0;
+  begin_step();
   h.resume();
 }
 
 /// Makes `s` this thread's current scheduler for the scope's lifetime.
 class scheduler_scope {
  public:
-  explicit scheduler_scope(scheduler* s) noexcept : saved_(this_thread) { this_thread = {s, 0}; }
+  explicit scheduler_scope(scheduler* s) noexcept : saved_(this_thread) { this_thread = {s, nullptr}; }
   ~scheduler_scope() { this_thread = saved_; }
   scheduler_scope(const scheduler_scope&) = delete;
   scheduler_scope& operator=(const scheduler_scope&) = delete;
