@@ -319,6 +319,31 @@ TEST_F(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
   EXPECT_EQ(r.after, 'q');
 }
 
+TEST_F(AsyncFdTest, WaitForTimesOutAPendingReadWithoutConsumingData) {
+  const fd_pair p = make_pipe();
+  struct result {
+    bool timed_out;
+    std::string after;
+  };
+  const result r = coloop::run(
+      [](fd_pair fds) -> task<result> {
+        async_fd rd(fds.first);
+        async_fd wr(fds.second);
+        char buf[8];
+        bool timed_out = false;
+        try {
+          co_await coloop::wait_for(rd.read_some(buf, sizeof buf), 5s);  // the awaiter moves in
+        } catch (const coloop::timeout_error&) {
+          timed_out = true;
+        }
+        co_await wr.write_all("after", 5);
+        co_return result{timed_out, co_await read_n(rd, 5)};
+      }(p),
+      manual);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_EQ(r.after, "after");
+}
+
 // A byte is written to the pipe a waiting reader watches, then the reader is cancelled after
 // `turns` yields. With 0 the reactor cannot have run: the read is withdrawn and the byte stays in
 // the pipe. With more, the loop may poll in between: while work keeps being ready it polls once

@@ -1,0 +1,61 @@
+// The main() of every test binary: GoogleTest plus a listener that fails the run when a test
+// leaves an fd open or a thread running (DEVELOPERS.md: every test ends clean). ctest runs one
+// test per process, so a leak fails exactly the test that caused it.
+
+#include <dirent.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/fd_audit.hpp"
+
+namespace {
+
+int count_threads() {
+  int n = 0;
+  if (DIR* dir = ::opendir("/proc/self/task")) {
+    while (const dirent* ent = ::readdir(dir)) n += ent->d_name[0] != '.';
+    ::closedir(dir);
+  }
+  return n;
+}
+
+class clean_exit_listener : public testing::EmptyTestEventListener {
+ public:
+  bool leaked = false;
+
+ private:
+  void OnTestStart(const testing::TestInfo&) override {
+    fds_ = coloop::test::open_fds();
+    threads_ = count_threads();
+  }
+  void OnTestEnd(const testing::TestInfo& info) override {
+    const std::string name = std::string(info.test_suite_name()) + "." + info.name();
+    for (const auto& [fd, target] : coloop::test::open_fds()) {
+      if (!fds_.count(fd)) report(name, "fd " + std::to_string(fd) + " (" + target + ") left open");
+    }
+    const int threads = count_threads();
+    if (threads != threads_) {
+      report(name, std::to_string(threads - threads_) + " thread(s) left running");
+    }
+  }
+  void report(const std::string& test, const std::string& what) {
+    std::fprintf(stderr, "LEAK in %s: %s\n", test.c_str(), what.c_str());
+    leaked = true;
+  }
+  std::map<int, std::string> fds_;
+  int threads_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  auto* listener = new clean_exit_listener;  // owned by GoogleTest once appended
+  testing::UnitTest::GetInstance()->listeners().Append(listener);
+  const int result = RUN_ALL_TESTS();
+  return result != 0 ? result : (listener->leaked ? 1 : 0);
+}
