@@ -312,7 +312,8 @@ TEST_F(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
         auto reader = coloop::spawn(read_byte(rd));
         reader.cancel();  // before the reader ever ran: its first await must not read
         const bool cancelled = is_cancelled(co_await failure_of(std::move(reader)));
-        co_return result{cancelled, co_await read_byte_or_timeout(rd)};
+        const int after = co_await read_byte_or_timeout(rd);
+        co_return result{cancelled, after};
       }(p),
       manual);
   EXPECT_TRUE(r.cancelled);
@@ -337,7 +338,9 @@ TEST_F(AsyncFdTest, WaitForTimesOutAPendingReadWithoutConsumingData) {
           timed_out = true;
         }
         co_await wr.write_all("after", 5);
-        co_return result{timed_out, co_await read_n(rd, 5)};
+        std::string after =
+            co_await read_n(rd, 5);  // (g++ 12 mishandles co_await in a braced init)
+        co_return result{timed_out, std::move(after)};
       }(p),
       manual);
   EXPECT_TRUE(r.timed_out);
