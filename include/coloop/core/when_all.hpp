@@ -26,34 +26,20 @@ task<std::tuple<detail::non_void_t<Ts>...>> when_all(task<Ts>... tasks) {
 /// when_all over a vector of tasks of one type: the results in order.
 template <class T>
 task<std::vector<T>> when_all(std::vector<task<T>> tasks) {
-  std::vector<detail::group_child<T>> children;
-  std::vector<detail::group_child_promise_base*> list;
-  children.reserve(tasks.size());
-  list.reserve(tasks.size());
-  for (auto& t : tasks) {
-    children.push_back(detail::make_group_child(std::move(t)));
-    list.push_back(children.back().base());
-  }
+  detail::child_list<T> list(tasks);
   detail::group_state group(detail::group_mode::all);
-  co_await detail::group_awaiter{group, list.data(), list.size()};
+  co_await detail::group_awaiter{group, list.bases.data(), list.bases.size()};
   std::vector<T> results;
-  results.reserve(children.size());
-  for (auto& c : children) results.push_back(c.take());
+  results.reserve(list.children.size());
+  for (auto& c : list.children) results.push_back(c.take());
   co_return results;
 }
 
 /// when_all over a vector of void tasks.
 inline task<void> when_all(std::vector<task<void>> tasks) {
-  std::vector<detail::group_child<void>> children;
-  std::vector<detail::group_child_promise_base*> list;
-  children.reserve(tasks.size());
-  list.reserve(tasks.size());
-  for (auto& t : tasks) {
-    children.push_back(detail::make_group_child(std::move(t)));
-    list.push_back(children.back().base());
-  }
+  detail::child_list<void> list(tasks);
   detail::group_state group(detail::group_mode::all);
-  co_await detail::group_awaiter{group, list.data(), list.size()};
+  co_await detail::group_awaiter{group, list.bases.data(), list.bases.size()};
 }
 
 }  // namespace coloop

@@ -44,22 +44,15 @@ template <class T>
 auto when_any(std::vector<task<T>> tasks)
     -> task<std::conditional_t<std::is_void_v<T>, std::size_t, std::pair<std::size_t, T>>> {
   if (tasks.empty()) detail::throw_when_any_empty();
-  std::vector<detail::group_child<T>> children;
-  std::vector<detail::group_child_promise_base*> list;
-  children.reserve(tasks.size());
-  list.reserve(tasks.size());
-  for (auto& t : tasks) {
-    children.push_back(detail::make_group_child(std::move(t)));
-    list.push_back(children.back().base());
-  }
+  detail::child_list<T> list(tasks);
   detail::group_state group(detail::group_mode::any);
-  co_await detail::group_awaiter{group, list.data(), list.size()};
+  co_await detail::group_awaiter{group, list.bases.data(), list.bases.size()};
   const std::size_t winner = group.winner();
   if constexpr (std::is_void_v<T>) {
-    children[winner].take();
+    list.children[winner].take();
     co_return winner;
   } else {
-    co_return std::pair<std::size_t, T>{winner, children[winner].take()};
+    co_return std::pair<std::size_t, T>{winner, list.children[winner].take()};
   }
 }
 

@@ -8,6 +8,7 @@
 #include <exception>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <coloop/core/task.hpp>
 
@@ -139,6 +140,22 @@ group_child<T> make_group_child(task<T> t) {
   co_return co_await std::move(t);
 }
 inline group_child<void> make_group_child(task<void> t) { co_await std::move(t); }
+
+/// The children of a vector-form when_all / when_any, and the list the group walks.
+template <class T>
+struct child_list {
+  std::vector<group_child<T>> children;
+  std::vector<group_child_promise_base*> bases;
+
+  explicit child_list(std::vector<task<T>>& tasks) {
+    children.reserve(tasks.size());
+    bases.reserve(tasks.size());
+    for (auto& t : tasks) {
+      children.push_back(make_group_child(std::move(t)));
+      bases.push_back(children.back().base());
+    }
+  }
+};
 
 /// Suspends the parent until every child has finished.
 struct group_awaiter {

@@ -46,7 +46,8 @@ struct fd_entry {
 };
 
 /// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues
-/// it and registers it for cancellation. Returns true when the caller must suspend.
+/// it and registers it for cancellation. Returns true when the caller must suspend. An op whose
+/// fd was closed completes at once with errc::closed; std::logic_error without a running loop.
 bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
 /// Called by backends when `entry` became readable and/or writable: completes queued operations
 /// in order until one would block, posting their waiters.
