@@ -28,16 +28,17 @@ constexpr bool compiled_in = false;
 
 std::atomic<bool> pool_enabled{compiled_in};
 
+// A cached frame's first bytes link it into its class list and record the list's length there,
+// so neither allocate nor free updates a per-thread counter (a read-modify-write per call would
+// chain every task through a store-to-load dependency).
 struct free_block {
   free_block* next;
+  std::size_t depth;  // blocks in the list from this one down
 };
 
-// room[c] counts the frames class c may still cache. It starts at 0, so a thread's first free
-// takes the slow path once, which registers the release at thread exit and opens the room.
 struct free_lists {
   free_block* head[class_count];
-  std::size_t room[class_count];
-  bool opened;    // the thread-exit release is registered
+  bool opened;    // the thread-exit release is registered: frees may be cached
   bool released;  // the thread is exiting: everything goes back to the heap
 };
 
@@ -46,8 +47,8 @@ constinit thread_local free_lists lists{};
 struct lists_releaser {
   ~lists_releaser() {
     lists.released = true;
+    lists.opened = false;
     for (std::size_t c = 0; c < class_count; ++c) {
-      lists.room[c] = 0;
       while (free_block* b = lists.head[c]) {
         lists.head[c] = b->next;
         ::operator delete(b);
@@ -77,7 +78,6 @@ void* frame_allocate(std::size_t size) {
   if (pool_enabled.load(std::memory_order_relaxed)) {
     if (free_block* b = lists.head[cls]) {
       lists.head[cls] = b->next;
-      ++lists.room[cls];
       return b;
     }
   }
@@ -86,21 +86,25 @@ void* frame_allocate(std::size_t size) {
 
 namespace {
 
-void push(void* frame, std::size_t cls) noexcept {
+/// Caches `frame` unless its class list is full; false when it was not cached.
+bool try_push(void* frame, std::size_t cls) noexcept {
+  free_block* head = lists.head[cls];
+  const std::size_t depth = head != nullptr ? head->depth : 0;
+  if (depth >= max_cached_per_class) return false;
   auto* b = static_cast<free_block*>(frame);
-  b->next = lists.head[cls];
+  b->next = head;
+  b->depth = depth + 1;
   lists.head[cls] = b;
-  --lists.room[cls];
+  return true;
 }
 
-// Out of line so the common path stays a leaf.
+// Out of line so the common path stays a leaf. A thread's first cached frame registers the
+// release of its lists at thread exit.
 [[gnu::noinline]] void deallocate_slow(void* frame, std::size_t cls) noexcept {
-  if (cls < class_count && !lists.opened && !lists.released && frame_pool_enabled()) {
+  if (cls < class_count && !lists.released && frame_pool_enabled()) {
     (void)&releaser;  // constructs it: the lists are released when this thread exits
     lists.opened = true;
-    for (std::size_t& r : lists.room) r = max_cached_per_class;
-    push(frame, cls);
-    return;
+    if (try_push(frame, cls)) return;
   }
   ::operator delete(frame);  // full list, oversize frame, pool off or thread exiting
 }
@@ -109,8 +113,8 @@ void push(void* frame, std::size_t cls) noexcept {
 
 void frame_deallocate(void* frame, std::size_t size) noexcept {
   const std::size_t cls = class_of(size);
-  if (cls < class_count && pool_enabled.load(std::memory_order_relaxed) && lists.room[cls] != 0) {
-    push(frame, cls);
+  if (cls < class_count && lists.opened && pool_enabled.load(std::memory_order_relaxed) &&
+      try_push(frame, cls)) {
     return;
   }
   deallocate_slow(frame, cls);
