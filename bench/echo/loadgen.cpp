@@ -7,8 +7,8 @@
 // that echoes stale or misordered data is caught. Any mismatch, short echo, reset or early close
 // is a hard error: the program prints it and exits with status 2.
 //
-// The run is `--warmup` seconds (not recorded) followed by `--duration` seconds (the measured
-// window). Over the window it counts completed requests, keeps every round-trip time for the
+// The run is a ramp (until every connection has had its first echo; `ramp_s` in the JSON), then
+// `--warmup` seconds (not recorded), then `--duration` seconds (the measured window). Over the window it counts completed requests, keeps every round-trip time for the
 // percentiles, and reads the server's utime+stime from /proc/PID/stat at both ends:
 //   cpu_ns_per_req = (ticks_end - ticks_start) * 1e9 / CLK_TCK / requests_in_window.
 // Results go to stdout (one line) and, with --json, to a file.
@@ -193,8 +193,10 @@ int main(int argc, char** argv) {
   }
 
   const std::int64_t start = now_ns();
-  const std::int64_t win_start = start + static_cast<std::int64_t>(o.warmup * 1e9);
-  const std::int64_t win_end = win_start + static_cast<std::int64_t>(o.duration * 1e9);
+  // Ramp: the warm-up starts once every connection has had its first echo (a server may accept
+  // a thousand connections slowly); then the window.
+  std::size_t ramped = 0;  // connections with at least one echo
+  std::int64_t ramp_end = 0, win_start = INT64_MAX, win_end = INT64_MAX;
   bool in_window = false;
   std::int64_t win_t0 = win_start;  // when the window actually began (first wake past win_start)
   long long ticks0 = -1;
@@ -285,6 +287,11 @@ int main(int argc, char** argv) {
             lat.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(rt, UINT32_MAX)));
           }
           last_progress = done;
+          if (c.seq == 0 && ++ramped == conns.size()) {
+            ramp_end = done;
+            win_start = ramp_end + static_cast<std::int64_t>(o.warmup * 1e9);
+            win_end = win_start + static_cast<std::int64_t>(o.duration * 1e9);
+          }
           ++c.seq;
           start_request(c, done);
           // The echo of the new request cannot be here yet, and its arrival is a new edge:
@@ -294,6 +301,8 @@ int main(int argc, char** argv) {
       }
     }
     if (t - last_progress > 5'000'000'000) die("no echo completed for 5 s (server stalled)");
+    if (ramped < conns.size() && t - start > 30'000'000'000)
+      die("some connections had no echo within 30 s");
   }
   const std::int64_t t_end = now_ns();
   const long long ticks1 = cpu_ticks(o.server_pid);
@@ -337,11 +346,11 @@ int main(int argc, char** argv) {
     if (!f) die_errno("open --json file");
     std::fprintf(f,
                  "{\"conns\": %d, \"size\": %zu, \"requests\": %" PRIu64 ", \"total_requests\": %" PRIu64
-                 ", \"window_s\": %.6f, \"rps\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, "
+                 ", \"ramp_s\": %.4f, \"window_s\": %.6f, \"rps\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, "
                  "\"p999_us\": %.3f, \"mean_us\": %.3f, \"max_us\": %.3f, \"server_cpu_s\": %.4f, "
                  "\"cpu_ns_per_req\": %.3f, \"loadgen_cpu_ns_per_req\": %.3f, \"verified_bytes\": %" PRIu64
                  "}\n",
-                 o.conns, o.size, window_reqs, total, window_s, rps, pct(50), pct(99), pct(99.9),
+                 o.conns, o.size, window_reqs, total, static_cast<double>(ramp_end - start) / 1e9, window_s, rps, pct(50), pct(99), pct(99.9),
                  sum / static_cast<double>(lat.size()) / 1000.0, static_cast<double>(lat.back()) / 1000.0,
                  server_cpu_s, cpu_ns, client_ns, total * o.size);
     std::fclose(f);

@@ -259,7 +259,7 @@ def summarize(raw, points, servers):
             s = {"rounds": len(ok), "errors": errors}
             if ok:
                 for m in ("rps", "p50_us", "p99_us", "p999_us", "cpu_ns_per_req",
-                          "loadgen_cpu_ns_per_req"):
+                          "loadgen_cpu_ns_per_req", "ramp_s"):
                     vals = [r[m] for r in ok if r.get(m) is not None and r[m] >= 0]
                     if vals:
                         s[m] = med(vals)
@@ -332,6 +332,11 @@ def markdown(summary, points, servers, meta):
                 fmt_range(s, "cpu_ratio", "{:.2f}×"),
                 fmt_range(s, "rps_ratio", "{:.2f}×"),
             ]) + " |")
+        slow = [f"{n} {summary[key][n]['ramp_s']:.1f} s" for n in servers
+                if summary[key][n].get("ramp_s", 0) >= 0.5]
+        if slow:
+            lines += ["", "Time until every connection had its first echo (before the warm-up, not "
+                      "measured): " + ", ".join(slow) + "."]
         lines.append("")
     return "\n".join(lines)
 
@@ -542,6 +547,7 @@ def _on_term(signum, frame):
 if __name__ == "__main__":
     PINNING = True
     signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGINT, _on_term)  # even where the shell started us with SIGINT ignored
     try:
         sys.exit(main())
     except KeyboardInterrupt:
