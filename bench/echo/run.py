@@ -133,12 +133,12 @@ def build_native(build):
         sys.exit("building bench_echo failed")
     targets = subprocess.run(["cmake", "--build", build, "--target", "help"],
                              capture_output=True, text=True).stdout
-    if "echo_server" in targets:
+    if any(l.startswith("echo_server:") for l in targets.splitlines()):
         r = subprocess.run(["cmake", "--build", build, "--target", "echo_server"],
                            capture_output=True, text=True)
         if r.returncode != 0:
             log("building examples/echo_server failed; the coloop rows use the last built binary"
-                " if any:\n" + r.stdout[-2000:])
+                " if any. Last lines:\n" + "\n".join(r.stdout.splitlines()[-8:]))
 
 
 # ---------------------------------------------------------------------------------------------
