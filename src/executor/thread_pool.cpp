@@ -1,1 +1,172 @@
-// filled in by the executor work
+// thread_pool: a FIFO job queue served by workers that start on demand and, beyond
+// core_threads, exit after keep_alive of idleness (DESIGN.md §6).
+//
+// Admission (push): a job is accepted when an idle worker or a thread still to be started can
+// take it, or when fewer than queue_capacity jobs already wait beyond those; otherwise the
+// rejection policy applies. A worker starts when the queue holds more jobs than there are idle
+// workers and max_threads allows it.
+//
+// Parking: an idle worker first polls queued_hint_ for spin_iterations (a wake-up through the
+// condition variable costs ~30 µs here), one spinner at a time, then parks. Invariants, all
+// under mutex_: a worker always looks at the queue under the lock after spinning and before
+// parking, so no job is left behind; push notifies only if more jobs are queued than spinners
+// will take and someone is parked, so a busy pool makes no futex calls.
+//
+// Shutdown (idempotent, serialised by shutdown_mutex_):
+//   1. refuse new jobs (closing_);
+//   2. cancel mode: unlink every queued job and complete it with cancelled_error;
+//   3. wake every worker: each runs what is queued (drain mode) and exits on an empty queue;
+//   4. join every worker, including those already gone on keep-alive (a call from a worker
+//      detaches that one instead).
+
+#include "executor/pool_core.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <system_error>
+
+#include <coloop/core/errors.hpp>
+
+namespace coloop::detail {
+namespace {
+
+std::size_t default_max_threads() {
+  const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  return std::min<std::size_t>(32, hw + 4);
+}
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+std::exception_ptr error_of(errc e, const char* what) {
+  return std::make_exception_ptr(std::system_error(make_error_code(e), what));
+}
+
+}  // namespace
+
+pool_core::pool_core(const thread_pool_options& o)
+    : core_threads_(o.core_threads),
+      max_threads_(std::max<std::size_t>(1, o.max_threads == 0 ? std::max(default_max_threads(), o.core_threads)
+                                                               : o.max_threads)),
+      keep_alive_(o.keep_alive),
+      queue_capacity_(o.queue_capacity),
+      on_full_(o.on_full),
+      name_prefix_(o.name_prefix),
+      spin_iterations_(o.spin_iterations) {}
+
+pool_core::~pool_core() = default;
+
+bool pool_core::has_room_locked() const noexcept {
+  // Takers: idle workers plus threads that may still start. A job they take at once does not
+  // count against queue_capacity.
+  const std::size_t takers = parked_ + spinning_ + (max_threads_ - std::min(threads_, max_threads_));
+  const std::size_t limit =
+      queue_capacity_ > SIZE_MAX - takers ? SIZE_MAX : takers + queue_capacity_;
+  return queued_ < limit;
+}
+
+pool_core::admission pool_core::push(pool_job* job, std::exception_ptr& refusal) {
+  pool_job* victim = nullptr;
+  std::vector<std::thread> reap;
+  bool notify = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) {
+      refusal = error_of(errc::closed, "coloop::thread_pool: shut down");
+      return admission::refused;
+    }
+    reap.swap(exited_);
+    if (!has_room_locked()) {
+      ++rejected_;
+      if (on_full_ == rejection_policy::caller_runs) return admission::run_here;
+      if (on_full_ == rejection_policy::abort || head_ == nullptr) {
+        refusal = error_of(errc::rejected, "coloop::thread_pool: queue full");
+        return admission::refused;
+      }
+      victim = head_;  // discard_oldest
+      unlink(victim);
+    }
+    link_back(job);
+    if (queued_ > parked_ + spinning_ && threads_ < max_threads_) {
+      try {
+        start_thread_locked();
+      } catch (...) {  // no thread (EAGAIN) or no memory: existing workers will take it
+        if (threads_ == 0) {  // nobody would ever run it (and nothing else is queued)
+          unlink(job);
+          refusal = std::current_exception();
+          return admission::refused;
+        }
+      }
+    }
+    notify = parked_ > 0 && queued_ > spinning_;
+  }
+  if (notify) wake_.notify_one();
+  for (std::thread& t : reap) t.join();
+  if (victim != nullptr) {
+    victim->fail(error_of(errc::rejected, "coloop::thread_pool: discarded (queue full)"));
+    victim->complete();
+  }
+  return admission::queued;
+}
+
+void pool_core::start_thread_locked() {
+  auto it = workers_.emplace(workers_.end());
+  try {
+    *it = std::thread([self = shared_from_this(), index = next_index_, it] { self->worker_main(index, it); });
+  } catch (...) {
+    workers_.erase(it);
+    throw;
+  }
+  ++next_index_;
+  ++threads_;
+}
+
+bool pool_core::withdraw(pool_job* job) noexcept {
+  std::lock_guard lock(mutex_);
+  if (!job->in_queue_) return false;
+  unlink(job);
+  return true;
+}
+
+void pool_core::link_back(pool_job* job) noexcept {
+  job->prev_ = tail_;
+  job->next_ = nullptr;
+  if (tail_ != nullptr) tail_->next_ = job; else head_ = job;
+  tail_ = job;
+  job->in_queue_ = true;
+  queued_hint_.store(++queued_, std::memory_order_relaxed);
+}
+
+void pool_core::unlink(pool_job* job) noexcept {
+  if (job->prev_ != nullptr) job->prev_->next_ = job->next_; else head_ = job->next_;
+  if (job->next_ != nullptr) job->next_->prev_ = job->prev_; else tail_ = job->prev_;
+  job->prev_ = job->next_ = nullptr;
+  job->in_queue_ = false;
+  queued_hint_.store(--queued_, std::memory_order_relaxed);
+}
+
+pool_job* pool_core::pop_locked() noexcept {
+  pool_job* job = head_;
+  if (job != nullptr) unlink(job);
+  return job;
+}
+
+bool pool_core::spin_for_work() noexcept {
+  for (unsigned i = 0; i < spin_iterations_; ++i) {
+    if (queued_hint_.load(std::memory_order_relaxed) != 0) return true;
+    cpu_relax();
+  }
+  return false;
+}
+
+thread_pool_stats pool_core::stats() const {
+  std::lock_guard lock(mutex_);
+  return {threads_, parked_ + spinning_, queued_, completed_, rejected_};
+}
+
+}  // namespace coloop::detail

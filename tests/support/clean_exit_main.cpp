@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include <coloop/executor/to_thread.hpp>
+
 #include "support/fd_audit.hpp"
 
 namespace {
@@ -34,6 +36,10 @@ class clean_exit_listener : public testing::EmptyTestEventListener {
     threads_ = count_threads();
   }
   void OnTestEnd(const testing::TestInfo& info) override {
+    // The default pool (to_thread, DNS, file I/O) is process-wide infrastructure that outlives
+    // tests; drain and join it here so its threads are not blamed on the test. A job a test left
+    // blocked there hangs the drain, which ctest's timeout then reports against that test.
+    coloop::shutdown_default_pool();
     const std::string name = std::string(info.test_suite_name()) + "." + info.name();
     for (const auto& [fd, target] : coloop::test::open_fds()) {
       if (!fds_.count(fd)) report(name, "fd " + std::to_string(fd) + " (" + target + ") left open");

@@ -65,6 +65,14 @@ class event_loop {
     return detail::spawn_on(*core_, std::move(t));
   }
 
+  /// Awaitable: runs `fn` on `pool` (a coloop::thread_pool, or any executor with run(fn)) and
+  /// resumes on this loop's thread with fn's value or exception: co_await pool.run(fn) spelled
+  /// the asyncio way. Errors and cancellation as thread_pool::run; await it on this loop.
+  template <class Executor, class F>
+  [[nodiscard]] auto run_in_executor(Executor& pool, F&& fn) {
+    return pool.run(std::forward<F>(fn));
+  }
+
   /// Receives the exceptions of detached tasks; the default logs them to stderr. Passing an
   /// empty function restores the default.
   void set_exception_handler(std::function<void(std::exception_ptr)> handler);

@@ -1,0 +1,377 @@
+// thread_pool: values and exceptions, every rejection policy, the bounded queue, keep-alive,
+// shutdown (drain and cancel), cancel-safety of run(), a loop closing on a pending run(), thread
+// names and event_loop::run_in_executor.
+
+#include <coloop/executor/thread_pool.hpp>
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <coloop/core/errors.hpp>
+#include <coloop/runtime/event_loop.hpp>
+#include <coloop/runtime/run.hpp>
+#include <coloop/runtime/sleep.hpp>
+
+using namespace std::chrono_literals;
+using coloop::task;
+
+namespace {
+
+/// Polls `pred` until it holds or 10 s pass (a condition with a deadline, not a timed guess).
+template <class Pred>
+bool eventually(Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+coloop::thread_pool_options one_thread(std::size_t capacity, coloop::rejection_policy policy) {
+  coloop::thread_pool_options o;
+  o.core_threads = 1;
+  o.max_threads = 1;
+  o.queue_capacity = capacity;
+  o.on_full = policy;
+  return o;
+}
+
+/// Occupies the pool's only thread until release() (and waits until it runs).
+struct blocker {
+  std::latch started{1};
+  std::latch gate{1};
+  explicit blocker(coloop::thread_pool& pool) {
+    pool.submit([this] {
+      started.count_down();
+      gate.wait();
+    });
+    started.wait();
+  }
+  void release() { gate.count_down(); }
+};
+
+/// Awaits pool.run(fn) inside a task of its own (parameters, not lambda captures, so the frame
+/// never refers to a temporary closure).
+template <class F>
+task<std::invoke_result_t<F&>> via(coloop::thread_pool& pool, F fn) {
+  co_return co_await pool.run(std::move(fn));
+}
+
+coloop::errc code_of(const std::system_error& e) { return static_cast<coloop::errc>(e.code().value()); }
+
+TEST(ThreadPool, RunReturnsTheValueOnTheAwaitingThread) {
+  coloop::thread_pool pool;
+  const auto loop_thread = std::this_thread::get_id();
+  auto main = [&]() -> task<void> {
+    std::thread::id ran_on;
+    const int v = co_await pool.run([&] {
+      ran_on = std::this_thread::get_id();
+      return 42;
+    });
+    EXPECT_EQ(v, 42);
+    EXPECT_NE(ran_on, loop_thread);
+    EXPECT_EQ(std::this_thread::get_id(), loop_thread);
+    auto p = co_await pool.run([] { return std::make_unique<std::string>("move-only"); });
+    EXPECT_EQ(*p, "move-only");
+    int calls = 0;
+    co_await pool.run([&] { ++calls; });
+    EXPECT_EQ(calls, 1);
+  };
+  coloop::run(main());
+}
+
+TEST(ThreadPool, RunRethrowsTheException) {
+  coloop::thread_pool pool;
+  auto main = [&]() -> task<void> {
+    EXPECT_THROW(co_await pool.run([]() -> int { throw std::runtime_error("boom"); }), std::runtime_error);
+    EXPECT_EQ(co_await pool.run([] { return 7; }), 7);  // the pool is still fine
+  };
+  coloop::run(main());
+}
+
+TEST(ThreadPool, SubmitRunsEveryJob) {
+  std::atomic<int> count{0};
+  {
+    coloop::thread_pool pool({.core_threads = 2, .max_threads = 2});
+    for (int i = 0; i < 1000; ++i) pool.submit([&] { count.fetch_add(1, std::memory_order_relaxed); });
+  }  // the destructor drains
+  EXPECT_EQ(count.load(), 1000);
+}
+
+TEST(ThreadPool, AbortPolicyRejects) {
+  coloop::thread_pool pool(one_thread(1, coloop::rejection_policy::abort));
+  blocker b(pool);
+  std::atomic<int> ran{0};
+  pool.submit([&] { ++ran; });  // waits in the queue
+  try {
+    pool.submit([&] { ++ran; });
+    ADD_FAILURE() << "a full pool accepted a job";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(code_of(e), coloop::errc::rejected);
+  }
+  auto main = [&]() -> task<void> {
+    try {
+      co_await pool.run([] { return 1; });
+      ADD_FAILURE() << "a full pool accepted run()";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(code_of(e), coloop::errc::rejected);
+    }
+  };
+  coloop::run(main());
+  EXPECT_EQ(pool.stats().rejected, 2u);
+  b.release();
+  pool.shutdown();
+  EXPECT_EQ(ran.load(), 1);
+}
+
+TEST(ThreadPool, CallerRunsPolicyRunsOnTheSubmitter) {
+  coloop::thread_pool pool(one_thread(0, coloop::rejection_policy::caller_runs));
+  blocker b(pool);
+  std::thread::id ran_on;
+  pool.submit([&] { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  auto main = [&]() -> task<void> {
+    const auto id = co_await pool.run([] { return std::this_thread::get_id(); });
+    EXPECT_EQ(id, std::this_thread::get_id());
+    EXPECT_THROW(co_await pool.run([]() -> int { throw std::logic_error("x"); }), std::logic_error);
+  };
+  coloop::run(main());
+  b.release();
+}
+
+TEST(ThreadPool, DiscardOldestFailsTheDiscardedAwaiter) {
+  coloop::thread_pool pool(one_thread(1, coloop::rejection_policy::discard_oldest));
+  blocker b(pool);
+  std::atomic<bool> newest_ran{false}, oldest_ran{false};
+  auto main = [&]() -> task<void> {
+    auto oldest = coloop::spawn(via(pool, [&] { oldest_ran = true; }));
+    co_await coloop::yield();  // `oldest` is queued now
+    EXPECT_EQ(pool.stats().queued, 1u);
+    pool.submit([&] { newest_ran = true; });  // full: `oldest` goes
+    try {
+      co_await oldest;
+      ADD_FAILURE() << "the discarded job's awaiter did not fail";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(code_of(e), coloop::errc::rejected);
+    }
+  };
+  coloop::run(main());
+  b.release();
+  pool.shutdown();
+  EXPECT_TRUE(newest_ran.load());
+  EXPECT_FALSE(oldest_ran.load());
+  EXPECT_EQ(pool.stats().rejected, 1u);
+}
+
+TEST(ThreadPool, QueueHoldsAtMostItsCapacity) {
+  coloop::thread_pool pool({.core_threads = 0, .max_threads = 2, .queue_capacity = 3});
+  std::latch started{2}, gate{1};
+  std::atomic<int> ran{0};
+  auto job = [&] {
+    started.count_down();
+    gate.wait();
+    ++ran;
+  };
+  pool.submit(job);
+  pool.submit(job);  // two threads start for these two
+  started.wait();
+  for (int i = 0; i < 3; ++i) pool.submit([&] { ++ran; });
+  EXPECT_EQ(pool.stats().queued, 3u);
+  EXPECT_EQ(pool.stats().threads, 2u);
+  EXPECT_THROW(pool.submit([&] { ++ran; }), std::system_error);
+  gate.count_down();
+  pool.shutdown();
+  EXPECT_EQ(ran.load(), 5);
+}
+
+int os_threads() {
+  int n = 0;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir("/proc/self/task"), ::closedir);
+  while (const dirent* ent = ::readdir(dir.get())) n += ent->d_name[0] != '.';
+  return n;
+}
+
+TEST(ThreadPool, ThreadsBeyondCoreExitAfterKeepAlive) {
+  const int before = os_threads();
+  coloop::thread_pool pool({.core_threads = 1, .max_threads = 4, .keep_alive = 20ms});
+  std::latch started{4}, gate{1};
+  for (int i = 0; i < 4; ++i) {
+    pool.submit([&] {
+      started.count_down();
+      gate.wait();
+    });
+  }
+  started.wait();
+  EXPECT_EQ(pool.stats().threads, 4u);
+  EXPECT_EQ(os_threads(), before + 4);
+  gate.count_down();
+  EXPECT_TRUE(eventually([&] { return pool.stats().threads == 1; }));
+  EXPECT_TRUE(eventually([&] { return os_threads() == before + 1; }));
+  // The survivor still works, and new demand grows the pool again.
+  std::latch again{2}, gate2{1};
+  for (int i = 0; i < 2; ++i) {
+    pool.submit([&] {
+      again.count_down();
+      gate2.wait();
+    });
+  }
+  again.wait();
+  EXPECT_EQ(pool.stats().threads, 2u);
+  gate2.count_down();
+}
+
+TEST(ThreadPool, ShutdownDrainRunsTheQueuedJobs) {
+  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  blocker b(pool);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 10; ++i) pool.submit([&] { ++ran; });
+  std::thread closer([&] { pool.shutdown(coloop::shutdown_mode::drain); });
+  EXPECT_TRUE(eventually([&] { return pool.is_shut_down(); }));
+  b.release();
+  closer.join();
+  EXPECT_EQ(ran.load(), 10);
+  EXPECT_EQ(pool.stats().threads, 0u);
+  try {
+    pool.submit([] {});
+    ADD_FAILURE() << "a shut-down pool accepted a job";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(code_of(e), coloop::errc::closed);
+  }
+  pool.shutdown();  // idempotent
+}
+
+TEST(ThreadPool, ShutdownCancelFailsTheQueuedAwaiters) {
+  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  blocker b(pool);
+  std::atomic<int> ran{0};
+  auto main = [&]() -> task<void> {
+    std::vector<coloop::join_handle<int>> waiters;
+    for (int i = 0; i < 5; ++i) {
+      waiters.push_back(coloop::spawn(via(pool, [&] { return ++ran; })));
+    }
+    co_await coloop::yield();
+    EXPECT_EQ(pool.stats().queued, 5u);
+    std::thread closer([&] { pool.shutdown(coloop::shutdown_mode::cancel); });
+    EXPECT_TRUE(eventually([&] { return pool.stats().queued == 0; }));
+    b.release();
+    closer.join();
+    for (auto& w : waiters) EXPECT_THROW(co_await w, coloop::cancelled_error);
+  };
+  coloop::run(main());
+  EXPECT_EQ(ran.load(), 0);
+}
+
+TEST(ThreadPool, CancelWhileQueuedWithdrawsTheJob) {
+  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  blocker b(pool);
+  std::atomic<bool> ran{false};
+  auto main = [&]() -> task<void> {
+    auto h = coloop::spawn(via(pool, [&] { ran = true; }));
+    co_await coloop::yield();
+    EXPECT_EQ(pool.stats().queued, 1u);
+    h.cancel();
+    EXPECT_EQ(pool.stats().queued, 0u);  // withdrawn at once
+    EXPECT_THROW(co_await h, coloop::cancelled_error);
+  };
+  coloop::run(main());
+  b.release();
+  pool.shutdown();
+  EXPECT_FALSE(ran.load());
+}
+
+task<int> run_then_yield(coloop::thread_pool& pool, std::latch& started, std::latch& gate, bool& cancelled) {
+  const int v = co_await pool.run([&] {
+    started.count_down();
+    gate.wait();
+    return 5;
+  });
+  try {
+    co_await coloop::yield();  // the cancel that raced the result applies here
+  } catch (const coloop::cancelled_error&) {
+    cancelled = true;
+  }
+  co_return v;
+}
+
+TEST(ThreadPool, CancelWhileRunningDeliversTheResultThenCancels) {
+  coloop::thread_pool pool;
+  std::latch started{1}, gate{1};
+  bool next_await_cancelled = false;
+  auto main = [&]() -> task<void> {
+    auto h = coloop::spawn(run_then_yield(pool, started, gate, next_await_cancelled));
+    co_await coloop::yield();  // `h` has submitted its job
+    started.wait();
+    h.cancel();  // running: cannot be withdrawn
+    gate.count_down();
+    EXPECT_EQ(co_await h, 5);
+  };
+  coloop::run(main());
+  EXPECT_TRUE(next_await_cancelled);
+}
+
+TEST(ThreadPool, LoopClosingUnderPendingRunsLosesNothing) {
+  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  std::latch started{1}, gate{1};
+  std::atomic<int> ran{0};
+  {
+    coloop::event_loop loop;
+    loop.run_until_complete([&]() -> task<void> {
+      coloop::spawn(via(pool, [&] {
+        started.count_down();
+        gate.wait();
+        ++ran;
+      })).detach();
+      coloop::spawn(via(pool, [&] { ++ran; })).detach();
+      co_await coloop::yield();
+      co_return;
+    }());
+    started.wait();  // one job running, one queued
+    loop.close();    // destroys both awaiting frames
+    EXPECT_EQ(pool.stats().queued, 0u);
+  }
+  gate.count_down();  // the running job completes after its loop is gone
+  pool.shutdown();
+  EXPECT_EQ(ran.load(), 1);
+}
+
+TEST(ThreadPool, ThreadsCarryTheNamePrefix) {
+  coloop::thread_pool pool({.name_prefix = "a-long-pool-name"});
+  auto main = [&]() -> task<void> {
+    const std::string name = co_await pool.run([] {
+      char buf[16] = {};
+      ::pthread_getname_np(::pthread_self(), buf, sizeof buf);
+      return std::string(buf);
+    });
+    EXPECT_EQ(name, "a-long-pool-n-0");
+  };
+  coloop::run(main());
+}
+
+TEST(ThreadPool, RunInExecutorResumesOnTheLoop) {
+  coloop::thread_pool pool({.core_threads = 2, .max_threads = 2});
+  auto main = [&]() -> task<void> {
+    coloop::event_loop& loop = *coloop::event_loop::current();
+    const auto loop_thread = std::this_thread::get_id();
+    const auto worker = co_await loop.run_in_executor(pool, [] { return std::this_thread::get_id(); });
+    EXPECT_NE(worker, loop_thread);
+    EXPECT_EQ(std::this_thread::get_id(), loop_thread);
+    long sum = 0;
+    for (int i = 0; i < 100; ++i) sum += co_await loop.run_in_executor(pool, [i] { return i; });
+    EXPECT_EQ(sum, 4950);
+  };
+  coloop::run(main());
+}
+
+}  // namespace

@@ -1,0 +1,101 @@
+// to_thread and the default pool: values and exceptions, 20,000 calls in flight from one loop,
+// cancel-safety, and shutdown_default_pool (a fresh pool afterwards).
+
+#include <coloop/executor/to_thread.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <latch>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <coloop/core/errors.hpp>
+#include <coloop/core/when_all.hpp>
+#include <coloop/runtime/run.hpp>
+#include <coloop/runtime/sleep.hpp>
+
+using coloop::task;
+
+namespace {
+
+template <class F>
+task<std::invoke_result_t<F&>> via_default(F fn) {
+  co_return co_await coloop::to_thread(std::move(fn));
+}
+
+TEST(ToThread, ReturnsTheValueAndRethrows) {
+  auto main = []() -> task<void> {
+    const auto loop_thread = std::this_thread::get_id();
+    const auto worker = co_await coloop::to_thread([] { return std::this_thread::get_id(); });
+    EXPECT_NE(worker, loop_thread);
+    EXPECT_EQ(std::this_thread::get_id(), loop_thread);
+    EXPECT_THROW(co_await coloop::to_thread([]() -> int { throw std::out_of_range("x"); }),
+                 std::out_of_range);
+  };
+  coloop::run(main());
+}
+
+TEST(ToThread, ManyInFlightFromOneLoop) {
+  constexpr int n = 20'000;
+  std::atomic<long> ran{0};
+  auto one = [&](int i) -> task<long> {
+    co_return co_await coloop::to_thread([&ran, i] {
+      ran.fetch_add(1, std::memory_order_relaxed);
+      return static_cast<long>(i);
+    });
+  };
+  auto main = [&]() -> task<long> {
+    std::vector<coloop::join_handle<long>> hs;
+    hs.reserve(n);
+    for (int i = 0; i < n; ++i) hs.push_back(coloop::spawn(one(i)));
+    long sum = 0;
+    for (auto& h : hs) sum += co_await h;
+    co_return sum;
+  };
+  EXPECT_EQ(coloop::run(main()), static_cast<long>(n) * (n - 1) / 2);
+  EXPECT_EQ(ran.load(), n);
+  EXPECT_LE(coloop::default_thread_pool()->stats().threads, 32u);
+}
+
+TEST(ToThread, CancelledWhileQueuedNeverRuns) {
+  // Fill every default-pool thread with a blocked call, then queue one more and cancel it.
+  const std::size_t threads = std::min<std::size_t>(32, std::max(1u, std::thread::hardware_concurrency()) + 4);
+  std::latch started{static_cast<std::ptrdiff_t>(threads)}, gate{1};
+  std::atomic<bool> extra_ran{false};
+  auto main = [&]() -> task<void> {
+    std::vector<coloop::join_handle<void>> blockers;
+    for (std::size_t i = 0; i < threads; ++i) {
+      blockers.push_back(coloop::spawn(via_default([&] {
+        started.count_down();
+        gate.wait();
+      })));
+    }
+    co_await coloop::yield();
+    started.wait();
+    auto extra = coloop::spawn(via_default([&] { extra_ran = true; }));
+    co_await coloop::yield();
+    EXPECT_EQ(coloop::default_thread_pool()->stats().queued, 1u);
+    extra.cancel();
+    EXPECT_THROW(co_await extra, coloop::cancelled_error);
+    gate.count_down();
+    for (auto& b : blockers) co_await b;
+  };
+  coloop::run(main());
+  EXPECT_FALSE(extra_ran.load());
+}
+
+TEST(ToThread, ShutdownDefaultPoolThenAFreshOne) {
+  auto first = coloop::default_thread_pool();
+  EXPECT_EQ(coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 1; }); }()), 1);
+  coloop::shutdown_default_pool();
+  EXPECT_TRUE(first->is_shut_down());
+  EXPECT_EQ(first->stats().threads, 0u);
+  coloop::shutdown_default_pool();  // no pool: a no-op
+  EXPECT_EQ(coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 2; }); }()), 2);
+  EXPECT_NE(coloop::default_thread_pool(), first);
+  EXPECT_EQ(coloop::default_thread_pool()->options().name_prefix, "coloop-io");
+}
+
+}  // namespace
