@@ -1,0 +1,285 @@
+// server: start_server / start_unix_server (asyncio.Server).
+//
+// Tasks: one accept loop per listening socket and one connection task per accepted socket, all
+// spawned detached on the loop and each holding a shared_ptr to the server_state, so the state
+// outlives the server object while any of them runs. No join_handle is kept: a connection task
+// links a node (with its cancel_state) into the state while it runs, which is how
+// close_clients() reaches it; the node unlinks itself when the frame goes, even when the loop
+// closes with the task pending.
+//
+// Counts: accept_loops and connections (incremented at accept, before the task is spawned, so
+// wait_closed cannot miss a connection about to start) fall back to zero as the tasks end; the
+// server is closed when it stopped serving and both are zero. A connection accepted before
+// close_clients() but not started yet sees a newer `epoch` and closes without running the
+// handler.
+//
+// Shutdown: close() closes the listeners, whose pending accepts fail with errc::closed and end
+// the accept loops; close_clients() cancels the handlers; each task's end wakes wait_closed.
+
+#include <coloop/net/server.hpp>
+
+#include <exception>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include <coloop/core/errors.hpp>
+#include <coloop/net/resolve.hpp>
+#include <coloop/net/tcp.hpp>
+#include <coloop/net/unix_socket.hpp>
+#include <coloop/runtime/join_handle.hpp>
+
+#include "net/wait_list.hpp"
+
+namespace coloop {
+namespace detail {
+
+struct connection_node {
+  connection_node* prev = nullptr;
+  connection_node* next = nullptr;
+  cancel_state* cancel = nullptr;
+};
+
+struct server_state {
+  connection_handler handler;
+  stream_options streams;
+  std::vector<tcp_listener> tcp;
+  unix_listener local_listener;  // start_unix_server
+  bool is_unix = false;
+  std::vector<endpoint> endpoints;
+
+  bool serving = true;
+  std::size_t accept_loops = 0;
+  std::size_t connections = 0;
+  unsigned epoch = 0;  // bumped by close_clients()
+  connection_node* running = nullptr;
+  wait_list closed_waiters;
+  wait_list serving_waiters;
+
+  bool is_closed() const noexcept { return !serving && accept_loops == 0 && connections == 0; }
+  void maybe_closed() noexcept {
+    if (is_closed()) closed_waiters.notify_all();
+  }
+  void close() noexcept {
+    if (!serving) return;
+    serving = false;
+    for (tcp_listener& l : tcp) l.close();
+    local_listener.close();
+    serving_waiters.notify_all();
+    maybe_closed();
+  }
+  void close_clients() noexcept {
+    ++epoch;
+    for (connection_node* n = running; n != nullptr; n = n->next) {
+      if (n->cancel != nullptr) n->cancel->request();  // posts the task; unlinks nothing now
+    }
+  }
+};
+
+namespace {
+
+/// Links a running connection into its server; unlinks when its frame goes.
+class connection_link {
+ public:
+  connection_link(server_state& s, cancel_state* cancel) noexcept : s_(s) {
+    node_.cancel = cancel;
+    node_.next = s.running;
+    if (s.running != nullptr) s.running->prev = &node_;
+    s.running = &node_;
+  }
+  connection_link(const connection_link&) = delete;
+  connection_link& operator=(const connection_link&) = delete;
+  ~connection_link() {
+    if (node_.prev != nullptr) {
+      node_.prev->next = node_.next;
+    } else {
+      s_.running = node_.next;
+    }
+    if (node_.next != nullptr) node_.next->prev = node_.prev;
+    --s_.connections;
+  }
+
+ private:
+  server_state& s_;
+  connection_node node_;
+};
+
+/// Yields the cancel_state of the task awaiting it, without suspending.
+struct own_cancel_state {
+  cancel_state* state = nullptr;
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    state = cancel_state_of(h);
+    return false;
+  }
+  cancel_state* await_resume() const noexcept { return state; }
+};
+
+task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socket, unsigned epoch) {
+  std::exception_ptr error;
+  {
+    connection_link link(*s, co_await own_cancel_state{});
+    if (epoch == s->epoch) {
+      try {
+        stream_pair streams = make_streams(std::move(socket), s->streams);
+        co_await s->handler(std::move(streams.reader), std::move(streams.writer));
+      } catch (...) {
+        error = std::current_exception();
+      }
+    }
+  }
+  s->maybe_closed();
+  if (error) std::rethrow_exception(error);  // to the loop's exception handler (not cancels)
+}
+
+task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
+  std::exception_ptr error;
+  try {
+    while (s->serving) {
+      stream_socket socket;
+      if (s->is_unix) {
+        unix_stream c = co_await s->local_listener.accept();
+        socket = std::move(c);
+      } else {
+        tcp_stream c = co_await s->tcp[index].accept();
+        socket = std::move(c);
+      }
+      if (!s->serving) break;
+      ++s->connections;
+      try {
+        spawn(serve_connection(s, std::move(socket), s->epoch)).detach();
+      } catch (...) {
+        --s->connections;
+        throw;
+      }
+    }
+  } catch (const std::system_error& e) {
+    // A closed listener ends the loop; cancellation is the loop shutting down.
+    if (e.code() != errc::closed && e.code() != errc::cancelled) error = std::current_exception();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  --s->accept_loops;
+  if (error) s->close();  // an accept that fails for good (not EMFILE: that one waits) stops it
+  s->maybe_closed();
+  if (error) std::rethrow_exception(error);
+}
+
+void start_accepting(const std::shared_ptr<server_state>& s) {
+  const std::size_t loops = s->is_unix ? 1 : s->tcp.size();
+  for (std::size_t i = 0; i < loops; ++i) {
+    spawn(accept_loop(s, i)).detach();
+    ++s->accept_loops;
+  }
+}
+
+std::shared_ptr<server_state> new_state(connection_handler handler, const server_options& options) {
+  if (!handler) throw std::invalid_argument("coloop::start_server: empty handler");
+  // Checks the stream options now rather than at the first connection.
+  if (options.streams.limit == 0 || options.streams.low_water > options.streams.high_water) {
+    throw std::invalid_argument("coloop::start_server: bad stream_options");
+  }
+  auto s = std::make_shared<server_state>();
+  s->handler = std::move(handler);
+  s->streams = options.streams;
+  return s;
+}
+
+}  // namespace
+}  // namespace detail
+
+server::server(std::shared_ptr<detail::server_state> state) noexcept : state_(std::move(state)) {}
+
+server& server::operator=(server&& other) noexcept {
+  if (this != &other) {
+    close();
+    close_clients();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+server::~server() {
+  close();
+  close_clients();
+}
+
+const std::vector<endpoint>& server::sockets() const noexcept {
+  static const std::vector<endpoint> none;
+  return state_ != nullptr ? state_->endpoints : none;
+}
+
+endpoint server::local_endpoint() const {
+  if (state_ == nullptr || state_->endpoints.empty()) {
+    throw std::logic_error("coloop::server::local_endpoint: no server");
+  }
+  return state_->endpoints.front();
+}
+
+bool server::is_serving() const noexcept { return state_ != nullptr && state_->serving; }
+
+std::size_t server::connections() const noexcept {
+  return state_ != nullptr ? state_->connections : 0;
+}
+
+void server::close() noexcept {
+  if (state_ != nullptr) state_->close();
+}
+
+void server::close_clients() noexcept {
+  if (state_ != nullptr) state_->close_clients();
+}
+
+task<void> server::wait_closed() {
+  const std::shared_ptr<detail::server_state> s = state_;
+  if (s == nullptr) co_return;
+  while (!s->is_closed()) co_await s->closed_waiters.wait();
+}
+
+task<void> server::serve_forever() {
+  const std::shared_ptr<detail::server_state> s = state_;
+  if (s == nullptr || !s->serving) {
+    throw std::system_error(make_error_code(errc::closed), "coloop::server::serve_forever");
+  }
+  bool cancelled = false;
+  try {
+    while (s->serving) co_await s->serving_waiters.wait();
+  } catch (const cancelled_error&) {
+    cancelled = true;
+  }
+  if (!cancelled) co_return;
+  s->close();
+  s->close_clients();
+  while (!s->is_closed()) co_await s->closed_waiters.wait();
+  throw cancelled_error();
+}
+
+task<server> start_server(connection_handler handler, std::string host, std::uint16_t port,
+                          server_options options) {
+  auto s = detail::new_state(std::move(handler), options);
+  const std::vector<endpoint> addresses = co_await resolve(host.empty() ? "0.0.0.0" : host, port);
+  const tcp_listen_options listen{options.backlog, options.reuse_address, options.reuse_port};
+  for (const endpoint& address : addresses) {
+    // Port 0: every address gets the port the first bind picked.
+    const endpoint local = (port == 0 && !s->tcp.empty())
+                               ? endpoint::ip(address.address(), s->endpoints.front().port())
+                               : address;
+    s->tcp.push_back(tcp_listener::bind(local, listen));
+    s->endpoints.push_back(s->tcp.back().local_endpoint());
+  }
+  detail::start_accepting(s);
+  co_return server(std::move(s));
+}
+
+task<server> start_unix_server(connection_handler handler, std::string path,
+                               server_options options) {
+  auto s = detail::new_state(std::move(handler), options);
+  s->local_listener = unix_listener::bind(path, options.backlog);
+  s->is_unix = true;
+  s->endpoints.push_back(endpoint::unix_path(s->local_listener.path()));
+  detail::start_accepting(s);
+  co_return server(std::move(s));
+}
+
+}  // namespace coloop

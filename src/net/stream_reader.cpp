@@ -1,0 +1,260 @@
+// stream_reader: asyncio.StreamReader's reads over a stream_transport's socket.
+//
+// Reads are pulled by the caller (no background reading): each syscall goes through io_step
+// into the thread's scratch area and is consumed before the task next suspends, so the scratch
+// is never held across a wait. The fast paths (nothing buffered) build the result straight from
+// the scratch; only bytes past what the call returns are stashed in buffer_, which is released
+// as soon as it empties: an idle reader holds no buffer.
+//
+// Invariants: buffer_[begin_, size) are the bytes read and not yet returned; every byte read
+// from the socket is either returned or stashed before the next co_await, so a cancelled read
+// loses nothing; eof_ is set once a read returned 0 and never cleared.
+
+#include <coloop/net/stream_reader.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include <coloop/core/errors.hpp>
+
+#include "net/stream_transport.hpp"
+
+namespace coloop {
+namespace {
+
+std::string incomplete_message(std::size_t got, std::optional<std::size_t> expected) {
+  std::string m = "coloop::stream_reader: end of stream after " + std::to_string(got) + " bytes";
+  if (expected) m += " of " + std::to_string(*expected);
+  return m;
+}
+
+constexpr const char* read_what = "coloop::stream_reader";
+
+}  // namespace
+
+limit_overrun_error::limit_overrun_error(std::size_t consumed, const char* what)
+    : std::system_error(make_error_code(errc::limit_overrun), what), consumed_(consumed) {}
+
+incomplete_read_error::incomplete_read_error(std::string partial,
+                                             std::optional<std::size_t> expected)
+    : std::system_error(make_error_code(errc::incomplete_read),
+                        incomplete_message(partial.size(), expected)),
+      partial_(std::make_shared<const std::string>(std::move(partial))),
+      expected_(expected) {}
+
+stream_reader::stream_reader(std::shared_ptr<detail::stream_transport> transport) noexcept
+    : transport_(std::move(transport)),
+      limit_(transport_ != nullptr ? transport_->limit : default_limit) {}
+
+stream_reader::~stream_reader() = default;
+
+void stream_reader::check_valid() const {
+  if (transport_ == nullptr) {
+    throw std::system_error(make_error_code(errc::closed), "coloop::stream_reader: no stream");
+  }
+}
+
+bool stream_reader::at_eof() const noexcept { return eof_ && buffered() == 0; }
+
+std::string stream_reader::take(std::size_t n) {
+  std::string r;
+  if (begin_ == 0 && n == buffer_.size()) {
+    r = std::move(buffer_);
+  } else {
+    r.assign(buffer_, begin_, n);
+    begin_ += n;
+  }
+  if (begin_ >= buffer_.size()) {
+    std::string().swap(buffer_);  // release the memory: idle readers hold no buffer
+    begin_ = 0;
+  }
+  return r;
+}
+
+void stream_reader::stash(const char* data, std::size_t n) {
+  if (n == 0) return;
+  if (begin_ > 0 && begin_ >= buffer_.size() / 2) {
+    buffer_.erase(0, begin_);
+    begin_ = 0;
+  }
+  buffer_.append(data, n);
+}
+
+task<std::size_t> stream_reader::fill() {
+  char* const s = detail::scratch();
+  std::size_t got;
+  do {
+    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
+                         detail::scratch_size, read_what);
+    got = co_await step;
+  } while (got == detail::io_step::retry);
+  if (got == 0) {
+    eof_ = true;
+  } else {
+    stash(s, got);
+  }
+  co_return got;
+}
+
+task<std::string> stream_reader::read(std::size_t n) {
+  check_valid();
+  if (n == 0) co_return std::string();
+  if (n == all) {
+    while (!eof_) co_await fill();
+    co_return take(buffered());
+  }
+  if (buffered() > 0) co_return take(std::min(n, buffered()));
+  if (eof_) co_return std::string();
+  char* const s = detail::scratch();
+  std::size_t got;
+  do {
+    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
+                         std::min(n, detail::scratch_size), read_what);
+    got = co_await step;
+  } while (got == detail::io_step::retry);
+  if (got == 0) eof_ = true;
+  co_return std::string(s, got);
+}
+
+task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
+  check_valid();
+  if (n == 0) co_return 0;
+  if (buffered() > 0) {
+    const std::size_t k = std::min(n, buffered());
+    std::memcpy(buf, buffer_.data() + begin_, k);
+    begin_ += k;
+    if (begin_ >= buffer_.size()) {
+      std::string().swap(buffer_);
+      begin_ = 0;
+    }
+    co_return k;
+  }
+  if (eof_) co_return 0;
+  // The caller's buffer outlives the wait, so a plain read_some (one syscall) does.
+  const std::size_t got = co_await transport_->socket.read_some(buf, n);
+  if (got == 0) eof_ = true;
+  co_return got;
+}
+
+task<std::string> stream_reader::read_exactly(std::size_t n) {
+  check_valid();
+  if (buffered() >= n) co_return take(n);
+  if (buffered() == 0 && !eof_) {  // fast path: the whole message in one read
+    char* const s = detail::scratch();
+    std::size_t got;
+    do {
+      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
+                           detail::scratch_size, read_what);
+      got = co_await step;
+    } while (got == detail::io_step::retry);
+    if (got >= n) {
+      std::string r(s, n);
+      stash(s + n, got - n);
+      co_return r;
+    }
+    if (got == 0) {
+      eof_ = true;
+    } else {
+      stash(s, got);
+    }
+  }
+  while (buffered() < n && !eof_) co_await fill();
+  if (buffered() < n) throw incomplete_read_error(take(buffered()), n);
+  co_return take(n);
+}
+
+task<std::string> stream_reader::read_line() { return read_until_impl("\n", line_mode::line); }
+
+task<std::string> stream_reader::read_until(std::string_view separator) {
+  if (separator.empty()) {
+    throw std::invalid_argument("coloop::stream_reader::read_until: empty separator");
+  }
+  return read_until_impl(separator, line_mode::until);
+}
+
+task<std::string> stream_reader::read_until_impl(std::string_view separator, line_mode mode) {
+  check_valid();
+  const std::string sep(separator);  // the caller's view may not outlive a suspension
+  const bool line = mode == line_mode::line;
+  if (line && skipping_line_) {
+    const std::size_t skipped = co_await skip_long_line();
+    throw limit_overrun_error(skipped, "coloop::stream_reader::read_line: line too long");
+  }
+  if (buffered() == 0 && !eof_) {  // fast path: a whole line (or more) in one read
+    char* const s = detail::scratch();
+    std::size_t got;
+    do {
+      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
+                           detail::scratch_size, read_what);
+      got = co_await step;
+    } while (got == detail::io_step::retry);
+    const std::size_t at = std::string_view(s, got).find(sep);
+    if (at != std::string_view::npos && at <= limit_) {
+      const std::size_t len = at + sep.size();
+      std::string r(s, len);
+      stash(s + len, got - len);
+      co_return r;
+    }
+    if (got == 0) {
+      eof_ = true;
+    } else {
+      stash(s, got);
+    }
+  }
+  std::size_t from = 0;  // no separator starts before this offset
+  for (;;) {
+    const std::string_view data(buffer_.data() + begin_, buffered());
+    const std::size_t at = data.find(sep, from);
+    if (at != std::string_view::npos) {
+      if (at <= limit_) co_return take(at + sep.size());
+      if (!line) throw limit_overrun_error(at, "coloop::stream_reader::read_until: line too long");
+      take(at + sep.size());
+      throw limit_overrun_error(at + sep.size(), "coloop::stream_reader::read_line: line too long");
+    }
+    from = data.size() >= sep.size() ? data.size() - sep.size() + 1 : 0;
+    if (from > limit_) {
+      if (!line) {
+        throw limit_overrun_error(from, "coloop::stream_reader::read_until: separator not found");
+      }
+      skipped_ = buffered();
+      take(buffered());
+      skipping_line_ = true;
+      const std::size_t skipped = co_await skip_long_line();
+      throw limit_overrun_error(skipped, "coloop::stream_reader::read_line: line too long");
+    }
+    if (eof_) {
+      if (line) co_return take(buffered());
+      throw incomplete_read_error(take(buffered()), std::nullopt);
+    }
+    co_await fill();
+  }
+}
+
+task<std::size_t> stream_reader::skip_long_line() {
+  char* const s = detail::scratch();
+  while (!eof_) {
+    std::size_t got;
+    do {
+      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
+                           detail::scratch_size, read_what);
+      got = co_await step;
+    } while (got == detail::io_step::retry);
+    if (got == 0) {
+      eof_ = true;
+      break;
+    }
+    const std::size_t at = std::string_view(s, got).find('\n');
+    if (at != std::string_view::npos) {
+      skipped_ += at + 1;
+      stash(s + at + 1, got - at - 1);
+      break;
+    }
+    skipped_ += got;
+  }
+  skipping_line_ = false;
+  co_return std::exchange(skipped_, 0);
+}
+
+}  // namespace coloop

@@ -1,0 +1,91 @@
+#pragma once
+// stream_transport: the socket and write state a stream_reader and stream_writer share, plus the
+// I/O step both use. Private to src/net.
+
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <coloop/detail/async_fd.hpp>
+#include <coloop/net/stream_socket.hpp>
+#include <coloop/net/streams.hpp>
+
+#include "net/wait_list.hpp"
+
+namespace coloop::detail {
+
+/// One syscall attempt on a socket, as an awaitable that never holds a buffer while it waits.
+/// When readiness is cached it runs `attempt` (read or send on `buffer`) inside submit and
+/// completes at once; otherwise it waits for the next readiness edge *without* transferring
+/// anything and yields `retry`: the caller then tries again. So the buffer may be a thread-local
+/// scratch area or a std::string that grows while the task waits. Cancel-safe: a cancelled wait
+/// transferred nothing.
+class io_step {
+ public:
+  static constexpr std::size_t retry = static_cast<std::size_t>(-1);
+
+  io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept, const void* buffer,
+          std::size_t length, const char* what) noexcept;
+  io_step(const io_step&) = delete;
+  io_step& operator=(const io_step&) = delete;
+  ~io_step() {
+    if (op_.queued) withdraw(op_);
+  }
+
+  bool await_ready() const noexcept { return false; }
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiter) {
+    return start(waiter, cancel_state_of(waiter));
+  }
+  /// The bytes transferred (0 for a read at end of stream), or `retry`. Throws as
+  /// fd_io_awaiter does (std::system_error, errc::closed, cancelled_error).
+  std::size_t await_resume() const;
+
+ private:
+  bool start(std::coroutine_handle<> waiter, cancel_state* cancel);
+  io_op op_;
+  const char* what_;
+  bool waited_ = false;
+};
+
+/// The async_fd inside a stream_socket (its fd_ is protected; a pointer to member reaches it).
+async_fd& fd_of(stream_socket& socket) noexcept;
+
+/// Shared by a stream's reader, writer and flusher task; destroyed (closing the socket) with the
+/// last of them.
+struct stream_transport : std::enable_shared_from_this<stream_transport> {
+  stream_transport(stream_socket s, const stream_options& options);
+
+  fd_entry* entry() noexcept { return fd_of(socket).entry(); }
+  std::size_t buffered() const noexcept { return out.size() - out_begin; }
+  /// Records the first failure: drops the buffer, wakes drain().
+  void fail(std::exception_ptr e) noexcept;
+  /// Called when nothing is left to send: shuts down or closes as requested.
+  void flushed() noexcept;
+  void close_socket() noexcept;
+  /// Starts the flusher task for the buffered bytes.
+  void start_flusher();
+
+  stream_socket socket;
+  std::size_t limit;
+  std::size_t high_water;
+  std::size_t low_water;
+
+  std::string out;              // unsent bytes are out[out_begin, size)
+  std::size_t out_begin = 0;
+  std::exception_ptr error;     // the failure that broke the stream
+  bool flushing = false;        // the flusher task runs (exactly while bytes are buffered)
+  bool closing = false;         // close() or abort(): close the socket once flushed
+  bool aborted = false;
+  bool eof_requested = false;   // write_eof(): shut down once flushed
+  bool closed = false;          // the socket was closed by the writer side
+  wait_list drain_waiters;      // woken at the low-water mark, on failure and on close
+  wait_list closed_waiters;     // woken when closed
+};
+
+/// The thread's scratch area reads go through (never held across a suspension).
+inline constexpr std::size_t scratch_size = 64 * 1024;
+char* scratch() noexcept;
+
+}  // namespace coloop::detail

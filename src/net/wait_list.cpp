@@ -1,0 +1,73 @@
+// wait_list: an intrusive FIFO of suspended awaiters, woken all at once.
+//
+// Invariants: an awaiter is linked exactly while queued_; its cancel slot is armed exactly then
+// (when it has a cancel_state). Waking or cancelling unlinks and disarms in one step, so a cancel
+// either withdraws the wait (cancelled_error) or finds it already woken (the request stays
+// pending for the task's next await): never both.
+
+#include "net/wait_list.hpp"
+
+#include <utility>
+
+namespace coloop::detail {
+
+bool wait_list::awaiter::enter(std::coroutine_handle<> waiter, cancel_state* cancel) noexcept {
+  cancelled_ = false;
+  if (cancel != nullptr && !cancel->arm(this)) {
+    cancelled_ = true;  // a cancel was pending: do not wait
+    return false;
+  }
+  waiter_ = waiter;
+  sched_ = current_scheduler();
+  cancel_ = cancel;
+  prev_ = list_->tail_;
+  next_ = nullptr;
+  if (list_->tail_ != nullptr) {
+    list_->tail_->next_ = this;
+  } else {
+    list_->head_ = this;
+  }
+  list_->tail_ = this;
+  queued_ = true;
+  return true;
+}
+
+void wait_list::awaiter::leave() noexcept {
+  if (!queued_) return;
+  list_->unlink(*this);
+  if (cancel_ != nullptr) cancel_->disarm();
+}
+
+bool wait_list::awaiter::on_cancel(cancel_slot* self) noexcept {
+  auto* a = static_cast<awaiter*>(self);
+  if (!a->queued_) return false;
+  a->list_->unlink(*a);  // the slot was taken by cancel_state::request already
+  a->cancelled_ = true;
+  a->sched_->post(a->waiter_);
+  return true;
+}
+
+void wait_list::unlink(awaiter& a) noexcept {
+  if (a.prev_ != nullptr) {
+    a.prev_->next_ = a.next_;
+  } else {
+    head_ = a.next_;
+  }
+  if (a.next_ != nullptr) {
+    a.next_->prev_ = a.prev_;
+  } else {
+    tail_ = a.prev_;
+  }
+  a.prev_ = a.next_ = nullptr;
+  a.queued_ = false;
+}
+
+void wait_list::notify_all() noexcept {
+  while (awaiter* a = head_) {
+    unlink(*a);
+    if (a->cancel_ != nullptr) a->cancel_->disarm();
+    a->sched_->post(a->waiter_);  // the frame holding `a` may run from here on
+  }
+}
+
+}  // namespace coloop::detail

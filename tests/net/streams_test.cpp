@@ -1,0 +1,125 @@
+// make_streams, open_connection and open_unix_connection against real listeners, plus a check
+// that a 64-byte ping-pong over stream_reader / stream_writer allocates nothing per message in
+// steady state (release builds with the frame pool on).
+
+#include <coloop/net/streams.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "net/stream_test_support.hpp"
+
+// Counts global operator new calls (for the no-allocation check).
+namespace {
+std::atomic<long> allocations{0};
+}
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using coloop::errc;
+using coloop::stream_pair;
+using coloop::task;
+using coloop::test::code_of;
+using coloop::test::failure_of;
+
+TEST(streams, open_connection_round_trip) {
+  coloop::run([]() -> task<void> {
+    coloop::tcp_listener listener = coloop::tcp_listener::bind(coloop::endpoint::loopback(0));
+    auto accepted = coloop::spawn(listener.accept());
+    auto [reader, writer] = co_await coloop::open_connection("127.0.0.1", listener.local_endpoint().port());
+    stream_pair peer = coloop::make_streams(co_await std::move(accepted));
+    writer.write("hello\n");
+    EXPECT_EQ(co_await peer.reader.read_line(), "hello\n");
+    peer.writer.write("world\n");
+    EXPECT_EQ(co_await reader.read_line(), "world\n");
+    EXPECT_EQ(writer.remote_endpoint(), listener.local_endpoint());
+    writer.close();
+    co_await writer.wait_closed();
+    EXPECT_EQ(co_await peer.reader.read(), "");
+    listener.close();
+  }());
+}
+
+TEST(streams, open_connection_refused) {
+  coloop::run([]() -> task<void> {
+    coloop::tcp_listener listener = coloop::tcp_listener::bind(coloop::endpoint::loopback(0));
+    const auto port = listener.local_endpoint().port();
+    listener.close();
+    auto e = co_await failure_of(coloop::open_connection("127.0.0.1", port));
+    EXPECT_EQ(code_of(e), std::error_code(ECONNREFUSED, std::generic_category()));
+  }());
+}
+
+TEST(streams, open_unix_connection_round_trip) {
+  coloop::run([]() -> task<void> {
+    const std::string path = "/tmp/coloop_streams_test_" + std::to_string(::getpid()) + ".sock";
+    coloop::unix_listener listener = coloop::unix_listener::bind(path);
+    auto accepted = coloop::spawn(listener.accept());
+    auto [reader, writer] = co_await coloop::open_unix_connection(path);
+    stream_pair peer = coloop::make_streams(co_await std::move(accepted));
+    writer.write("over a unix socket\n");
+    EXPECT_EQ(co_await peer.reader.read_line(), "over a unix socket\n");
+    listener.close();
+  }());
+}
+
+TEST(streams, bad_options_and_closed_socket) {
+  coloop::run([]() -> task<void> {
+    auto [a, b] = coloop::unix_stream::pair();
+    EXPECT_THROW(coloop::make_streams(std::move(a), {.limit = 0}), std::invalid_argument);
+    EXPECT_THROW(coloop::make_streams(std::move(b), {.high_water = 10, .low_water = 20}),
+                 std::invalid_argument);
+    EXPECT_THROW(coloop::make_streams(coloop::stream_socket{}), std::system_error);
+    EXPECT_THROW(co_await coloop::open_connection("127.0.0.1", 1, {.limit = 0}),
+                 std::invalid_argument);
+    coloop::stream_reader empty;
+    EXPECT_EQ(code_of(co_await failure_of(empty.read_line())), errc::closed);
+  }());
+}
+
+TEST(streams, ping_pong_allocates_nothing_per_message) {
+  if (!coloop::frame_pool_enabled()) GTEST_SKIP() << "frame pool off: frames use the heap";
+  coloop::run([]() -> task<void> {
+    auto [ours, theirs] = coloop::test::local_streams();
+    const std::string message(64, 'x');
+    char buf[64];
+    auto echo = [](stream_pair& s, int rounds) -> task<void> {
+      char b[64];
+      for (int i = 0; i < rounds; ++i) {
+        const std::size_t n = co_await s.reader.read_into(b, sizeof b);
+        s.writer.write(std::string_view(b, n));
+        co_await s.writer.drain();
+      }
+    };
+    constexpr int warmup = 100;
+    constexpr int rounds = 1000;
+    auto peer = coloop::spawn(echo(theirs, warmup + rounds));
+    long before = 0;
+    for (int i = 0; i < warmup + rounds; ++i) {
+      if (i == warmup) before = allocations.load();
+      ours.writer.write(message);
+      co_await ours.writer.drain();
+      std::size_t got = 0;
+      while (got < sizeof buf) got += co_await ours.reader.read_into(buf + got, sizeof buf - got);
+    }
+    const long per_message = (allocations.load() - before) / rounds;
+    EXPECT_EQ(per_message, 0) << (allocations.load() - before) << " allocations in " << rounds;
+    co_await std::move(peer);
+  }());
+}
+
+}  // namespace
