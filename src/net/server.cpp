@@ -116,14 +116,19 @@ struct own_cancel_state {
   cancel_state* await_resume() const noexcept { return state; }
 };
 
+/// The handler's task for `socket` (its streams move into the handler's frame).
+task<void> start_handler(server_state& s, stream_socket socket) {
+  stream_pair streams = make_streams(std::move(socket), s.streams);
+  return s.handler(std::move(streams.reader), std::move(streams.writer));
+}
+
 task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socket, unsigned epoch) {
   std::exception_ptr error;
   {
     connection_link link(*s, co_await own_cancel_state{});
     if (epoch == s->epoch) {
       try {
-        stream_pair streams = make_streams(std::move(socket), s->streams);
-        co_await s->handler(std::move(streams.reader), std::move(streams.writer));
+        co_await start_handler(*s, std::move(socket));
       } catch (...) {
         error = std::current_exception();
       }
@@ -258,7 +263,9 @@ task<void> server::serve_forever() {
 task<server> start_server(connection_handler handler, std::string host, std::uint16_t port,
                           server_options options) {
   auto s = detail::new_state(std::move(handler), options);
-  const std::vector<endpoint> addresses = co_await resolve(host.empty() ? "0.0.0.0" : host, port);
+  // A named string: g++ 12 mishandles a temporary made by ?: inside a co_await expression.
+  std::string bind_host = host.empty() ? std::string("0.0.0.0") : std::move(host);
+  const std::vector<endpoint> addresses = co_await resolve(std::move(bind_host), port);
   const tcp_listen_options listen{options.backlog, options.reuse_address, options.reuse_port};
   for (const endpoint& address : addresses) {
     // Port 0: every address gets the port the first bind picked.

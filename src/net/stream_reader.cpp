@@ -165,24 +165,25 @@ task<std::string> stream_reader::read_exactly(std::size_t n) {
   co_return take(n);
 }
 
-task<std::string> stream_reader::read_line() { return read_until_impl("\n", line_mode::line); }
+task<std::string> stream_reader::read_line() {
+  return read_until_impl("\n", std::string(), line_mode::line);
+}
 
 task<std::string> stream_reader::read_until(std::string_view separator) {
   if (separator.empty()) {
     throw std::invalid_argument("coloop::stream_reader::read_until: empty separator");
   }
-  return read_until_impl(separator, line_mode::until);
+  // The caller's view may not outlive a suspension: read_until keeps a copy.
+  return read_until_impl({}, std::string(separator), line_mode::until);
 }
 
-task<std::string> stream_reader::read_until_impl(std::string_view separator, line_mode mode) {
+// The fast path only (nothing buffered, the separator in the first read), so that the frame an
+// idle connection keeps while it waits for its next line stays small; the rest is scan().
+task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::string owned,
+                                                 line_mode mode) {
   check_valid();
-  const std::string sep(separator);  // the caller's view may not outlive a suspension
-  const bool line = mode == line_mode::line;
-  if (line && skipping_line_) {
-    const std::size_t skipped = co_await skip_long_line();
-    throw limit_overrun_error(skipped, "coloop::stream_reader::read_line: line too long");
-  }
-  if (buffered() == 0 && !eof_) {  // fast path: a whole line (or more) in one read
+  const std::string_view sep = owned.empty() ? fixed : std::string_view(owned);
+  if (buffered() == 0 && !eof_ && !skipping_line_) {
     char* const s = detail::scratch();
     std::size_t got;
     do {
@@ -202,6 +203,15 @@ task<std::string> stream_reader::read_until_impl(std::string_view separator, lin
     } else {
       stash(s, got);
     }
+  }
+  co_return co_await scan(sep, mode);
+}
+
+task<std::string> stream_reader::scan(std::string_view sep, line_mode mode) {
+  const bool line = mode == line_mode::line;
+  if (line && skipping_line_) {
+    const std::size_t skipped = co_await skip_long_line();
+    throw limit_overrun_error(skipped, "coloop::stream_reader::read_line: line too long");
   }
   std::size_t from = 0;  // no separator starts before this offset
   for (;;) {

@@ -94,7 +94,8 @@ class stream_reader {
 
  private:
   enum class line_mode : unsigned char { until, line };
-  task<std::string> read_until_impl(std::string_view separator, line_mode mode);
+  task<std::string> read_until_impl(std::string_view fixed, std::string owned, line_mode mode);
+  task<std::string> scan(std::string_view separator, line_mode mode);  // the slow path
   task<std::size_t> skip_long_line();  // discards through the next "\n"; the count discarded
   task<std::size_t> fill();  // one read into the buffer; 0 at end of stream
   std::string take(std::size_t n);

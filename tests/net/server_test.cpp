@@ -1,0 +1,336 @@
+// start_server / start_unix_server on loopback: echo, endpoints, 1,000 concurrent connections
+// (with the heap cost of an idle one), handler exceptions, a peer resetting during a large
+// write, close / close_clients / wait_closed / serve_forever semantics, destruction.
+
+#include <coloop/net/server.hpp>
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "net/stream_test_support.hpp"
+
+namespace {
+
+using coloop::errc;
+using coloop::stream_reader;
+using coloop::stream_writer;
+using coloop::task;
+using coloop::test::code_of;
+using coloop::test::failure_of;
+using coloop::test::until;
+
+task<void> echo_lines(stream_reader r, stream_writer w) {
+  for (;;) {
+    std::string line = co_await r.read_line();
+    if (line.empty()) co_return;
+    w.write(line);
+    co_await w.drain();
+  }
+}
+
+task<void> expect_echo(coloop::stream_pair& c, const std::string& line) {
+  c.writer.write(line);
+  EXPECT_EQ(co_await c.reader.read_line(), line);
+}
+
+TEST(server, echo_and_endpoints) {
+  coloop::run([]() -> task<void> {
+    coloop::server srv = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
+    EXPECT_EQ(srv.sockets().size(), 1u);
+    const coloop::endpoint at = srv.local_endpoint();
+    EXPECT_EQ(at.address(), "127.0.0.1");
+    EXPECT_NE(at.port(), 0);
+    EXPECT_TRUE(srv.is_serving());
+    {
+      coloop::stream_pair c = co_await coloop::open_connection("127.0.0.1", at.port());
+      co_await expect_echo(c, "hello\n");
+      co_await expect_echo(c, "again\n");
+      EXPECT_EQ(srv.connections(), 1u);
+    }  // the client goes: the handler reads end of stream and returns
+    srv.close();
+    EXPECT_FALSE(srv.is_serving());
+    co_await srv.wait_closed();
+    EXPECT_EQ(srv.connections(), 0u);
+    auto refused = co_await failure_of(coloop::open_connection("127.0.0.1", at.port()));
+    EXPECT_EQ(code_of(refused), std::error_code(ECONNREFUSED, std::generic_category()));
+    EXPECT_EQ(code_of(co_await failure_of(srv.serve_forever())), errc::closed);
+  }());
+}
+
+/// Raises the soft fd limit to the hard one for the test's duration.
+struct fd_limit_raised {
+  rlimit saved{};
+  fd_limit_raised() {
+    ::getrlimit(RLIMIT_NOFILE, &saved);
+    rlimit raised = saved;
+    raised.rlim_cur = saved.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &raised);
+  }
+  ~fd_limit_raised() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+  static rlim_t current() {
+    rlimit r{};
+    ::getrlimit(RLIMIT_NOFILE, &r);
+    return r.rlim_cur;
+  }
+};
+
+TEST(server, thousand_concurrent_connections) {
+  fd_limit_raised raised;
+  if (fd_limit_raised::current() < 2 * 1000 + 64) GTEST_SKIP() << "fd limit below 2064";
+  coloop::run([]() -> task<void> {
+    constexpr std::size_t n = 1000;
+    std::size_t idle = 0;
+    // The handler frame stays small: a line echo that counts itself idle while it waits.
+    auto handler = [&idle](stream_reader r, stream_writer w) -> task<void> {
+      ++idle;
+      std::string line = co_await r.read_line();
+      --idle;
+      w.write(line);
+      co_await w.drain();
+    };
+    coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
+    const coloop::endpoint at = srv.local_endpoint();
+    std::vector<coloop::tcp_stream> clients;
+    clients.reserve(n);
+    const std::size_t heap_before = ::mallinfo2().uordblks;
+    for (std::size_t i = 0; i < n; ++i) clients.push_back(co_await coloop::tcp_stream::connect(at));
+    co_await until([&] { return idle == n; });
+    const std::size_t heap_after = ::mallinfo2().uordblks;
+    const double per_connection = (double(heap_after) - double(heap_before)) / double(n);
+    std::printf("heap per idle connection (server side + a raw client socket): %.0f bytes\n",
+                per_connection);
+#if !defined(__SANITIZE_ADDRESS__)
+    if (coloop::frame_pool_enabled()) {
+      EXPECT_LT(per_connection, 2048.0);
+    }
+#endif
+    // Every connection echoes one line while all the others stay open.
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string line = "line " + std::to_string(i) + "\n";
+      co_await clients[i].write_all(line.data(), line.size());
+    }
+    std::size_t echoed = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string line = "line " + std::to_string(i) + "\n";
+      std::string got(line.size(), '\0');
+      std::size_t have = 0;
+      while (have < got.size()) {
+        const std::size_t k = co_await clients[i].read_some(got.data() + have, got.size() - have);
+        if (k == 0) break;
+        have += k;
+      }
+      echoed += got == line;
+    }
+    EXPECT_EQ(echoed, n);
+    clients.clear();
+    srv.close();
+    co_await srv.wait_closed();
+  }());
+}
+
+TEST(server, handler_exception_goes_to_loop_handler_and_closes_the_connection) {
+  coloop::run([]() -> task<void> {
+    std::vector<std::string> reported;
+    coloop::event_loop::current()->set_exception_handler([&](std::exception_ptr e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        reported.push_back(x.what());
+      }
+    });
+    auto handler = [](stream_reader r, stream_writer w) -> task<void> {
+      const std::string line = co_await r.read_line();
+      if (line == "boom\n") throw std::runtime_error("boom");
+      w.write(line);
+    };
+    coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
+    coloop::stream_pair bad = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    bad.writer.write("boom\n");
+    EXPECT_EQ(co_await bad.reader.read(), "");  // closed by the server
+    EXPECT_EQ(reported, std::vector<std::string>{"boom"});
+    coloop::stream_pair good = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    co_await expect_echo(good, "fine\n");
+    srv.close();
+    co_await srv.wait_closed();
+  }());
+}
+
+TEST(server, peer_reset_during_large_write_fails_that_stream_only) {
+  coloop::run([]() -> task<void> {
+    std::error_code failure;
+    bool failed = false;
+    auto handler = [&](stream_reader r, stream_writer w) -> task<void> {
+      const std::string line = co_await r.read_line();
+      if (line != "flood\n") {
+        w.write(line);
+        co_return;
+      }
+      const std::string chunk(256 * 1024, 'f');
+      try {
+        for (int i = 0; i < 256; ++i) {  // 64 MiB: far more than the socket buffers hold
+          w.write(chunk);
+          co_await w.drain();
+        }
+      } catch (const std::system_error& e) {
+        failure = e.code();
+      }
+      failed = true;
+    };
+    coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
+    coloop::tcp_stream peer = co_await coloop::tcp_stream::connect(srv.local_endpoint());
+    co_await peer.write_all("flood\n", 6);
+    char buf[4096];
+    EXPECT_GT(co_await peer.read_some(buf, sizeof buf), 0u);
+    const ::linger reset{1, 0};
+    ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    peer.close();  // RST, with unread data on our side too
+    co_await until([&] { return failed; });
+    EXPECT_TRUE(failure == std::error_code(ECONNRESET, std::generic_category()) ||
+                failure == std::error_code(EPIPE, std::generic_category()))
+        << failure.message();
+    coloop::stream_pair next = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    co_await expect_echo(next, "still serving\n");
+    srv.close();
+    co_await srv.wait_closed();
+  }());
+}
+
+TEST(server, wait_closed_waits_for_running_handlers) {
+  coloop::run([]() -> task<void> {
+    coloop::promise<void> release;
+    coloop::future<void> released = release.get_future();
+    bool started = false;
+    auto handler = [&](stream_reader, stream_writer w) -> task<void> {
+      started = true;
+      co_await released;
+      w.write("bye\n");
+    };
+    coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
+    coloop::stream_pair c = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    co_await until([&] { return started; });
+    srv.close();  // stops accepting; the running handler goes on
+    auto closed = coloop::spawn(srv.wait_closed());
+    for (int i = 0; i < 10; ++i) co_await coloop::yield();
+    EXPECT_FALSE(closed.done());
+    release.set_value();
+    co_await std::move(closed);
+    EXPECT_EQ(co_await c.reader.read_line(), "bye\n");
+    EXPECT_EQ(co_await c.reader.read(), "");
+  }());
+}
+
+TEST(server, close_clients_cancels_handlers) {
+  coloop::run([]() -> task<void> {
+    int cancelled = 0;
+    int started = 0;
+    auto handler = [&](stream_reader r, stream_writer) -> task<void> {
+      ++started;
+      try {
+        co_await r.read_line();
+      } catch (const coloop::cancelled_error&) {
+        ++cancelled;
+        throw;
+      }
+    };
+    coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
+    const auto port = srv.local_endpoint().port();
+    coloop::stream_pair a = co_await coloop::open_connection("127.0.0.1", port);
+    coloop::stream_pair b = co_await coloop::open_connection("127.0.0.1", port);
+    co_await until([&] { return started == 2; });
+    srv.close();
+    srv.close_clients();
+    co_await srv.wait_closed();
+    EXPECT_EQ(cancelled, 2);
+    EXPECT_EQ(co_await a.reader.read(), "");
+    EXPECT_EQ(co_await b.reader.read(), "");
+  }());
+}
+
+TEST(server, serve_forever_returns_on_close_and_closes_when_cancelled) {
+  coloop::run([]() -> task<void> {
+    coloop::server first = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
+    auto serving = coloop::spawn(first.serve_forever());
+    co_await coloop::yield();
+    first.close();
+    co_await std::move(serving);  // returns normally
+    co_await first.wait_closed();
+
+    coloop::server second = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
+    coloop::stream_pair c = co_await coloop::open_connection("127.0.0.1", second.local_endpoint().port());
+    co_await expect_echo(c, "up\n");
+    auto forever = coloop::spawn(second.serve_forever());
+    co_await coloop::yield();
+    forever.cancel();
+    auto e = co_await failure_of(std::move(forever));
+    EXPECT_TRUE(coloop::detail::is_cancellation(e));
+    EXPECT_FALSE(second.is_serving());
+    EXPECT_EQ(second.connections(), 0u);  // the idle handler was cancelled and awaited
+    EXPECT_EQ(co_await c.reader.read(), "");
+  }());
+}
+
+TEST(server, unix_server_round_trip_and_socket_file_removed) {
+  coloop::run([]() -> task<void> {
+    const std::string path = "/tmp/coloop_server_test_" + std::to_string(::getpid()) + ".sock";
+    coloop::server srv = co_await coloop::start_unix_server(echo_lines, path);
+    EXPECT_EQ(srv.local_endpoint().address(), path);
+    {
+      coloop::stream_pair c = co_await coloop::open_unix_connection(path);
+      co_await expect_echo(c, "over unix\n");
+    }
+    srv.close();
+    co_await srv.wait_closed();
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);
+  }());
+}
+
+TEST(server, destroying_the_server_cancels_its_handlers) {
+  coloop::run([]() -> task<void> {
+    bool cancelled = false;
+    auto handler = [&](stream_reader r, stream_writer) -> task<void> {
+      try {
+        co_await r.read_line();
+      } catch (const coloop::cancelled_error&) {
+        cancelled = true;
+        throw;
+      }
+    };
+    coloop::stream_pair c;
+    {
+      coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
+      c = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+      co_await until([&] { return srv.connections() == 1; });
+      co_await coloop::yield();
+    }
+    EXPECT_EQ(co_await c.reader.read(), "");
+    EXPECT_TRUE(cancelled);
+  }());
+}
+
+TEST(server, bad_arguments) {
+  coloop::run([]() -> task<void> {
+    EXPECT_THROW(co_await coloop::start_server(nullptr, "127.0.0.1", 0), std::invalid_argument);
+    coloop::server_options bad;
+    bad.streams.limit = 0;
+    EXPECT_THROW(co_await coloop::start_server(echo_lines, "127.0.0.1", 0, bad),
+                 std::invalid_argument);
+    coloop::server srv = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
+    auto in_use = co_await failure_of(
+        coloop::start_server(echo_lines, "127.0.0.1", srv.local_endpoint().port(),
+                             coloop::server_options{.streams = {}, .reuse_address = false}));
+    EXPECT_EQ(code_of(in_use), std::error_code(EADDRINUSE, std::generic_category()));
+    srv.close();
+    co_await srv.wait_closed();
+  }());
+}
+
+}  // namespace
