@@ -18,3 +18,16 @@
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/timer_handle.hpp>
 #include <coloop/runtime/wait_for.hpp>
+
+#include <coloop/net/endpoint.hpp>
+#include <coloop/net/resolve.hpp>
+#include <coloop/net/server.hpp>
+#include <coloop/net/stream_reader.hpp>
+#include <coloop/net/stream_writer.hpp>
+#include <coloop/net/stream_socket.hpp>
+#include <coloop/net/streams.hpp>
+#include <coloop/net/tcp.hpp>
+#include <coloop/net/udp.hpp>
+#include <coloop/net/unix_socket.hpp>
+
+#include <coloop/process/signal_set.hpp>

@@ -43,21 +43,6 @@ namespace {
   throw std::system_error(err, std::generic_category(), what);
 }
 
-/// Finishes an attempt from a syscall's return value: true when the operation is done.
-bool settle(io_op* op, ssize_t r, int err) noexcept {
-  if (r >= 0) {
-    op->result = static_cast<std::size_t>(r);
-    op->error = 0;
-    return true;
-  }
-  if (err == EAGAIN || err == EWOULDBLOCK) {
-    op->fd->ready[static_cast<int>(op->dir)] = false;
-    return false;
-  }
-  op->error = err;
-  return true;
-}
-
 /// write(2) that reports EPIPE without letting a SIGPIPE reach the process (see the top).
 ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
   sigset_t pipe_only;
@@ -85,13 +70,35 @@ ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
   return r;
 }
 
+/// Closes the fd it holds unless released (set to -1): constructors own the fd even when they throw.
+struct fd_closer {
+  int fd;
+  ~fd_closer() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 }  // namespace
+
+bool settle_attempt(io_op* op, long r, int err) noexcept {
+  if (r >= 0) {
+    op->result = static_cast<std::size_t>(r);
+    op->error = 0;
+    return true;
+  }
+  if (err == EAGAIN || err == EWOULDBLOCK) {
+    op->fd->ready[static_cast<int>(op->dir)] = false;
+    return false;
+  }
+  op->error = err;
+  return true;
+}
 
 bool attempt_read(io_op* op) noexcept {
   for (;;) {
     const ssize_t r = ::read(op->fd->fd, op->buffer, op->length);
     const int err = r < 0 ? errno : 0;
-    if (err != EINTR) return settle(op, r, err);
+    if (err != EINTR) return settle_attempt(op, r, err);
   }
 }
 
@@ -99,15 +106,31 @@ bool attempt_send(io_op* op) noexcept {
   for (;;) {
     const ssize_t r = ::send(op->fd->fd, op->buffer, op->length, MSG_NOSIGNAL);
     const int err = r < 0 ? errno : 0;
-    if (err != EINTR) return settle(op, r, err);
+    if (err != EINTR) return settle_attempt(op, r, err);
   }
 }
+
+bool attempt_read_stream(io_op* op) noexcept {
+  const bool done = attempt_read(op);
+  if (done && op->error == 0 && op->result > 0 && op->result < op->length && !op->fd->peer_closed) {
+    op->fd->ready[0] = false;
+  }
+  return done;
+}
+
+bool attempt_send_stream(io_op* op) noexcept {
+  const bool done = attempt_send(op);
+  if (done && op->error == 0 && op->result < op->length && !op->fd->peer_closed) op->fd->ready[1] = false;
+  return done;
+}
+
+bool attempt_readable(io_op*) noexcept { return true; }
 
 bool attempt_write(io_op* op) noexcept {
   for (;;) {
     const ssize_t r = write_without_sigpipe(op->fd->fd, op->buffer, op->length);
     const int err = r < 0 ? errno : 0;
-    if (err != EINTR) return settle(op, r, err);
+    if (err != EINTR) return settle_attempt(op, r, err);
   }
 }
 
@@ -117,12 +140,7 @@ void throw_io_error(int error, const char* what) {
 }
 
 async_fd::async_fd(int fd) {
-  struct closer {
-    int fd;
-    ~closer() {
-      if (fd >= 0) ::close(fd);
-    }
-  } guard{fd};
+  fd_closer guard{fd};
   if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
   loop_core& loop = current_loop_core("coloop::detail::async_fd");
   const int status = ::fcntl(fd, F_GETFL);
@@ -138,6 +156,16 @@ async_fd::async_fd(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_errno(errno, "coloop::detail::async_fd: fstat");
   is_socket_ = S_ISSOCK(st.st_mode);
+  entry_ = loop.io().register_fd(fd);
+  reactor_ = &loop.io();
+  guard.fd = -1;
+}
+
+async_fd::async_fd(int fd, adopt_socket_t) {
+  fd_closer guard{fd};
+  if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
+  loop_core& loop = current_loop_core("coloop::detail::async_fd");
+  is_socket_ = true;
   entry_ = loop.io().register_fd(fd);
   reactor_ = &loop.io();
   guard.fd = -1;
@@ -163,6 +191,31 @@ void async_fd::close() noexcept {
   const int fd = entry_->fd;
   std::exchange(reactor_, nullptr)->deregister_fd(std::exchange(entry_, nullptr));
   ::close(fd);  // Linux closes the fd even when this fails (EINTR included): never retry
+}
+
+long async_fd::try_read(void* buf, std::size_t n) {
+  io_op op;
+  op.fd = entry_;
+  op.dir = io_dir::read;
+  op.buffer = buf;
+  op.length = n;
+  if (entry_ == nullptr) throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_read");
+  // Edge-triggered: without cached readiness the syscall would only return EAGAIN.
+  if (!entry_->ready[0] || !attempt_read_stream(&op)) return -1;
+  if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_read");
+  return static_cast<long>(op.result);
+}
+
+long async_fd::try_write(const void* buf, std::size_t n) {
+  io_op op;
+  op.fd = entry_;
+  op.dir = io_dir::write;
+  op.buffer = const_cast<void*>(buf);
+  op.length = n;
+  if (entry_ == nullptr) throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_write");
+  if (!entry_->ready[1] || !(is_socket_ ? attempt_send_stream(&op) : attempt_write(&op))) return -1;
+  if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_write");
+  return static_cast<long>(op.result);
 }
 
 int async_fd::native_handle() const noexcept { return entry_ != nullptr ? entry_->fd : -1; }

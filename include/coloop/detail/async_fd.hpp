@@ -5,6 +5,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <utility>
 
 #include <coloop/core/task.hpp>
 #include <coloop/detail/io_op.hpp>
@@ -18,6 +19,16 @@ class reactor;
 bool attempt_read(io_op* op) noexcept;
 bool attempt_send(io_op* op) noexcept;   // sockets: send(MSG_NOSIGNAL)
 bool attempt_write(io_op* op) noexcept;  // anything else: write() with SIGPIPE held off
+// Stream sockets: as read/send, and a short transfer also clears the cached readiness (the
+// receive queue is drained or the send buffer full), saving the EAGAIN syscall that would
+// otherwise follow. Not for datagrams: a short datagram says nothing about the queue behind it.
+bool attempt_read_stream(io_op* op) noexcept;
+bool attempt_send_stream(io_op* op) noexcept;
+// Completes as soon as the fd is readable (cached or reported), consuming nothing.
+bool attempt_readable(io_op* op) noexcept;
+/// Finishes an attempt from a syscall's return value and errno: true when the operation is done
+/// (result or error set); false on EAGAIN, which also clears the cached readiness.
+bool settle_attempt(io_op* op, long r, int err) noexcept;
 /// Throws the exception for a failed op: std::system_error(errno, generic_category()) for a
 /// positive error, std::system_error(coloop::errc) for a negative one.
 [[noreturn]] void throw_io_error(int error, const char* what);
@@ -37,7 +48,20 @@ class fd_io_awaiter {
   }
   fd_io_awaiter(fd_io_awaiter&& other) noexcept
       : fd_io_awaiter(other.op_.fd, other.op_.dir, other.op_.attempt, other.op_.buffer,
-                      other.op_.length, other.what_) {}
+                      other.op_.length, other.what_) {
+    with_address(other.op_.address, other.op_.address_length);
+  }
+  /// Gives the operation a sockaddr buffer (recvfrom, accept: capacity; sendto: size).
+  fd_io_awaiter&& with_address(void* address, unsigned length) && noexcept {
+    with_address(address, length);
+    return std::move(*this);
+  }
+  void with_address(void* address, unsigned length) & noexcept {
+    op_.address = address;
+    op_.address_length = length;
+  }
+  /// The sockaddr size the OS wrote, once the operation completed.
+  unsigned address_length() const noexcept { return op_.address_length; }
   fd_io_awaiter& operator=(fd_io_awaiter&&) = delete;
   /// The frame is destroyed while the operation waits: withdraw it (it transferred nothing).
   ~fd_io_awaiter() {
@@ -73,6 +97,10 @@ class async_fd {
   /// std::logic_error when no loop runs on this thread, std::system_error when the fd cannot be
   /// set up or polled (EPERM for a regular file).
   explicit async_fd(int fd);
+  /// Takes a socket that is already non-blocking and close-on-exec (made with SOCK_NONBLOCK |
+  /// SOCK_CLOEXEC), skipping the checks; errors as above.
+  struct adopt_socket_t {};
+  async_fd(int fd, adopt_socket_t);
   async_fd(async_fd&& other) noexcept;
   async_fd& operator=(async_fd&& other) noexcept;
   async_fd(const async_fd&) = delete;
@@ -96,6 +124,18 @@ class async_fd {
             n,
             "coloop::async_fd::write_some"};
   }
+  /// Awaitable: completes once the fd is (or may be) readable, reading nothing; pair it with
+  /// try_read so no buffer is held while waiting. Errors and cancellation as read_some.
+  fd_io_awaiter wait_readable() noexcept {
+    return {entry_, io_dir::read, &attempt_readable, nullptr, 0, "coloop::async_fd::wait_readable"};
+  }
+  /// One non-blocking read: the byte count (0 at end of stream), or -1 when nothing is there
+  /// (the cached readiness is cleared then). For byte streams (pipes, stream sockets) with no
+  /// read_some waiting. Throws std::system_error (errc::closed when closed).
+  long try_read(void* buf, std::size_t n);
+  /// One non-blocking write: the byte count, or -1 when the fd is full. Errors as try_read.
+  long try_write(const void* buf, std::size_t n);
+
   /// Writes all `n` bytes (a loop of write_some). On an error or a cancel, a prefix may have
   /// been written. `buf` and this async_fd must stay put until the task finishes.
   task<void> write_all(const void* buf, std::size_t n);
@@ -106,6 +146,8 @@ class async_fd {
   bool is_open() const noexcept { return entry_ != nullptr; }
   /// The fd, or -1 once closed.
   int native_handle() const noexcept;
+  /// The reactor's entry, for operations built elsewhere (accept, connect); null once closed.
+  fd_entry* entry() const noexcept { return entry_; }
 
  private:
   fd_entry* entry_ = nullptr;

@@ -24,7 +24,9 @@ struct io_op : cancel_slot {
   io_dir dir = io_dir::read;
   void* buffer = nullptr;
   std::size_t length = 0;
-  std::size_t result = 0;   // bytes transferred
+  void* address = nullptr;       // sockaddr bytes (recvfrom, sendto, accept), or null
+  unsigned address_length = 0;   // in: capacity or size; out: size written by the OS
+  std::size_t result = 0;   // bytes transferred (accept: the new fd)
   int error = 0;            // errno, or -static_cast<int>(errc) for coloop errors
   bool cancelled = false;
   bool queued = false;
@@ -42,6 +44,9 @@ struct fd_entry {
   bool ready[2] = {false, false};  // cached: the last syscall did not return EAGAIN
   io_op* head[2] = {nullptr, nullptr};
   io_op* tail[2] = {nullptr, nullptr};
+  // Sticky: the backend saw the peer's end of stream, a hang-up or an error. No new edge will
+  // follow, so a short read must not clear the cached readiness any more.
+  bool peer_closed = false;
   void* backend = nullptr;         // backend-private
 };
 

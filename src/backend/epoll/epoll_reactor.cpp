@@ -132,7 +132,9 @@ class epoll_reactor final : public reactor {
       const std::uint32_t f = ev.events;
       const bool readable = (f & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
       const bool writable = (f & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
-      on_ready(*static_cast<fd_entry*>(ev.data.ptr), readable, writable);
+      auto& entry = *static_cast<fd_entry*>(ev.data.ptr);
+      if ((f & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) entry.peer_closed = true;
+      on_ready(entry, readable, writable);
     }
     return static_cast<std::size_t>(n);
   }

@@ -1,0 +1,143 @@
+// echo_server: a TCP echo server on coloop, the server of the echo benchmark (bench/echo).
+//
+//   echo_server --port P [--host 127.0.0.1] [--backend NAME] [--streams]
+//
+// Prints "listening on HOST:PORT" once it accepts connections and stops cleanly on SIGINT or
+// SIGTERM. Each connection waits for readability without holding a buffer, then reads into one
+// buffer shared by the whole thread and writes straight back; only bytes the socket cannot take
+// at once are copied, so an idle connection costs a coroutine frame and a socket.
+// --streams serves through start_server's stream_reader/stream_writer instead.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include <coloop/coloop.hpp>
+
+namespace {
+
+struct options {
+  std::string host = "127.0.0.1";
+  int port = -1;
+  std::string backend = "automatic";
+  bool streams = false;
+};
+
+[[noreturn]] void usage(const char* error) {
+  if (error != nullptr) std::fprintf(stderr, "echo_server: %s\n", error);
+  std::fprintf(stderr,
+               "usage: echo_server --port P [--host 127.0.0.1] [--backend NAME] [--streams]\n"
+               "backends: automatic, epoll\n");
+  std::exit(error != nullptr ? 2 : 0);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value after " + std::string(arg)).c_str());
+      return argv[++i];
+    };
+    if (arg == "--port") {
+      const std::string v = value();
+      char* end = nullptr;
+      const long p = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || p < 0 || p > 65535) usage(("bad port: " + v).c_str());
+      o.port = static_cast<int>(p);
+    } else if (arg == "--host") {
+      o.host = value();
+    } else if (arg == "--backend") {
+      o.backend = value();
+    } else if (arg == "--streams") {
+      o.streams = true;
+    } else if (arg == "--help" || arg == "-h") {
+      usage(nullptr);
+    } else {
+      usage(("unknown argument: " + std::string(arg)).c_str());
+    }
+  }
+  if (o.port < 0) usage("--port is required");
+  if (o.backend != "automatic" && o.backend != "epoll") {
+    usage(("backend '" + o.backend + "' is not compiled in (available: epoll)").c_str());
+  }
+  return o;
+}
+
+coloop::task<void> echo(coloop::tcp_stream s) {
+  static thread_local char buffer[64 * 1024];
+  try {
+    for (;;) {
+      const long n = s.try_read_some(buffer, sizeof buffer);
+      if (n < 0) {
+        co_await s.wait_readable();
+        continue;
+      }
+      if (n == 0) co_return;
+      const long sent = s.try_write_some(buffer, static_cast<std::size_t>(n));
+      if (sent < n) {  // the peer is slow: keep the rest, and stop reading until it is out
+        const std::size_t done = sent < 0 ? 0 : static_cast<std::size_t>(sent);
+        const std::string rest(buffer + done, static_cast<std::size_t>(n) - done);
+        co_await s.write_all(rest.data(), rest.size());
+      }
+    }
+  } catch (const std::system_error&) {
+    // a reset or broken connection ends this connection only
+  }
+}
+
+coloop::task<void> echo_streams(coloop::stream_reader reader, coloop::stream_writer writer) {
+  try {
+    for (;;) {
+      std::string data = co_await reader.read(64 * 1024);
+      if (data.empty()) break;
+      writer.write(data);
+      co_await writer.drain();
+    }
+    writer.close();
+    co_await writer.wait_closed();
+  } catch (const std::system_error&) {
+  }
+}
+
+coloop::task<void> accept_loop(coloop::tcp_listener& listener) {
+  for (;;) coloop::spawn(echo(co_await listener.accept())).detach();
+}
+
+coloop::task<int> serve(options o) {
+  coloop::signal_set stop_signals{SIGINT, SIGTERM};
+  const auto endpoints = co_await coloop::resolve(o.host, static_cast<std::uint16_t>(o.port));
+  if (o.streams) {
+    coloop::server srv =
+        co_await coloop::start_server(echo_streams, o.host, static_cast<std::uint16_t>(o.port));
+    std::printf("listening on %s\n", srv.local_endpoint().to_string().c_str());
+    std::fflush(stdout);
+    co_await stop_signals.wait();
+    srv.close();
+    co_await srv.wait_closed();
+    co_return 0;
+  }
+  coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front());
+  std::printf("listening on %s\n", listener.local_endpoint().to_string().c_str());
+  std::fflush(stdout);
+  auto acceptor = coloop::spawn(accept_loop(listener));
+  const int signo = co_await stop_signals.wait();
+  std::fprintf(stderr, "echo_server: %s, stopping\n", strsignal(signo));
+  acceptor.cancel();
+  co_return 0;  // coloop::run cancels the connections still open
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return coloop::run(serve(parse(argc, argv)));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "echo_server: %s\n", e.what());
+    return 1;
+  }
+}
