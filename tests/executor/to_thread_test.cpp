@@ -8,6 +8,7 @@
 #include <atomic>
 #include <latch>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,16 @@ TEST(ToThread, ReturnsTheValueAndRethrows) {
                  std::out_of_range);
   };
   coloop::run(main());
+}
+
+task<std::string> shout(std::string word) {
+  // Named first: g++ 12 copies a closure temporary in a co_await operand bitwise (see to_thread).
+  auto fn = [word, tail = std::string(40, '!')] { return word + tail; };
+  co_return co_await coloop::to_thread(std::move(fn));
+}
+
+TEST(ToThread, CapturesAreMovedIntoTheJob) {
+  EXPECT_EQ(coloop::run(shout("hi")), "hi" + std::string(40, '!'));
 }
 
 TEST(ToThread, ManyInFlightFromOneLoop) {

@@ -21,6 +21,9 @@ void shutdown_default_pool();
 /// Awaitable: runs `fn` on the default pool and resumes on the awaiting coroutine's scheduler
 /// with its value or exception. Cancel-safe as thread_pool::run (withdrawn while queued,
 /// otherwise the outcome is delivered); errc::closed if shutdown_default_pool() races it.
+/// g++ 12 bug: a lambda temporary written inside the co_await operand is copied bitwise, which
+/// breaks captures such as std::string; name it first: `auto fn = [s] {...}; co_await
+/// to_thread(std::move(fn));` (the same holds for thread_pool::run).
 template <class F>
 [[nodiscard]] auto to_thread(F&& fn) {
   return default_thread_pool()->run(std::forward<F>(fn));
