@@ -21,6 +21,9 @@ die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
 # Sanitizer runtimes (libasan8, libtsan2, libubsan1) come with g++ via libgcc-12-dev.
 packages=(cmake ninja-build g++ clang pkg-config python3 libgtest-dev libgmock-dev
   libbenchmark-dev libfmt-dev)
+# The demo's echo benchmark also runs the peer servers (Asio, libuv, asyncio + uvloop) and draws
+# its chart with gnuplot; Go and Node join in when they are installed.
+demo_packages=(libasio-dev libuv1-dev python3-uvloop gnuplot-nox)
 
 install_deps() {
   if ! command -v dpkg-query >/dev/null; then
@@ -102,6 +105,7 @@ cmd_test() {
 }
 
 cmd_demo() {
+  packages+=("${demo_packages[@]}")
   install_deps
   build release
   local example
@@ -109,6 +113,8 @@ cmd_demo() {
     say "build/release/examples/$example"
     "build/release/examples/$example"
   done
+  say "echo benchmark: coloop's echo_server and its peers under load (one short round; the full run is python3 bench/echo/run.py)"
+  python3 bench/echo/run.py --build build/release --quick --points 100x64,1x64
   local json=build/release/bench/micro.json
   say "micro benchmarks (median of 3, pinned to CPU 0; JSON in $json)"
   # Pinned so the table is comparable run to run (BENCHMARKS.md); taskset is in util-linux.

