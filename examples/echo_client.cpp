@@ -72,7 +72,9 @@ coloop::task<int> client(options o) {
   std::string in(out.size(), '\0');
   const auto start = std::chrono::steady_clock::now();
   for (long i = 0; i < o.count; ++i) {
-    for (std::size_t k = 0; k < out.size(); ++k) out[k] = static_cast<char>('a' + (i + k) % 26);
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      out[k] = static_cast<char>('a' + (static_cast<std::size_t>(i) + k) % 26);
+    }
     auto round_trip = [&]() -> coloop::task<void> {
       co_await s.write_all(out.data(), out.size());
       for (std::size_t got = 0; got < in.size();) {
@@ -88,7 +90,7 @@ coloop::task<int> client(options o) {
     }
   }
   const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
-  std::printf("%ld round trips of %ld bytes, %.1f us each\n", o.count, o.size, took.count() / o.count);
+  std::printf("%ld round trips of %ld bytes, %.1f us each\n", o.count, o.size, took.count() / static_cast<double>(o.count));
   co_return 0;
 }
 

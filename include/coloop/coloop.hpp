@@ -15,9 +15,13 @@
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/loop_options.hpp>
 #include <coloop/runtime/run.hpp>
+#include <coloop/runtime/run_coroutine_threadsafe.hpp>
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/timer_handle.hpp>
 #include <coloop/runtime/wait_for.hpp>
+
+#include <coloop/executor/thread_pool.hpp>
+#include <coloop/executor/to_thread.hpp>
 
 #include <coloop/net/endpoint.hpp>
 #include <coloop/net/resolve.hpp>

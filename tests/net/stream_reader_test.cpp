@@ -198,7 +198,8 @@ TEST(stream_reader, cancelled_read_loses_no_byte) {
 
 TEST(stream_reader, cancelled_while_discarding_an_over_long_line) {
   coloop::run([]() -> task<void> {
-    auto [ours, theirs] = local_streams({.limit = 16});
+    auto [ours, theirs_binding] = local_streams({.limit = 16});
+    auto& theirs = theirs_binding;  // clang 14 cannot capture a structured binding in a lambda
     coloop::stream_reader& reader = ours.reader;
     auto line = coloop::spawn(reader.read_line());
     theirs.writer.write(pattern(40));  // past the limit, no newline yet: discarding begins

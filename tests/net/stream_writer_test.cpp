@@ -147,7 +147,9 @@ TEST(stream_writer, write_eof_waits_for_the_buffer) {
 
 TEST(stream_writer, abort_while_one_task_reads_and_another_drains) {
   coloop::run([]() -> task<void> {
-    auto [ours, theirs] = local_streams();
+    auto [ours_binding, theirs] = local_streams();
+    // A named reference: clang 14 cannot capture a structured binding in a lambda.
+    auto& ours = ours_binding;
     int reader_resumed = 0;
     int writer_resumed = 0;
     std::error_code read_error;
