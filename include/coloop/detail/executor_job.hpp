@@ -164,6 +164,9 @@ class [[nodiscard]] pool_op {
   R await_resume() {
     suspended_ = false;
     job_->resumed();
+    // The pool thread may drop the job's last reference after we resume; it must not hold the
+    // exception then (its destructor would race our reads of it, as TSan sees it).
+    if (std::exception_ptr e = job_->out_.take_exception()) std::rethrow_exception(std::move(e));
     if constexpr (std::is_void_v<R> || std::is_reference_v<R>) {
       return job_->out_.get();
     } else {

@@ -36,6 +36,14 @@ class result {
   std::exception_ptr exception() const noexcept {
     return state_ == state::error ? error_ : std::exception_ptr{};
   }
+  /// Moves the exception out (the result becomes empty), or null: the reader then holds the
+  /// last reference, so the exception dies on the reader's thread, not the writer's.
+  std::exception_ptr take_exception() noexcept {
+    if (state_ != state::error) return {};
+    std::exception_ptr e = std::move(error_);
+    reset();
+    return e;
+  }
 
   T& get() & {
     check();
@@ -77,6 +85,7 @@ class result<T&> {
   bool has_exception() const noexcept { return inner_.has_exception(); }
   bool empty() const noexcept { return inner_.empty(); }
   std::exception_ptr exception() const noexcept { return inner_.exception(); }
+  std::exception_ptr take_exception() noexcept { return inner_.take_exception(); }
   T& get() { return *inner_.get(); }
 
  private:
@@ -94,6 +103,7 @@ class result<void> {
   bool has_exception() const noexcept { return inner_.has_exception(); }
   bool empty() const noexcept { return inner_.empty(); }
   std::exception_ptr exception() const noexcept { return inner_.exception(); }
+  std::exception_ptr take_exception() noexcept { return inner_.take_exception(); }
   void get() { inner_.get(); }
 
  private:
