@@ -6,12 +6,11 @@
 // connect and each round trip gets --timeout, through coloop::wait_for).
 
 #include <chrono>
+#include <coloop/coloop.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
-#include <coloop/coloop.hpp>
 
 namespace {
 
@@ -24,8 +23,10 @@ struct options {
 };
 
 [[noreturn]] void usage(const std::string& error) {
-  std::fprintf(stderr, "echo_client: %s\nusage: echo_client --port P [--host H] [--count N] "
-               "[--size BYTES] [--timeout SECONDS]\n", error.c_str());
+  std::fprintf(stderr,
+               "echo_client: %s\nusage: echo_client --port P [--host H] [--count N] "
+               "[--size BYTES] [--timeout SECONDS]\n",
+               error.c_str());
   std::exit(2);
 }
 
@@ -65,7 +66,8 @@ options parse(int argc, char** argv) {
 }
 
 coloop::task<int> client(options o) {
-  const auto limit = std::chrono::duration_cast<coloop::duration>(std::chrono::duration<double>(o.timeout_s));
+  const auto limit =
+      std::chrono::duration_cast<coloop::duration>(std::chrono::duration<double>(o.timeout_s));
   coloop::tcp_stream s = co_await coloop::wait_for(
       coloop::tcp_stream::connect(o.host, static_cast<std::uint16_t>(o.port)), limit);
   std::string out(static_cast<std::size_t>(o.size), '\0');
@@ -90,7 +92,8 @@ coloop::task<int> client(options o) {
     }
   }
   const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
-  std::printf("%ld round trips of %ld bytes, %.1f us each\n", o.count, o.size, took.count() / static_cast<double>(o.count));
+  std::printf("%ld round trips of %ld bytes, %.1f us each\n", o.count, o.size,
+              took.count() / static_cast<double>(o.count));
   co_return 0;
 }
 

@@ -10,13 +10,12 @@
 
 #include <signal.h>
 
+#include <coloop/coloop.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
-
-#include <coloop/coloop.hpp>
 
 namespace {
 

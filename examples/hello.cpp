@@ -1,9 +1,8 @@
 // hello: tasks, spawn, gather and sleep on coloop's event loop.
 
 #include <chrono>
-#include <cstdio>
-
 #include <coloop/coloop.hpp>
+#include <cstdio>
 
 using namespace std::chrono_literals;
 

@@ -9,12 +9,11 @@
 
 #include <signal.h>
 
+#include <coloop/coloop.hpp>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
-
-#include <coloop/coloop.hpp>
 
 namespace {
 

@@ -1,9 +1,8 @@
 // timeouts: wait_for, cancellation and cleanup, asyncio style.
 
 #include <chrono>
-#include <cstdio>
-
 #include <coloop/coloop.hpp>
+#include <cstdio>
 
 using namespace std::chrono_literals;
 

@@ -11,7 +11,6 @@
 //   3. join its threads (thread_pool::shutdown); the pool object goes with the last shared_ptr.
 
 #include <coloop/executor/to_thread.hpp>
-
 #include <mutex>
 
 namespace coloop {

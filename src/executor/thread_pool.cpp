@@ -19,13 +19,12 @@
 //   4. join every worker, including those already gone on keep-alive (a call from a worker
 //      detaches that one instead).
 
-#include "executor/pool_core.hpp"
-
 #include <algorithm>
+#include <coloop/core/errors.hpp>
 #include <cstdint>
 #include <system_error>
 
-#include <coloop/core/errors.hpp>
+#include "executor/pool_core.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -51,8 +50,8 @@ std::exception_ptr error_of(errc e, const char* what) {
 
 pool_core::pool_core(const thread_pool_options& o)
     : core_threads_(o.core_threads),
-      max_threads_(std::max<std::size_t>(1, o.max_threads == 0 ? std::max(default_max_threads(), o.core_threads)
-                                                               : o.max_threads)),
+      max_threads_(std::max<std::size_t>(
+          1, o.max_threads == 0 ? std::max(default_max_threads(), o.core_threads) : o.max_threads)),
       keep_alive_(o.keep_alive),
       queue_capacity_(o.queue_capacity),
       on_full_(o.on_full),
@@ -64,7 +63,8 @@ pool_core::~pool_core() = default;
 bool pool_core::has_room_locked() const noexcept {
   // Takers: idle workers plus threads that may still start. A job they take at once does not
   // count against queue_capacity.
-  const std::size_t takers = parked_ + spinning_ + (max_threads_ - std::min(threads_, max_threads_));
+  const std::size_t takers =
+      parked_ + spinning_ + (max_threads_ - std::min(threads_, max_threads_));
   const std::size_t limit =
       queue_capacity_ > SIZE_MAX - takers ? SIZE_MAX : takers + queue_capacity_;
   return queued_ < limit;
@@ -95,7 +95,7 @@ pool_core::admission pool_core::push(pool_job* job, std::exception_ptr& refusal)
     if (queued_ > parked_ + spinning_ && threads_ < max_threads_) {
       try {
         start_thread_locked();
-      } catch (...) {  // no thread (EAGAIN) or no memory: existing workers will take it
+      } catch (...) {         // no thread (EAGAIN) or no memory: existing workers will take it
         if (threads_ == 0) {  // nobody would ever run it (and nothing else is queued)
           unlink(job);
           refusal = std::current_exception();
@@ -117,7 +117,8 @@ pool_core::admission pool_core::push(pool_job* job, std::exception_ptr& refusal)
 void pool_core::start_thread_locked() {
   auto it = workers_.emplace(workers_.end());
   try {
-    *it = std::thread([self = shared_from_this(), index = next_index_, it] { self->worker_main(index, it); });
+    *it = std::thread(
+        [self = shared_from_this(), index = next_index_, it] { self->worker_main(index, it); });
   } catch (...) {
     workers_.erase(it);
     throw;
@@ -136,15 +137,24 @@ bool pool_core::withdraw(pool_job* job) noexcept {
 void pool_core::link_back(pool_job* job) noexcept {
   job->prev_ = tail_;
   job->next_ = nullptr;
-  if (tail_ != nullptr) tail_->next_ = job; else head_ = job;
+  if (tail_ != nullptr)
+    tail_->next_ = job;
+  else
+    head_ = job;
   tail_ = job;
   job->in_queue_ = true;
   queued_hint_.store(++queued_, std::memory_order_relaxed);
 }
 
 void pool_core::unlink(pool_job* job) noexcept {
-  if (job->prev_ != nullptr) job->prev_->next_ = job->next_; else head_ = job->next_;
-  if (job->next_ != nullptr) job->next_->prev_ = job->prev_; else tail_ = job->prev_;
+  if (job->prev_ != nullptr)
+    job->prev_->next_ = job->next_;
+  else
+    head_ = job->next_;
+  if (job->next_ != nullptr)
+    job->next_->prev_ = job->prev_;
+  else
+    tail_ = job->prev_;
   job->prev_ = job->next_ = nullptr;
   job->in_queue_ = false;
   queued_hint_.store(--queued_, std::memory_order_relaxed);

@@ -4,13 +4,12 @@
 // sockaddr_in6 or sockaddr_un of size_ bytes (for unix paths: the path with its NUL, so the
 // size is what bind/connect want). Parsing never truncates: text that does not fit is an error.
 
-#include <coloop/net/endpoint.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <coloop/net/endpoint.hpp>
 #include <cstddef>
 #include <cstring>
 #include <stdexcept>
@@ -73,7 +72,8 @@ endpoint endpoint::ip(std::string_view address, std::uint16_t port) {
 
 endpoint endpoint::unix_path(std::string_view path) {
   if (path.empty()) bad("empty unix socket path", path);
-  if (path.size() >= sizeof(sockaddr_un{}.sun_path)) bad("unix socket path too long (max 107 bytes)", path);
+  if (path.size() >= sizeof(sockaddr_un{}.sun_path))
+    bad("unix socket path too long (max 107 bytes)", path);
   if (path.find('\0') != std::string_view::npos) bad("NUL in unix socket path", path);
   endpoint e;
   auto* un = reinterpret_cast<sockaddr_un*>(e.storage_);
@@ -138,8 +138,10 @@ endpoint endpoint::from_raw(const void* sockaddr_bytes, unsigned size) {
 }
 
 std::uint16_t endpoint::port() const {
-  if (family_ == family_type::ipv4) return ntohs(reinterpret_cast<const sockaddr_in*>(storage_)->sin_port);
-  if (family_ == family_type::ipv6) return ntohs(reinterpret_cast<const sockaddr_in6*>(storage_)->sin6_port);
+  if (family_ == family_type::ipv4)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(storage_)->sin_port);
+  if (family_ == family_type::ipv6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(storage_)->sin6_port);
   throw std::logic_error("coloop::endpoint::port: not an IP endpoint");
 }
 
@@ -147,10 +149,12 @@ std::string endpoint::address() const {
   char text[INET6_ADDRSTRLEN] = {};
   switch (family_) {
     case family_type::ipv4:
-      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(storage_)->sin_addr, text, sizeof text);
+      inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(storage_)->sin_addr, text,
+                sizeof text);
       return text;
     case family_type::ipv6:
-      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(storage_)->sin6_addr, text, sizeof text);
+      inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(storage_)->sin6_addr, text,
+                sizeof text);
       return text;
     case family_type::unix_path: {
       // Unnamed (autobound or socketpair) sockets have no path; abstract ones start with NUL.

@@ -4,16 +4,14 @@
 // strings: an embedded NUL would silently look up a prefix of the name. Lengths follow RFC 1035
 // (253 bytes for the presentation form without the trailing dot, 63 per label).
 
-#include <coloop/net/resolve.hpp>
-
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <coloop/executor/to_thread.hpp>
+#include <coloop/net/resolve.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
-
-#include <coloop/executor/to_thread.hpp>
 
 namespace coloop {
 namespace {
@@ -66,7 +64,8 @@ std::vector<endpoint> lookup(const std::string& host, const std::string& service
     for (const endpoint& o : out) seen = seen || o == e;
     if (!seen) out.push_back(e);
   }
-  if (out.empty()) throw std::system_error(EAI_NONAME, resolve_category(), "coloop::resolve: " + host);
+  if (out.empty())
+    throw std::system_error(EAI_NONAME, resolve_category(), "coloop::resolve: " + host);
   return out;
 }
 
@@ -87,10 +86,9 @@ task<std::vector<endpoint>> resolve(std::string host, std::string service) {
   // An IP literal needs no lookup (and no thread): convert it here.
   if (is_port_number(service) && std::stoul(service) <= 65535) {
     const auto port = static_cast<std::uint16_t>(std::stoul(service));
-    const std::string_view literal =
-        host.size() > 2 && host.front() == '[' && host.back() == ']'
-            ? std::string_view(host).substr(1, host.size() - 2)
-            : std::string_view(host);
+    const std::string_view literal = host.size() > 2 && host.front() == '[' && host.back() == ']'
+                                         ? std::string_view(host).substr(1, host.size() - 2)
+                                         : std::string_view(host);
     try {
       co_return std::vector<endpoint>{endpoint::ip(literal, port)};
     } catch (const std::invalid_argument&) {

@@ -16,18 +16,16 @@
 // Shutdown: close() closes the listeners, whose pending accepts fail with errc::closed and end
 // the accept loops; close_clients() cancels the handlers; each task's end wakes wait_closed.
 
+#include <coloop/core/errors.hpp>
+#include <coloop/net/resolve.hpp>
 #include <coloop/net/server.hpp>
-
+#include <coloop/net/tcp.hpp>
+#include <coloop/net/unix_socket.hpp>
+#include <coloop/runtime/join_handle.hpp>
 #include <exception>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/net/resolve.hpp>
-#include <coloop/net/tcp.hpp>
-#include <coloop/net/unix_socket.hpp>
-#include <coloop/runtime/join_handle.hpp>
 
 #include "net/wait_list.hpp"
 

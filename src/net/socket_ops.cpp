@@ -19,10 +19,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <system_error>
-
 #include <coloop/core/errors.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <system_error>
 
 namespace coloop::detail {
 namespace {

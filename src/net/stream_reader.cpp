@@ -10,14 +10,12 @@
 // from the socket is either returned or stashed before the next co_await, so a cancelled read
 // loses nothing; eof_ is set once a read returned 0 and never cleared.
 
-#include <coloop/net/stream_reader.hpp>
-
 #include <algorithm>
+#include <coloop/core/errors.hpp>
+#include <coloop/net/stream_reader.hpp>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
 
 #include "net/stream_transport.hpp"
 
@@ -86,7 +84,7 @@ task<std::size_t> stream_reader::fill() {
   char* const s = detail::scratch();
   std::size_t got;
   do {
-    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
+    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream, s,
                          detail::scratch_size, read_what);
     got = co_await step;
   } while (got == detail::io_step::retry);
@@ -110,7 +108,7 @@ task<std::string> stream_reader::read(std::size_t n) {
   char* const s = detail::scratch();
   std::size_t got;
   do {
-    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
+    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream, s,
                          std::min(n, detail::scratch_size), read_what);
     got = co_await step;
   } while (got == detail::io_step::retry);
@@ -145,8 +143,8 @@ task<std::string> stream_reader::read_exactly(std::size_t n) {
     char* const s = detail::scratch();
     std::size_t got;
     do {
-      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
-                           detail::scratch_size, read_what);
+      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream,
+                           s, detail::scratch_size, read_what);
       got = co_await step;
     } while (got == detail::io_step::retry);
     if (got >= n) {
@@ -187,8 +185,8 @@ task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::st
     char* const s = detail::scratch();
     std::size_t got;
     do {
-      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
-                           detail::scratch_size, read_what);
+      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream,
+                           s, detail::scratch_size, read_what);
       got = co_await step;
     } while (got == detail::io_step::retry);
     const std::size_t at = std::string_view(s, got).find(sep);
@@ -247,8 +245,8 @@ task<std::size_t> stream_reader::skip_long_line() {
   while (!eof_) {
     std::size_t got;
     do {
-      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read, s,
-                           detail::scratch_size, read_what);
+      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream,
+                           s, detail::scratch_size, read_what);
       got = co_await step;
     } while (got == detail::io_step::retry);
     if (got == 0) {

@@ -1,19 +1,17 @@
 // stream_socket, tcp_stream and tcp_listener: thin layers over async_fd and socket_ops.
 
-#include <coloop/net/stream_socket.hpp>
-#include <coloop/net/tcp.hpp>
-
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <coloop/core/errors.hpp>
+#include <coloop/net/resolve.hpp>
+#include <coloop/net/stream_socket.hpp>
+#include <coloop/net/tcp.hpp>
 #include <exception>
 #include <stdexcept>
 #include <system_error>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/net/resolve.hpp>
 
 #include "net/socket_ops.hpp"
 
@@ -24,7 +22,8 @@ void stream_socket::shutdown_write() {
   if (fd < 0) {
     throw std::system_error(make_error_code(errc::closed), "coloop::stream_socket::shutdown_write");
   }
-  if (::shutdown(fd, SHUT_WR) < 0) detail::throw_errno(errno, "coloop::stream_socket::shutdown_write");
+  if (::shutdown(fd, SHUT_WR) < 0)
+    detail::throw_errno(errno, "coloop::stream_socket::shutdown_write");
 }
 
 task<void> stream_socket::write_all(const void* buf, std::size_t n) {

@@ -17,12 +17,11 @@
 
 #include "net/stream_transport.hpp"
 
+#include <coloop/core/errors.hpp>
+#include <coloop/runtime/join_handle.hpp>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/runtime/join_handle.hpp>
 
 namespace coloop::detail {
 namespace {
@@ -43,7 +42,7 @@ thread_local char scratch_area[scratch_size];
 task<void> flush_loop(std::shared_ptr<stream_transport> t) {
   try {
     while (t->buffered() > 0) {
-      io_step step(t->entry(), io_dir::write, &attempt_send, t->out.data() + t->out_begin,
+      io_step step(t->entry(), io_dir::write, &attempt_send_stream, t->out.data() + t->out_begin,
                    t->buffered(), "coloop::stream_writer (flush)");
       const std::size_t n = co_await step;
       if (t->aborted) break;  // the buffer was dropped while the step's result was on its way
@@ -60,8 +59,8 @@ task<void> flush_loop(std::shared_ptr<stream_transport> t) {
 
 }  // namespace
 
-io_step::io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept,
-                 const void* buffer, std::size_t length, const char* what) noexcept
+io_step::io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept, const void* buffer,
+                 std::size_t length, const char* what) noexcept
     : what_(what) {
   op_.attempt = attempt;
   op_.fd = entry;
@@ -72,7 +71,7 @@ io_step::io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept,
 
 bool io_step::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
   if (!submit(op_, waiter, cancel)) return false;  // done at once, failed, or cancel pending
-  op_.attempt = &attempt_probe;  // queued: from now on only wait for readiness
+  op_.attempt = &attempt_probe;                    // queued: from now on only wait for readiness
   waited_ = true;
   return true;
 }

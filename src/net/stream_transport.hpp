@@ -2,14 +2,13 @@
 // stream_transport: the socket and write state a stream_reader and stream_writer share, plus the
 // I/O step both use. Private to src/net.
 
+#include <coloop/detail/async_fd.hpp>
+#include <coloop/net/stream_socket.hpp>
+#include <coloop/net/streams.hpp>
 #include <cstddef>
 #include <exception>
 #include <memory>
 #include <string>
-
-#include <coloop/detail/async_fd.hpp>
-#include <coloop/net/stream_socket.hpp>
-#include <coloop/net/streams.hpp>
 
 #include "net/wait_list.hpp"
 
@@ -72,16 +71,16 @@ struct stream_transport : std::enable_shared_from_this<stream_transport> {
   std::size_t high_water;
   std::size_t low_water;
 
-  std::string out;              // unsent bytes are out[out_begin, size)
+  std::string out;  // unsent bytes are out[out_begin, size)
   std::size_t out_begin = 0;
-  std::exception_ptr error;     // the failure that broke the stream
-  bool flushing = false;        // the flusher task runs (exactly while bytes are buffered)
-  bool closing = false;         // close() or abort(): close the socket once flushed
+  std::exception_ptr error;  // the failure that broke the stream
+  bool flushing = false;     // the flusher task runs (exactly while bytes are buffered)
+  bool closing = false;      // close() or abort(): close the socket once flushed
   bool aborted = false;
-  bool eof_requested = false;   // write_eof(): shut down once flushed
-  bool closed = false;          // the socket was closed by the writer side
-  wait_list drain_waiters;      // woken at the low-water mark, on failure and on close
-  wait_list closed_waiters;     // woken when closed
+  bool eof_requested = false;  // write_eof(): shut down once flushed
+  bool closed = false;         // the socket was closed by the writer side
+  wait_list drain_waiters;     // woken at the low-water mark, on failure and on close
+  wait_list closed_waiters;    // woken when closed
 };
 
 /// The thread's scratch area reads go through (never held across a suspension).

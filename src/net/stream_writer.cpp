@@ -6,13 +6,11 @@
 // on the transport's drain list otherwise. Errors are recorded once on the transport (the first
 // failure wins) and rethrown by every later write, drain and wait_closed.
 
+#include <coloop/core/errors.hpp>
 #include <coloop/net/stream_writer.hpp>
-
 #include <stdexcept>
 #include <system_error>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
 
 #include "net/stream_transport.hpp"
 
@@ -35,7 +33,7 @@ std::size_t send_now(detail::stream_transport& t, std::string_view data) {
   op.dir = detail::io_dir::write;
   op.buffer = const_cast<char*>(data.data());
   op.length = data.size();
-  if (!detail::attempt_send(&op)) return 0;  // EAGAIN: readiness is cleared
+  if (!detail::attempt_send_stream(&op)) return 0;  // EAGAIN: readiness is cleared
   if (op.error != 0) {
     t.fail(std::make_exception_ptr(
         std::system_error(op.error, std::generic_category(), "coloop::stream_writer::write")));

@@ -1,16 +1,14 @@
 // Streams: make_streams wraps a connected socket in a shared stream_transport and hands out its
 // reader and writer; open_connection / open_unix_connection connect first.
 
+#include <coloop/core/errors.hpp>
 #include <coloop/net/streams.hpp>
-
+#include <coloop/net/tcp.hpp>
+#include <coloop/net/unix_socket.hpp>
 #include <memory>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/net/tcp.hpp>
-#include <coloop/net/unix_socket.hpp>
 
 #include "net/stream_transport.hpp"
 

@@ -1,11 +1,10 @@
 // udp_socket: datagrams through io_op attempts of sendto/recvfrom with the peer address kept in
 // the operation (so the awaiting frame owns it and nothing is allocated).
 
-#include <coloop/net/udp.hpp>
-
 #include <errno.h>
 #include <sys/socket.h>
 
+#include <coloop/net/udp.hpp>
 #include <stdexcept>
 #include <string>
 

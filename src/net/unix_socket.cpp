@@ -1,13 +1,12 @@
 // unix_stream and unix_listener. The listener owns its socket file: bind replaces a stale one
 // (a socket file nobody listens on, found by a refused connect) and close removes it.
 
-#include <coloop/net/unix_socket.hpp>
-
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <coloop/net/unix_socket.hpp>
 #include <string>
 
 #include "net/socket_ops.hpp"
@@ -21,8 +20,8 @@ bool is_stale_socket(const endpoint& ep, const std::string& path) {
   if (::lstat(path.c_str(), &st) < 0 || !S_ISSOCK(st.st_mode)) return false;
   const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (probe < 0) return false;
-  const bool refused =
-      ::connect(probe, static_cast<const sockaddr*>(ep.data()), ep.size()) < 0 && errno == ECONNREFUSED;
+  const bool refused = ::connect(probe, static_cast<const sockaddr*>(ep.data()), ep.size()) < 0 &&
+                       errno == ECONNREFUSED;
   ::close(probe);
   return refused;
 }

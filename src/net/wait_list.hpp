@@ -3,11 +3,10 @@
 // to src/net. Intrusive: a waiting awaiter lives in its coroutine frame, so waiting allocates
 // nothing. Loop thread only.
 
-#include <coroutine>
-
 #include <coloop/core/cancellation.hpp>
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/scheduler.hpp>
+#include <coroutine>
 
 namespace coloop::detail {
 

@@ -2,17 +2,15 @@
 // thread (signalfd only sees blocked signals); close() unblocks the ones that were not blocked
 // before, after closing the fd, so a signal that arrives later gets its normal disposition.
 
-#include <coloop/process/signal_set.hpp>
-
 #include <errno.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <coloop/core/errors.hpp>
+#include <coloop/process/signal_set.hpp>
 #include <stdexcept>
 #include <string>
 #include <system_error>
-
-#include <coloop/core/errors.hpp>
 
 namespace coloop {
 

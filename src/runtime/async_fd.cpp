@@ -18,8 +18,6 @@
 // closes the fd. The loop destroys its tasks before its reactor, so an async_fd living in a task
 // frame is closed in time; one that outlives its loop is a bug (documented on the class).
 
-#include <coloop/detail/async_fd.hpp>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -29,10 +27,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <coloop/core/errors.hpp>
+#include <coloop/detail/async_fd.hpp>
 #include <system_error>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
 
 #include "runtime/loop_core.hpp"
 
@@ -70,7 +68,8 @@ ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
   return r;
 }
 
-/// Closes the fd it holds unless released (set to -1): constructors own the fd even when they throw.
+/// Closes the fd it holds unless released (set to -1): constructors own the fd even when they
+/// throw.
 struct fd_closer {
   int fd;
   ~fd_closer() {
@@ -120,7 +119,8 @@ bool attempt_read_stream(io_op* op) noexcept {
 
 bool attempt_send_stream(io_op* op) noexcept {
   const bool done = attempt_send(op);
-  if (done && op->error == 0 && op->result < op->length && !op->fd->peer_closed) op->fd->ready[1] = false;
+  if (done && op->error == 0 && op->result < op->length && !op->fd->peer_closed)
+    op->fd->ready[1] = false;
   return done;
 }
 
@@ -199,7 +199,8 @@ long async_fd::try_read(void* buf, std::size_t n) {
   op.dir = io_dir::read;
   op.buffer = buf;
   op.length = n;
-  if (entry_ == nullptr) throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_read");
+  if (entry_ == nullptr)
+    throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_read");
   // Edge-triggered: without cached readiness the syscall would only return EAGAIN.
   if (!entry_->ready[0] || !attempt_read_stream(&op)) return -1;
   if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_read");
@@ -212,7 +213,8 @@ long async_fd::try_write(const void* buf, std::size_t n) {
   op.dir = io_dir::write;
   op.buffer = const_cast<void*>(buf);
   op.length = n;
-  if (entry_ == nullptr) throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_write");
+  if (entry_ == nullptr)
+    throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_write");
   if (!entry_->ready[1] || !(is_socket_ ? attempt_send_stream(&op) : attempt_write(&op))) return -1;
   if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_write");
   return static_cast<long>(op.result);

@@ -12,7 +12,6 @@
 // the tasks, step 3 drops the callbacks not yet run), so no waiter blocks forever.
 
 #include <coloop/runtime/run_coroutine_threadsafe.hpp>
-
 #include <system_error>
 
 namespace coloop::detail {

@@ -2,14 +2,17 @@
 // shutdown (drain and cancel), cancel-safety of run(), a loop closing on a pending run(), thread
 // names and event_loop::run_in_executor.
 
-#include <coloop/executor/thread_pool.hpp>
-
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <pthread.h>
 
 #include <atomic>
 #include <chrono>
+#include <coloop/core/errors.hpp>
+#include <coloop/executor/thread_pool.hpp>
+#include <coloop/runtime/event_loop.hpp>
+#include <coloop/runtime/run.hpp>
+#include <coloop/runtime/sleep.hpp>
 #include <latch>
 #include <memory>
 #include <stdexcept>
@@ -17,11 +20,6 @@
 #include <system_error>
 #include <thread>
 #include <vector>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/runtime/event_loop.hpp>
-#include <coloop/runtime/run.hpp>
-#include <coloop/runtime/sleep.hpp>
 
 using namespace std::chrono_literals;
 using coloop::task;
@@ -69,7 +67,9 @@ task<std::invoke_result_t<F&>> via(coloop::thread_pool& pool, F fn) {
   co_return co_await pool.run(std::move(fn));
 }
 
-coloop::errc code_of(const std::system_error& e) { return static_cast<coloop::errc>(e.code().value()); }
+coloop::errc code_of(const std::system_error& e) {
+  return static_cast<coloop::errc>(e.code().value());
+}
 
 TEST(ThreadPool, RunReturnsTheValueOnTheAwaitingThread) {
   coloop::thread_pool pool;
@@ -95,7 +95,8 @@ TEST(ThreadPool, RunReturnsTheValueOnTheAwaitingThread) {
 TEST(ThreadPool, RunRethrowsTheException) {
   coloop::thread_pool pool;
   auto main = [&]() -> task<void> {
-    EXPECT_THROW(co_await pool.run([]() -> int { throw std::runtime_error("boom"); }), std::runtime_error);
+    EXPECT_THROW(co_await pool.run([]() -> int { throw std::runtime_error("boom"); }),
+                 std::runtime_error);
     EXPECT_EQ(co_await pool.run([] { return 7; }), 7);  // the pool is still fine
   };
   coloop::run(main());
@@ -105,7 +106,8 @@ TEST(ThreadPool, SubmitRunsEveryJob) {
   std::atomic<int> count{0};
   {
     coloop::thread_pool pool({.core_threads = 2, .max_threads = 2});
-    for (int i = 0; i < 1000; ++i) pool.submit([&] { count.fetch_add(1, std::memory_order_relaxed); });
+    for (int i = 0; i < 1000; ++i)
+      pool.submit([&] { count.fetch_add(1, std::memory_order_relaxed); });
   }  // the destructor drains
   EXPECT_EQ(count.load(), 1000);
 }
@@ -233,7 +235,8 @@ TEST(ThreadPool, ThreadsBeyondCoreExitAfterKeepAlive) {
 }
 
 TEST(ThreadPool, ShutdownDrainRunsTheQueuedJobs) {
-  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  coloop::thread_pool pool(
+      one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   blocker b(pool);
   std::atomic<int> ran{0};
   for (int i = 0; i < 10; ++i) pool.submit([&] { ++ran; });
@@ -253,7 +256,8 @@ TEST(ThreadPool, ShutdownDrainRunsTheQueuedJobs) {
 }
 
 TEST(ThreadPool, ShutdownCancelFailsTheQueuedAwaiters) {
-  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  coloop::thread_pool pool(
+      one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   blocker b(pool);
   std::atomic<int> ran{0};
   auto main = [&]() -> task<void> {
@@ -274,7 +278,8 @@ TEST(ThreadPool, ShutdownCancelFailsTheQueuedAwaiters) {
 }
 
 TEST(ThreadPool, CancelWhileQueuedWithdrawsTheJob) {
-  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  coloop::thread_pool pool(
+      one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   blocker b(pool);
   std::atomic<bool> ran{false};
   auto main = [&]() -> task<void> {
@@ -291,7 +296,8 @@ TEST(ThreadPool, CancelWhileQueuedWithdrawsTheJob) {
   EXPECT_FALSE(ran.load());
 }
 
-task<int> run_then_yield(coloop::thread_pool& pool, std::latch& started, std::latch& gate, bool& cancelled) {
+task<int> run_then_yield(coloop::thread_pool& pool, std::latch& started, std::latch& gate,
+                         bool& cancelled) {
   const int v = co_await pool.run([&] {
     started.count_down();
     gate.wait();
@@ -322,7 +328,8 @@ TEST(ThreadPool, CancelWhileRunningDeliversTheResultThenCancels) {
 }
 
 TEST(ThreadPool, LoopClosingUnderPendingRunsLosesNothing) {
-  coloop::thread_pool pool(one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
+  coloop::thread_pool pool(
+      one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   std::latch started{1}, gate{1};
   std::atomic<int> ran{0};
   {
@@ -364,7 +371,8 @@ TEST(ThreadPool, RunInExecutorResumesOnTheLoop) {
   auto main = [&]() -> task<void> {
     coloop::event_loop& loop = *coloop::event_loop::current();
     const auto loop_thread = std::this_thread::get_id();
-    const auto worker = co_await loop.run_in_executor(pool, [] { return std::this_thread::get_id(); });
+    const auto worker =
+        co_await loop.run_in_executor(pool, [] { return std::this_thread::get_id(); });
     EXPECT_NE(worker, loop_thread);
     EXPECT_EQ(std::this_thread::get_id(), loop_thread);
     long sum = 0;

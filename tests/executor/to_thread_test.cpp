@@ -1,21 +1,19 @@
 // to_thread and the default pool: values and exceptions, 20,000 calls in flight from one loop,
 // cancel-safety, and shutdown_default_pool (a fresh pool afterwards).
 
-#include <coloop/executor/to_thread.hpp>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <coloop/core/errors.hpp>
+#include <coloop/core/when_all.hpp>
+#include <coloop/executor/to_thread.hpp>
+#include <coloop/runtime/run.hpp>
+#include <coloop/runtime/sleep.hpp>
 #include <latch>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/core/when_all.hpp>
-#include <coloop/runtime/run.hpp>
-#include <coloop/runtime/sleep.hpp>
 
 using coloop::task;
 
@@ -72,7 +70,8 @@ TEST(ToThread, ManyInFlightFromOneLoop) {
 
 TEST(ToThread, CancelledWhileQueuedNeverRuns) {
   // Fill every default-pool thread with a blocked call, then queue one more and cancel it.
-  const std::size_t threads = std::min<std::size_t>(32, std::max(1u, std::thread::hardware_concurrency()) + 4);
+  const std::size_t threads =
+      std::min<std::size_t>(32, std::max(1u, std::thread::hardware_concurrency()) + 4);
   std::latch started{static_cast<std::ptrdiff_t>(threads)}, gate{1};
   std::atomic<bool> extra_ran{false};
   auto main = [&]() -> task<void> {
@@ -99,12 +98,16 @@ TEST(ToThread, CancelledWhileQueuedNeverRuns) {
 
 TEST(ToThread, ShutdownDefaultPoolThenAFreshOne) {
   auto first = coloop::default_thread_pool();
-  EXPECT_EQ(coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 1; }); }()), 1);
+  EXPECT_EQ(
+      coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 1; }); }()),
+      1);
   coloop::shutdown_default_pool();
   EXPECT_TRUE(first->is_shut_down());
   EXPECT_EQ(first->stats().threads, 0u);
   coloop::shutdown_default_pool();  // no pool: a no-op
-  EXPECT_EQ(coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 2; }); }()), 2);
+  EXPECT_EQ(
+      coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 2; }); }()),
+      2);
   EXPECT_NE(coloop::default_thread_pool(), first);
   EXPECT_EQ(coloop::default_thread_pool()->options().name_prefix, "coloop-io");
 }

@@ -1,14 +1,12 @@
 // endpoint: parsing and formatting of IPv4, IPv6 and unix endpoints, and the errors for bad text.
 
-#include <coloop/net/endpoint.hpp>
-
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <coloop/net/endpoint.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -67,8 +65,8 @@ TEST(Endpoint, RoundTripsThroughRawBytes) {
 
 TEST(Endpoint, MalformedTextNamesTheText) {
   for (const char* bad : {"127.0.0.1", "127.0.0.1:", "127.0.0.1:http", "127.0.0.1:65536",
-                          "127.0.0.1:123456", "300.0.0.1:80", ":80", "::1:80", "[::1]80",
-                          "[::1:80", "[1.2.3.4]:80", "[::g]:80", "localhost:80"}) {
+                          "127.0.0.1:123456", "300.0.0.1:80", ":80", "::1:80", "[::1]80", "[::1:80",
+                          "[1.2.3.4]:80", "[::g]:80", "localhost:80"}) {
     const std::string m = message_of(bad);
     EXPECT_NE(m.find(std::string("\"") + bad + "\""), std::string::npos) << bad << " -> " << m;
   }

@@ -1,12 +1,11 @@
 #pragma once
 // Helpers shared by the net tests: the error a task ends with, and raising RLIMIT_NOFILE.
 
+#include <coloop/core/errors.hpp>
+#include <coloop/core/task.hpp>
 #include <exception>
 #include <system_error>
 #include <utility>
-
-#include <coloop/core/errors.hpp>
-#include <coloop/core/task.hpp>
 
 namespace coloop::test {
 

@@ -1,14 +1,13 @@
 // resolve: literals without a lookup, localhost through getaddrinfo on the pool, and the name
 // checks that keep a bad name from ever reaching getaddrinfo.
 
-#include <coloop/net/resolve.hpp>
+#include <gtest/gtest.h>
 
 #include <algorithm>
-#include <string>
-
 #include <coloop/coloop.hpp>
 #include <coloop/executor/to_thread.hpp>
-#include <gtest/gtest.h>
+#include <coloop/net/resolve.hpp>
+#include <string>
 
 #include "net/net_test_util.hpp"
 

@@ -2,19 +2,17 @@
 // (with the heap cost of an idle one), handler exceptions, a peer resetting during a large
 // write, close / close_clients / wait_closed / serve_forever semantics, destruction.
 
-#include <coloop/net/server.hpp>
-
+#include <gtest/gtest.h>
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <coloop/net/server.hpp>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "net/stream_test_support.hpp"
 
@@ -153,11 +151,13 @@ TEST(server, handler_exception_goes_to_loop_handler_and_closes_the_connection) {
       w.write(line);
     };
     coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
-    coloop::stream_pair bad = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    coloop::stream_pair bad =
+        co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
     bad.writer.write("boom\n");
     EXPECT_EQ(co_await bad.reader.read(), "");  // closed by the server
     EXPECT_EQ(reported, std::vector<std::string>{"boom"});
-    coloop::stream_pair good = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    coloop::stream_pair good =
+        co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
     co_await expect_echo(good, "fine\n");
     srv.close();
     co_await srv.wait_closed();
@@ -197,7 +197,8 @@ TEST(server, peer_reset_during_large_write_fails_that_stream_only) {
     EXPECT_TRUE(failure == std::error_code(ECONNRESET, std::generic_category()) ||
                 failure == std::error_code(EPIPE, std::generic_category()))
         << failure.message();
-    coloop::stream_pair next = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    coloop::stream_pair next =
+        co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
     co_await expect_echo(next, "still serving\n");
     srv.close();
     co_await srv.wait_closed();
@@ -215,7 +216,8 @@ TEST(server, wait_closed_waits_for_running_handlers) {
       w.write("bye\n");
     };
     coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
-    coloop::stream_pair c = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    coloop::stream_pair c =
+        co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
     co_await until([&] { return started; });
     srv.close();  // stops accepting; the running handler goes on
     auto closed = coloop::spawn(srv.wait_closed());
@@ -265,7 +267,8 @@ TEST(server, serve_forever_returns_on_close_and_closes_when_cancelled) {
     co_await first.wait_closed();
 
     coloop::server second = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
-    coloop::stream_pair c = co_await coloop::open_connection("127.0.0.1", second.local_endpoint().port());
+    coloop::stream_pair c =
+        co_await coloop::open_connection("127.0.0.1", second.local_endpoint().port());
     co_await expect_echo(c, "up\n");
     auto forever = coloop::spawn(second.serve_forever());
     co_await coloop::yield();

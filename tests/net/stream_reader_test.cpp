@@ -2,15 +2,13 @@
 // stream, the limit (an over-long line, then the next line intact), byte-at-a-time delivery,
 // incomplete reads, and cancellation while data arrives. Inside coroutines only EXPECT_* is used.
 
-#include <coloop/net/stream_reader.hpp>
-
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <coloop/net/stream_reader.hpp>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "net/stream_test_support.hpp"
 

@@ -2,16 +2,15 @@
 // Helpers shared by the stream and server tests: connected socket pairs, failure capture, and a
 // wait-until helper that yields to the loop (never sleeps).
 
-#include <exception>
-#include <string>
-#include <system_error>
-#include <utility>
-
 #include <coloop/coloop.hpp>
 #include <coloop/net/server.hpp>
 #include <coloop/net/stream_reader.hpp>
 #include <coloop/net/stream_writer.hpp>
 #include <coloop/net/streams.hpp>
+#include <exception>
+#include <string>
+#include <system_error>
+#include <utility>
 
 namespace coloop::test {
 

@@ -3,12 +3,11 @@
 // wait_closed() flushing everything, write_eof (half-close) with 1 MiB still flowing back,
 // closing while one task reads and another writes, and errors after close.
 
-#include <coloop/net/stream_writer.hpp>
+#include <gtest/gtest.h>
 
+#include <coloop/net/stream_writer.hpp>
 #include <cstddef>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "net/stream_test_support.hpp"
 
@@ -183,7 +182,7 @@ TEST(stream_writer, abort_while_one_task_reads_and_another_drains) {
     EXPECT_EQ(read_error, errc::closed);
     EXPECT_EQ(drain_error, errc::closed);
     EXPECT_EQ(ours.writer.buffer_size(), 0u);
-    co_await ours.writer.wait_closed();  // aborted: closed, no error
+    co_await ours.writer.wait_closed();                       // aborted: closed, no error
     EXPECT_EQ(co_await theirs.reader.read(64), pattern(64));  // what was sent before the abort
   }());
 }

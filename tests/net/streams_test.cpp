@@ -2,17 +2,15 @@
 // that a 64-byte ping-pong over stream_reader / stream_writer allocates nothing per message in
 // steady state (release builds with the frame pool on).
 
-#include <coloop/net/streams.hpp>
-
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <coloop/net/streams.hpp>
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "net/stream_test_support.hpp"
 
@@ -40,7 +38,8 @@ TEST(streams, open_connection_round_trip) {
   coloop::run([]() -> task<void> {
     coloop::tcp_listener listener = coloop::tcp_listener::bind(coloop::endpoint::loopback(0));
     auto accepted = coloop::spawn(listener.accept());
-    auto [reader, writer] = co_await coloop::open_connection("127.0.0.1", listener.local_endpoint().port());
+    auto [reader, writer] =
+        co_await coloop::open_connection("127.0.0.1", listener.local_endpoint().port());
     stream_pair peer = coloop::make_streams(co_await std::move(accepted));
     writer.write("hello\n");
     EXPECT_EQ(co_await peer.reader.read_line(), "hello\n");

@@ -3,8 +3,7 @@
 // operations waiting, and a peer reset during a large write. The shared test main checks that no
 // fd or thread outlives a test.
 
-#include <coloop/net/tcp.hpp>
-
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -12,11 +11,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <coloop/coloop.hpp>
+#include <coloop/net/tcp.hpp>
 #include <string>
 #include <vector>
-
-#include <coloop/coloop.hpp>
-#include <gtest/gtest.h>
 
 #include "net/net_test_util.hpp"
 
@@ -150,7 +148,8 @@ TEST(Tcp, ConnectTimeoutCancelsTheConnect) {
         bool timed_out = false;
         for (int i = 0; i < 16 && !timed_out; ++i) {
           try {
-            queued.push_back(co_await coloop::wait_for(tcp_stream::connect(l.local_endpoint()), 1s));
+            queued.push_back(
+                co_await coloop::wait_for(tcp_stream::connect(l.local_endpoint()), 1s));
           } catch (const coloop::timeout_error&) {
             timed_out = true;
           }

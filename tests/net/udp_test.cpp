@@ -1,13 +1,12 @@
 // udp_socket: datagrams with and without a connected peer, sender addresses, cancellation and
 // the ICMP-refused error of a connected socket.
 
-#include <coloop/net/udp.hpp>
+#include <gtest/gtest.h>
 
 #include <cerrno>
-#include <string>
-
 #include <coloop/coloop.hpp>
-#include <gtest/gtest.h>
+#include <coloop/net/udp.hpp>
+#include <string>
 
 #include "net/net_test_util.hpp"
 

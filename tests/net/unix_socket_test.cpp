@@ -1,19 +1,17 @@
 // unix_stream and unix_listener: connect/accept, socketpair, the socket file's life (stale file
 // replaced, live one refused, removed on close), and path errors.
 
-#include <coloop/net/unix_socket.hpp>
-
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <coloop/coloop.hpp>
+#include <coloop/net/unix_socket.hpp>
 #include <cstdlib>
 #include <string>
-
-#include <coloop/coloop.hpp>
-#include <gtest/gtest.h>
 
 #include "net/net_test_util.hpp"
 

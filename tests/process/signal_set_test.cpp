@@ -1,14 +1,12 @@
 // signal_set: signals arrive as values on the loop, and closing restores the thread's mask.
 
-#include <coloop/process/signal_set.hpp>
-
+#include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
 
-#include <stdexcept>
-
 #include <coloop/coloop.hpp>
-#include <gtest/gtest.h>
+#include <coloop/process/signal_set.hpp>
+#include <stdexcept>
 
 namespace {
 

@@ -3,13 +3,12 @@
 // cancel-safe read/write awaitables. The building block of pipes, sockets and subprocess stdio.
 // No OS headers here: the syscalls live in src/runtime/async_fd.cpp.
 
-#include <coroutine>
-#include <cstddef>
-#include <utility>
-
 #include <coloop/core/task.hpp>
 #include <coloop/detail/io_op.hpp>
 #include <coloop/detail/promise_base.hpp>
+#include <coroutine>
+#include <cstddef>
+#include <utility>
 
 namespace coloop::detail {
 

@@ -5,15 +5,14 @@
 // destroyed can touch freed memory.
 
 #include <atomic>
+#include <coloop/detail/promise_base.hpp>
+#include <coloop/detail/result.hpp>
 #include <coroutine>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
-
-#include <coloop/detail/promise_base.hpp>
-#include <coloop/detail/result.hpp>
 
 namespace coloop::detail {
 
@@ -48,7 +47,7 @@ class pool_job : private cancel_slot {
   /// caller, or cancelled before it started). Whenever it returns false or throws, the pool's
   /// reference is already dropped.
   bool suspend(pool_core& pool, std::coroutine_handle<> waiter, cancel_state* cancel);
-  void resumed();         // throws cancelled_error if withdrawn, rejected/closed if refused
+  void resumed();           // throws cancelled_error if withdrawn, rejected/closed if refused
   void abandon() noexcept;  // the awaiter is destroyed while suspended
 
   // Pool side, guarded by the pool's mutex.
@@ -139,7 +138,7 @@ class [[nodiscard]] pool_op {
   pool_op& operator=(pool_op&&) = delete;
   ~pool_op() {
     if (job_ == nullptr) return;
-    if (suspended_) job_->abandon();  // pending when the frame dies: the pool must not resume it
+    if (suspended_) job_->abandon();   // pending when the frame dies: the pool must not resume it
     if (!submitted_) job_->release();  // never handed to the pool: drop the pool's reference too
     job_->release();
   }

@@ -2,11 +2,10 @@
 // An I/O operation as the reactor sees it. It lives inside the awaiter (so in the coroutine
 // frame): submitting one allocates nothing. No OS headers here.
 
+#include <coloop/core/cancellation.hpp>
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
-
-#include <coloop/core/cancellation.hpp>
 
 namespace coloop::detail {
 
@@ -24,10 +23,10 @@ struct io_op : cancel_slot {
   io_dir dir = io_dir::read;
   void* buffer = nullptr;
   std::size_t length = 0;
-  void* address = nullptr;       // sockaddr bytes (recvfrom, sendto, accept), or null
-  unsigned address_length = 0;   // in: capacity or size; out: size written by the OS
-  std::size_t result = 0;   // bytes transferred (accept: the new fd)
-  int error = 0;            // errno, or -static_cast<int>(errc) for coloop errors
+  void* address = nullptr;      // sockaddr bytes (recvfrom, sendto, accept), or null
+  unsigned address_length = 0;  // in: capacity or size; out: size written by the OS
+  std::size_t result = 0;       // bytes transferred (accept: the new fd)
+  int error = 0;                // errno, or -static_cast<int>(errc) for coloop errors
   bool cancelled = false;
   bool queued = false;
 
@@ -47,7 +46,7 @@ struct fd_entry {
   // Sticky: the backend saw the peer's end of stream, a hang-up or an error. No new edge will
   // follow, so a short read must not clear the cached readiness any more.
   bool peer_closed = false;
-  void* backend = nullptr;         // backend-private
+  void* backend = nullptr;  // backend-private
 };
 
 /// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues

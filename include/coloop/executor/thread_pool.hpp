@@ -3,6 +3,7 @@
 // asyncio's run_in_executor on the loop side).
 
 #include <chrono>
+#include <coloop/detail/executor_job.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -10,8 +11,6 @@
 #include <string>
 #include <type_traits>
 #include <utility>
-
-#include <coloop/detail/executor_job.hpp>
 
 namespace coloop {
 
@@ -49,9 +48,9 @@ struct thread_pool_options {
 
 /// A point-in-time view of a pool (counters since construction).
 struct thread_pool_stats {
-  std::size_t threads = 0;   ///< live threads
-  std::size_t idle = 0;      ///< threads waiting for work
-  std::size_t queued = 0;    ///< jobs waiting for a thread
+  std::size_t threads = 0;      ///< live threads
+  std::size_t idle = 0;         ///< threads waiting for work
+  std::size_t queued = 0;       ///< jobs waiting for a thread
   std::uint64_t completed = 0;  ///< jobs run to the end
   std::uint64_t rejected = 0;   ///< jobs refused or discarded by the rejection policy
 };
@@ -71,7 +70,8 @@ class thread_pool {
   template <class F>
   void submit(F&& fn) {
     using D = std::decay_t<F>;
-    static_assert(std::is_invocable_v<D&>, "thread_pool::submit: fn must be callable with no arguments");
+    static_assert(std::is_invocable_v<D&>,
+                  "thread_pool::submit: fn must be callable with no arguments");
     submit_job(new detail::submitted_job<D>(std::forward<F>(fn)));
   }
 

@@ -1,10 +1,9 @@
 #pragma once
 // to_thread: run a blocking function on the process-wide default thread_pool (asyncio.to_thread).
 
+#include <coloop/executor/thread_pool.hpp>
 #include <memory>
 #include <utility>
-
-#include <coloop/executor/thread_pool.hpp>
 
 namespace coloop {
 

@@ -27,7 +27,9 @@ class endpoint {
   static endpoint loopback(std::uint16_t port = 0);
 
   family_type family() const noexcept { return family_; }
-  bool is_ip() const noexcept { return family_ == family_type::ipv4 || family_ == family_type::ipv6; }
+  bool is_ip() const noexcept {
+    return family_ == family_type::ipv4 || family_ == family_type::ipv6;
+  }
   /// The port (host order) of an IP endpoint; std::logic_error for other families.
   std::uint16_t port() const;
   /// The address alone: "127.0.0.1", "::1", or the unix path.

@@ -1,13 +1,12 @@
 #pragma once
 // resolve: host names to endpoints, with getaddrinfo run on the blocking-call pool.
 
+#include <coloop/core/task.hpp>
+#include <coloop/net/endpoint.hpp>
 #include <cstdint>
 #include <string>
 #include <system_error>
 #include <vector>
-
-#include <coloop/core/task.hpp>
-#include <coloop/net/endpoint.hpp>
 
 namespace coloop {
 

@@ -2,16 +2,15 @@
 // server: asyncio's start_server / start_unix_server. A listening socket whose accept loop runs
 // a handler task with a stream_reader and a stream_writer for each connection.
 
+#include <coloop/core/task.hpp>
+#include <coloop/net/endpoint.hpp>
+#include <coloop/net/streams.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <coloop/core/task.hpp>
-#include <coloop/net/endpoint.hpp>
-#include <coloop/net/streams.hpp>
 
 namespace coloop {
 
@@ -24,10 +23,10 @@ struct server_state;
 using connection_handler = std::function<task<void>(stream_reader, stream_writer)>;
 
 struct server_options {
-  stream_options streams;      ///< limit and flow-control marks of each connection's streams
+  stream_options streams;  ///< limit and flow-control marks of each connection's streams
   int backlog = 1024;
-  bool reuse_address = true;   ///< SO_REUSEADDR (TCP)
-  bool reuse_port = false;     ///< SO_REUSEPORT (TCP): one server per thread on one port
+  bool reuse_address = true;  ///< SO_REUSEADDR (TCP)
+  bool reuse_port = false;    ///< SO_REUSEPORT (TCP): one server per thread on one port
 };
 
 /// A running server (asyncio.Server, 3.12 semantics). Move-only; use it on its loop's thread.

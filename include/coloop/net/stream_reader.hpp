@@ -2,14 +2,13 @@
 // stream_reader: buffered reads from a connected stream socket (asyncio.StreamReader), and the
 // errors its reads throw: limit_overrun_error and incomplete_read_error.
 
+#include <coloop/core/task.hpp>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
-
-#include <coloop/core/task.hpp>
 
 namespace coloop {
 
@@ -97,17 +96,17 @@ class stream_reader {
   task<std::string> read_until_impl(std::string_view fixed, std::string owned, line_mode mode);
   task<std::string> scan(std::string_view separator, line_mode mode);  // the slow path
   task<std::size_t> skip_long_line();  // discards through the next "\n"; the count discarded
-  task<std::size_t> fill();  // one read into the buffer; 0 at end of stream
+  task<std::size_t> fill();            // one read into the buffer; 0 at end of stream
   std::string take(std::size_t n);
   void stash(const char* data, std::size_t n);
   void check_valid() const;
 
   std::shared_ptr<detail::stream_transport> transport_;
-  std::string buffer_;      // buffered bytes are buffer_[begin_, size)
+  std::string buffer_;  // buffered bytes are buffer_[begin_, size)
   std::size_t begin_ = 0;
   std::size_t limit_ = default_limit;
   bool eof_ = false;
-  std::size_t skipped_ = 0;      // bytes of the over-long line discarded so far
+  std::size_t skipped_ = 0;     // bytes of the over-long line discarded so far
   bool skipping_line_ = false;  // read_line is (or, cancelled, was) discarding an over-long line
 };
 

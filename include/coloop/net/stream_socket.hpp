@@ -1,11 +1,10 @@
 #pragma once
 // stream_socket: what tcp_stream and unix_stream share, a connected stream socket on the loop.
 
-#include <cstddef>
-
 #include <coloop/core/task.hpp>
 #include <coloop/detail/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
+#include <cstddef>
 
 namespace coloop {
 
@@ -22,14 +21,22 @@ class stream_socket {
   /// Awaitable: up to `n` bytes into `buf`; 0 at end of stream. Cancel-safe: a cancelled read
   /// consumed nothing.
   detail::fd_io_awaiter read_some(void* buf, std::size_t n) noexcept {
-    return {fd_.entry(), detail::io_dir::read, &detail::attempt_read_stream, buf, n,
+    return {fd_.entry(),
+            detail::io_dir::read,
+            &detail::attempt_read_stream,
+            buf,
+            n,
             "coloop::stream_socket::read_some"};
   }
   /// Awaitable: writes up to `n` bytes, yields how many (at least 1 when n > 0). A cancelled
   /// write wrote nothing.
   detail::fd_io_awaiter write_some(const void* buf, std::size_t n) noexcept {
-    return {fd_.entry(), detail::io_dir::write, &detail::attempt_send_stream, const_cast<void*>(buf),
-            n, "coloop::stream_socket::write_some"};
+    return {fd_.entry(),
+            detail::io_dir::write,
+            &detail::attempt_send_stream,
+            const_cast<void*>(buf),
+            n,
+            "coloop::stream_socket::write_some"};
   }
   /// Awaitable: completes once data (or end of stream, or an error) may be read, consuming
   /// nothing; with try_read_some, a connection holds no buffer while it waits.

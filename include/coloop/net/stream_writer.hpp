@@ -2,12 +2,11 @@
 // stream_writer: buffered writes to a connected stream socket with flow control
 // (asyncio.StreamWriter over its transport).
 
+#include <coloop/core/task.hpp>
+#include <coloop/net/endpoint.hpp>
 #include <cstddef>
 #include <memory>
 #include <string_view>
-
-#include <coloop/core/task.hpp>
-#include <coloop/net/endpoint.hpp>
 
 namespace coloop {
 

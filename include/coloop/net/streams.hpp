@@ -2,20 +2,19 @@
 // Streams: a connected socket as a stream_reader / stream_writer pair, and asyncio's
 // open_connection / open_unix_connection.
 
+#include <coloop/core/task.hpp>
+#include <coloop/net/stream_reader.hpp>
+#include <coloop/net/stream_socket.hpp>
+#include <coloop/net/stream_writer.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include <coloop/core/task.hpp>
-#include <coloop/net/stream_reader.hpp>
-#include <coloop/net/stream_socket.hpp>
-#include <coloop/net/stream_writer.hpp>
-
 namespace coloop {
 
 struct stream_options {
-  std::size_t limit = stream_reader::default_limit;             ///< read_line / read_until
+  std::size_t limit = stream_reader::default_limit;            ///< read_line / read_until
   std::size_t high_water = stream_writer::default_high_water;  ///< drain() waits above this...
   std::size_t low_water = stream_writer::default_low_water;    ///< ...until at most this
 };

@@ -1,13 +1,12 @@
 #pragma once
 // TCP: tcp_stream (a connection) and tcp_listener (a bound, listening socket).
 
-#include <cstdint>
-#include <string>
-
 #include <coloop/core/task.hpp>
 #include <coloop/detail/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
 #include <coloop/net/stream_socket.hpp>
+#include <cstdint>
+#include <string>
 
 namespace coloop {
 

@@ -1,11 +1,10 @@
 #pragma once
 // UDP: udp_socket, datagrams to and from any peer, or one connected peer.
 
-#include <cstddef>
-
 #include <coloop/core/task.hpp>
 #include <coloop/detail/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
+#include <cstddef>
 
 namespace coloop {
 
@@ -31,7 +30,9 @@ class udp_socket {
   /// Receives one datagram and its sender. Cancel-safe (a cancelled receive took nothing).
   task<datagram_info> recv_from(void* buf, std::size_t n);
   /// Send and receive with the connected peer.
-  detail::fd_io_awaiter send(const void* buf, std::size_t n) noexcept { return fd_.write_some(buf, n); }
+  detail::fd_io_awaiter send(const void* buf, std::size_t n) noexcept {
+    return fd_.write_some(buf, n);
+  }
   detail::fd_io_awaiter recv(void* buf, std::size_t n) noexcept { return fd_.read_some(buf, n); }
 
   endpoint local_endpoint() const;

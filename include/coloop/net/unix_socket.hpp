@@ -1,14 +1,13 @@
 #pragma once
 // Unix-domain stream sockets: unix_stream (a connection) and unix_listener.
 
-#include <string>
-#include <string_view>
-#include <utility>
-
 #include <coloop/core/task.hpp>
 #include <coloop/detail/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
 #include <coloop/net/stream_socket.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace coloop {
 

@@ -1,10 +1,9 @@
 #pragma once
 // signal_set: POSIX signals as an awaitable on the event loop (asyncio's add_signal_handler).
 
-#include <initializer_list>
-
 #include <coloop/core/task.hpp>
 #include <coloop/detail/async_fd.hpp>
+#include <initializer_list>
 
 namespace coloop {
 

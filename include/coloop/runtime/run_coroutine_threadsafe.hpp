@@ -4,15 +4,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <coloop/core/task.hpp>
+#include <coloop/detail/result.hpp>
+#include <coloop/runtime/event_loop.hpp>
 #include <condition_variable>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <utility>
-
-#include <coloop/core/task.hpp>
-#include <coloop/detail/result.hpp>
-#include <coloop/runtime/event_loop.hpp>
 
 namespace coloop {
 
@@ -32,7 +31,9 @@ class concurrent_state_base {
   void attach(cancel_state* target) noexcept;  // the task started: route cancels to it
   void deliver_cancel() noexcept;
   void detach_on_loop() noexcept;  // the task's frame is gone: settle with cancelled_error if unset
-  bool cancel_requested() const noexcept { return cancel_requested_.load(std::memory_order_acquire); }
+  bool cancel_requested() const noexcept {
+    return cancel_requested_.load(std::memory_order_acquire);
+  }
 
  protected:
   ~concurrent_state_base() = default;
@@ -75,7 +76,9 @@ class concurrent_state final : public concurrent_state_base {
   result<T> out_;  // read by the future once done (the mutex orders it)
 
  private:
-  void set_cancelled() noexcept override { set_exception(std::make_exception_ptr(cancelled_error())); }
+  void set_cancelled() noexcept override {
+    set_exception(std::make_exception_ptr(cancelled_error()));
+  }
 };
 
 /// The loop side's reference: settles the future with cancelled_error if the task (or the
