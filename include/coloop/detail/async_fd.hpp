@@ -51,10 +51,6 @@ class fd_io_awaiter {
     with_address(other.op_.address, other.op_.address_length);
   }
   /// Gives the operation a sockaddr buffer (recvfrom, accept: capacity; sendto: size).
-  fd_io_awaiter&& with_address(void* address, unsigned length) && noexcept {
-    with_address(address, length);
-    return std::move(*this);
-  }
   void with_address(void* address, unsigned length) & noexcept {
     op_.address = address;
     op_.address_length = length;
