@@ -67,10 +67,12 @@ io_step::io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept, 
   op_.dir = dir;
   op_.buffer = const_cast<void*>(buffer);
   op_.length = length;
+  op_.shared_buffer = true;  // reads go to the thread's scratch area
 }
 
 bool io_step::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
   if (!submit(op_, waiter, cancel)) return false;  // done at once, failed, or cancel pending
+  // Queued, or yielded to the coop budget before trying (then retry on resume, as for a wait).
   op_.attempt = &attempt_probe;                    // queued: from now on only wait for readiness
   waited_ = true;
   return true;

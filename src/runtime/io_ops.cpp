@@ -19,7 +19,8 @@
 //    posted (the frame that holds it may be resumed and destroyed any time after).
 //
 // Fairness: operations complete in submission order per direction; a new operation never
-// overtakes a queued one even when readiness is cached.
+// overtakes a queued one even when readiness is cached. Across tasks, an operation completed at
+// once spends the step's coop budget (scheduler.hpp); an empty budget requeues the task.
 
 #include <coloop/detail/io_op.hpp>
 
@@ -117,9 +118,20 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
   fd_entry& e = *op.fd;
   const int d = index(op.dir);
   if (e.ready[d] && e.head[d] == nullptr) {
+    // Coop budget: past it the task resumes on a later step instead of continuing at once.
+    const bool in_budget = spend_budget();
+    if (!in_budget && op.shared_buffer) [[unlikely]] {
+      // The buffer is shared scratch that another task may fill before this one resumes: yield
+      // before the syscall (result 0, nothing transferred); the awaiter tries again.
+      if (cancel != nullptr) cancel->disarm();
+      sched->post(waiter);
+      return true;
+    }
     if (op.attempt(&op)) {
       if (cancel != nullptr) cancel->disarm();
-      return false;  // done at once: the awaiter continues without a trip through the loop
+      if (in_budget) [[likely]] return false;  // done at once, no trip through the loop
+      sched->post(waiter);  // done, but the budget is spent: the result waits in the op
+      return true;
     }
     e.ready[d] = false;
   }

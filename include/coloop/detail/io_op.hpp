@@ -29,6 +29,9 @@ struct io_op : cancel_slot {
   int error = 0;                // errno, or -static_cast<int>(errc) for coloop errors
   bool cancelled = false;
   bool queued = false;
+  // The buffer is shared (a thread's scratch area): the transfer must happen right before the
+  // awaiter resumes, so when the coop budget is spent submit yields before the syscall instead.
+  bool shared_buffer = false;
 
   std::coroutine_handle<> waiter;
   scheduler* sched = nullptr;
@@ -50,7 +53,9 @@ struct fd_entry {
 };
 
 /// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues
-/// it and registers it for cancellation. Returns true when the caller must suspend. An op whose
+/// it and registers it for cancellation. Returns true when the caller must suspend: the op is
+/// then queued, or (coop budget spent) its waiter is already posted with the op completed, or
+/// for a shared_buffer op not even tried (result 0, error 0, not cancelled). An op whose
 /// fd was closed completes at once with errc::closed; std::logic_error without a running loop.
 bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
 /// Called by backends when `entry` became readable and/or writable: completes queued operations

@@ -26,9 +26,15 @@ class scheduler {
 /// a store-to-load dependency on every await).
 inline constexpr std::size_t transfer_stack_budget = 128 * 1024;
 
+/// Coop budget: how many operations a task may complete at once (without suspending) in one
+/// scheduler step. Past it, the next such operation suspends and requeues the task, so a task
+/// reading an always-ready socket cannot starve timers and other tasks (tokio's coop budget).
+inline constexpr int coop_budget = 128;
+
 struct thread_state {
   scheduler* current = nullptr;
   const char* stack_limit = nullptr;  // nullptr: no scheduler step, never bounce
+  int budget = coop_budget;           // left in this step; reset by begin_step
 };
 extern constinit thread_local thread_state this_thread;
 
@@ -49,7 +55,12 @@ inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcep
 [[gnu::always_inline]] inline void begin_step() noexcept {
   this_thread.stack_limit =
       static_cast<const char*>(__builtin_frame_address(0)) - transfer_stack_budget;
+  this_thread.budget = coop_budget;
 }
+
+/// Spends one unit of the coop budget for an operation that completed at once; false when the
+/// budget is gone, and the caller must then suspend and requeue its task instead of continuing.
+inline bool spend_budget() noexcept { return --this_thread.budget > 0; }
 
 /// Resumes `h` as one scheduler step.
 inline void resume_step(std::coroutine_handle<> h) {
