@@ -1,0 +1,145 @@
+// parker: the design and the state machine are in parker.hpp. Linux futex; the state word's own
+// acquire/release pairs carry the happens-before (TSan does not see the futex, and need not).
+
+#include "runtime/mt/parker.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <ctime>
+#include <thread>
+
+namespace coloop::detail::mt {
+namespace {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// Sleeps while *word == expected (or until the relative timeout); returns on any wake.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                const std::chrono::nanoseconds* timeout) noexcept {
+  timespec ts{};
+  if (timeout) {
+    ts.tv_sec = static_cast<time_t>(timeout->count() / 1'000'000'000);
+    ts.tv_nsec = static_cast<long>(timeout->count() % 1'000'000'000);
+  }
+  // EAGAIN (word changed), EINTR and ETIMEDOUT all mean "look at the state again".
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+            timeout ? &ts : nullptr, nullptr, 0);
+}
+
+void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
+            nullptr, 0);
+}
+
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+              std::atomic<std::uint32_t>::is_always_lock_free);
+
+}  // namespace
+
+bool parker::try_consume() noexcept {
+  std::uint32_t expected = notified;
+  // acquire: pairs with unpark's release, so what the waker did before unpark is visible.
+  // relaxed on failure: nothing consumed, nothing to see.
+  return state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
+                                        std::memory_order_relaxed);
+}
+
+bool parker::spin() noexcept {
+  for (unsigned i = 0; i < spin_polls_; ++i) {
+    // relaxed: a cheap poll; try_consume's CAS does the acquiring.
+    if (state_.load(std::memory_order_relaxed) == notified && try_consume()) return true;
+    // Every 32 polls give the CPU away: the thread that will unpark us may need this core.
+    if ((i & 31) == 31) {
+      std::this_thread::yield();
+    } else {
+      cpu_relax();
+    }
+  }
+  return false;
+}
+
+bool parker::sleep(const std::chrono::nanoseconds* timeout) noexcept {
+  std::uint32_t expected = empty;
+  // acquire on failure (state was notified): consume it below. relaxed on success: announcing
+  // that we sleep publishes nothing.
+  if (!state_.compare_exchange_strong(expected, parked, std::memory_order_relaxed,
+                                      std::memory_order_acquire)) {
+    assert(expected == notified);
+    state_.store(empty, std::memory_order_relaxed);  // only the owner leaves `notified`
+    return true;
+  }
+  const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
+                                : std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    std::chrono::nanoseconds left{};
+    if (timeout) {
+      left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds::zero()) {
+        // Timed out: withdraw, unless an unpark replaced `parked` meanwhile.
+        expected = parked;
+        // acquire on failure: we consume the notification that raced with the timeout.
+        if (state_.compare_exchange_strong(expected, empty, std::memory_order_relaxed,
+                                           std::memory_order_acquire)) {
+          return false;
+        }
+        state_.store(empty, std::memory_order_relaxed);  // it was `notified`; we own the word
+        return true;
+      }
+    }
+    futex_wait(state_, parked, timeout ? &left : nullptr);
+    if (try_consume()) return true;
+  }
+}
+
+void parker::park() noexcept {
+  if (try_consume() || spin()) return;
+  sleep(nullptr);
+}
+
+bool parker::park_for(std::chrono::nanoseconds timeout) noexcept {
+  if (try_consume() || spin()) return true;
+  if (timeout <= std::chrono::nanoseconds::zero()) return false;
+  return sleep(&timeout);
+}
+
+bool parker::begin_driving() noexcept {
+  std::uint32_t expected = empty;
+  // release on success: an unpark that sees `driving` also sees the waker set before it.
+  // acquire on failure (a pending notification): consumed below.
+  if (state_.compare_exchange_strong(expected, driving, std::memory_order_release,
+                                     std::memory_order_acquire)) {
+    return true;
+  }
+  assert(expected == notified);
+  state_.store(empty, std::memory_order_relaxed);  // only the owner leaves `notified`
+  return false;
+}
+
+bool parker::end_driving() noexcept {
+  // acquire: if an unpark arrived while we polled, see what its caller did before it.
+  return state_.exchange(empty, std::memory_order_acquire) == notified;
+}
+
+void parker::unpark() noexcept {
+  // acq_rel: release makes what the caller did before unpark (queued a task) visible to the
+  // woken owner; acquire, on seeing `driving`, makes the owner's waker visible to us.
+  const std::uint32_t prev = state_.exchange(notified, std::memory_order_acq_rel);
+  if (prev == parked) {
+    futex_wake_one(state_);
+  } else if (prev == driving) {
+    assert(waker_ && "park_on_driver without set_driver_waker");
+    waker_(waker_context_);
+  }
+}
+
+}  // namespace coloop::detail::mt
