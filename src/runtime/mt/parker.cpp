@@ -70,9 +70,9 @@ bool parker::spin() noexcept {
 
 bool parker::sleep(const std::chrono::nanoseconds* timeout) noexcept {
   std::uint32_t expected = empty;
-  // acquire on failure (state was notified): consume it below. relaxed on success: announcing
-  // that we sleep publishes nothing.
-  if (!state_.compare_exchange_strong(expected, parked, std::memory_order_relaxed,
+  // acquire for the failure case (state was notified: consumed below); success needs nothing,
+  // but GCC rejects a success order weaker than the failure order.
+  if (!state_.compare_exchange_strong(expected, parked, std::memory_order_acquire,
                                       std::memory_order_acquire)) {
     assert(expected == notified);
     state_.store(empty, std::memory_order_relaxed);  // only the owner leaves `notified`
@@ -87,8 +87,9 @@ bool parker::sleep(const std::chrono::nanoseconds* timeout) noexcept {
       if (left <= std::chrono::nanoseconds::zero()) {
         // Timed out: withdraw, unless an unpark replaced `parked` meanwhile.
         expected = parked;
-        // acquire on failure: we consume the notification that raced with the timeout.
-        if (state_.compare_exchange_strong(expected, empty, std::memory_order_relaxed,
+        // acquire for the failure case: we consume the notification that raced with the
+        // timeout (success needs nothing; GCC rejects a weaker success order).
+        if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
                                            std::memory_order_acquire)) {
           return false;
         }

@@ -11,10 +11,10 @@
 namespace coloop::test {
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr std::size_t sanitizer_slowdown = 10;
+inline constexpr std::size_t sanitizer_slowdown = 4;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-inline constexpr std::size_t sanitizer_slowdown = 10;
+inline constexpr std::size_t sanitizer_slowdown = 4;
 #else
 inline constexpr std::size_t sanitizer_slowdown = 1;
 #endif

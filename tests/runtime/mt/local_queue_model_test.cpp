@@ -78,7 +78,10 @@ class checker {
         if (finished(s, t)) continue;
         any = true;
         state next = s;
-        if (t == 0) owner_step(next); else stealer_step(next, t - 1);
+        if (t == 0)
+          owner_step(next);
+        else
+          stealer_step(next, t - 1);
         check_invariants(next);
         if (!error_.empty()) return error_;
         if (visited_.insert(key(next)).second) stack.push_back(next);
@@ -310,9 +313,8 @@ TEST(mt_local_queue_model, pushes_and_pops_against_two_stealers) {
 }
 
 TEST(mt_local_queue_model, full_ring_against_two_stealers_twice) {
-  expect_correct({{push(1), push(2), push(3), push(4), push(5), push(6), pop, push(7), pop},
-                  {2, 2}},
-                 true);
+  expect_correct(
+      {{push(1), push(2), push(3), push(4), push(5), push(6), pop, push(7), pop}, {2, 2}}, true);
 }
 
 TEST(mt_local_queue_model, finds_room_counted_from_real) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <deque>
 #include <random>
 #include <thread>
@@ -56,7 +57,8 @@ TEST(mt_local_queue, full_queue_moves_half_plus_the_new_task_to_inject) {
   q.push_back(tasks.handle(local_queue::capacity), inject);
   EXPECT_EQ(q.len(), local_queue::capacity / 2);
   ASSERT_EQ(inject.len(), local_queue::capacity / 2 + 1);
-  for (std::size_t i = 0; i < local_queue::capacity / 2; ++i) EXPECT_EQ(inject.pop(), tasks.handle(i));
+  for (std::size_t i = 0; i < local_queue::capacity / 2; ++i)
+    EXPECT_EQ(inject.pop(), tasks.handle(i));
   EXPECT_EQ(inject.pop(), tasks.handle(local_queue::capacity));  // the new task goes last
   for (std::size_t i = local_queue::capacity / 2; i < local_queue::capacity; ++i) {
     EXPECT_EQ(q.pop(), tasks.handle(i));
@@ -220,7 +222,12 @@ TEST(mt_local_queue, stress_owner_against_three_stealers_every_task_once) {
   while (const handle h = owner_queue.pop()) tasks.seen(h);
   owner_done.store(true, std::memory_order_release);
   for (auto& t : stealers) t.join();
-  while (const handle h = inject.pop()) tasks.seen(h);
+  std::size_t overflowed = 0;
+  while (const handle h = inject.pop()) {
+    tasks.seen(h);
+    ++overflowed;
+  }
+  std::printf("%zu tasks: %zu steals, %zu overflowed to inject\n", n, steals.load(), overflowed);
 
   const std::size_t bad = tasks.first_not_once();
   ASSERT_EQ(bad, n) << "task " << bad << " consumed " << tasks.count(bad) << " times";

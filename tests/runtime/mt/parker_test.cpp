@@ -4,11 +4,10 @@
 
 #include "runtime/mt/parker.hpp"
 
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
