@@ -169,17 +169,23 @@ std::string endpoint::address() const {
 }
 
 std::string endpoint::to_string() const {
+  // Built with append: g++ 12 warns (-Wrestrict, a false positive) on "[" + address() + ...
+  std::string out;
   switch (family_) {
     case family_type::ipv4:
-      return address() + ":" + std::to_string(port());
+      out = address();
+      break;
     case family_type::ipv6:
-      return "[" + address() + "]:" + std::to_string(port());
+      out = "[";
+      out.append(address()).append("]");
+      break;
     case family_type::unix_path:
       return address();
     case family_type::none:
-      break;
+      return out;
   }
-  return {};
+  out.append(":").append(std::to_string(port()));
+  return out;
 }
 
 bool operator==(const endpoint& a, const endpoint& b) noexcept {
