@@ -25,6 +25,7 @@
 #include <system_error>
 
 #include "executor/pool_core.hpp"
+#include "runtime/cpu_relax.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -32,14 +33,6 @@ namespace {
 std::size_t default_max_threads() {
   const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
   return std::min<std::size_t>(32, hw + 4);
-}
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
 }
 
 std::exception_ptr error_of(errc e, const char* what) {

@@ -12,16 +12,10 @@
 #include <ctime>
 #include <thread>
 
+#include "runtime/cpu_relax.hpp"
+
 namespace coloop::detail::mt {
 namespace {
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 // Sleeps while *word == expected (or until the relative timeout); returns on any wake.
 void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
