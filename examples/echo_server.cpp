@@ -109,7 +109,6 @@ coloop::task<void> accept_loop(coloop::tcp_listener& listener) {
 
 coloop::task<int> serve(options o) {
   coloop::signal_set stop_signals{SIGINT, SIGTERM};
-  const auto endpoints = co_await coloop::resolve(o.host, static_cast<std::uint16_t>(o.port));
   if (o.streams) {
     coloop::server srv =
         co_await coloop::start_server(echo_streams, o.host, static_cast<std::uint16_t>(o.port));
@@ -120,6 +119,7 @@ coloop::task<int> serve(options o) {
     co_await srv.wait_closed();
     co_return 0;
   }
+  const auto endpoints = co_await coloop::resolve(o.host, static_cast<std::uint16_t>(o.port));
   coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front());
   std::printf("listening on %s\n", listener.local_endpoint().to_string().c_str());
   std::fflush(stdout);
