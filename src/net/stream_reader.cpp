@@ -30,6 +30,12 @@ std::string incomplete_message(std::size_t got, std::optional<std::size_t> expec
 
 constexpr const char* read_what = "coloop::stream_reader";
 
+/// One read of up to `n` bytes into the scratch area `s`; awaiting it yields the byte count, or
+/// io_step::retry after a wait for readiness (then try again).
+detail::io_step scratch_read(detail::stream_transport& t, char* s, std::size_t n) noexcept {
+  return {t.entry(), detail::io_dir::read, &detail::attempt_read_stream, s, n, read_what};
+}
+
 }  // namespace
 
 limit_overrun_error::limit_overrun_error(std::size_t consumed, const char* what)
@@ -84,9 +90,7 @@ task<std::size_t> stream_reader::fill() {
   char* const s = detail::scratch();
   std::size_t got;
   do {
-    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream, s,
-                         detail::scratch_size, read_what);
-    got = co_await step;
+    got = co_await scratch_read(*transport_, s, detail::scratch_size);
   } while (got == detail::io_step::retry);
   if (got == 0) {
     eof_ = true;
@@ -108,9 +112,7 @@ task<std::string> stream_reader::read(std::size_t n) {
   char* const s = detail::scratch();
   std::size_t got;
   do {
-    detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream, s,
-                         std::min(n, detail::scratch_size), read_what);
-    got = co_await step;
+    got = co_await scratch_read(*transport_, s, std::min(n, detail::scratch_size));
   } while (got == detail::io_step::retry);
   if (got == 0) eof_ = true;
   co_return std::string(s, got);
@@ -143,9 +145,7 @@ task<std::string> stream_reader::read_exactly(std::size_t n) {
     char* const s = detail::scratch();
     std::size_t got;
     do {
-      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream,
-                           s, detail::scratch_size, read_what);
-      got = co_await step;
+      got = co_await scratch_read(*transport_, s, detail::scratch_size);
     } while (got == detail::io_step::retry);
     if (got >= n) {
       std::string r(s, n);
@@ -185,9 +185,7 @@ task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::st
     char* const s = detail::scratch();
     std::size_t got;
     do {
-      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream,
-                           s, detail::scratch_size, read_what);
-      got = co_await step;
+      got = co_await scratch_read(*transport_, s, detail::scratch_size);
     } while (got == detail::io_step::retry);
     const std::size_t at = std::string_view(s, got).find(sep);
     if (at != std::string_view::npos && at <= limit_) {
@@ -245,9 +243,7 @@ task<std::size_t> stream_reader::skip_long_line() {
   while (!eof_) {
     std::size_t got;
     do {
-      detail::io_step step(transport_->entry(), detail::io_dir::read, &detail::attempt_read_stream,
-                           s, detail::scratch_size, read_what);
-      got = co_await step;
+      got = co_await scratch_read(*transport_, s, detail::scratch_size);
     } while (got == detail::io_step::retry);
     if (got == 0) {
       eof_ = true;
