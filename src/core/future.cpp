@@ -59,16 +59,15 @@ void future_state_base::resumed() {
   if (std::exchange(cancelled_, false)) throw_cancelled();
 }
 
-bool future_state_base::on_cancel(cancel_slot* self) noexcept {
+cancel_outcome future_state_base::on_cancel(cancel_slot* self) noexcept {
   auto* s = static_cast<future_state_base*>(self);
   int expected = waiting_state;
   if (!s->state_.compare_exchange_strong(expected, empty_state, std::memory_order_acq_rel)) {
-    return false;  // the setter won: the value is on its way, the cancel stays pending
+    return cancel_outcome::completed();  // the setter won: the value is on its way
   }
   s->cancelled_ = true;
   s->cancel_ = nullptr;  // the cancel_state already dropped this slot
-  s->scheduler_->post(s->waiter_);
-  return true;
+  return {s->waiter_, s->scheduler_};
 }
 
 }  // namespace coloop::detail

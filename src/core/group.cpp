@@ -27,7 +27,7 @@ bool group_state::start(std::coroutine_handle<> parent, cancel_state* parent_can
     c.cancel_ = &c.own_cancel_;
   }
   for (std::size_t i = 0; i < count; ++i) children[i]->self_.resume();
-  if (--remaining_ == 0) {
+  if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     if (parent_cancel_ != nullptr) parent_cancel_->disarm();
     return false;
   }
@@ -40,32 +40,35 @@ std::coroutine_handle<> group_child_promise_base::child_done(
 }
 
 std::coroutine_handle<> group_state::child_done(group_child_promise_base& child) noexcept {
-  child.done_ = true;
+  child.done_.store(true, std::memory_order_release);
   if (mode_ == group_mode::all) {
-    if (child.error_ && !first_error_) {
+    if (child.error_ && !failed_.exchange(true, std::memory_order_relaxed)) {
       first_error_ = child.error_;
       cancel_unfinished();
     }
-  } else if (winner_ == static_cast<std::size_t>(-1)) {
-    winner_ = child.index_;
-    cancel_unfinished();
+  } else {
+    std::size_t none = static_cast<std::size_t>(-1);
+    if (winner_.compare_exchange_strong(none, child.index_, std::memory_order_relaxed)) {
+      cancel_unfinished();
+    }
   }
-  if (--remaining_ != 0) return std::noop_coroutine();
+  // acq_rel: the last child sees every sibling's result before it resumes the parent.
+  if (remaining_.fetch_sub(1, std::memory_order_acq_rel) != 1) return std::noop_coroutine();
   if (parent_cancel_ != nullptr) parent_cancel_->disarm();
   return transfer_to(parent_);
 }
 
 void group_state::cancel_unfinished() noexcept {
   for (std::size_t i = 0; i < count_; ++i) {
-    if (!children_[i]->done_) children_[i]->own_cancel_.request();
+    if (!children_[i]->done_.load(std::memory_order_acquire)) children_[i]->own_cancel_.request();
   }
 }
 
-bool group_state::on_parent_cancel(cancel_slot* self) noexcept {
+cancel_outcome group_state::on_parent_cancel(cancel_slot* self) noexcept {
   auto* g = static_cast<group_state*>(self);
   g->parent_cancelled_ = true;
   g->cancel_unfinished();
-  return true;
+  return cancel_outcome::passed_on();  // the parent resumes when its children are done
 }
 
 void group_state::finish() {
@@ -74,7 +77,7 @@ void group_state::finish() {
   // The parent's cancel raced children that finished anyway: their results are delivered and
   // the request stays pending for the parent's next await.
   if (parent_cancelled_ && parent_cancel_ != nullptr &&
-      (mode_ == group_mode::all || !children_[winner_]->error_)) {
+      (mode_ == group_mode::all || !children_[winner()]->error_)) {
     parent_cancel_->request();
   }
 }

@@ -86,14 +86,15 @@ void pool_job::resumed() {
   if (refused_) std::rethrow_exception(refused_);
 }
 
-bool pool_job::on_cancel(cancel_slot* self) noexcept {
+cancel_outcome pool_job::on_cancel(cancel_slot* self) noexcept {
   auto* job = static_cast<pool_job*>(self);
-  if (!job->pool_->withdraw(job)) return false;  // running or done: its outcome is on the way
+  // Running or done: its outcome is on the way.
+  if (!job->pool_->withdraw(job)) return cancel_outcome::completed();
   job->withdrawn_ = true;
   job->cancel_ = nullptr;  // the cancel_state already dropped this slot
-  job->scheduler_->post(job->waiter_);
+  const cancel_outcome out{job->waiter_, job->scheduler_};
   job->release();  // the pool's reference: the job will never run
-  return true;
+  return out;
 }
 
 void pool_job::abandon() noexcept {

@@ -25,7 +25,7 @@
 #include <system_error>
 
 #include "executor/pool_core.hpp"
-#include "runtime/cpu_relax.hpp"
+#include "core/cpu_relax.hpp"
 
 namespace coloop::detail {
 namespace {

@@ -38,13 +38,12 @@ void wait_list::awaiter::leave() noexcept {
   if (cancel_ != nullptr) cancel_->disarm();
 }
 
-bool wait_list::awaiter::on_cancel(cancel_slot* self) noexcept {
+cancel_outcome wait_list::awaiter::on_cancel(cancel_slot* self) noexcept {
   auto* a = static_cast<awaiter*>(self);
-  if (!a->queued_) return false;
+  if (!a->queued_) return cancel_outcome::completed();
   a->list_->unlink(*a);  // the slot was taken by cancel_state::request already
   a->cancelled_ = true;
-  a->sched_->post(a->waiter_);
-  return true;
+  return {a->waiter_, a->sched_};
 }
 
 void wait_list::unlink(awaiter& a) noexcept {

@@ -33,7 +33,7 @@ class wait_list {
     friend class wait_list;
     bool enter(std::coroutine_handle<> waiter, cancel_state* cancel) noexcept;
     void leave() noexcept;  // unlinks without resuming (frame destroyed while waiting)
-    static bool on_cancel(cancel_slot* self) noexcept;
+    static cancel_outcome on_cancel(cancel_slot* self) noexcept;
 
     wait_list* list_;
     awaiter* prev_ = nullptr;

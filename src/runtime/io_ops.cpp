@@ -74,13 +74,12 @@ void finish(io_op& op) noexcept {
 }
 
 /// cancel_slot::on_cancel of a queued operation.
-bool cancel_queued(cancel_slot* slot) noexcept {
+cancel_outcome cancel_queued(cancel_slot* slot) noexcept {
   auto& op = *static_cast<io_op*>(slot);
-  if (!op.queued) return false;  // already completed: the result is delivered instead
-  unlink(op);                    // the slot was taken by cancel_state::request already
+  if (!op.queued) return cancel_outcome::completed();  // the result is delivered instead
+  unlink(op);  // the slot was taken by cancel_state::request already
   op.cancelled = true;
-  op.sched->post(op.waiter);
-  return true;
+  return {op.waiter, op.sched};
 }
 
 /// Completes queued operations of direction `d` in FIFO order while the syscall succeeds.

@@ -49,6 +49,8 @@ class loop_core final : public scheduler {
   void run_timer(timer_entry* e);
   reactor& io() noexcept { return *reactor_; }
   task_registry& tasks() noexcept { return tasks_; }
+  void add_task(spawn_promise_base& t) noexcept { tasks_.add(t); }
+  void remove_task(spawn_promise_base& t) noexcept { tasks_.remove(t); }
   bool tasks_empty() const noexcept { return tasks_.empty(); }
 
   /// Runs turns until `done(arg)` is true (checked between callbacks) or stop() is called.

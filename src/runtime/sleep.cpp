@@ -35,13 +35,12 @@ void sleep_awaiter::on_fire(timer_node* node) noexcept {
   static_cast<loop_core*>(self->loop_)->post(self->waiter_);
 }
 
-bool sleep_awaiter::on_cancel(cancel_slot* self) noexcept {
+cancel_outcome sleep_awaiter::on_cancel(cancel_slot* self) noexcept {
   auto* s = static_cast<sleep_awaiter*>(self);
-  if (!s->node_.armed()) return false;  // fired: the wake-up is already queued
+  if (!s->node_.armed()) return cancel_outcome::completed();  // fired: the wake-up is queued
   static_cast<loop_core*>(s->loop_)->timers().remove(s->node_);
   s->cancelled_ = true;
-  static_cast<loop_core*>(s->loop_)->post(s->waiter_);
-  return true;
+  return {s->waiter_, static_cast<loop_core*>(s->loop_)};
 }
 
 sleep_awaiter::~sleep_awaiter() {

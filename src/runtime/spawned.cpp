@@ -16,17 +16,19 @@ namespace coloop::detail {
 void start_spawned(loop_core& loop, spawn_promise_base& root) {
   if (loop.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
   root.loop_ = &loop;
-  loop.tasks().add(root);
+  loop.add_task(root);
   loop.post(root.self_);
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
-  done_ = true;
-  loop_->tasks().remove(*this);
-  std::coroutine_handle<> joiner = std::exchange(joiner_, {});
-  if (joiner) {
+  loop_->remove_task(*this);
+  // acq_rel: publishes the outcome to the joiner / detacher, and sees the joiner's fields.
+  const unsigned char old = state_.fetch_or(done_bit, std::memory_order_acq_rel);
+  std::coroutine_handle<> joiner;
+  if ((old & joiner_bit) != 0) {
+    joiner = std::exchange(joiner_, {});
     if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
-  } else if (detached_ && error_ && !is_cancellation(error_)) {
+  } else if ((old & detached_bit) != 0 && error_ && !is_cancellation(error_)) {
     loop_->report(error_);
   }
   release();  // may free this frame: touch no member after it
@@ -34,44 +36,53 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
 }
 
 void spawn_promise_base::release() noexcept {
-  if (--refs_ == 0) self_.destroy();
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) self_.destroy();
 }
 
 void spawn_promise_base::request_cancel() noexcept {
-  if (!done_) own_cancel_.request();
+  if (!is_done()) own_cancel_.request();
 }
 
 void spawn_promise_base::detach() noexcept {
-  detached_ = true;
-  if (done_ && error_ && !error_observed_ && !is_cancellation(error_) && loop_ != nullptr) {
+  const unsigned char old = state_.fetch_or(detached_bit, std::memory_order_acq_rel);
+  if ((old & done_bit) != 0 && error_ && !error_observed_ && !is_cancellation(error_) &&
+      loop_ != nullptr) {
     loop_->report(error_);
   }
   release();
 }
 
 bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) {
-  if (joiner_) throw std::logic_error("coloop::join_handle: already awaited by another task");
+  if ((state_.load(std::memory_order_relaxed) & joiner_bit) != 0) {
+    throw std::logic_error("coloop::join_handle: already awaited by another task");
+  }
+  joiner_ = joiner;
+  joiner_cancel_ = joiner_cancel;
   if (joiner_cancel != nullptr && !joiner_cancel->arm(this)) {
     // The joiner was cancelled before it suspended: pass it on and wait for the task to end.
     own_cancel_.request();
     joiner_cancel_forwarded_ = true;
   }
-  joiner_ = joiner;
-  joiner_cancel_ = joiner_cancel;
-  return true;
+  if ((state_.fetch_or(joiner_bit, std::memory_order_acq_rel) & done_bit) == 0) return true;
+  // Finished meanwhile: take the result now instead of waiting for a resumption.
+  state_.fetch_and(static_cast<unsigned char>(~joiner_bit), std::memory_order_relaxed);
+  if (joiner_cancel != nullptr) joiner_cancel->disarm();
+  joiner_ = {};
+  return false;
 }
 
 void spawn_promise_base::join_abandon() noexcept {
+  state_.fetch_and(static_cast<unsigned char>(~joiner_bit), std::memory_order_relaxed);
   if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
   joiner_ = {};
   joiner_cancel_ = nullptr;
 }
 
-bool spawn_promise_base::on_joiner_cancel(cancel_slot* self) noexcept {
+cancel_outcome spawn_promise_base::on_joiner_cancel(cancel_slot* self) noexcept {
   auto* p = static_cast<spawn_promise_base*>(self);
   p->joiner_cancel_forwarded_ = true;
   p->own_cancel_.request();
-  return true;  // the joiner resumes when the task ends, with whatever it ends with
+  return cancel_outcome::passed_on();  // the joiner resumes when the task ends
 }
 
 void spawn_promise_base::join_resume() {

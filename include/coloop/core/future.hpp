@@ -39,7 +39,7 @@ class future_state_base : private cancel_slot {
   void resumed();
 
  private:
-  static bool on_cancel(cancel_slot* self) noexcept;
+  static cancel_outcome on_cancel(cancel_slot* self) noexcept;
   static constexpr int empty_state = 0, waiting_state = 1, ready_state = 2;
   std::atomic<int> state_{empty_state};
   std::atomic<bool> set_claimed_{false};

@@ -60,7 +60,7 @@ class pool_job : private cancel_slot {
   virtual ~pool_job() = default;
 
  private:
-  static bool on_cancel(cancel_slot* self) noexcept;
+  static cancel_outcome on_cancel(cancel_slot* self) noexcept;
 
   std::atomic<unsigned> refs_{1};
   std::atomic<job_phase> phase_{job_phase::pending};

@@ -3,6 +3,7 @@
 // cancel_state, started inline one after another; the group resumes the parent when the last one
 // finishes, so every child is joined before the combinator returns.
 
+#include <atomic>
 #include <coroutine>
 #include <cstddef>
 #include <exception>
@@ -37,7 +38,7 @@ class group_child_promise_base : public promise_base {
   std::size_t index_ = 0;
   cancel_state own_cancel_;
   std::exception_ptr error_;
-  bool done_ = false;
+  std::atomic<bool> done_{false};  // read by siblings finishing on other threads
 
  private:
   static std::coroutine_handle<> child_done(group_child_promise_base& child) noexcept;
@@ -57,20 +58,23 @@ class group_state : private cancel_slot {
   /// After the last child: rethrows when_all's first failure, or cancelled_error.
   void finish();
   /// when_any: the index of the first child to finish.
-  std::size_t winner() const noexcept { return winner_; }
+  std::size_t winner() const noexcept { return winner_.load(std::memory_order_relaxed); }
   /// Whether the awaiting task was cancelled while the children ran.
   bool parent_cancelled() const noexcept { return parent_cancelled_; }
 
  private:
   friend class group_child_promise_base;
-  static bool on_parent_cancel(cancel_slot* self) noexcept;
+  static cancel_outcome on_parent_cancel(cancel_slot* self) noexcept;
   std::coroutine_handle<> child_done(group_child_promise_base& child) noexcept;
   void cancel_unfinished() noexcept;
 
   group_child_promise_base* const* children_ = nullptr;
   std::size_t count_ = 0;
-  std::size_t remaining_ = 0;
-  std::size_t winner_ = static_cast<std::size_t>(-1);
+  // Children may finish on different threads (runtime workers): the count orders their results
+  // before the parent's resumption, and the first failure / first finisher is decided by CAS.
+  std::atomic<std::size_t> remaining_{0};
+  std::atomic<std::size_t> winner_{static_cast<std::size_t>(-1)};
+  std::atomic<bool> failed_{false};
   std::coroutine_handle<> parent_;
   cancel_state* parent_cancel_ = nullptr;
   std::exception_ptr first_error_;

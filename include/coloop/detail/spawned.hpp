@@ -2,7 +2,10 @@
 // The root coroutine of a spawned task: it owns the user's task, gives it a cancel_state of its
 // own, keeps the outcome for the join_handle and reports unobserved failures to the loop.
 // The frame is shared by the running task and the join_handle (refs_), freed by whoever is last.
+// The task may finish on one thread while its handle is awaited, detached or dropped on another
+// (runtime workers), so the hand-off is one atomic state word plus an atomic reference count.
 
+#include <atomic>
 #include <coroutine>
 #include <exception>
 #include <utility>
@@ -32,7 +35,9 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   /// Drops one reference (the task's or the handle's); the last frees the frame.
   void release() noexcept;
 
-  // join_handle operations (loop thread only)
+  bool is_done() const noexcept { return (state_.load(std::memory_order_acquire) & done_bit) != 0; }
+
+  // join_handle operations (the handle's owner)
   void request_cancel() noexcept;
   void detach() noexcept;
   bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel);
@@ -49,9 +54,9 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   std::exception_ptr error_;
   std::coroutine_handle<> joiner_;
   cancel_state* joiner_cancel_ = nullptr;
-  unsigned refs_ = 2;
-  bool done_ = false;
-  bool detached_ = false;
+  static constexpr unsigned char done_bit = 1, detached_bit = 2, joiner_bit = 4;
+  std::atomic<unsigned> refs_{2};
+  std::atomic<unsigned char> state_{0};
   bool error_observed_ = false;
   bool joiner_cancel_forwarded_ = false;
 
@@ -59,7 +64,7 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   ~spawn_promise_base() = default;
 
  private:
-  static bool on_joiner_cancel(cancel_slot* self) noexcept;
+  static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
 };
 
 template <class T>
@@ -88,7 +93,7 @@ class spawn_promise final : public spawn_promise_base {
   void abort() noexcept override {
     inner_ = task<T>{};
     error_ = std::make_exception_ptr(cancelled_error());
-    done_ = true;
+    state_.fetch_or(done_bit, std::memory_order_release);
   }
   task<T> inner_;
   result<T> value_;

@@ -17,8 +17,8 @@ loop_core& current_loop_core(const char* api);
 /// The handle of a spawned task. Awaiting it yields the task's value or rethrows its exception
 /// (cancelled_error if it was cancelled); cancelling the awaiting task cancels the spawned one
 /// too and still waits for it to finish. Dropping the handle detaches the task: it keeps running
-/// and an exception it ends with goes to the loop's exception handler. Move-only; use it on the
-/// loop's thread only.
+/// and an exception it ends with goes to the loop's exception handler. Move-only; use it from
+/// one task at a time (on the runtime that task may run on any worker).
 template <class T>
 class join_handle {
  public:
@@ -39,7 +39,7 @@ class join_handle {
   /// Whether this handle refers to a task (false after detach or move).
   bool valid() const noexcept { return p_ != nullptr; }
   /// Whether the task has finished (with a value, an exception or by cancellation).
-  bool done() const noexcept { return p_ == nullptr || p_->done_; }
+  bool done() const noexcept { return p_ == nullptr || p_->is_done(); }
   /// Asks the task to stop: its pending (or next) co_await throws cancelled_error. A no-op once
   /// the task is done.
   void cancel() noexcept {
@@ -58,9 +58,9 @@ class join_handle {
     detail::spawn_promise<T>* p;
     bool suspended = false;
     ~awaiter() {
-      if (suspended && !p->done_) p->join_abandon();
+      if (suspended && !p->is_done()) p->join_abandon();
     }
-    bool await_ready() const noexcept { return p->done_; }
+    bool await_ready() const noexcept { return p->is_done(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> joiner) {
       suspended = p->join_suspend(joiner, detail::cancel_state_of(joiner));

@@ -35,7 +35,7 @@ class sleep_awaiter : private cancel_slot {
 
  private:
   bool start(std::coroutine_handle<> waiter, cancel_state* cancel);
-  static bool on_cancel(cancel_slot* self) noexcept;
+  static cancel_outcome on_cancel(cancel_slot* self) noexcept;
   static void on_fire(timer_node* node) noexcept;
 
   struct node_type : timer_node {

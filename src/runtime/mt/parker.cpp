@@ -12,7 +12,7 @@
 #include <ctime>
 #include <thread>
 
-#include "runtime/cpu_relax.hpp"
+#include "core/cpu_relax.hpp"
 
 namespace coloop::detail::mt {
 namespace {
