@@ -27,6 +27,7 @@ std::size_t send_now(detail::stream_transport& t, std::string_view data) {
   detail::fd_entry* e = t.entry();
   if (e == nullptr) throw_closed("coloop::stream_writer::write");
   constexpr int w = static_cast<int>(detail::io_dir::write);
+  detail::entry_lock lock(*e);
   if (!e->ready[w] || e->head[w] != nullptr) return 0;
   detail::io_op op;
   op.fd = e;
@@ -34,6 +35,7 @@ std::size_t send_now(detail::stream_transport& t, std::string_view data) {
   op.buffer = const_cast<char*>(data.data());
   op.length = data.size();
   if (!detail::attempt_send_stream(&op)) return 0;  // EAGAIN: readiness is cleared
+  lock.unlock();
   if (op.error != 0) {
     t.fail(std::make_exception_ptr(
         std::system_error(op.error, std::generic_category(), "coloop::stream_writer::write")));

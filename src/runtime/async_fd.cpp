@@ -1,7 +1,7 @@
 // async_fd: ownership and registration of a non-blocking fd, and the syscalls of its operations
 // (the attempt functions io_ops.cpp calls when an operation may complete).
 //
-// Invariants: entry_ and reactor_ are both set or both null; the fd is registered exactly while
+// Invariants: entry_ and loop_ are both set or both null; the fd is registered exactly while
 // entry_ is set, and is closed right after it is deregistered (so no other thread can reuse the
 // number while the reactor still watches it). An attempt function runs one syscall (EINTR
 // retried) and reports EAGAIN by clearing the cached readiness and returning false.
@@ -156,8 +156,8 @@ async_fd::async_fd(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) throw_errno(errno, "coloop::detail::async_fd: fstat");
   is_socket_ = S_ISSOCK(st.st_mode);
-  entry_ = loop.io().register_fd(fd);
-  reactor_ = &loop.io();
+  entry_ = loop.register_fd(fd);
+  loop_ = &loop;
   guard.fd = -1;
 }
 
@@ -166,21 +166,21 @@ async_fd::async_fd(int fd, adopt_socket_t) {
   if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
   loop_core& loop = current_loop_core("coloop::detail::async_fd");
   is_socket_ = true;
-  entry_ = loop.io().register_fd(fd);
-  reactor_ = &loop.io();
+  entry_ = loop.register_fd(fd);
+  loop_ = &loop;
   guard.fd = -1;
 }
 
 async_fd::async_fd(async_fd&& other) noexcept
     : entry_(std::exchange(other.entry_, nullptr)),
-      reactor_(std::exchange(other.reactor_, nullptr)),
+      loop_(std::exchange(other.loop_, nullptr)),
       is_socket_(other.is_socket_) {}
 
 async_fd& async_fd::operator=(async_fd&& other) noexcept {
   if (this != &other) {
     close();
     entry_ = std::exchange(other.entry_, nullptr);
-    reactor_ = std::exchange(other.reactor_, nullptr);
+    loop_ = std::exchange(other.loop_, nullptr);
     is_socket_ = other.is_socket_;
   }
   return *this;
@@ -189,7 +189,7 @@ async_fd& async_fd::operator=(async_fd&& other) noexcept {
 void async_fd::close() noexcept {
   if (entry_ == nullptr) return;
   const int fd = entry_->fd;
-  std::exchange(reactor_, nullptr)->deregister_fd(std::exchange(entry_, nullptr));
+  std::exchange(loop_, nullptr)->deregister_fd(std::exchange(entry_, nullptr));
   ::close(fd);  // Linux closes the fd even when this fails (EINTR included): never retry
 }
 
@@ -202,7 +202,9 @@ long async_fd::try_read(void* buf, std::size_t n) {
   if (entry_ == nullptr)
     throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_read");
   // Edge-triggered: without cached readiness the syscall would only return EAGAIN.
+  entry_lock lock(*entry_);
   if (!entry_->ready[0] || !attempt_read_stream(&op)) return -1;
+  lock.unlock();
   if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_read");
   return static_cast<long>(op.result);
 }
@@ -215,7 +217,9 @@ long async_fd::try_write(const void* buf, std::size_t n) {
   op.length = n;
   if (entry_ == nullptr)
     throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_write");
+  entry_lock lock(*entry_);
   if (!entry_->ready[1] || !(is_socket_ ? attempt_send_stream(&op) : attempt_write(&op))) return -1;
+  lock.unlock();
   if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_write");
   return static_cast<long>(op.result);
 }

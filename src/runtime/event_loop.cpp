@@ -82,12 +82,12 @@ void event_loop::set_exception_handler(std::function<void(std::exception_ptr)> h
 
 void event_loop::cancel_all_tasks() {
   if (core_->closed()) return;
-  core_->tasks().cancel_all();
+  core_->cancel_all_tasks();
   run_until([](const void* core) { return static_cast<const detail::loop_core*>(core)->tasks_empty(); },
             core_.get());
 }
 
-std::size_t event_loop::live_tasks() const noexcept { return core_->tasks().size(); }
+std::size_t event_loop::live_tasks() const noexcept { return core_->live_tasks(); }
 
 event_loop* event_loop::current() noexcept { return current_event_loop; }
 

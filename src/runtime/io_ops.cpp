@@ -2,18 +2,20 @@
 // uv_poll_t): the backend only reports "this fd became readable/writable"; everything else
 // (cached readiness, the FIFO queues of waiting operations, cancellation) lives here.
 //
-// Invariants, per fd_entry and direction d (all on the loop's thread):
+// Invariants, per fd_entry and direction d (under the entry's lock on a multi-threaded runtime,
+// where workers submit and cancel while the driver thread reports readiness):
 //  - ready[d] is true unless the last syscall in direction d returned EAGAIN; only a readiness
 //    report from the backend sets it again (edge-triggered: one report per new edge).
 //  - The syscall of an operation runs only while the operation is being completed: either at
 //    submit (readiness cached, nobody queued ahead) or from on_ready (it is the queue's head).
 //    So a queued operation has transferred no data yet, and withdrawing it (cancel, frame
 //    destruction) loses nothing.
-//  - An operation is in the queue exactly when op.queued; its cancel slot is armed exactly then
-//    too (or not at all when op.cancel is null). Completing or withdrawing it unlinks it and
-//    disarms the slot in the same step, so a cancel request either finds it queued (withdraws it
-//    and resumes the waiter with cancelled_error) or finds no slot (the result is on its way and
-//    the request stays pending for the task's next await): never both, never neither.
+//  - An operation is in the queue exactly when op.queued; its cancel slot is armed while it is
+//    queued (or not at all when op.cancel is null). Completing it unlinks it under the lock and
+//    disarms the slot after the lock is released; a canceller takes the slot, then the lock, and
+//    either finds it queued (withdraws it; the waiter resumes with cancelled_error) or not (the
+//    result is on its way and the request stays pending for the task's next await): never both,
+//    never neither.
 //  - Waiters are always posted to their scheduler, never resumed inline, so no user code runs
 //    while a queue is being walked, and an operation is never touched after its waiter is
 //    posted (the frame that holds it may be resumed and destroyed any time after).
@@ -28,6 +30,8 @@
 
 #include <coloop/core/errors.hpp>
 #include <coloop/detail/scheduler.hpp>
+
+#include "core/cpu_relax.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -64,18 +68,44 @@ void unlink(io_op& op) noexcept {
   op.queued = false;
 }
 
-/// Unlinks a finished (or failed) operation and posts its waiter. `op` must not be used after.
-void finish(io_op& op) noexcept {
-  unlink(op);
-  if (op.cancel != nullptr) op.cancel->disarm();
-  scheduler* s = op.sched;
-  std::coroutine_handle<> w = op.waiter;
-  s->post(w);  // the frame holding `op` may run (and die) from here on
-}
+/// Finished operations, collected under the entry's lock and resumed after it is released:
+/// disarming may wait for a canceller that needs that lock (cancellation.hpp).
+class finished_list {
+ public:
+  void add(io_op& op) noexcept {
+    unlink(op);
+    op.next = head_;
+    head_ = &op;
+  }
+  /// Disarms and posts every operation, oldest first. Call with the entry unlocked.
+  void resume_all() noexcept {
+    io_op* op = reverse(head_);
+    while (op != nullptr) {
+      io_op* next = op->next;
+      if (op->cancel != nullptr) op->cancel->disarm();
+      op->sched->post(op->waiter);  // the frame holding `op` may run (and die) from here on
+      op = next;
+    }
+  }
+
+ private:
+  static io_op* reverse(io_op* op) noexcept {
+    io_op* out = nullptr;
+    while (op != nullptr) {
+      io_op* next = op->next;
+      op->next = out;
+      out = op;
+      op = next;
+    }
+    return out;
+  }
+  io_op* head_ = nullptr;
+};
 
 /// cancel_slot::on_cancel of a queued operation.
 cancel_outcome cancel_queued(cancel_slot* slot) noexcept {
   auto& op = *static_cast<io_op*>(slot);
+  entry_lock lock(*op.fd);
   if (!op.queued) return cancel_outcome::completed();  // the result is delivered instead
   unlink(op);  // the slot was taken by cancel_state::request already
   op.cancelled = true;
@@ -83,14 +113,14 @@ cancel_outcome cancel_queued(cancel_slot* slot) noexcept {
 }
 
 /// Completes queued operations of direction `d` in FIFO order while the syscall succeeds.
-void drain(fd_entry& e, io_dir d) noexcept {
+void drain(fd_entry& e, io_dir d, finished_list& done) noexcept {
   const int i = index(d);
   while (io_op* op = e.head[i]) {
     if (!op->attempt(op)) {
       e.ready[i] = false;  // EAGAIN: wait for the next edge (the attempt should have said so)
       return;
     }
-    finish(*op);
+    done.add(*op);
   }
 }
 
@@ -109,30 +139,37 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
     throw std::logic_error(
         "coloop: I/O awaited outside an event loop (no scheduler on this thread)");
   }
-  op.on_cancel = &cancel_queued;
-  if (cancel != nullptr && !cancel->arm(&op)) {
+  if (cancel != nullptr && cancel->consume_pending()) {
     op.cancelled = true;  // a cancel was pending: don't even try the syscall
     return false;
   }
   fd_entry& e = *op.fd;
   const int d = index(op.dir);
+  entry_lock lock(e);
   if (e.ready[d] && e.head[d] == nullptr) {
     // Coop budget: past it the task resumes on a later step instead of continuing at once.
     const bool in_budget = spend_budget();
     if (!in_budget && op.shared_buffer) [[unlikely]] {
       // The buffer is shared scratch that another task may fill before this one resumes: yield
       // before the syscall (result 0, nothing transferred); the awaiter tries again.
-      if (cancel != nullptr) cancel->disarm();
+      lock.unlock();
       sched->post(waiter);
       return true;
     }
     if (op.attempt(&op)) {
-      if (cancel != nullptr) cancel->disarm();
+      lock.unlock();
       if (in_budget) [[likely]] return false;  // done at once, no trip through the loop
       sched->post(waiter);  // done, but the budget is spent: the result waits in the op
       return true;
     }
     e.ready[d] = false;
+  }
+  // Armed under the entry lock: a canceller takes the slot, then this lock, and finds the
+  // operation queued. Nothing is disarmed under the lock (cancellation.hpp).
+  op.on_cancel = &cancel_queued;
+  if (cancel != nullptr && !cancel->arm(&op)) {
+    op.cancelled = true;  // requested just now
+    return false;
   }
   op.waiter = waiter;
   op.sched = sched;
@@ -142,30 +179,50 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
 }
 
 void on_ready(fd_entry& entry, bool readable, bool writable) noexcept {
-  if (readable) {
-    entry.ready[index(io_dir::read)] = true;
-    drain(entry, io_dir::read);
+  finished_list done;
+  {
+    entry_lock lock(entry);
+    if (readable) {
+      entry.ready[index(io_dir::read)] = true;
+      drain(entry, io_dir::read, done);
+    }
+    if (writable) {
+      entry.ready[index(io_dir::write)] = true;
+      drain(entry, io_dir::write, done);
+    }
   }
-  if (writable) {
-    entry.ready[index(io_dir::write)] = true;
-    drain(entry, io_dir::write);
-  }
+  done.resume_all();
 }
 
 void fail_all(fd_entry& entry, int error) noexcept {
-  for (io_dir d : {io_dir::read, io_dir::write}) {
-    while (io_op* op = entry.head[index(d)]) {
-      op->error = error;
-      op->result = 0;
-      finish(*op);
+  finished_list done;
+  {
+    entry_lock lock(entry);
+    for (io_dir d : {io_dir::read, io_dir::write}) {
+      while (io_op* op = entry.head[index(d)]) {
+        op->error = error;
+        op->result = 0;
+        done.add(*op);
+      }
     }
   }
+  done.resume_all();
 }
 
 void withdraw(io_op& op) noexcept {
-  if (!op.queued) return;
-  unlink(op);
+  if (op.fd == nullptr) return;
+  {
+    entry_lock lock(*op.fd);
+    if (!op.queued) return;
+    unlink(op);
+  }
   if (op.cancel != nullptr) op.cancel->disarm();
+}
+
+void lock_entry_slow(fd_entry& e) noexcept {
+  do {
+    while (e.locked.load(std::memory_order_relaxed)) cpu_relax();
+  } while (e.locked.exchange(true, std::memory_order_acquire));
 }
 
 }  // namespace coloop::detail

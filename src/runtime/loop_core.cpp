@@ -14,12 +14,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
 #include <system_error>
 
 #include <coloop/core/errors.hpp>
+
+#include "core/cpu_relax.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -45,15 +48,20 @@ void log_exception(std::exception_ptr e) {
 
 }  // namespace
 
-loop_core::loop_core(const loop_options& options)
+loop_core::loop_core(const loop_options& options, scheduler* host)
     : manual_clock_(options.manual_clock),
       manual_now_(monotonic_ns()),
-      timers_(manual_now_),
-      reactor_(make_epoll_reactor()) {}
+      timers_(manual_now_.load()),
+      reactor_(make_epoll_reactor()),
+      host_(host) {}
 
 loop_core::~loop_core() { close(); }
 
 void loop_core::post(std::coroutine_handle<> h) noexcept {
+  if (host_ != nullptr) {
+    host_->post(h);
+    return;
+  }
   // A full ring grows; if even that fails there is no way to keep the promise of resuming h.
   try {
     ready_.push(callback::resume(h));
@@ -84,12 +92,126 @@ void loop_core::drain_remote() {
   remote_spare_.clear();
 }
 
-std::int64_t loop_core::now() const noexcept { return manual_clock_ ? manual_now_ : monotonic_ns(); }
+std::int64_t loop_core::now() const noexcept {
+  return manual_clock_ ? manual_now_.load(std::memory_order_relaxed) : monotonic_ns();
+}
+
+void loop_core::insert_timer(timer_node& n) {
+  if (host_ == nullptr) {
+    timers_.insert(n);
+    return;
+  }
+  std::lock_guard lock(timer_mutex_);
+  timers_.insert(n);
+  if (n.deadline < driver_deadline_.load(std::memory_order_relaxed)) reactor_->wake();
+}
+
+void loop_core::remove_timer(timer_node& n) noexcept {
+  if (host_ == nullptr) {
+    timers_.remove(n);
+    return;
+  }
+  std::lock_guard lock(timer_mutex_);
+  timers_.remove(n);
+}
+
+namespace {
+/// The driver lock for a registration: if the driver holds it while blocked in the reactor,
+/// wake it; drive() lets waiters in before it takes the lock again.
+class driver_guard {
+ public:
+  driver_guard(std::mutex& m, std::atomic<int>& waiters, reactor& r) : m_(m) {
+    if (m_.try_lock()) return;
+    waiters.fetch_add(1, std::memory_order_acq_rel);
+    r.wake();
+    m_.lock();
+    waiters.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  ~driver_guard() { m_.unlock(); }
+  driver_guard(const driver_guard&) = delete;
+  driver_guard& operator=(const driver_guard&) = delete;
+
+ private:
+  std::mutex& m_;
+};
+}  // namespace
+
+fd_entry* loop_core::register_fd(int fd) {
+  if (host_ == nullptr) return reactor_->register_fd(fd);
+  driver_guard guard(driver_mutex_, driver_waiters_, *reactor_);
+  fd_entry* e = reactor_->register_fd(fd);
+  e->shared = true;  // before the driver can see an event for it: it waits for this lock
+  return e;
+}
+
+void loop_core::deregister_fd(fd_entry* e) noexcept {
+  if (host_ == nullptr) {
+    reactor_->deregister_fd(e);
+    return;
+  }
+  driver_guard guard(driver_mutex_, driver_waiters_, *reactor_);
+  reactor_->deregister_fd(e);
+}
+
+void loop_core::add_task(spawn_promise_base& t) noexcept {
+  if (host_ == nullptr) return tasks_.add(t);
+  std::lock_guard lock(task_mutex_);
+  tasks_.add(t);
+}
+
+void loop_core::remove_task(spawn_promise_base& t) noexcept {
+  if (host_ == nullptr) return tasks_.remove(t);
+  std::lock_guard lock(task_mutex_);
+  tasks_.remove(t);
+}
+
+std::size_t loop_core::live_tasks() noexcept {
+  if (host_ == nullptr) return tasks_.size();
+  std::lock_guard lock(task_mutex_);
+  return tasks_.size();
+}
+
+void loop_core::cancel_all_tasks() noexcept {
+  if (host_ == nullptr) return tasks_.cancel_all();
+  std::lock_guard lock(task_mutex_);
+  tasks_.cancel_all();
+}
+
+bool loop_core::drive(bool may_block) {
+  while (driver_waiters_.load(std::memory_order_acquire) > 0) cpu_relax();  // registrations first
+  std::lock_guard lock(driver_mutex_);
+  constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+  std::int64_t timeout = 0;
+  std::int64_t next = none;
+  {
+    // Publishing the deadline under the timer lock: a timer inserted after this sees it and
+    // wakes the poll if it is earlier.
+    std::lock_guard timers(timer_mutex_);
+    next = timers_.next_deadline();
+    if (may_block) {
+      // With the manual clock and a timer armed: look at I/O without blocking, then jump.
+      if (next == none) {
+        timeout = -1;
+      } else if (!manual_clock_) {
+        timeout = std::max<std::int64_t>(0, next - now());
+      }
+      if (timeout != 0) driver_deadline_.store(next, std::memory_order_relaxed);
+    }
+  }
+  const std::size_t events = reactor_->poll(timeout);
+  driver_deadline_.store(std::numeric_limits<std::int64_t>::min(), std::memory_order_relaxed);
+  std::lock_guard timers(timer_mutex_);
+  if (manual_clock_ && may_block && events == 0 && next != none &&
+      next > manual_now_.load(std::memory_order_relaxed)) {
+    manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
+  }
+  return timers_.expire(now()) > 0 || events > 0;
+}
 
 void loop_core::advance(std::int64_t ns) {
   if (!manual_clock_) throw std::logic_error("event_loop::advance_time: the loop has no manual clock");
   if (ns < 0) throw std::invalid_argument("event_loop::advance_time: negative duration");
-  manual_now_ += ns;
+  manual_now_.fetch_add(ns, std::memory_order_relaxed);
 }
 
 timer_entry* loop_core::add_timer(std::int64_t deadline, callback&& fn) {
@@ -179,7 +301,9 @@ void loop_core::wait_for_events() {
     // Virtual time: I/O that is already possible goes first; otherwise jump to the next timer.
     if (reactor_->poll(0) > 0 || !ready_.empty() || remote_pending_.load()) return;
     if (next != std::numeric_limits<std::int64_t>::max()) {
-      if (next > manual_now_) manual_now_ = next;
+      if (next > manual_now_.load(std::memory_order_relaxed)) {
+        manual_now_.store(next, std::memory_order_relaxed);
+      }
       return;
     }
   }

@@ -23,16 +23,27 @@
 
 namespace coloop::detail {
 
+/// On an event_loop it runs everything on one thread. On the multi-threaded runtime (`host` set)
+/// it is the shared driver: the runtime's workers run the tasks (post goes to the host), while
+/// timers, the reactor and the task registry here are shared under locks, and the worker that
+/// parks polls them through drive().
 class loop_core final : public scheduler {
  public:
-  explicit loop_core(const loop_options& options);
+  explicit loop_core(const loop_options& options, scheduler* host = nullptr);
   ~loop_core();
   loop_core(const loop_core&) = delete;
   loop_core& operator=(const loop_core&) = delete;
 
   // scheduler
   void post(std::coroutine_handle<> h) noexcept override;
-  void post_threadsafe(std::coroutine_handle<> h) override { push_remote(callback::resume(h)); }
+  void post_threadsafe(std::coroutine_handle<> h) override {
+    if (host_ != nullptr) {
+      host_->post_threadsafe(h);
+    } else {
+      push_remote(callback::resume(h));
+    }
+  }
+  bool shared() const noexcept { return host_ != nullptr; }
 
   void push_ready(callback&& cb) { ready_.push(std::move(cb)); }
   /// Any thread; throws std::system_error(errc::closed) once the loop is closed.
@@ -40,6 +51,13 @@ class loop_core final : public scheduler {
 
   /// Monotonic now in ns (the manual clock when the loop has one).
   std::int64_t now() const noexcept;
+  /// The awaitables' timers (sleep, wait_for). Locked on the runtime, where inserting a deadline
+  /// earlier than the one the driver sleeps towards wakes it.
+  void insert_timer(timer_node& n);
+  void remove_timer(timer_node& n) noexcept;
+  /// Registers an fd with the reactor (on the runtime: under the driver lock).
+  fd_entry* register_fd(int fd);
+  void deregister_fd(fd_entry* e) noexcept;
   void advance(std::int64_t ns);
   bool manual_clock() const noexcept { return manual_clock_; }
 
@@ -49,8 +67,19 @@ class loop_core final : public scheduler {
   void run_timer(timer_entry* e);
   reactor& io() noexcept { return *reactor_; }
   task_registry& tasks() noexcept { return tasks_; }
-  void add_task(spawn_promise_base& t) noexcept { tasks_.add(t); }
-  void remove_task(spawn_promise_base& t) noexcept { tasks_.remove(t); }
+  void add_task(spawn_promise_base& t) noexcept;
+  void remove_task(spawn_promise_base& t) noexcept;
+  std::size_t live_tasks() noexcept;
+  /// Requests cancellation of every live task.
+  void cancel_all_tasks() noexcept;
+
+  // The runtime's driver. One thread at a time: the caller owns the driver (see runtime.cpp).
+  /// Polls I/O (blocking up to the next timer when `may_block`, until wake()) and fires due
+  /// timers; with the manual clock and `may_block`, jumps to the next timer if no I/O is ready.
+  /// Returns whether anything happened (events or timers).
+  bool drive(bool may_block);
+  /// Interrupts a blocking drive() from any thread.
+  void wake_driver() noexcept { reactor_->wake(); }
   bool tasks_empty() const noexcept { return tasks_.empty(); }
 
   /// Runs turns until `done(arg)` is true (checked between callbacks) or stop() is called.
@@ -70,7 +99,7 @@ class loop_core final : public scheduler {
   void wait_for_events();
 
   bool manual_clock_;
-  std::int64_t manual_now_ = 0;
+  std::atomic<std::int64_t> manual_now_{0};
   ready_queue ready_;
   timer_wheel timers_;
   timer_entry_pool timer_entries_;
@@ -82,6 +111,13 @@ class loop_core final : public scheduler {
   std::vector<callback> remote_spare_;  // loop thread: swapped with remote_ to drain it
   bool remote_closed_ = false;         // guarded by remote_mutex_
   std::atomic<bool> remote_pending_{false};
+
+  scheduler* const host_;
+  std::recursive_mutex timer_mutex_;  // runtime: fire callbacks insert and remove timers
+  std::mutex task_mutex_;             // runtime: the registry and the exception handler
+  std::mutex driver_mutex_;           // runtime: held by drive() and by fd (de)registration
+  std::atomic<int> driver_waiters_{0};
+  std::atomic<std::int64_t> driver_deadline_{0};  // what a blocked drive() waits for
 
   bool stop_requested_ = false;
   bool running_ = false;

@@ -25,28 +25,35 @@ bool sleep_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) 
   cancel_ = cancel;
   loop_ = &loop;
   node_.fire = &on_fire;
-  loop.timers().insert(node_);
+  loop.insert_timer(node_);
   return true;
 }
 
+// Firing and cancelling race on the runtime (the driver fires under the timer lock while a
+// worker cancels): `claimed_` picks the winner without a lock, so on_fire's disarm never waits
+// for a canceller that waits for the timer lock.
 void sleep_awaiter::on_fire(timer_node* node) noexcept {
   sleep_awaiter* self = static_cast<node_type*>(node)->owner;
+  if (self->claimed_.exchange(true, std::memory_order_acq_rel)) return;  // the canceller resumes it
   if (self->cancel_ != nullptr) self->cancel_->disarm();
   static_cast<loop_core*>(self->loop_)->post(self->waiter_);
 }
 
 cancel_outcome sleep_awaiter::on_cancel(cancel_slot* self) noexcept {
   auto* s = static_cast<sleep_awaiter*>(self);
-  if (!s->node_.armed()) return cancel_outcome::completed();  // fired: the wake-up is queued
-  static_cast<loop_core*>(s->loop_)->timers().remove(s->node_);
+  if (s->claimed_.exchange(true, std::memory_order_acq_rel)) {
+    return cancel_outcome::completed();  // fired: the wake-up is queued
+  }
+  auto* loop = static_cast<loop_core*>(s->loop_);
+  loop->remove_timer(s->node_);  // a no-op if the driver already took it out to fire it
   s->cancelled_ = true;
-  return {s->waiter_, static_cast<loop_core*>(s->loop_)};
+  return {s->waiter_, loop};
 }
 
 sleep_awaiter::~sleep_awaiter() {
   // The frame is being destroyed while the sleep is pending (the loop is closing).
   if (loop_ != nullptr && node_.armed()) {
-    static_cast<loop_core*>(loop_)->timers().remove(node_);
+    static_cast<loop_core*>(loop_)->remove_timer(node_);
     if (cancel_ != nullptr) cancel_->disarm();
   }
 }
@@ -61,4 +68,13 @@ bool yield_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) 
   return true;
 }
 
+
 }  // namespace coloop::detail
+
+namespace coloop {
+
+time_point now() {
+  return time_point(duration(detail::current_loop_core("coloop::now").now()));
+}
+
+}  // namespace coloop

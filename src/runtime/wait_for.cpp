@@ -13,16 +13,16 @@ deadline_timer::deadline_timer(duration timeout, cancel_state& target)
   node_.owner = this;
   node_.fire = &on_fire;
   node_.deadline = deadline_after(timeout);
-  static_cast<loop_core*>(loop_)->timers().insert(node_);
+  static_cast<loop_core*>(loop_)->insert_timer(node_);
 }
 
 void deadline_timer::disarm() noexcept {
-  if (node_.armed()) static_cast<loop_core*>(loop_)->timers().remove(node_);
+  static_cast<loop_core*>(loop_)->remove_timer(node_);
 }
 
 void deadline_timer::on_fire(timer_node* node) noexcept {
   deadline_timer* self = static_cast<node_type*>(node)->owner;
-  self->fired_ = true;
+  self->fired_.store(true, std::memory_order_release);
   self->target_->request();
 }
 

@@ -12,7 +12,7 @@
 
 namespace coloop::detail {
 
-class reactor;
+class loop_core;
 
 // The attempt functions of io_op (one syscall each, EINTR retried, EAGAIN → false).
 bool attempt_read(io_op* op) noexcept;
@@ -146,7 +146,7 @@ class async_fd {
 
  private:
   fd_entry* entry_ = nullptr;
-  reactor* reactor_ = nullptr;
+  loop_core* loop_ = nullptr;
   bool is_socket_ = false;
 };
 

@@ -2,10 +2,13 @@
 // An I/O operation as the reactor sees it. It lives inside the awaiter (so in the coroutine
 // frame): submitting one allocates nothing. No OS headers here.
 
-#include <coloop/core/cancellation.hpp>
+#include <atomic>
 #include <coroutine>
+
+#include <coloop/core/cancellation.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace coloop::detail {
 
@@ -41,15 +44,38 @@ struct io_op : cancel_slot {
 };
 
 /// Per registered fd: cached readiness and FIFO queues of waiting operations, per direction.
+/// On a multi-threaded runtime (`shared`) the fields below `locked` are guarded by it: workers
+/// submit while the driver thread reports readiness. On an event_loop the lock is never taken.
 struct fd_entry {
   int fd = -1;
+  bool shared = false;
+  std::atomic<bool> locked{false};
   bool ready[2] = {false, false};  // cached: the last syscall did not return EAGAIN
   io_op* head[2] = {nullptr, nullptr};
   io_op* tail[2] = {nullptr, nullptr};
   // Sticky: the backend saw the peer's end of stream, a hang-up or an error. No new edge will
   // follow, so a short read must not clear the cached readiness any more.
-  bool peer_closed = false;
+  std::atomic<bool> peer_closed{false};
   void* backend = nullptr;  // backend-private
+};
+
+void lock_entry_slow(fd_entry& e) noexcept;
+
+/// Holds an fd_entry's lock for a scope when the entry is shared (a no-op on an event_loop).
+class entry_lock {
+ public:
+  explicit entry_lock(fd_entry& e) noexcept : e_(e.shared ? &e : nullptr) {
+    if (e_ != nullptr && e_->locked.exchange(true, std::memory_order_acquire)) lock_entry_slow(e);
+  }
+  ~entry_lock() { unlock(); }
+  void unlock() noexcept {
+    if (e_ != nullptr) std::exchange(e_, nullptr)->locked.store(false, std::memory_order_release);
+  }
+  entry_lock(const entry_lock&) = delete;
+  entry_lock& operator=(const entry_lock&) = delete;
+
+ private:
+  fd_entry* e_;
 };
 
 /// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues

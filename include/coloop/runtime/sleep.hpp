@@ -1,6 +1,7 @@
 #pragma once
 // sleep_for, sleep_until and yield: awaitables on the loop running on this thread.
 
+#include <atomic>
 #include <coroutine>
 
 #include <coloop/detail/promise_base.hpp>
@@ -45,6 +46,7 @@ class sleep_awaiter : private cancel_slot {
   std::coroutine_handle<> waiter_;
   cancel_state* cancel_ = nullptr;
   void* loop_ = nullptr;
+  std::atomic<bool> claimed_{false};  // fired or cancelled, whichever came first
   bool cancelled_ = false;
 };
 
@@ -67,6 +69,10 @@ class yield_awaiter {
 };
 
 }  // namespace detail
+
+/// The running loop's (or runtime's) clock: monotonic, or the manual clock of
+/// loop_options::manual_clock. Throws std::logic_error when no loop runs on this thread.
+time_point now();
 
 /// Suspends the calling task for at least `d` on the loop's clock. Cancellable: a cancelled
 /// sleep throws cancelled_error. Throws std::logic_error when no loop runs on this thread.

@@ -1,6 +1,7 @@
 #pragma once
 // wait_for: bound an awaitable by a timeout (asyncio.wait_for).
 
+#include <atomic>
 #include <utility>
 
 #include <coloop/detail/group.hpp>
@@ -20,7 +21,7 @@ class deadline_timer {
   deadline_timer& operator=(const deadline_timer&) = delete;
   ~deadline_timer() { disarm(); }
   void disarm() noexcept;
-  bool fired() const noexcept { return fired_; }
+  bool fired() const noexcept { return fired_.load(std::memory_order_acquire); }
 
  private:
   struct node_type : timer_node {
@@ -30,7 +31,7 @@ class deadline_timer {
   node_type node_;
   cancel_state* target_;
   void* loop_;
-  bool fired_ = false;
+  std::atomic<bool> fired_{false};  // set by the driver thread on the runtime
 };
 
 [[noreturn]] void throw_timeout();
