@@ -16,6 +16,7 @@
 #include <coloop/runtime/loop_options.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/run_coroutine_threadsafe.hpp>
+#include <coloop/runtime/runtime.hpp>
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/timer_handle.hpp>
 #include <coloop/runtime/wait_for.hpp>

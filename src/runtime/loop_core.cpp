@@ -157,12 +157,22 @@ void loop_core::add_task(spawn_promise_base& t) noexcept {
   if (host_ == nullptr) return tasks_.add(t);
   std::lock_guard lock(task_mutex_);
   tasks_.add(t);
+  live_count_.store(tasks_.size(), std::memory_order_release);
 }
 
 void loop_core::remove_task(spawn_promise_base& t) noexcept {
   if (host_ == nullptr) return tasks_.remove(t);
   std::lock_guard lock(task_mutex_);
   tasks_.remove(t);
+  live_count_.store(tasks_.size(), std::memory_order_release);
+  if (tasks_.empty()) live_count_.notify_all();
+}
+
+void loop_core::wait_until_no_tasks() noexcept {
+  for (std::size_t n = live_count_.load(std::memory_order_acquire); n != 0;
+       n = live_count_.load(std::memory_order_acquire)) {
+    live_count_.wait(n, std::memory_order_acquire);
+  }
 }
 
 std::size_t loop_core::live_tasks() noexcept {
@@ -355,5 +365,10 @@ loop_core& current_loop_core(const char* api) {
 }
 
 loop_core* current_loop_core_or_null() noexcept { return running_loop; }
+
+loop_core_scope::loop_core_scope(loop_core* loop) noexcept : saved_(running_loop) {
+  running_loop = loop;
+}
+loop_core_scope::~loop_core_scope() { running_loop = saved_; }
 
 }  // namespace coloop::detail

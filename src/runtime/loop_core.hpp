@@ -72,6 +72,8 @@ class loop_core final : public scheduler {
   std::size_t live_tasks() noexcept;
   /// Requests cancellation of every live task.
   void cancel_all_tasks() noexcept;
+  /// Runtime: blocks the calling thread until no spawned task is live.
+  void wait_until_no_tasks() noexcept;
 
   // The runtime's driver. One thread at a time: the caller owns the driver (see runtime.cpp).
   /// Polls I/O (blocking up to the next timer when `may_block`, until wake()) and fires due
@@ -117,11 +119,25 @@ class loop_core final : public scheduler {
   std::mutex task_mutex_;             // runtime: the registry and the exception handler
   std::mutex driver_mutex_;           // runtime: held by drive() and by fd (de)registration
   std::atomic<int> driver_waiters_{0};
+  std::atomic<std::size_t> live_count_{0};  // runtime: tasks_.size(), waitable
   std::atomic<std::int64_t> driver_deadline_{0};  // what a blocked drive() waits for
 
   bool stop_requested_ = false;
   bool running_ = false;
   bool closed_ = false;
+};
+
+/// Makes `loop` the one current_loop_core() returns on this thread for the scope (runtime
+/// workers; the event loop sets it in run()).
+class loop_core_scope {
+ public:
+  explicit loop_core_scope(loop_core* loop) noexcept;
+  ~loop_core_scope();
+  loop_core_scope(const loop_core_scope&) = delete;
+  loop_core_scope& operator=(const loop_core_scope&) = delete;
+
+ private:
+  loop_core* saved_;
 };
 
 /// The loop running on this thread; throws std::logic_error naming `api` when there is none.

@@ -1,0 +1,111 @@
+#pragma once
+// runtime: the multi-threaded, work-stealing scheduler (tokio's multi-thread runtime). Tasks,
+// timers, sockets, streams, cancellation and to_thread work on it as on an event_loop; a task
+// may resume on any worker between two awaits.
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include <coloop/core/task.hpp>
+#include <coloop/detail/result.hpp>
+#include <coloop/runtime/join_handle.hpp>
+#include <coloop/runtime/loop_options.hpp>
+
+namespace coloop {
+
+namespace detail {
+namespace mt {
+class runtime_core;
+}
+
+/// Wakes the thread blocked in runtime::block_on. set() touches no memory of the signal after
+/// its store, so the waiter may destroy it as soon as it sees the store.
+class block_signal {
+ public:
+  void set() noexcept;
+  void wait() noexcept;
+
+ private:
+  std::atomic<unsigned> done_{0};
+};
+
+template <class T>
+task<void> complete_and_signal(task<T> t, result<T>& out, block_signal& signal) {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(t);
+      out.set_value();
+    } else {
+      out.set_value(co_await std::move(t));
+    }
+  } catch (...) {
+    out.set_exception(std::current_exception());
+  }
+  signal.set();  // the caller may return and destroy `out` from here on
+}
+}  // namespace detail
+
+/// A pool of worker threads running tasks. Construct it from any thread; block_on and spawn from
+/// outside, spawn() (the free function) from its tasks. Destroying it shuts it down.
+class runtime {
+ public:
+  /// `options.workers`: 0 means one per hardware thread; also manual_clock and schedule_seed.
+  /// Throws std::invalid_argument for more than 1024 workers, std::system_error if the OS
+  /// refuses threads or the reactor.
+  explicit runtime(loop_options options = {});
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Runs `t` on the workers and blocks the calling thread until it finishes; returns its value
+  /// or rethrows. Throws std::logic_error from one of this runtime's workers or after shutdown.
+  template <class T>
+  T block_on(task<T> t) {
+    check_outside("coloop::runtime::block_on");
+    detail::result<T> out;
+    detail::block_signal signal;
+    task<void> wrapper = detail::complete_and_signal(std::move(t), out, signal);
+    join_handle<void> h = detail::spawn_on(loop(), std::move(wrapper));
+    signal.wait();
+    wait_finished(h);  // the wrapper is past its last statement: let it leave the task count
+    if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
+      return out.get();
+    } else {
+      return std::move(out).get();
+    }
+  }
+  /// Starts `t` on the runtime from any thread (it first runs on a worker soon after). Throws
+  /// std::logic_error once shutdown has begun.
+  template <class T>
+  join_handle<T> spawn(task<T> t) {
+    check_open("coloop::runtime::spawn");
+    return detail::spawn_on(loop(), std::move(t));
+  }
+
+  /// 1. refuses new tasks from outside; 2. cancels every live task; 3. waits until they have all
+  /// finished; 4. stops and joins the workers; 5. releases the reactor. Idempotent. Throws
+  /// std::logic_error when called from one of its workers.
+  void shutdown();
+
+  std::size_t workers() const noexcept;
+  /// Number of spawned tasks that have not finished.
+  std::size_t live_tasks() const noexcept;
+  /// Receives the exceptions of detached tasks, on whichever worker they end. The default logs
+  /// them to stderr. Set it before spawning.
+  void set_exception_handler(std::function<void(std::exception_ptr)> handler);
+  /// The runtime whose worker runs the calling thread, or nullptr.
+  static runtime* current() noexcept;
+
+ private:
+  detail::loop_core& loop() noexcept;
+  static void wait_finished(const join_handle<void>& h) noexcept;
+  void check_outside(const char* api) const;
+  void check_open(const char* api) const;
+  std::unique_ptr<detail::mt::runtime_core> core_;
+};
+
+}  // namespace coloop

@@ -1,0 +1,260 @@
+// The multi-threaded runtime's scheduler (tokio's design, DESIGN.md §4).
+//
+// Each worker runs tasks from, in order: its LIFO slot (the task it woke last, so a spawn or a
+// wake-up chain stays on one hot core), its local ring (256, stolen from by others), the global
+// inject queue (wakes from outside, and overflow), and finally by stealing half of a random
+// victim's ring. Every 61 ticks the inject queue goes first and the driver is polled without
+// blocking, so neither starves. The LIFO slot runs at most 3 times in a row, then goes to the
+// back of the ring, so two tasks waking each other cannot starve the rest.
+//
+// Idle workers (mt/idle.hpp): at most half search at once; a producer wakes a parked worker only
+// when nobody searches; a searcher that finds work and was the last one wakes another. A worker
+// about to sleep records itself parked and, if it was the last searcher, re-checks every queue.
+//
+// The driver (loop_core in shared mode: the reactor, the timer wheel, the task registry) is
+// polled by exactly one worker at a time: the first to park takes it and blocks in the reactor
+// (mt/parker.hpp's park_on_driver; unpark wakes the reactor); the others sleep on futexes. With
+// the manual clock only the last worker to park may drive, and it then jumps to the next timer.
+//
+// Randomized mode (a seed): posts go to the LIFO slot, the ring or the inject queue at random
+// and the inject queue is taken first at random ticks, so tests see many interleavings; the
+// seed is printed so a failure can be replayed.
+
+#include "runtime/mt/runtime_core.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <system_error>
+
+#include <coloop/core/errors.hpp>
+
+namespace coloop::detail::mt {
+namespace {
+
+constinit thread_local worker* current_worker = nullptr;
+constexpr std::uint32_t event_interval = 61;  // tokio's: inject first + driver poll every 61
+constexpr unsigned max_lifo_streak = 3;
+
+std::size_t worker_count(const loop_options& options) {
+  if (options.workers == 0) {
+    const unsigned hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : hw;
+  }
+  if (options.workers > 1024) {
+    throw std::invalid_argument(
+        fmt::format("coloop::runtime: workers must be 1..1024 (got {})", options.workers));
+  }
+  return options.workers;
+}
+
+std::uint64_t schedule_seed(const loop_options& options) {
+  if (options.schedule_seed != 0) return options.schedule_seed;
+  const char* env = std::getenv("COLOOP_SCHEDULE_SEED");
+  if (env == nullptr || *env == '\0') return 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(env, &end, 10);
+  if (*end != '\0') {
+    throw std::invalid_argument(
+        fmt::format("COLOOP_SCHEDULE_SEED: not a decimal number: '{}'", env));
+  }
+  return v;
+}
+
+}  // namespace
+
+runtime_core::runtime_core(const loop_options& options)
+    : driver_(options, this),
+      idle_(worker_count(options)),
+      seed_(schedule_seed(options)),
+      manual_clock_(options.manual_clock) {
+  const std::size_t n = idle_.num_workers();
+  if (seed_ != 0) {
+    fmt::print(stderr, "coloop: randomized scheduling, seed {} (COLOOP_SCHEDULE_SEED)\n", seed_);
+  }
+  workers_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto w = std::make_unique<worker>(*this, i);
+    w->rng = (seed_ ^ 0x9e3779b97f4a7c15ULL) * (i + 1) | 1;
+    w->park.set_driver_waker(
+        [](void* driver) noexcept { static_cast<loop_core*>(driver)->wake_driver(); }, &driver_);
+    workers_.push_back(std::move(w));
+  }
+  start_workers();
+}
+
+runtime_core::~runtime_core() { shutdown(); }
+
+void runtime_core::start_workers() {
+  try {
+    for (auto& w : workers_) {
+      worker* raw = w.get();
+      w->thread = std::thread([this, raw] { run_worker(*raw); });
+    }
+  } catch (...) {
+    stop_.store(true, std::memory_order_release);
+    for (auto& w : workers_) {
+      w->park.unpark();
+      if (w->thread.joinable()) w->thread.join();
+    }
+    throw;
+  }
+}
+
+runtime_core* runtime_core::current() noexcept {
+  return current_worker != nullptr ? &current_worker->rt : nullptr;
+}
+
+bool runtime_core::on_worker() const noexcept {
+  return current_worker != nullptr && &current_worker->rt == this;
+}
+
+std::uint64_t runtime_core::next_random(worker& w) noexcept {
+  w.rng ^= w.rng << 13;
+  w.rng ^= w.rng >> 7;
+  w.rng ^= w.rng << 17;
+  return w.rng;
+}
+
+void runtime_core::post(std::coroutine_handle<> h) noexcept {
+  worker* w = current_worker;
+  if (w == nullptr || &w->rt != this) {
+    if (inject_.push(h)) notify_parked();  // refused only after the workers are joined
+    return;
+  }
+  if (seed_ != 0) {
+    switch (next_random(*w) % 3) {
+      case 0:
+        break;
+      case 1:
+        w->queue.push_back(h, inject_);
+        notify_parked();
+        return;
+      default:
+        (void)inject_.push(h);
+        notify_parked();
+        return;
+    }
+  }
+  // The newest wake runs next; the one it displaces becomes stealable.
+  if (std::coroutine_handle<> displaced = std::exchange(w->lifo, h)) {
+    w->queue.push_back(displaced, inject_);
+    notify_parked();
+  }
+}
+
+void runtime_core::post_threadsafe(std::coroutine_handle<> h) {
+  if (!on_worker() && inject_.is_closed()) {
+    throw std::system_error(make_error_code(errc::closed), "coloop::runtime: shut down");
+  }
+  post(h);
+}
+
+void runtime_core::notify_parked() noexcept {
+  if (!idle_.notify_should_wakeup()) return;
+  try {
+    if (auto i = idle_.worker_to_notify()) workers_[*i]->park.unpark();
+  } catch (...) {
+    // idle's list mutex failed to lock: a searcher or the next maintenance finds the work.
+  }
+}
+
+void runtime_core::leave_searching(worker& w) noexcept {
+  w.searching = false;
+  if (idle_.transition_worker_from_searching()) notify_parked();
+}
+
+void runtime_core::maintenance(worker&) {
+  if (driver_taken_.exchange(true, std::memory_order_acquire)) return;
+  driver_.drive(false);
+  driver_taken_.store(false, std::memory_order_release);
+}
+
+std::coroutine_handle<> runtime_core::next_task(worker& w) {
+  ++w.tick;
+  const bool inject_first =
+      seed_ != 0 ? next_random(w) % 7 == 0 : w.tick % event_interval == 0;
+  if (w.tick % event_interval == 0) maintenance(w);
+  if (inject_first) {
+    if (std::coroutine_handle<> h = inject_.pop()) return h;
+  }
+  if (w.lifo) {
+    if (w.lifo_streak < max_lifo_streak) {
+      ++w.lifo_streak;
+      return std::exchange(w.lifo, {});
+    }
+    w.queue.push_back(std::exchange(w.lifo, {}), inject_);
+    notify_parked();
+  }
+  w.lifo_streak = 0;
+  if (std::coroutine_handle<> h = w.queue.pop()) return h;
+  if (!inject_.is_empty()) return inject_.pop_into(w.queue, local_queue::capacity / 2);
+  return {};
+}
+
+std::coroutine_handle<> runtime_core::steal(worker& w) {
+  if (!w.searching) {
+    if (!idle_.transition_worker_to_searching()) return {};
+    w.searching = true;
+  }
+  const std::size_t n = workers_.size();
+  const std::size_t start = static_cast<std::size_t>(next_random(w) % n);
+  for (std::size_t i = 0; i < n; ++i) {
+    worker& victim = *workers_[(start + i) % n];
+    if (&victim == &w) continue;
+    if (std::coroutine_handle<> h = victim.queue.steal_into(w.queue)) return h;
+  }
+  return inject_.pop_into(w.queue, local_queue::capacity / 2);
+}
+
+bool runtime_core::has_visible_work(const worker& self) const noexcept {
+  if (!inject_.is_empty()) return true;
+  for (const auto& w : workers_) {
+    if (w.get() != &self && !w->queue.is_empty()) return true;
+  }
+  return false;
+}
+
+void runtime_core::park(worker& w) {
+  const bool last_searcher = idle_.transition_worker_to_parked(w.index, w.searching);
+  w.searching = false;
+  if ((last_searcher && has_visible_work(w)) || stop_.load(std::memory_order_acquire)) {
+    if (!idle_.unpark_worker_by_id(w.index)) w.searching = true;  // a notifier counted us
+    return;
+  }
+  // Manual clock: virtual time may only jump when nothing runs anywhere.
+  const bool may_drive = !manual_clock_ || idle_.num_parked() == workers_.size();
+  if (may_drive && !driver_taken_.exchange(true, std::memory_order_acquire)) {
+    w.park.park_on_driver([this] { driver_.drive(true); });
+    driver_taken_.store(false, std::memory_order_release);
+  } else {
+    w.park.park();
+  }
+  // Still in the parked set: woken by the driver or shutdown, not searching. Otherwise a
+  // notifier took us out and counted us as searching.
+  if (!idle_.unpark_worker_by_id(w.index)) w.searching = true;
+}
+
+void runtime_core::run_worker(worker& w) {
+  current_worker = &w;
+  scheduler_scope sched(this);
+  loop_core_scope loop(&driver_);
+  while (!stop_.load(std::memory_order_relaxed)) {
+    std::coroutine_handle<> h = next_task(w);
+    if (!h) h = steal(w);
+    if (!h) {
+      park(w);
+      continue;
+    }
+    if (w.searching) leave_searching(w);
+    resume_step(h);
+  }
+  if (w.searching) leave_searching(w);
+  current_worker = nullptr;
+}
+
+void runtime_core::wait_for_tasks() { driver_.wait_until_no_tasks(); }
+
+}  // namespace coloop::detail::mt

@@ -1,0 +1,92 @@
+#pragma once
+// The multi-threaded runtime's engine (private): workers with local queues and a LIFO slot, the
+// inject queue, idle coordination, and the shared driver (a loop_core in shared mode).
+// runtime (include/coloop/runtime/runtime.hpp) is its public face; the design is described at
+// the top of runtime_core.cpp.
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <coloop/detail/scheduler.hpp>
+#include <coloop/runtime/loop_options.hpp>
+
+#include "runtime/loop_core.hpp"
+#include "runtime/mt/idle.hpp"
+#include "runtime/mt/inject_queue.hpp"
+#include "runtime/mt/local_queue.hpp"
+#include "runtime/mt/parker.hpp"
+
+namespace coloop::detail::mt {
+
+class runtime_core;
+
+/// One worker thread's state. Everything but `queue` (stolen from) and `park` (unparked) is
+/// touched only by the worker's own thread.
+struct worker {
+  worker(runtime_core& owner, std::size_t position) noexcept : rt(owner), index(position) {}
+  runtime_core& rt;
+  const std::size_t index;
+  local_queue queue;
+  parker park;
+  std::coroutine_handle<> lifo;  // the task woken last by this worker: runs next (cache-hot)
+  unsigned lifo_streak = 0;      // consecutive LIFO runs; capped so the queue is not starved
+  std::uint32_t tick = 0;
+  bool searching = false;
+  std::uint64_t rng = 0;  // xorshift state: steal victims, and the randomized mode
+  std::thread thread;
+};
+
+class runtime_core final : public scheduler {
+ public:
+  explicit runtime_core(const loop_options& options);
+  ~runtime_core();
+  runtime_core(const runtime_core&) = delete;
+  runtime_core& operator=(const runtime_core&) = delete;
+
+  // scheduler: both work from any thread (a worker's own posts go to its LIFO slot).
+  void post(std::coroutine_handle<> h) noexcept override;
+  void post_threadsafe(std::coroutine_handle<> h) override;
+
+  /// The runtime whose worker is the calling thread, or nullptr.
+  static runtime_core* current() noexcept;
+  void* face = nullptr;  // the public coloop::runtime, for runtime::current()
+
+  loop_core& driver() noexcept { return driver_; }
+  std::size_t num_workers() const noexcept { return workers_.size(); }
+  /// Whether the calling thread is one of this runtime's workers.
+  bool on_worker() const noexcept;
+  bool closing() const noexcept { return closing_.load(std::memory_order_acquire); }
+  /// Blocks the calling (non-worker) thread until no spawned task is live.
+  void wait_for_tasks();
+  /// The numbered shutdown steps in runtime.cpp. Idempotent; not from a worker.
+  void shutdown();
+
+ private:
+  void start_workers();
+  void run_worker(worker& w);
+  std::coroutine_handle<> next_task(worker& w);
+  std::coroutine_handle<> steal(worker& w);
+  bool has_visible_work(const worker& w) const noexcept;
+  void park(worker& w);
+  void maintenance(worker& w);
+  void notify_parked() noexcept;
+  void leave_searching(worker& w) noexcept;
+  std::uint64_t next_random(worker& w) noexcept;
+
+  loop_core driver_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  inject_queue inject_;
+  idle idle_;
+  const std::uint64_t seed_;  // 0: deterministic policy; otherwise the randomized test mode
+  const bool manual_clock_;
+  std::atomic<bool> driver_taken_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> closing_{false};
+  bool shut_down_ = false;
+};
+
+}  // namespace coloop::detail::mt

@@ -1,0 +1,111 @@
+// runtime: the public face of mt::runtime_core, and its shutdown.
+//
+// Shutdown, in order (runtime::shutdown, also run by the destructor):
+//  1. Refuse new tasks from outside: runtime::spawn and block_on throw std::logic_error. Tasks
+//     may still spawn children while they unwind.
+//  2. Cancel every live task. Roots pass it on to what they join; every pending await withdraws.
+//  3. Wait until no task is live: the cancelled tasks unwind on the workers as usual, and wakes
+//     already in flight (timers, I/O, pool jobs) land in queues that are still served.
+//     Like asyncio.run, this waits for a task that catches cancelled_error and awaits again.
+//  4. Stop the workers: set the stop flag, unpark every worker, join them.
+//  5. Close the inject queue: a late post_threadsafe (a pool job finishing) now throws closed.
+//  6. Drop the handles still queued (their tasks are destroyed in 7).
+//  7. Close the driver: destroy the frames of tasks still unfinished, release the reactor.
+
+#include <coloop/runtime/runtime.hpp>
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "runtime/mt/runtime_core.hpp"
+
+namespace coloop {
+namespace detail {
+
+void block_signal::set() noexcept {
+  done_.store(1, std::memory_order_release);
+  // The waiter may already be gone: the futex syscall only uses the address as a key.
+  ::syscall(SYS_futex, reinterpret_cast<unsigned*>(&done_), FUTEX_WAKE_PRIVATE, 1, nullptr,
+            nullptr, 0);
+}
+
+void block_signal::wait() noexcept {
+  while (done_.load(std::memory_order_acquire) == 0) {
+    ::syscall(SYS_futex, reinterpret_cast<unsigned*>(&done_), FUTEX_WAIT_PRIVATE, 0, nullptr,
+              nullptr, 0);
+  }
+}
+
+namespace mt {
+
+void runtime_core::shutdown() {
+  if (on_worker()) throw std::logic_error("coloop::runtime::shutdown: called from its own worker");
+  if (shut_down_) return;
+  closing_.store(true, std::memory_order_release);  // 1
+  driver_.cancel_all_tasks();                        // 2
+  driver_.wait_until_no_tasks();                     // 3
+  stop_.store(true, std::memory_order_release);      // 4
+  for (auto& w : workers_) w->park.unpark();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  inject_.close();  // 5
+  for (auto& w : workers_) {  // 6
+    w->lifo = {};
+    while (w->queue.pop()) {
+    }
+  }
+  while (inject_.pop()) {
+  }
+  driver_.close();  // 7
+  shut_down_ = true;
+}
+
+}  // namespace mt
+}  // namespace detail
+
+runtime::runtime(loop_options options)
+    : core_(std::make_unique<detail::mt::runtime_core>(options)) {
+  core_->face = this;
+}
+
+runtime::~runtime() { shutdown(); }
+
+void runtime::shutdown() { core_->shutdown(); }
+
+std::size_t runtime::workers() const noexcept { return core_->num_workers(); }
+
+std::size_t runtime::live_tasks() const noexcept { return core_->driver().live_tasks(); }
+
+void runtime::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
+  core_->driver().exception_handler = std::move(handler);
+}
+
+runtime* runtime::current() noexcept {
+  detail::mt::runtime_core* rt = detail::mt::runtime_core::current();
+  return rt != nullptr ? static_cast<runtime*>(rt->face) : nullptr;
+}
+
+detail::loop_core& runtime::loop() noexcept { return core_->driver(); }
+
+void runtime::wait_finished(const join_handle<void>& h) noexcept {
+  while (!h.done()) std::this_thread::yield();
+}
+
+void runtime::check_outside(const char* api) const {
+  if (core_->on_worker()) {
+    throw std::logic_error(std::string(api) + ": called from one of the runtime's own workers "
+                                              "(it would block the worker; co_await instead)");
+  }
+  check_open(api);
+}
+
+void runtime::check_open(const char* api) const {
+  if (core_->closing()) throw std::logic_error(std::string(api) + ": the runtime is shut down");
+}
+
+}  // namespace coloop
