@@ -93,7 +93,7 @@ T block_on(const flavour& f, coloop::task<T> t, remote* r = nullptr) {
       // calling thread, spawn(task<T>) -> join_handle<T> callable from any thread (a remote
       // spawn), and coloop::spawn / join_handle / promise / yield usable on the worker threads.
       // Adjust these lines if the final API differs; nothing else in bench/sched/ needs to change.
-      coloop::runtime rt({.workers = f.workers});
+      coloop::runtime rt({.workers = static_cast<unsigned>(f.workers)});
       if (r != nullptr) {
         r->spawn = [&rt](coloop::task<void> child) { rt.spawn(std::move(child)).detach(); };
         r->post = [&rt](coloop::detail::callback fn) {

@@ -15,6 +15,11 @@
 //
 // Shutdown: close() closes the listeners, whose pending accepts fail with errc::closed and end
 // the accept loops; close_clients() cancels the handlers; each task's end wakes wait_closed.
+// On the multi-threaded runtime an accept loop may be using its listener on another worker, so
+// close() cancels the accept loops instead and each closes its own listener as it ends.
+// Threads: the counts are atomic, the lists of running connections and accept loops are under
+// `mutex` (a cancel request is made while holding it, so the target cannot finish meanwhile), and
+// waiters re-check their condition under the wait_list's lock.
 
 #include <coloop/core/errors.hpp>
 #include <coloop/net/resolve.hpp>
@@ -22,12 +27,15 @@
 #include <coloop/net/tcp.hpp>
 #include <coloop/net/unix_socket.hpp>
 #include <coloop/runtime/join_handle.hpp>
+#include <atomic>
 #include <exception>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
 #include "net/wait_list.hpp"
+#include "runtime/loop_core.hpp"
 
 namespace coloop {
 namespace detail {
@@ -46,28 +54,44 @@ struct server_state {
   bool is_unix = false;
   std::vector<endpoint> endpoints;
 
-  bool serving = true;
-  std::size_t accept_loops = 0;
-  std::size_t connections = 0;
-  unsigned epoch = 0;  // bumped by close_clients()
-  connection_node* running = nullptr;
+  bool on_runtime = false;  // tasks may run on several threads
+  std::atomic<bool> serving{true};
+  std::atomic<std::size_t> accept_loops{0};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<unsigned> epoch{0};  // bumped by close_clients()
+  std::mutex mutex;
+  connection_node* running = nullptr;      // under mutex
+  std::vector<cancel_state*> acceptors;    // under mutex: each accept loop's, null once ended
   wait_list closed_waiters;
   wait_list serving_waiters;
 
   bool is_closed() const noexcept { return !serving && accept_loops == 0 && connections == 0; }
+  static bool closed_fn(const void* self) noexcept {
+    return static_cast<const server_state*>(self)->is_closed();
+  }
+  static bool not_serving_fn(const void* self) noexcept {
+    return !static_cast<const server_state*>(self)->serving;
+  }
   void maybe_closed() noexcept {
     if (is_closed()) closed_waiters.notify_all();
   }
   void close() noexcept {
-    if (!serving) return;
-    serving = false;
-    for (tcp_listener& l : tcp) l.close();
-    local_listener.close();
+    if (!serving.exchange(false)) return;
+    if (on_runtime) {
+      std::lock_guard lock(mutex);
+      for (cancel_state* c : acceptors) {
+        if (c != nullptr) c->request();
+      }
+    } else {
+      for (tcp_listener& l : tcp) l.close();
+      local_listener.close();
+    }
     serving_waiters.notify_all();
     maybe_closed();
   }
   void close_clients() noexcept {
     ++epoch;
+    std::lock_guard lock(mutex);
     for (connection_node* n = running; n != nullptr; n = n->next) {
       if (n->cancel != nullptr) n->cancel->request();  // posts the task; unlinks nothing now
     }
@@ -81,6 +105,7 @@ class connection_link {
  public:
   connection_link(server_state& s, cancel_state* cancel) noexcept : s_(s) {
     node_.cancel = cancel;
+    std::lock_guard lock(s.mutex);
     node_.next = s.running;
     if (s.running != nullptr) s.running->prev = &node_;
     s.running = &node_;
@@ -88,6 +113,7 @@ class connection_link {
   connection_link(const connection_link&) = delete;
   connection_link& operator=(const connection_link&) = delete;
   ~connection_link() {
+    std::lock_guard lock(s_.mutex);
     if (node_.prev != nullptr) {
       node_.prev->next = node_.next;
     } else {
@@ -136,9 +162,29 @@ task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socke
   if (error) std::rethrow_exception(error);  // to the loop's exception handler (not cancels)
 }
 
+/// Registers an accept loop's cancel_state so close() can stop it; unregisters at the end.
+class acceptor_link {
+ public:
+  acceptor_link(server_state& s, std::size_t index, cancel_state* cancel) : s_(s), index_(index) {
+    std::lock_guard lock(s.mutex);
+    s.acceptors[index] = cancel;
+  }
+  acceptor_link(const acceptor_link&) = delete;
+  acceptor_link& operator=(const acceptor_link&) = delete;
+  ~acceptor_link() {
+    std::lock_guard lock(s_.mutex);
+    s_.acceptors[index_] = nullptr;
+  }
+
+ private:
+  server_state& s_;
+  std::size_t index_;
+};
+
 task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
   std::exception_ptr error;
   try {
+    acceptor_link link(*s, index, co_await own_cancel_state{});
     while (s->serving) {
       stream_socket socket;
       if (s->is_unix) {
@@ -163,6 +209,13 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
   } catch (...) {
     error = std::current_exception();
   }
+  if (s->on_runtime) {  // this loop's own listener: nobody else uses it now
+    if (s->is_unix) {
+      s->local_listener.close();
+    } else {
+      s->tcp[index].close();
+    }
+  }
   --s->accept_loops;
   if (error) s->close();  // an accept that fails for good (not EMFILE: that one waits) stops it
   s->maybe_closed();
@@ -171,6 +224,7 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
 
 void start_accepting(const std::shared_ptr<server_state>& s) {
   const std::size_t loops = s->is_unix ? 1 : s->tcp.size();
+  s->acceptors.assign(loops, nullptr);
   for (std::size_t i = 0; i < loops; ++i) {
     spawn(accept_loop(s, i)).detach();
     ++s->accept_loops;
@@ -184,6 +238,8 @@ std::shared_ptr<server_state> new_state(connection_handler handler, const server
     throw std::invalid_argument("coloop::start_server: bad stream_options");
   }
   auto s = std::make_shared<server_state>();
+  const loop_core* loop = current_loop_core_or_null();
+  s->on_runtime = loop != nullptr && loop->shared();
   s->handler = std::move(handler);
   s->streams = options.streams;
   return s;
@@ -223,7 +279,7 @@ endpoint server::local_endpoint() const {
 bool server::is_serving() const noexcept { return state_ != nullptr && state_->serving; }
 
 std::size_t server::connections() const noexcept {
-  return state_ != nullptr ? state_->connections : 0;
+  return state_ != nullptr ? state_->connections.load() : 0;
 }
 
 void server::close() noexcept {
@@ -237,7 +293,7 @@ void server::close_clients() noexcept {
 task<void> server::wait_closed() {
   const std::shared_ptr<detail::server_state> s = state_;
   if (s == nullptr) co_return;
-  while (!s->is_closed()) co_await s->closed_waiters.wait();
+  while (!s->is_closed()) co_await s->closed_waiters.wait_until(&detail::server_state::closed_fn, s.get());
 }
 
 task<void> server::serve_forever() {
@@ -247,14 +303,16 @@ task<void> server::serve_forever() {
   }
   bool cancelled = false;
   try {
-    while (s->serving) co_await s->serving_waiters.wait();
+    while (s->serving) {
+      co_await s->serving_waiters.wait_until(&detail::server_state::not_serving_fn, s.get());
+    }
   } catch (const cancelled_error&) {
     cancelled = true;
   }
   if (!cancelled) co_return;
   s->close();
   s->close_clients();
-  while (!s->is_closed()) co_await s->closed_waiters.wait();
+  while (!s->is_closed()) co_await s->closed_waiters.wait_until(&detail::server_state::closed_fn, s.get());
   throw cancelled_error();
 }
 

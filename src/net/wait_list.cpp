@@ -13,12 +13,15 @@ namespace coloop::detail {
 
 bool wait_list::awaiter::enter(std::coroutine_handle<> waiter, cancel_state* cancel) noexcept {
   cancelled_ = false;
+  waiter_ = waiter;
+  sched_ = current_scheduler();
+  std::lock_guard lock(list_->mutex_);
+  if (done_ != nullptr && done_(arg_)) return false;
+  // Armed under the lock: a canceller takes the slot, then the lock, and finds us linked.
   if (cancel != nullptr && !cancel->arm(this)) {
     cancelled_ = true;  // a cancel was pending: do not wait
     return false;
   }
-  waiter_ = waiter;
-  sched_ = current_scheduler();
   cancel_ = cancel;
   prev_ = list_->tail_;
   next_ = nullptr;
@@ -33,13 +36,17 @@ bool wait_list::awaiter::enter(std::coroutine_handle<> waiter, cancel_state* can
 }
 
 void wait_list::awaiter::leave() noexcept {
-  if (!queued_) return;
-  list_->unlink(*this);
+  {
+    std::lock_guard lock(list_->mutex_);
+    if (!queued_) return;
+    list_->unlink(*this);
+  }
   if (cancel_ != nullptr) cancel_->disarm();
 }
 
 cancel_outcome wait_list::awaiter::on_cancel(cancel_slot* self) noexcept {
   auto* a = static_cast<awaiter*>(self);
+  std::lock_guard lock(a->list_->mutex_);
   if (!a->queued_) return cancel_outcome::completed();
   a->list_->unlink(*a);  // the slot was taken by cancel_state::request already
   a->cancelled_ = true;
@@ -62,8 +69,19 @@ void wait_list::unlink(awaiter& a) noexcept {
 }
 
 void wait_list::notify_all() noexcept {
-  while (awaiter* a = head_) {
-    unlink(*a);
+  awaiter* woken = nullptr;  // in FIFO order through next_, resumed after the lock is released
+  {
+    std::lock_guard lock(mutex_);
+    awaiter** tail = &woken;
+    while (awaiter* a = head_) {
+      unlink(*a);
+      *tail = a;
+      tail = &a->next_;
+    }
+  }
+  while (awaiter* a = woken) {
+    woken = a->next_;
+    a->next_ = nullptr;
     if (a->cancel_ != nullptr) a->cancel_->disarm();
     a->sched_->post(a->waiter_);  // the frame holding `a` may run from here on
   }

@@ -1,12 +1,14 @@
 #pragma once
 // wait_list: tasks parked until a condition changes (drain, wait_closed, serve_forever). Private
 // to src/net. Intrusive: a waiting awaiter lives in its coroutine frame, so waiting allocates
-// nothing. Loop thread only.
+// nothing. On the runtime, waiters and notifiers may be on different workers: a mutex guards the
+// list, and nothing is resumed or disarmed while it is held.
 
 #include <coloop/core/cancellation.hpp>
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/scheduler.hpp>
 #include <coroutine>
+#include <mutex>
 
 namespace coloop::detail {
 
@@ -15,8 +17,10 @@ class wait_list {
   /// Suspends until notify_all(). Cancellable: a cancelled wait throws cancelled_error.
   class awaiter : private cancel_slot {
    public:
-    explicit awaiter(wait_list& list) noexcept : cancel_slot{&on_cancel}, list_(&list) {}
-    awaiter(awaiter&& other) noexcept : awaiter(*other.list_) {}
+    explicit awaiter(wait_list& list, bool (*done)(const void*) = nullptr,
+                     const void* arg = nullptr) noexcept
+        : cancel_slot{&on_cancel}, list_(&list), done_(done), arg_(arg) {}
+    awaiter(awaiter&& other) noexcept : awaiter(*other.list_, other.done_, other.arg_) {}
     awaiter& operator=(awaiter&&) = delete;
     ~awaiter() { leave(); }
 
@@ -36,6 +40,8 @@ class wait_list {
     static cancel_outcome on_cancel(cancel_slot* self) noexcept;
 
     wait_list* list_;
+    bool (*done_)(const void*);
+    const void* arg_;
     awaiter* prev_ = nullptr;
     awaiter* next_ = nullptr;
     std::coroutine_handle<> waiter_;
@@ -51,12 +57,21 @@ class wait_list {
   ~wait_list() { notify_all(); }
 
   awaiter wait() noexcept { return awaiter(*this); }
+  /// Suspends until notify_all(), unless `done(arg)` is already true. The check runs under the
+  /// list's lock, so a notifier that makes it true and then calls notify_all() is never missed.
+  awaiter wait_until(bool (*done)(const void*), const void* arg) noexcept {
+    return awaiter(*this, done, arg);
+  }
   /// Posts every waiter to its scheduler (none runs inline).
   void notify_all() noexcept;
-  bool empty() const noexcept { return head_ == nullptr; }
+  bool empty() const noexcept {
+    std::lock_guard lock(mutex_);
+    return head_ == nullptr;
+  }
 
  private:
   void unlink(awaiter& a) noexcept;
+  mutable std::mutex mutex_;
   awaiter* head_ = nullptr;
   awaiter* tail_ = nullptr;
 };

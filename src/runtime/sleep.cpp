@@ -17,14 +17,16 @@ std::int64_t deadline_after(duration d) {
 
 bool sleep_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
   loop_core& loop = current_loop_core("coloop::sleep_until");
+  // Everything on_cancel reads is set before arm() publishes the slot to other threads.
+  waiter_ = waiter;
+  loop_ = &loop;
+  node_.fire = &on_fire;
   if (cancel != nullptr && !cancel->arm(this)) {
+    loop_ = nullptr;
     cancelled_ = true;
     return false;
   }
-  waiter_ = waiter;
   cancel_ = cancel;
-  loop_ = &loop;
-  node_.fire = &on_fire;
   loop.insert_timer(node_);
   return true;
 }

@@ -52,10 +52,14 @@ void spawn_promise_base::detach() noexcept {
   release();
 }
 
-bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) {
+void spawn_promise_base::check_joinable() const {
   if ((state_.load(std::memory_order_relaxed) & joiner_bit) != 0) {
     throw std::logic_error("coloop::join_handle: already awaited by another task");
   }
+}
+
+bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
+                                      cancel_state* joiner_cancel) noexcept {
   joiner_ = joiner;
   joiner_cancel_ = joiner_cancel;
   if (joiner_cancel != nullptr && !joiner_cancel->arm(this)) {

@@ -40,8 +40,12 @@ class future_state_base : private cancel_slot {
 
  private:
   static cancel_outcome on_cancel(cancel_slot* self) noexcept;
+  void lock() noexcept;
+  void unlock() noexcept;
   static constexpr int empty_state = 0, waiting_state = 1, ready_state = 2;
   std::atomic<int> state_{empty_state};
+  std::atomic<bool> lock_{false};
+  bool cancelled_early_ = false;  // under lock_
   std::atomic<bool> set_claimed_{false};
   std::coroutine_handle<> waiter_;
   scheduler* scheduler_ = nullptr;

@@ -40,7 +40,9 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   // join_handle operations (the handle's owner)
   void request_cancel() noexcept;
   void detach() noexcept;
-  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel);
+  /// Throws std::logic_error if another task already awaits the handle.
+  void check_joinable() const;
+  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept;
   void join_abandon() noexcept;  // the joiner's frame is destroyed while waiting
   void join_resume();            // rethrows the task's exception
   /// The loop is closing with the task unfinished: destroy its coroutines, mark it cancelled.

@@ -63,8 +63,13 @@ class join_handle {
     bool await_ready() const noexcept { return p->is_done(); }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> joiner) {
-      suspended = p->join_suspend(joiner, detail::cancel_state_of(joiner));
-      return suspended;
+      // Set first: once join_suspend publishes the joiner, the task may finish on another
+      // worker and resume us before it returns.
+      p->check_joinable();
+      suspended = true;
+      if (p->join_suspend(joiner, detail::cancel_state_of(joiner))) return true;
+      suspended = false;
+      return false;
     }
     T await_resume() {
       suspended = false;
