@@ -106,6 +106,17 @@ void loop_core::insert_timer(timer_node& n) {
   if (n.deadline < driver_deadline_.load(std::memory_order_relaxed)) reactor_->wake();
 }
 
+bool loop_core::insert_timer(timer_node& n, cancel_state* cancel, cancel_slot* slot) {
+  std::unique_lock<std::recursive_mutex> lock;
+  if (host_ != nullptr) lock = std::unique_lock(timer_mutex_);
+  if (cancel != nullptr && !cancel->arm(slot)) return false;
+  timers_.insert(n);
+  if (host_ != nullptr && n.deadline < driver_deadline_.load(std::memory_order_relaxed)) {
+    reactor_->wake();
+  }
+  return true;
+}
+
 void loop_core::remove_timer(timer_node& n) noexcept {
   if (host_ == nullptr) {
     timers_.remove(n);

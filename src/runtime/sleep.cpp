@@ -20,14 +20,14 @@ bool sleep_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) 
   // Everything on_cancel reads is set before arm() publishes the slot to other threads.
   waiter_ = waiter;
   loop_ = &loop;
+  cancel_ = cancel;
   node_.fire = &on_fire;
-  if (cancel != nullptr && !cancel->arm(this)) {
+  if (!loop.insert_timer(node_, cancel, this)) {
     loop_ = nullptr;
+    cancel_ = nullptr;
     cancelled_ = true;
     return false;
   }
-  cancel_ = cancel;
-  loop.insert_timer(node_);
   return true;
 }
 
