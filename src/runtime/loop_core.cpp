@@ -166,36 +166,23 @@ void loop_core::deregister_fd(fd_entry* e) noexcept {
 
 void loop_core::add_task(spawn_promise_base& t) noexcept {
   if (host_ == nullptr) return tasks_.add(t);
-  std::lock_guard lock(task_mutex_);
-  tasks_.add(t);
-  live_count_.store(tasks_.size(), std::memory_order_release);
+  shared_tasks_.add(t);
 }
 
 void loop_core::remove_task(spawn_promise_base& t) noexcept {
   if (host_ == nullptr) return tasks_.remove(t);
-  std::lock_guard lock(task_mutex_);
-  tasks_.remove(t);
-  live_count_.store(tasks_.size(), std::memory_order_release);
-  if (tasks_.empty()) live_count_.notify_all();
+  shared_tasks_.remove(t);
 }
 
-void loop_core::wait_until_no_tasks() noexcept {
-  for (std::size_t n = live_count_.load(std::memory_order_acquire); n != 0;
-       n = live_count_.load(std::memory_order_acquire)) {
-    live_count_.wait(n, std::memory_order_acquire);
-  }
-}
+void loop_core::wait_until_no_tasks() noexcept { shared_tasks_.wait_until_empty(); }
 
 std::size_t loop_core::live_tasks() noexcept {
-  if (host_ == nullptr) return tasks_.size();
-  std::lock_guard lock(task_mutex_);
-  return tasks_.size();
+  return host_ == nullptr ? tasks_.size() : shared_tasks_.size();
 }
 
 void loop_core::cancel_all_tasks() noexcept {
   if (host_ == nullptr) return tasks_.cancel_all();
-  std::lock_guard lock(task_mutex_);
-  tasks_.cancel_all();
+  shared_tasks_.cancel_all();
 }
 
 bool loop_core::drive(bool may_block) {
@@ -357,8 +344,13 @@ void loop_core::close() {
     std::lock_guard lock(remote_mutex_);
     remote_closed_ = true;
   }
-  while (spawn_promise_base* t = tasks_.first()) {
-    tasks_.remove(*t);
+  for (;;) {
+    spawn_promise_base* t = tasks_.first();
+    if (t != nullptr) {
+      tasks_.remove(*t);
+    } else if ((t = shared_tasks_.take_any()) == nullptr) {
+      break;
+    }
     t->abort();
     t->release();
   }

@@ -110,7 +110,8 @@ class loop_core final : public scheduler {
   timer_wheel timers_;
   timer_entry_pool timer_entries_;
   std::unique_ptr<reactor> reactor_;
-  task_registry tasks_;
+  task_registry tasks_;                // event_loop
+  shared_task_registry shared_tasks_;  // runtime
 
   std::mutex remote_mutex_;
   std::vector<callback> remote_;       // guarded by remote_mutex_
@@ -120,10 +121,8 @@ class loop_core final : public scheduler {
 
   scheduler* const host_;
   std::recursive_mutex timer_mutex_;  // runtime: fire callbacks insert and remove timers
-  std::mutex task_mutex_;             // runtime: the registry and the exception handler
   std::mutex driver_mutex_;           // runtime: held by drive() and by fd (de)registration
   std::atomic<int> driver_waiters_{0};
-  std::atomic<std::size_t> live_count_{0};  // runtime: tasks_.size(), waitable
   std::atomic<std::int64_t> driver_deadline_{0};  // what a blocked drive() waits for
 
   bool stop_requested_ = false;

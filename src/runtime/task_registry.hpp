@@ -2,9 +2,13 @@
 // The loop's list of live spawned tasks: what coloop::run cancels at the end and what close()
 // destroys. Intrusive, so registering allocates nothing.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include <coloop/detail/spawned.hpp>
+
+#include "core/cpu_relax.hpp"
 
 namespace coloop::detail {
 
@@ -35,6 +39,89 @@ class task_registry {
  private:
   spawn_promise_base* head_ = nullptr;
   std::size_t size_ = 0;
+};
+
+}  // namespace coloop::detail
+
+namespace coloop::detail {
+
+/// The runtime's registry: workers spawn and finish tasks concurrently, so the list is split in
+/// shards (by frame address), each behind a spin lock held for a few instructions; two workers
+/// rarely meet on one. Shutdown waits for it to empty.
+class shared_task_registry {
+ public:
+  void add(spawn_promise_base& t) noexcept {
+    shard& s = shard_of(t);
+    s.lock();
+    s.tasks.add(t);
+    s.unlock();
+  }
+  void remove(spawn_promise_base& t) noexcept {
+    shard& s = shard_of(t);
+    s.lock();
+    s.tasks.remove(t);
+    s.unlock();
+    if (waiting_.load(std::memory_order_seq_cst)) {
+      changes_.fetch_add(1, std::memory_order_release);
+      changes_.notify_all();
+    }
+  }
+  std::size_t size() noexcept {
+    std::size_t n = 0;
+    for (shard& s : shards_) {
+      s.lock();
+      n += s.tasks.size();
+      s.unlock();
+    }
+    return n;
+  }
+  void cancel_all() noexcept {
+    // Under the shard's lock: a task cannot finish (and free its cancel_state) meanwhile.
+    for (shard& s : shards_) {
+      s.lock();
+      s.tasks.cancel_all();
+      s.unlock();
+    }
+  }
+  /// Blocks until no task is registered.
+  void wait_until_empty() noexcept {
+    waiting_.store(true, std::memory_order_seq_cst);
+    for (;;) {
+      const unsigned seen = changes_.load(std::memory_order_acquire);
+      if (size() == 0) break;
+      changes_.wait(seen, std::memory_order_acquire);
+    }
+    waiting_.store(false, std::memory_order_relaxed);
+  }
+  /// Unregisters and returns some task, or nullptr (single-threaded: after the workers stopped).
+  spawn_promise_base* take_any() noexcept {
+    for (shard& s : shards_) {
+      if (spawn_promise_base* t = s.tasks.first()) {
+        s.tasks.remove(*t);
+        return t;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  struct alignas(64) shard {
+    std::atomic<bool> locked{false};
+    task_registry tasks;
+    void lock() noexcept {
+      while (locked.exchange(true, std::memory_order_acquire)) {
+        while (locked.load(std::memory_order_relaxed)) cpu_relax();
+      }
+    }
+    void unlock() noexcept { locked.store(false, std::memory_order_release); }
+  };
+  static constexpr std::size_t shard_count = 16;
+  shard& shard_of(const spawn_promise_base& t) noexcept {
+    return shards_[(reinterpret_cast<std::uintptr_t>(&t) >> 7) % shard_count];
+  }
+  shard shards_[shard_count];
+  std::atomic<bool> waiting_{false};
+  std::atomic<unsigned> changes_{0};
 };
 
 }  // namespace coloop::detail
