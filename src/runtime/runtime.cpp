@@ -81,6 +81,19 @@ std::size_t runtime::workers() const noexcept { return core_->num_workers(); }
 
 std::size_t runtime::live_tasks() const noexcept { return core_->driver().live_tasks(); }
 
+runtime_metrics runtime::metrics() const noexcept {
+  std::uint64_t c[6];
+  core_->read_metrics(c);
+  return {.workers = core_->num_workers(),
+          .polls = c[0],
+          .lifo_polls = c[1],
+          .steals = c[2],
+          .parks = c[3],
+          .driver_polls = c[4],
+          .injected = static_cast<std::size_t>(c[5]),
+          .live_tasks = live_tasks()};
+}
+
 void runtime::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
   core_->driver().exception_handler = std::move(handler);
 }

@@ -65,6 +65,18 @@ TEST(Runtime, SpawnTreeRunsEveryTaskOnce) {
   EXPECT_EQ(rt.live_tasks(), 0u);
 }
 
+TEST(Runtime, MetricsCountTheWork) {
+  coloop::runtime rt({.workers = 2});
+  const coloop::runtime_metrics before = rt.metrics();
+  EXPECT_EQ(before.workers, 2u);
+  rt.block_on(sum_tree(4));  // 341 tasks, each resumed at least once
+  const coloop::runtime_metrics after = rt.metrics();
+  EXPECT_GE(after.polls - before.polls, 341u);
+  EXPECT_GT(after.lifo_polls, before.lifo_polls);  // a spawn runs from the spawner's LIFO slot
+  EXPECT_LE(after.lifo_polls, after.polls);
+  EXPECT_EQ(after.live_tasks, 0u);
+}
+
 TEST(Runtime, TasksRunOnTheWorkersNotTheCaller) {
   coloop::runtime rt({.workers = 2});
   const auto seen = rt.block_on(threads_used(64));

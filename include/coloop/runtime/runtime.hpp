@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -16,6 +17,18 @@
 #include <coloop/runtime/loop_options.hpp>
 
 namespace coloop {
+
+/// Counters of a runtime since it started (tokio's RuntimeMetrics), summed over the workers.
+struct runtime_metrics {
+  std::size_t workers = 0;
+  std::uint64_t polls = 0;         // task resumptions
+  std::uint64_t lifo_polls = 0;    // ... taken from a worker's LIFO slot (the task it just woke)
+  std::uint64_t steals = 0;        // batches stolen from another worker's queue
+  std::uint64_t parks = 0;         // times a worker went idle
+  std::uint64_t driver_polls = 0;  // times a worker polled the shared I/O and timer driver
+  std::size_t injected = 0;        // tasks waiting in the global inject queue now
+  std::size_t live_tasks = 0;      // spawned tasks not finished
+};
 
 namespace detail {
 namespace mt {
@@ -94,6 +107,8 @@ class runtime {
   std::size_t workers() const noexcept;
   /// Number of spawned tasks that have not finished.
   std::size_t live_tasks() const noexcept;
+  /// A snapshot of the counters (each exact, the set not atomic as a whole). Any thread.
+  runtime_metrics metrics() const noexcept;
   /// Receives the exceptions of detached tasks, on whichever worker they end. The default logs
   /// them to stderr. Set it before spawning.
   void set_exception_handler(std::function<void(std::exception_ptr)> handler);

@@ -166,8 +166,21 @@ void runtime_core::leave_searching(worker& w) noexcept {
   if (idle_.transition_worker_from_searching()) notify_parked();
 }
 
-void runtime_core::maintenance(worker&) {
+void runtime_core::read_metrics(std::uint64_t (&out)[6]) const noexcept {
+  for (std::uint64_t& v : out) v = 0;
+  for (const auto& w : workers_) {
+    out[0] += w->counters.polls.load(std::memory_order_relaxed);
+    out[1] += w->counters.lifo_polls.load(std::memory_order_relaxed);
+    out[2] += w->counters.steals.load(std::memory_order_relaxed);
+    out[3] += w->counters.parks.load(std::memory_order_relaxed);
+    out[4] += w->counters.driver_polls.load(std::memory_order_relaxed);
+  }
+  out[5] = inject_.len();
+}
+
+void runtime_core::maintenance(worker& w) {
   if (driver_taken_.exchange(true, std::memory_order_acquire)) return;
+  worker_counters::bump(w.counters.driver_polls);
   driver_.drive(false);
   driver_taken_.store(false, std::memory_order_release);
 }
@@ -183,6 +196,7 @@ std::coroutine_handle<> runtime_core::next_task(worker& w) {
   if (w.lifo) {
     if (w.lifo_streak < max_lifo_streak) {
       ++w.lifo_streak;
+      worker_counters::bump(w.counters.lifo_polls);
       return std::exchange(w.lifo, {});
     }
     w.queue.push_back(std::exchange(w.lifo, {}), inject_);
@@ -204,7 +218,10 @@ std::coroutine_handle<> runtime_core::steal(worker& w) {
   for (std::size_t i = 0; i < n; ++i) {
     worker& victim = *workers_[(start + i) % n];
     if (&victim == &w) continue;
-    if (std::coroutine_handle<> h = victim.queue.steal_into(w.queue)) return h;
+    if (std::coroutine_handle<> h = victim.queue.steal_into(w.queue)) {
+      worker_counters::bump(w.counters.steals);
+      return h;
+    }
   }
   return inject_.pop_into(w.queue, local_queue::capacity / 2);
 }
@@ -226,7 +243,9 @@ void runtime_core::park(worker& w) {
   }
   // Manual clock: virtual time may only jump when nothing runs anywhere.
   const bool may_drive = !manual_clock_ || idle_.num_parked() == workers_.size();
+  worker_counters::bump(w.counters.parks);
   if (may_drive && !driver_taken_.exchange(true, std::memory_order_acquire)) {
+    worker_counters::bump(w.counters.driver_polls);
     w.park.park_on_driver([this] { driver_.drive(true); });
     driver_taken_.store(false, std::memory_order_release);
   } else {
@@ -249,6 +268,7 @@ void runtime_core::run_worker(worker& w) {
       continue;
     }
     if (w.searching) leave_searching(w);
+    worker_counters::bump(w.counters.polls);
     resume_step(h);
   }
   if (w.searching) leave_searching(w);

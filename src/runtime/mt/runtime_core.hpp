@@ -24,6 +24,19 @@ namespace coloop::detail::mt {
 
 class runtime_core;
 
+/// Counters a worker bumps on its own thread (load + store, no read-modify-write) and anyone may
+/// read: the runtime's metrics.
+struct worker_counters {
+  std::atomic<std::uint64_t> polls{0};      // tasks resumed
+  std::atomic<std::uint64_t> lifo_polls{0}; // ... of them from the LIFO slot
+  std::atomic<std::uint64_t> steals{0};     // successful steals from another worker
+  std::atomic<std::uint64_t> parks{0};      // times it went to sleep
+  std::atomic<std::uint64_t> driver_polls{0};  // times it polled the shared driver
+  static void bump(std::atomic<std::uint64_t>& c) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
 /// One worker thread's state. Everything but `queue` (stolen from) and `park` (unparked) is
 /// touched only by the worker's own thread.
 struct worker {
@@ -37,6 +50,7 @@ struct worker {
   std::uint32_t tick = 0;
   bool searching = false;
   std::uint64_t rng = 0;  // xorshift state: steal victims, and the randomized mode
+  worker_counters counters;
   std::thread thread;
 };
 
@@ -60,6 +74,8 @@ class runtime_core final : public scheduler {
   /// Whether the calling thread is one of this runtime's workers.
   bool on_worker() const noexcept;
   bool closing() const noexcept { return closing_.load(std::memory_order_acquire); }
+  /// Sums of the workers' counters, plus the inject queue's depth, into `out`.
+  void read_metrics(std::uint64_t (&out)[6]) const noexcept;
   /// Blocks the calling (non-worker) thread until no spawned task is live.
   void wait_for_tasks();
   /// The numbered shutdown steps in runtime.cpp. Idempotent; not from a worker.
