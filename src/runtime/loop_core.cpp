@@ -49,7 +49,8 @@ loop_core::loop_core(const loop_options& options)
     : manual_clock_(options.manual_clock),
       manual_now_(monotonic_ns()),
       timers_(manual_now_),
-      reactor_(make_epoll_reactor()) {}
+      reactor_(make_reactor(options.backend)),
+      backend_name_(reactor_->name()) {}
 
 loop_core::~loop_core() { close(); }
 

@@ -68,6 +68,10 @@ class yield_awaiter {
 
 }  // namespace detail
 
+/// The running loop's clock: event_loop::time() of the loop running on this thread (the manual
+/// clock when it has one). Throws std::logic_error when no loop runs on this thread.
+time_point now();
+
 /// Suspends the calling task for at least `d` on the loop's clock. Cancellable: a cancelled
 /// sleep throws cancelled_error. Throws std::logic_error when no loop runs on this thread.
 inline detail::sleep_awaiter sleep_for(duration d) {
