@@ -133,6 +133,7 @@ class libuv_reactor final : public reactor {
   std::size_t poll(std::int64_t timeout_ns) override {
     // seq_cst pairs with mark_dirty: either it sees polling_ and wakes us, or we see its entry.
     polling_.store(true, std::memory_order_seq_cst);
+    ++polls_;
     apply_dirty();
     events_ = 0;
     blocking_ = timeout_ns != 0;
@@ -157,6 +158,8 @@ class libuv_reactor final : public reactor {
   void wake() noexcept override { uv_async_send(&wake_); }
 
   const char* name() const noexcept override { return "libuv"; }
+
+  std::size_t polls() const noexcept { return polls_; }
 
   std::size_t open_handles() noexcept {
     std::size_t n = 0;
@@ -291,6 +294,7 @@ class libuv_reactor final : public reactor {
   uv_timer_t timer_{};
   uv_entry* live_ = nullptr;
   std::size_t events_ = 0;   // reports that did something, during the current poll
+  std::size_t polls_ = 0;    // poll() calls, for tests
   bool blocking_ = false;    // the current poll may block: the loop has nothing else to do
   std::atomic<bool> polling_{false};
   std::mutex dirty_mutex_;
@@ -302,6 +306,10 @@ class libuv_reactor final : public reactor {
 std::unique_ptr<reactor> make_libuv_reactor() { return std::make_unique<libuv_reactor>(); }
 
 std::size_t libuv_open_handles(reactor& r) { return static_cast<libuv_reactor&>(r).open_handles(); }
+
+std::size_t libuv_poll_count(reactor& r) noexcept {
+  return static_cast<libuv_reactor&>(r).polls();
+}
 
 int libuv_last_close_result() noexcept { return last_close_result.load(std::memory_order_relaxed); }
 
