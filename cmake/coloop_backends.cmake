@@ -4,7 +4,7 @@
 #   COLOOP_BACKEND_LIBS         what they link (libuv's imported target)
 #   COLOOP_BACKENDS             their names, for the summary line and the tests
 # epoll is Linux's and kqueue the BSDs'/macOS's (never both); libuv is optional anywhere.
-include(CheckIncludeFileCXX)
+include(CheckIncludeFiles)
 
 set(COLOOP_BACKEND_SOURCES src/backend/select.cpp)
 set(COLOOP_BACKEND_DEFINITIONS "")
@@ -18,7 +18,8 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
 else()
   # kqueue: FreeBSD, OpenBSD, NetBSD, DragonFly, macOS. Not on Linux even when libkqueue's
   # emulation is installed (epoll is the real thing there).
-  check_include_file_cxx(sys/event.h COLOOP_HAVE_SYS_EVENT_H)
+  # sys/types.h first: older BSDs' sys/event.h does not include what it uses.
+  check_include_files("sys/types.h;sys/event.h" COLOOP_HAVE_SYS_EVENT_H LANGUAGE CXX)
   if(COLOOP_HAVE_SYS_EVENT_H)
     list(APPEND COLOOP_BACKEND_SOURCES src/backend/kqueue/kqueue_reactor.cpp)
     list(APPEND COLOOP_BACKEND_DEFINITIONS COLOOP_HAVE_KQUEUE=1)
