@@ -72,7 +72,8 @@ options parse(int argc, char** argv) {
         usage(("unknown backend '" + name + "' (available: " + available() + ")").c_str());
       }
       if (!coloop::is_available(o.backend)) {
-        usage(("backend '" + name + "' is not compiled in (available: " + available() + ")").c_str());
+        usage(
+            ("backend '" + name + "' is not compiled in (available: " + available() + ")").c_str());
       }
     } else if (arg == "--streams") {
       o.streams = true;

@@ -5,14 +5,13 @@
 // into the library, each providing make_<name>_reactor(). The order of compiled_backends() is the
 // preference order: the OS's own readiness API first, the optional ones after it.
 
+#include <coloop/runtime/loop_options.hpp>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <coloop/runtime/loop_options.hpp>
 
 #include "runtime/reactor.hpp"
 
@@ -65,9 +64,7 @@ std::string compiled_list() { return list(std::begin(compiled), std::end(compile
 
 }  // namespace
 
-std::vector<backend> available_backends() {
-  return {std::begin(compiled), std::end(compiled)};
-}
+std::vector<backend> available_backends() { return {std::begin(compiled), std::end(compiled)}; }
 
 bool is_available(backend b) noexcept {
   if (b == backend::automatic) return true;
@@ -79,11 +76,16 @@ bool is_available(backend b) noexcept {
 
 std::string_view to_string(backend b) noexcept {
   switch (b) {
-    case backend::automatic: return "automatic";
-    case backend::epoll: return "epoll";
-    case backend::kqueue: return "kqueue";
-    case backend::io_uring: return "io_uring";
-    case backend::libuv: return "libuv";
+    case backend::automatic:
+      return "automatic";
+    case backend::epoll:
+      return "epoll";
+    case backend::kqueue:
+      return "kqueue";
+    case backend::io_uring:
+      return "io_uring";
+    case backend::libuv:
+      return "libuv";
   }
   return "unknown";
 }
@@ -92,8 +94,8 @@ backend parse_backend(std::string_view name) {
   for (backend b : all_named) {
     if (to_string(b) == name) return b;
   }
-  throw std::invalid_argument("coloop: unknown backend '" + std::string(name) + "' (known: " +
-                              list(std::begin(all_named), std::end(all_named)) +
+  throw std::invalid_argument("coloop: unknown backend '" + std::string(name) +
+                              "' (known: " + list(std::begin(all_named), std::end(all_named)) +
                               "; compiled in: " + compiled_list() + ")");
 }
 
@@ -125,18 +127,23 @@ backend resolve_backend(backend requested) {
 std::unique_ptr<reactor> make_reactor(backend requested) {
   switch (resolve_backend(requested)) {
 #if COLOOP_HAVE_EPOLL
-    case backend::epoll: return make_epoll_reactor();
+    case backend::epoll:
+      return make_epoll_reactor();
 #endif
 #if COLOOP_HAVE_KQUEUE
-    case backend::kqueue: return make_kqueue_reactor();
+    case backend::kqueue:
+      return make_kqueue_reactor();
 #endif
 #if COLOOP_HAVE_IO_URING
-    case backend::io_uring: return make_io_uring_reactor();
+    case backend::io_uring:
+      return make_io_uring_reactor();
 #endif
 #if COLOOP_HAVE_LIBUV
-    case backend::libuv: return make_libuv_reactor();
+    case backend::libuv:
+      return make_libuv_reactor();
 #endif
-    default: break;
+    default:
+      break;
   }
   throw std::logic_error("coloop: resolve_backend returned a backend with no factory");
 }

@@ -2,19 +2,17 @@
 // the errors for unknown or not-compiled-in backends. coloop::now() too (the flavour-agnostic
 // clock the conformance suites read).
 
-#include <coloop/runtime/loop_options.hpp>
-
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
+#include <coloop/coloop.hpp>
+#include <coloop/runtime/loop_options.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <coloop/coloop.hpp>
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -79,8 +77,8 @@ TEST(Backend, AvailableBackendsAreCompiledInAndNeverAutomatic) {
 }
 
 TEST(Backend, NamesRoundTrip) {
-  for (backend b : {backend::automatic, backend::epoll, backend::kqueue, backend::io_uring,
-                    backend::libuv}) {
+  for (backend b :
+       {backend::automatic, backend::epoll, backend::kqueue, backend::io_uring, backend::libuv}) {
     EXPECT_EQ(coloop::parse_backend(coloop::to_string(b)), b);
   }
   EXPECT_EQ(coloop::to_string(backend::io_uring), "io_uring");

@@ -4,18 +4,17 @@
 // The conformance suites run everything else on libuv too (their /libuv instances).
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <coloop/coloop.hpp>
+#include <coloop/detail/async_fd.hpp>
 #include <string>
 #include <system_error>
 #include <utility>
-
-#include <coloop/coloop.hpp>
-#include <coloop/detail/async_fd.hpp>
-#include <gtest/gtest.h>
 
 #include "backend/libuv/libuv_reactor.hpp"
 #include "runtime/loop_core.hpp"

@@ -8,6 +8,8 @@
 // all_flavours() is the single list: the multi-threaded runtime appends its flavours (workers > 0)
 // there, and every suite instantiated with it picks them up.
 
+#include <gtest/gtest.h>
+
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/loop_options.hpp>
 #include <coloop/runtime/run.hpp>
@@ -15,8 +17,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace coloop::test {
 
@@ -67,7 +67,8 @@ inline loop_options options_for(const flavour& f, loop_options base = {}) {
 /// coloop::run(main, options) on flavour `f`.
 template <class T>
 T run_on(const flavour& f, task<T> main, loop_options options = {}) {
-  if (f.workers != 0) throw std::logic_error("flavour: the multi-threaded runtime is not built yet");
+  if (f.workers != 0)
+    throw std::logic_error("flavour: the multi-threaded runtime is not built yet");
   return coloop::run(std::move(main), options_for(f, options));
 }
 
@@ -82,8 +83,9 @@ class flavour_test : public testing::TestWithParam<flavour> {
   /// COLOOP_INSTANTIATE_LOOP_FLAVOURS.
   loop_options options(loop_options base = {}) const {
     if (GetParam().workers != 0) {
-      throw std::logic_error("flavour_test::options: this suite drives an event_loop itself; "
-                             "instantiate it with COLOOP_INSTANTIATE_LOOP_FLAVOURS");
+      throw std::logic_error(
+          "flavour_test::options: this suite drives an event_loop itself; "
+          "instantiate it with COLOOP_INSTANTIATE_LOOP_FLAVOURS");
     }
     return options_for(GetParam(), base);
   }
@@ -96,11 +98,11 @@ class flavour_test : public testing::TestWithParam<flavour> {
 }  // namespace coloop::test
 
 /// Runs every TEST_P of `suite` once per flavour, named Suite.Test/epoll, Suite.Test/libuv, ...
-#define COLOOP_INSTANTIATE_FLAVOURS(suite)                                              \
+#define COLOOP_INSTANTIATE_FLAVOURS(suite)                                           \
   INSTANTIATE_TEST_SUITE_P(, suite, testing::ValuesIn(coloop::test::all_flavours()), \
                            coloop::test::flavour_name{})
 
 /// Like COLOOP_INSTANTIATE_FLAVOURS, over loop_flavours() only.
-#define COLOOP_INSTANTIATE_LOOP_FLAVOURS(suite)                                           \
+#define COLOOP_INSTANTIATE_LOOP_FLAVOURS(suite)                                       \
   INSTANTIATE_TEST_SUITE_P(, suite, testing::ValuesIn(coloop::test::loop_flavours()), \
                            coloop::test::flavour_name{})

@@ -31,11 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <coloop/core/errors.hpp>
 #include <cstdint>
 #include <memory>
 #include <system_error>
-
-#include <coloop/core/errors.hpp>
 
 #include "runtime/reactor.hpp"
 
@@ -60,8 +59,8 @@ std::int64_t monotonic_ns() noexcept {
 
 /// Fills `ev` field by field: EV_SET would assign a pointer to udata, which is an intptr_t on
 /// NetBSD before 10.
-void set_event(struct kevent& ev, std::uintptr_t ident, int filter, unsigned flags,
-               unsigned fflags, void* udata) noexcept {
+void set_event(struct kevent& ev, std::uintptr_t ident, int filter, unsigned flags, unsigned fflags,
+               void* udata) noexcept {
   ev = {};
   ev.ident = ident;
   ev.filter = static_cast<decltype(ev.filter)>(filter);

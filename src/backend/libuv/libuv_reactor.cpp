@@ -37,13 +37,12 @@
 #include <uv.h>
 
 #include <atomic>
+#include <coloop/core/errors.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <system_error>
-
-#include <coloop/core/errors.hpp>
 
 namespace coloop::detail {
 namespace {
@@ -69,10 +68,10 @@ struct uv_entry : fd_entry {
   uv_entry* prev = nullptr;  // the reactor's live list
   uv_entry* next = nullptr;
   uv_entry* dirty_next = nullptr;
-  int os_events = 0;        // what libuv currently watches (0: stopped)
-  unsigned char want = 0;   // want_read | want_write: directions to keep watching
-  bool dirty = false;       // on the reactor's dirty list (guarded by its dirty_mutex_)
-  bool closing = false;     // deregistered: uv_close'd, freed by the close callback
+  int os_events = 0;       // what libuv currently watches (0: stopped)
+  unsigned char want = 0;  // want_read | want_write: directions to keep watching
+  bool dirty = false;      // on the reactor's dirty list (guarded by its dirty_mutex_)
+  bool closing = false;    // deregistered: uv_close'd, freed by the close callback
 };
 
 class libuv_reactor final : public reactor {
@@ -266,7 +265,8 @@ class libuv_reactor final : public reactor {
     if ((e.want & want_read) != 0) events |= UV_READABLE | (e.peer_closed ? 0 : UV_DISCONNECT);
     if ((e.want & want_write) != 0) events |= UV_WRITABLE;
     if (events == e.os_events) return;
-    const int r = events == 0 ? uv_poll_stop(&e.handle) : uv_poll_start(&e.handle, events, &on_poll);
+    const int r =
+        events == 0 ? uv_poll_stop(&e.handle) : uv_poll_start(&e.handle, events, &on_poll);
     if (r < 0) {
       e.os_events = 0;
       fail_all(e, -r);  // the fd cannot be watched: what waits on it fails with the reason
@@ -293,9 +293,9 @@ class libuv_reactor final : public reactor {
   uv_async_t wake_{};
   uv_timer_t timer_{};
   uv_entry* live_ = nullptr;
-  std::size_t events_ = 0;   // reports that did something, during the current poll
-  std::size_t polls_ = 0;    // poll() calls, for tests
-  bool blocking_ = false;    // the current poll may block: the loop has nothing else to do
+  std::size_t events_ = 0;  // reports that did something, during the current poll
+  std::size_t polls_ = 0;   // poll() calls, for tests
+  bool blocking_ = false;   // the current poll may block: the loop has nothing else to do
   std::atomic<bool> polling_{false};
   std::mutex dirty_mutex_;
   std::atomic<uv_entry*> dirty_head_{nullptr};
@@ -307,9 +307,7 @@ std::unique_ptr<reactor> make_libuv_reactor() { return std::make_unique<libuv_re
 
 std::size_t libuv_open_handles(reactor& r) { return static_cast<libuv_reactor&>(r).open_handles(); }
 
-std::size_t libuv_poll_count(reactor& r) noexcept {
-  return static_cast<libuv_reactor&>(r).polls();
-}
+std::size_t libuv_poll_count(reactor& r) noexcept { return static_cast<libuv_reactor&>(r).polls(); }
 
 int libuv_last_close_result() noexcept { return last_close_result.load(std::memory_order_relaxed); }
 
