@@ -17,7 +17,6 @@ using namespace std::chrono_literals;
 namespace {
 
 coloop::loop_options manual() { return {.manual_clock = true}; }
-coloop::event_loop& loop() { return *coloop::event_loop::current(); }
 
 class Sleep : public coloop::test::flavour_test {};
 
