@@ -2,6 +2,8 @@
 //
 //   echo_server --port P [--host 127.0.0.1] [--backend NAME] [--streams]
 //
+// --backend takes any compiled-in backend (coloop::available_backends(); `--help` lists them);
+// without it $COLOOP_BACKEND or the platform's default applies. The backend in use goes to stderr.
 // Prints "listening on HOST:PORT" once it accepts connections and stops cleanly on SIGINT or
 // SIGTERM. Each connection waits for readability without holding a buffer, then reads into one
 // buffer shared by the whole thread and writes straight back; only bytes the socket cannot take
@@ -22,15 +24,27 @@ namespace {
 struct options {
   std::string host = "127.0.0.1";
   int port = -1;
-  std::string backend = "automatic";
+  coloop::backend backend = coloop::backend::automatic;
   bool streams = false;
 };
+
+/// "epoll, libuv": the backends compiled into this coloop.
+std::string available() {
+  std::string out;
+  for (coloop::backend b : coloop::available_backends()) {
+    if (!out.empty()) out += ", ";
+    out += coloop::to_string(b);
+  }
+  return out;
+}
 
 [[noreturn]] void usage(const char* error) {
   if (error != nullptr) std::fprintf(stderr, "echo_server: %s\n", error);
   std::fprintf(stderr,
                "usage: echo_server --port P [--host 127.0.0.1] [--backend NAME] [--streams]\n"
-               "backends: automatic, epoll\n");
+               "backends: automatic (the default: $COLOOP_BACKEND or %s), %s\n",
+               std::string(coloop::to_string(coloop::available_backends().front())).c_str(),
+               available().c_str());
   std::exit(error != nullptr ? 2 : 0);
 }
 
@@ -51,7 +65,16 @@ options parse(int argc, char** argv) {
     } else if (arg == "--host") {
       o.host = value();
     } else if (arg == "--backend") {
-      o.backend = value();
+      const std::string name = value();
+      try {
+        o.backend = coloop::parse_backend(name);
+      } catch (const std::invalid_argument&) {
+        usage(("unknown backend '" + name + "' (available: " + available() + ")").c_str());
+      }
+      if (!coloop::is_available(o.backend)) {
+        usage(
+            ("backend '" + name + "' is not compiled in (available: " + available() + ")").c_str());
+      }
     } else if (arg == "--streams") {
       o.streams = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -61,9 +84,6 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.port < 0) usage("--port is required");
-  if (o.backend != "automatic" && o.backend != "epoll") {
-    usage(("backend '" + o.backend + "' is not compiled in (available: epoll)").c_str());
-  }
   return o;
 }
 
@@ -103,6 +123,12 @@ coloop::task<void> echo_streams(coloop::stream_reader reader, coloop::stream_wri
   }
 }
 
+/// On stderr, so that stdout's first line stays "listening on HOST:PORT".
+void announce_backend() {
+  const std::string_view name = coloop::event_loop::current()->backend_name();
+  std::fprintf(stderr, "echo_server: backend %.*s\n", static_cast<int>(name.size()), name.data());
+}
+
 coloop::task<void> accept_loop(coloop::tcp_listener& listener) {
   for (;;) coloop::spawn(echo(co_await listener.accept())).detach();
 }
@@ -113,6 +139,7 @@ coloop::task<int> serve(options o) {
     coloop::server srv =
         co_await coloop::start_server(echo_streams, o.host, static_cast<std::uint16_t>(o.port));
     std::printf("listening on %s\n", srv.local_endpoint().to_string().c_str());
+    announce_backend();
     std::fflush(stdout);
     co_await stop_signals.wait();
     srv.close();
@@ -122,6 +149,7 @@ coloop::task<int> serve(options o) {
   const auto endpoints = co_await coloop::resolve(o.host, static_cast<std::uint16_t>(o.port));
   coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front());
   std::printf("listening on %s\n", listener.local_endpoint().to_string().c_str());
+  announce_backend();
   std::fflush(stdout);
   auto acceptor = coloop::spawn(accept_loop(listener));
   const int signo = co_await stop_signals.wait();
@@ -134,7 +162,8 @@ coloop::task<int> serve(options o) {
 
 int main(int argc, char** argv) {
   try {
-    return coloop::run(serve(parse(argc, argv)));
+    const options o = parse(argc, argv);
+    return coloop::run(serve(o), {.backend = o.backend});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 1;

@@ -19,11 +19,13 @@ say() { printf '%s==> %s%s\n' "$bold" "$*" "$reset"; }
 die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
 
 # Sanitizer runtimes (libasan8, libtsan2, libubsan1) come with g++ via libgcc-12-dev.
+# libuv1-dev: coloop's libuv backend (COLOOP_WITH_LIBUV, on when found), which the test suite
+# runs every conformance test on; the echo benchmark's raw libuv peer uses it too.
 packages=(cmake ninja-build g++ clang pkg-config python3 libgtest-dev libgmock-dev
-  libbenchmark-dev libfmt-dev)
-# The demo's echo benchmark also runs the peer servers (Asio, libuv, asyncio + uvloop) and draws
-# its chart with gnuplot; Go and Node join in when they are installed.
-demo_packages=(libasio-dev libuv1-dev python3-uvloop gnuplot-nox)
+  libbenchmark-dev libfmt-dev libuv1-dev)
+# The demo's echo benchmark also runs the peer servers (Asio, asyncio + uvloop) and draws its
+# chart with gnuplot; Go and Node join in when they are installed.
+demo_packages=(libasio-dev python3-uvloop gnuplot-nox)
 
 install_deps() {
   if ! command -v dpkg-query >/dev/null; then

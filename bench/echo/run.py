@@ -34,6 +34,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 PY = "/usr/bin/python3"  # the Debian python, where python3-uvloop lives
 DEFAULT_POINTS = "100x64,10x1024,1x64,1000x512"
 FLOOR = "epoll"
+# Rows also compared with a peer measured in the same round: coloop on libuv against raw libuv.
+PEERS = {"coloop-libuv": "libuv"}
 
 live = []  # every process started and not yet reaped
 
@@ -66,6 +68,13 @@ def server_catalogue(build, out):
     else:
         cat["coloop-streams"] = ("coloop echo_server --streams", None,
                                  "echo_server missing or without --streams")
+    # The same server on coloop's libuv backend, next to the raw libuv server below (PEERS).
+    if "coloop" in cat and cat["coloop"][1] and supports_backend(coloop, "libuv"):
+        binary("coloop-libuv", "coloop echo_server --backend libuv", coloop,
+               ("--host", "127.0.0.1", "--backend", "libuv"))
+    else:
+        cat["coloop-libuv"] = ("coloop echo_server --backend libuv", None,
+                               "echo_server missing or built without the libuv backend")
     binary("asio", "Asio C++20 coroutines", os.path.join(b, "asio_echo"))
     binary("libuv", "raw libuv, C", os.path.join(b, "libuv_echo"))
 
@@ -101,6 +110,16 @@ def supports_streams(path):
     try:
         r = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10)
         return "--streams" in (r.stdout + r.stderr)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def supports_backend(path, name):
+    """True when echo_server's --help lists `name` among its compiled-in backends."""
+    try:
+        r = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10)
+        text = r.stdout + r.stderr
+        return any(line.startswith("backends:") and name in line for line in text.splitlines())
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -274,7 +293,13 @@ def summarize(raw, points, servers):
                     if r["cpu_ns_per_req"] > 0 and f["cpu_ns_per_req"] > 0:
                         cpu_r.append(r["cpu_ns_per_req"] / f["cpu_ns_per_req"])
                     rps_r.append(r["rps"] / f["rps"])
-                for m, vals in (("cpu_ratio", cpu_r), ("rps_ratio", rps_r)):
+                peer_runs = raw.get(key, {}).get(PEERS.get(name), {})
+                peer_r = [r["cpu_ns_per_req"] / peer_runs[rnd]["cpu_ns_per_req"]
+                          for rnd, r in runs.items()
+                          if "error" not in r and "error" not in peer_runs.get(rnd, {"error": 1})
+                          and peer_runs[rnd]["cpu_ns_per_req"] > 0]
+                for m, vals in (("cpu_ratio", cpu_r), ("rps_ratio", rps_r),
+                                ("cpu_vs_peer", peer_r)):
                     if vals:
                         s[m], s[m + "_min"], s[m + "_max"] = med(vals), min(vals), max(vals)
             summary[key][name] = s
@@ -332,6 +357,11 @@ def markdown(summary, points, servers, meta):
                 fmt_range(s, "cpu_ratio", "{:.2f}×"),
                 fmt_range(s, "rps_ratio", "{:.2f}×"),
             ]) + " |")
+        for name, peer in PEERS.items():
+            s = summary[key].get(name, {})
+            if "cpu_vs_peer" in s:
+                lines += ["", f"CPU per request, {name} vs {peer} in the same round: "
+                          f"{fmt_range(s, 'cpu_vs_peer', '{:.2f}×')}."]
         slow = [f"{n} {summary[key][n]['ramp_s']:.1f} s" for n in servers
                 if summary[key][n].get("ramp_s", 0) >= 0.5]
         if slow:

@@ -76,6 +76,8 @@ time_point event_loop::time() const noexcept { return time_point(duration(core_-
 
 void event_loop::advance_time(duration d) { core_->advance(to_ns(d)); }
 
+std::string_view event_loop::backend_name() const noexcept { return core_->backend_name(); }
+
 void event_loop::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
   core_->exception_handler = std::move(handler);
 }

@@ -175,6 +175,7 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
   op.sched = sched;
   op.cancel = cancel;
   link_tail(e, op);
+  if (e.on_queued != nullptr && e.head[d] == &op) e.on_queued(e, op.dir);
   return true;
 }
 

@@ -52,7 +52,8 @@ loop_core::loop_core(const loop_options& options, scheduler* host)
     : manual_clock_(options.manual_clock),
       manual_now_(monotonic_ns()),
       timers_(manual_now_.load()),
-      reactor_(make_epoll_reactor()),
+      reactor_(make_reactor(options.backend)),
+      backend_name_(reactor_->name()),
       host_(host) {}
 
 loop_core::~loop_core() { close(); }

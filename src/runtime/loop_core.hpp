@@ -70,6 +70,8 @@ class loop_core final : public scheduler {
   void cancel_timer(timer_entry* e) noexcept;
   void run_timer(timer_entry* e);
   reactor& io() noexcept { return *reactor_; }
+  /// The reactor's name ("epoll", "libuv", ...); still valid after close().
+  const char* backend_name() const noexcept { return backend_name_; }
   task_registry& tasks() noexcept { return tasks_; }
   void add_task(spawn_promise_base& t) noexcept;
   void remove_task(spawn_promise_base& t) noexcept;
@@ -110,6 +112,7 @@ class loop_core final : public scheduler {
   timer_wheel timers_;
   timer_entry_pool timer_entries_;
   std::unique_ptr<reactor> reactor_;
+  const char* backend_name_;
   task_registry tasks_;                // event_loop
   shared_task_registry shared_tasks_;  // runtime
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include <coloop/detail/io_op.hpp>
+#include <coloop/runtime/loop_options.hpp>
 
 namespace coloop::detail {
 
@@ -28,7 +29,18 @@ class reactor {
   virtual const char* name() const noexcept = 0;
 };
 
-/// The default backend for this OS. Throws std::system_error.
+// One factory per backend (src/backend/<name>/); only the compiled-in ones are defined (the
+// COLOOP_HAVE_<NAME> definitions, see src/backend/select.cpp). Each throws std::system_error.
 std::unique_ptr<reactor> make_epoll_reactor();
+std::unique_ptr<reactor> make_kqueue_reactor();
+std::unique_ptr<reactor> make_io_uring_reactor();
+std::unique_ptr<reactor> make_libuv_reactor();
+
+/// The backend a loop asking for `requested` gets: automatic resolves to $COLOOP_BACKEND when
+/// set, else to the first of available_backends(). Throws std::invalid_argument (naming the
+/// available backends) for one that is not compiled in or an unknown $COLOOP_BACKEND.
+backend resolve_backend(backend requested);
+/// A new reactor of resolve_backend(requested) (src/backend/select.cpp).
+std::unique_ptr<reactor> make_reactor(backend requested);
 
 }  // namespace coloop::detail

@@ -6,6 +6,12 @@
 
 #include "runtime/loop_core.hpp"
 
+namespace coloop {
+
+time_point now() { return time_point(duration(detail::current_loop_core("coloop::now").now())); }
+
+}  // namespace coloop
+
 namespace coloop::detail {
 
 std::int64_t deadline_after(duration d) {
@@ -72,11 +78,3 @@ bool yield_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) 
 
 
 }  // namespace coloop::detail
-
-namespace coloop {
-
-time_point now() {
-  return time_point(duration(detail::current_loop_core("coloop::now").now()));
-}
-
-}  // namespace coloop

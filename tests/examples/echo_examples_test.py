@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Runs the networking examples together on loopback: echo_server (both modes), echo_client
-against it directly and through tcp_proxy, a bad-argument run of each, and a SIGTERM stop that
+"""Runs the networking examples together on loopback: echo_server (both modes, on every
+compiled-in backend), echo_client against it directly and through tcp_proxy, a bad-argument run of each, and a SIGTERM stop that
 must end every server with status 0. Every process started here is stopped here.
 
 Usage: echo_examples_test.py ECHO_SERVER ECHO_CLIENT TCP_PROXY
@@ -12,6 +12,18 @@ import sys
 
 server_bin, client_bin, proxy_bin = sys.argv[1:4]
 started = []
+
+
+def compiled_backends():
+    """The backends echo_server --help lists as compiled in ("backends: automatic (...), a, b")."""
+    r = subprocess.run([server_bin, "--help"], capture_output=True, text=True, timeout=10)
+    for line in (r.stdout + r.stderr).splitlines():
+        if line.startswith("backends:"):
+            return [name.strip() for name in line.split("),", 1)[1].split(",")]
+    raise SystemExit(f"echo_server --help lists no backends: {r.stderr!r}")
+
+
+backends = compiled_backends()
 
 
 def start(argv, pattern):
@@ -33,8 +45,10 @@ def stop(p):
         p.kill()
         p.wait()
         raise SystemExit(f"{p.args[0]} did not stop on SIGTERM")
+    err = p.stderr.read()
     if rc != 0:
-        raise SystemExit(f"{p.args[0]} exited with {rc} after SIGTERM: {p.stderr.read()}")
+        raise SystemExit(f"{p.args[0]} exited with {rc} after SIGTERM: {err}")
+    return err
 
 
 def client(port, *extra):
@@ -51,7 +65,12 @@ def expect_usage_error(argv):
 
 
 try:
-    for mode in ([], ["--streams"]):
+    # The default backend in both modes (and through the proxy), then every other compiled-in
+    # backend (libuv when it is built) in both modes too.
+    runs = [[], ["--streams"]]
+    for b in backends[1:]:
+        runs += [["--backend", b], ["--backend", b, "--streams"]]
+    for mode in runs:
         server, port = start([server_bin, "--port", "0", *mode], r"^listening on 127\.0\.0\.1:(\d+)$")
         client(port, "--count", "200", "--size", "64")
         client(port, "--count", "3", "--size", str(1 << 20))  # larger than any socket buffer
@@ -61,9 +80,17 @@ try:
                 r"^listening on 127\.0\.0\.1:(\d+),")
             client(proxy_port, "--count", "50", "--size", "4096")
             stop(proxy)
-        stop(server)
+        err = stop(server)
+        if "--backend" in mode and f"backend {mode[1]}\n" not in err:
+            raise SystemExit(f"echo_server {mode} did not run on {mode[1]}: {err!r}")
     expect_usage_error([server_bin, "--port", "70000"])
     expect_usage_error([server_bin, "--port", "0", "--backend", "nosuch"])
+    for missing in {"epoll", "kqueue", "io_uring", "libuv"} - set(backends):
+        # Known but not compiled in: the message names what is available.
+        r = subprocess.run([server_bin, "--port", "0", "--backend", missing], capture_output=True,
+                           text=True, timeout=10)
+        if r.returncode != 2 or "not compiled in" not in r.stderr or backends[0] not in r.stderr:
+            raise SystemExit(f"--backend {missing}: {r.returncode} {r.stderr!r}")
     expect_usage_error([client_bin, "--port", "x"])
     expect_usage_error([proxy_bin, "--listen", "127.0.0.1:0"])
     # Nothing listens on the port a stopped server had: the client reports the refusal.
@@ -76,4 +103,4 @@ finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-print("examples ok")
+print(f"examples ok (backends: {', '.join(backends)})")

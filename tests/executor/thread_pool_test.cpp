@@ -20,6 +20,7 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+#include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
 using coloop::task;
@@ -71,7 +72,10 @@ coloop::errc code_of(const std::system_error& e) {
   return static_cast<coloop::errc>(e.code().value());
 }
 
-TEST(ThreadPool, RunReturnsTheValueOnTheAwaitingThread) {
+class ThreadPool : public coloop::test::flavour_test {};
+class ThreadPoolOnLoop : public coloop::test::flavour_test {};
+
+TEST_P(ThreadPool, RunReturnsTheValueOnTheAwaitingThread) {
   coloop::thread_pool pool;
   const auto loop_thread = std::this_thread::get_id();
   auto main = [&]() -> task<void> {
@@ -89,20 +93,20 @@ TEST(ThreadPool, RunReturnsTheValueOnTheAwaitingThread) {
     co_await pool.run([&] { ++calls; });
     EXPECT_EQ(calls, 1);
   };
-  coloop::run(main());
+  run(main());
 }
 
-TEST(ThreadPool, RunRethrowsTheException) {
+TEST_P(ThreadPool, RunRethrowsTheException) {
   coloop::thread_pool pool;
   auto main = [&]() -> task<void> {
     EXPECT_THROW(co_await pool.run([]() -> int { throw std::runtime_error("boom"); }),
                  std::runtime_error);
     EXPECT_EQ(co_await pool.run([] { return 7; }), 7);  // the pool is still fine
   };
-  coloop::run(main());
+  run(main());
 }
 
-TEST(ThreadPool, SubmitRunsEveryJob) {
+TEST(ThreadPoolNoLoop, SubmitRunsEveryJob) {
   std::atomic<int> count{0};
   {
     coloop::thread_pool pool({.core_threads = 2, .max_threads = 2});
@@ -112,7 +116,7 @@ TEST(ThreadPool, SubmitRunsEveryJob) {
   EXPECT_EQ(count.load(), 1000);
 }
 
-TEST(ThreadPool, AbortPolicyRejects) {
+TEST_P(ThreadPool, AbortPolicyRejects) {
   coloop::thread_pool pool(one_thread(1, coloop::rejection_policy::abort));
   blocker b(pool);
   std::atomic<int> ran{0};
@@ -131,14 +135,14 @@ TEST(ThreadPool, AbortPolicyRejects) {
       EXPECT_EQ(code_of(e), coloop::errc::rejected);
     }
   };
-  coloop::run(main());
+  run(main());
   EXPECT_EQ(pool.stats().rejected, 2u);
   b.release();
   pool.shutdown();
   EXPECT_EQ(ran.load(), 1);
 }
 
-TEST(ThreadPool, CallerRunsPolicyRunsOnTheSubmitter) {
+TEST_P(ThreadPool, CallerRunsPolicyRunsOnTheSubmitter) {
   coloop::thread_pool pool(one_thread(0, coloop::rejection_policy::caller_runs));
   blocker b(pool);
   std::thread::id ran_on;
@@ -149,11 +153,11 @@ TEST(ThreadPool, CallerRunsPolicyRunsOnTheSubmitter) {
     EXPECT_EQ(id, std::this_thread::get_id());
     EXPECT_THROW(co_await pool.run([]() -> int { throw std::logic_error("x"); }), std::logic_error);
   };
-  coloop::run(main());
+  run(main());
   b.release();
 }
 
-TEST(ThreadPool, DiscardOldestFailsTheDiscardedAwaiter) {
+TEST_P(ThreadPool, DiscardOldestFailsTheDiscardedAwaiter) {
   coloop::thread_pool pool(one_thread(1, coloop::rejection_policy::discard_oldest));
   blocker b(pool);
   std::atomic<bool> newest_ran{false}, oldest_ran{false};
@@ -169,7 +173,7 @@ TEST(ThreadPool, DiscardOldestFailsTheDiscardedAwaiter) {
       EXPECT_EQ(code_of(e), coloop::errc::rejected);
     }
   };
-  coloop::run(main());
+  run(main());
   b.release();
   pool.shutdown();
   EXPECT_TRUE(newest_ran.load());
@@ -177,7 +181,7 @@ TEST(ThreadPool, DiscardOldestFailsTheDiscardedAwaiter) {
   EXPECT_EQ(pool.stats().rejected, 1u);
 }
 
-TEST(ThreadPool, QueueHoldsAtMostItsCapacity) {
+TEST(ThreadPoolNoLoop, QueueHoldsAtMostItsCapacity) {
   coloop::thread_pool pool({.core_threads = 0, .max_threads = 2, .queue_capacity = 3});
   std::latch started{2}, gate{1};
   std::atomic<int> ran{0};
@@ -205,7 +209,7 @@ int os_threads() {
   return n;
 }
 
-TEST(ThreadPool, ThreadsBeyondCoreExitAfterKeepAlive) {
+TEST(ThreadPoolNoLoop, ThreadsBeyondCoreExitAfterKeepAlive) {
   const int before = os_threads();
   coloop::thread_pool pool({.core_threads = 1, .max_threads = 4, .keep_alive = 20ms});
   std::latch started{4}, gate{1};
@@ -234,7 +238,7 @@ TEST(ThreadPool, ThreadsBeyondCoreExitAfterKeepAlive) {
   gate2.count_down();
 }
 
-TEST(ThreadPool, ShutdownDrainRunsTheQueuedJobs) {
+TEST(ThreadPoolNoLoop, ShutdownDrainRunsTheQueuedJobs) {
   coloop::thread_pool pool(
       one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   blocker b(pool);
@@ -255,7 +259,7 @@ TEST(ThreadPool, ShutdownDrainRunsTheQueuedJobs) {
   pool.shutdown();  // idempotent
 }
 
-TEST(ThreadPool, ShutdownCancelFailsTheQueuedAwaiters) {
+TEST_P(ThreadPool, ShutdownCancelFailsTheQueuedAwaiters) {
   coloop::thread_pool pool(
       one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   blocker b(pool);
@@ -273,11 +277,11 @@ TEST(ThreadPool, ShutdownCancelFailsTheQueuedAwaiters) {
     closer.join();
     for (auto& w : waiters) EXPECT_THROW(co_await w, coloop::cancelled_error);
   };
-  coloop::run(main());
+  run(main());
   EXPECT_EQ(ran.load(), 0);
 }
 
-TEST(ThreadPool, CancelWhileQueuedWithdrawsTheJob) {
+TEST_P(ThreadPool, CancelWhileQueuedWithdrawsTheJob) {
   coloop::thread_pool pool(
       one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   blocker b(pool);
@@ -290,7 +294,7 @@ TEST(ThreadPool, CancelWhileQueuedWithdrawsTheJob) {
     EXPECT_EQ(pool.stats().queued, 0u);  // withdrawn at once
     EXPECT_THROW(co_await h, coloop::cancelled_error);
   };
-  coloop::run(main());
+  run(main());
   b.release();
   pool.shutdown();
   EXPECT_FALSE(ran.load());
@@ -311,7 +315,7 @@ task<int> run_then_yield(coloop::thread_pool& pool, std::latch& started, std::la
   co_return v;
 }
 
-TEST(ThreadPool, CancelWhileRunningDeliversTheResultThenCancels) {
+TEST_P(ThreadPool, CancelWhileRunningDeliversTheResultThenCancels) {
   coloop::thread_pool pool;
   std::latch started{1}, gate{1};
   bool next_await_cancelled = false;
@@ -323,17 +327,17 @@ TEST(ThreadPool, CancelWhileRunningDeliversTheResultThenCancels) {
     gate.count_down();
     EXPECT_EQ(co_await h, 5);
   };
-  coloop::run(main());
+  run(main());
   EXPECT_TRUE(next_await_cancelled);
 }
 
-TEST(ThreadPool, LoopClosingUnderPendingRunsLosesNothing) {
+TEST_P(ThreadPoolOnLoop, LoopClosingUnderPendingRunsLosesNothing) {
   coloop::thread_pool pool(
       one_thread(coloop::thread_pool_options::unbounded, coloop::rejection_policy::abort));
   std::latch started{1}, gate{1};
   std::atomic<int> ran{0};
   {
-    coloop::event_loop loop;
+    coloop::event_loop loop(options());
     loop.run_until_complete([&]() -> task<void> {
       coloop::spawn(via(pool, [&] {
         started.count_down();
@@ -353,7 +357,7 @@ TEST(ThreadPool, LoopClosingUnderPendingRunsLosesNothing) {
   EXPECT_EQ(ran.load(), 1);
 }
 
-TEST(ThreadPool, ThreadsCarryTheNamePrefix) {
+TEST_P(ThreadPool, ThreadsCarryTheNamePrefix) {
   coloop::thread_pool pool({.name_prefix = "a-long-pool-name"});
   auto main = [&]() -> task<void> {
     const std::string name = co_await pool.run([] {
@@ -363,10 +367,10 @@ TEST(ThreadPool, ThreadsCarryTheNamePrefix) {
     });
     EXPECT_EQ(name, "a-long-pool-n-0");
   };
-  coloop::run(main());
+  run(main());
 }
 
-TEST(ThreadPool, RunInExecutorResumesOnTheLoop) {
+TEST_P(ThreadPool, RunInExecutorResumesOnTheLoop) {
   coloop::thread_pool pool({.core_threads = 2, .max_threads = 2});
   auto main = [&]() -> task<void> {
     coloop::event_loop& loop = *coloop::event_loop::current();
@@ -379,7 +383,10 @@ TEST(ThreadPool, RunInExecutorResumesOnTheLoop) {
     for (int i = 0; i < 100; ++i) sum += co_await loop.run_in_executor(pool, [i] { return i; });
     EXPECT_EQ(sum, 4950);
   };
-  coloop::run(main());
+  run(main());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(ThreadPool);
+COLOOP_INSTANTIATE_LOOP_FLAVOURS(ThreadPoolOnLoop);
 
 }  // namespace

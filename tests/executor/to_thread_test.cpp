@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "support/flavour.hpp"
 
 using coloop::task;
 
@@ -24,7 +25,9 @@ task<std::invoke_result_t<F&>> via_default(F fn) {
   co_return co_await coloop::to_thread(std::move(fn));
 }
 
-TEST(ToThread, ReturnsTheValueAndRethrows) {
+class ToThread : public coloop::test::flavour_test {};
+
+TEST_P(ToThread, ReturnsTheValueAndRethrows) {
   auto main = []() -> task<void> {
     const auto loop_thread = std::this_thread::get_id();
     const auto worker = co_await coloop::to_thread([] { return std::this_thread::get_id(); });
@@ -33,7 +36,7 @@ TEST(ToThread, ReturnsTheValueAndRethrows) {
     EXPECT_THROW(co_await coloop::to_thread([]() -> int { throw std::out_of_range("x"); }),
                  std::out_of_range);
   };
-  coloop::run(main());
+  run(main());
 }
 
 task<std::string> shout(std::string word) {
@@ -42,11 +45,11 @@ task<std::string> shout(std::string word) {
   co_return co_await coloop::to_thread(std::move(fn));
 }
 
-TEST(ToThread, CapturesAreMovedIntoTheJob) {
-  EXPECT_EQ(coloop::run(shout("hi")), "hi" + std::string(40, '!'));
+TEST_P(ToThread, CapturesAreMovedIntoTheJob) {
+  EXPECT_EQ(run(shout("hi")), "hi" + std::string(40, '!'));
 }
 
-TEST(ToThread, ManyInFlightFromOneLoop) {
+TEST_P(ToThread, ManyInFlightFromOneLoop) {
   constexpr int n = 20'000;
   std::atomic<long> ran{0};
   auto one = [&](int i) -> task<long> {
@@ -63,12 +66,12 @@ TEST(ToThread, ManyInFlightFromOneLoop) {
     for (auto& h : hs) sum += co_await h;
     co_return sum;
   };
-  EXPECT_EQ(coloop::run(main()), static_cast<long>(n) * (n - 1) / 2);
+  EXPECT_EQ(run(main()), static_cast<long>(n) * (n - 1) / 2);
   EXPECT_EQ(ran.load(), n);
   EXPECT_LE(coloop::default_thread_pool()->stats().threads, 32u);
 }
 
-TEST(ToThread, CancelledWhileQueuedNeverRuns) {
+TEST_P(ToThread, CancelledWhileQueuedNeverRuns) {
   // Fill every default-pool thread with a blocked call, then queue one more and cancel it.
   const std::size_t threads =
       std::min<std::size_t>(32, std::max(1u, std::thread::hardware_concurrency()) + 4);
@@ -92,24 +95,26 @@ TEST(ToThread, CancelledWhileQueuedNeverRuns) {
     gate.count_down();
     for (auto& b : blockers) co_await b;
   };
-  coloop::run(main());
+  run(main());
   EXPECT_FALSE(extra_ran.load());
 }
 
-TEST(ToThread, ShutdownDefaultPoolThenAFreshOne) {
+TEST_P(ToThread, ShutdownDefaultPoolThenAFreshOne) {
   auto first = coloop::default_thread_pool();
   EXPECT_EQ(
-      coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 1; }); }()),
+      run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 1; }); }()),
       1);
   coloop::shutdown_default_pool();
   EXPECT_TRUE(first->is_shut_down());
   EXPECT_EQ(first->stats().threads, 0u);
   coloop::shutdown_default_pool();  // no pool: a no-op
   EXPECT_EQ(
-      coloop::run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 2; }); }()),
+      run([]() -> task<int> { co_return co_await coloop::to_thread([] { return 2; }); }()),
       2);
   EXPECT_NE(coloop::default_thread_pool(), first);
   EXPECT_EQ(coloop::default_thread_pool()->options().name_prefix, "coloop-io");
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(ToThread);
 
 }  // namespace

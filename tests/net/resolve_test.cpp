@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/net_test_util.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -17,8 +18,10 @@ using coloop::endpoint;
 using coloop::resolve;
 using coloop::task;
 
-TEST(Resolve, LiteralsNeedNoLookup) {
-  coloop::run([]() -> task<void> {
+class Resolve : public coloop::test::flavour_test {};
+
+TEST_P(Resolve, LiteralsNeedNoLookup) {
+  run([]() -> task<void> {
     const auto v4 = co_await resolve(std::string("10.0.0.1"), 80);
     EXPECT_EQ(v4, std::vector<endpoint>{endpoint::parse("10.0.0.1:80")});
     const auto v6 = co_await resolve(std::string("[::1]"), std::string("443"));
@@ -26,8 +29,8 @@ TEST(Resolve, LiteralsNeedNoLookup) {
   }());
 }
 
-TEST(Resolve, LooksUpLocalhost) {
-  coloop::run([]() -> task<void> {
+TEST_P(Resolve, LooksUpLocalhost) {
+  run([]() -> task<void> {
     const auto found = co_await resolve("localhost", 8080);
     EXPECT_FALSE(found.empty());
     EXPECT_TRUE(std::any_of(found.begin(), found.end(), [](const endpoint& e) {
@@ -37,8 +40,8 @@ TEST(Resolve, LooksUpLocalhost) {
   coloop::shutdown_default_pool();
 }
 
-TEST(Resolve, RejectsBadNamesBeforeLookingUp) {
-  coloop::run([]() -> task<void> {
+TEST_P(Resolve, RejectsBadNamesBeforeLookingUp) {
+  run([]() -> task<void> {
     const std::string label64(64, 'a');
     const std::string long_name = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
                                   std::string(63, 'c') + "." + std::string(63, 'd');  // 255
@@ -50,8 +53,8 @@ TEST(Resolve, RejectsBadNamesBeforeLookingUp) {
   }());
 }
 
-TEST(Resolve, UnknownNameIsAResolveError) {
-  coloop::run([]() -> task<void> {
+TEST_P(Resolve, UnknownNameIsAResolveError) {
+  run([]() -> task<void> {
     try {
       co_await resolve("no-such-host.invalid", 80);
       ADD_FAILURE() << "resolved a .invalid name";
@@ -62,5 +65,7 @@ TEST(Resolve, UnknownNameIsAResolveError) {
   }());
   coloop::shutdown_default_pool();
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(Resolve);
 
 }  // namespace

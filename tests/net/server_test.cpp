@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "net/stream_test_support.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -40,8 +41,10 @@ task<void> expect_echo(coloop::stream_pair& c, const std::string& line) {
   EXPECT_EQ(co_await c.reader.read_line(), line);
 }
 
-TEST(server, echo_and_endpoints) {
-  coloop::run([]() -> task<void> {
+class server : public coloop::test::flavour_test {};
+
+TEST_P(server, echo_and_endpoints) {
+  run([]() -> task<void> {
     coloop::server srv = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
     EXPECT_EQ(srv.sockets().size(), 1u);
     const coloop::endpoint at = srv.local_endpoint();
@@ -81,10 +84,10 @@ struct fd_limit_raised {
   }
 };
 
-TEST(server, thousand_concurrent_connections) {
+TEST_P(server, thousand_concurrent_connections) {
   fd_limit_raised raised;
   if (fd_limit_raised::current() < 2 * 1000 + 64) GTEST_SKIP() << "fd limit below 2064";
-  coloop::run([]() -> task<void> {
+  run([]() -> task<void> {
     constexpr std::size_t n = 1000;
     std::size_t idle = 0;
     // The handler frame stays small: a line echo that counts itself idle while it waits.
@@ -135,8 +138,8 @@ TEST(server, thousand_concurrent_connections) {
   }());
 }
 
-TEST(server, handler_exception_goes_to_loop_handler_and_closes_the_connection) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, handler_exception_goes_to_loop_handler_and_closes_the_connection) {
+  run([]() -> task<void> {
     std::vector<std::string> reported;
     coloop::event_loop::current()->set_exception_handler([&](std::exception_ptr e) {
       try {
@@ -164,8 +167,8 @@ TEST(server, handler_exception_goes_to_loop_handler_and_closes_the_connection) {
   }());
 }
 
-TEST(server, peer_reset_during_large_write_fails_that_stream_only) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, peer_reset_during_large_write_fails_that_stream_only) {
+  run([]() -> task<void> {
     std::error_code failure;
     bool failed = false;
     auto handler = [&](stream_reader r, stream_writer w) -> task<void> {
@@ -205,8 +208,8 @@ TEST(server, peer_reset_during_large_write_fails_that_stream_only) {
   }());
 }
 
-TEST(server, wait_closed_waits_for_running_handlers) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, wait_closed_waits_for_running_handlers) {
+  run([]() -> task<void> {
     coloop::promise<void> release;
     coloop::future<void> released = release.get_future();
     bool started = false;
@@ -230,8 +233,8 @@ TEST(server, wait_closed_waits_for_running_handlers) {
   }());
 }
 
-TEST(server, close_clients_cancels_handlers) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, close_clients_cancels_handlers) {
+  run([]() -> task<void> {
     int cancelled = 0;
     int started = 0;
     auto handler = [&](stream_reader r, stream_writer) -> task<void> {
@@ -257,8 +260,8 @@ TEST(server, close_clients_cancels_handlers) {
   }());
 }
 
-TEST(server, serve_forever_returns_on_close_and_closes_when_cancelled) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, serve_forever_returns_on_close_and_closes_when_cancelled) {
+  run([]() -> task<void> {
     coloop::server first = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
     auto serving = coloop::spawn(first.serve_forever());
     co_await coloop::yield();
@@ -281,8 +284,8 @@ TEST(server, serve_forever_returns_on_close_and_closes_when_cancelled) {
   }());
 }
 
-TEST(server, unix_server_round_trip_and_socket_file_removed) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, unix_server_round_trip_and_socket_file_removed) {
+  run([]() -> task<void> {
     const std::string path = "/tmp/coloop_server_test_" + std::to_string(::getpid()) + ".sock";
     coloop::server srv = co_await coloop::start_unix_server(echo_lines, path);
     EXPECT_EQ(srv.local_endpoint().address(), path);
@@ -296,8 +299,8 @@ TEST(server, unix_server_round_trip_and_socket_file_removed) {
   }());
 }
 
-TEST(server, destroying_the_server_cancels_its_handlers) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, destroying_the_server_cancels_its_handlers) {
+  run([]() -> task<void> {
     bool cancelled = false;
     auto handler = [&](stream_reader r, stream_writer) -> task<void> {
       try {
@@ -319,8 +322,8 @@ TEST(server, destroying_the_server_cancels_its_handlers) {
   }());
 }
 
-TEST(server, bad_arguments) {
-  coloop::run([]() -> task<void> {
+TEST_P(server, bad_arguments) {
+  run([]() -> task<void> {
     EXPECT_THROW(co_await coloop::start_server(nullptr, "127.0.0.1", 0), std::invalid_argument);
     coloop::server_options bad;
     bad.streams.limit = 0;
@@ -335,5 +338,7 @@ TEST(server, bad_arguments) {
     co_await srv.wait_closed();
   }());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(server);
 
 }  // namespace

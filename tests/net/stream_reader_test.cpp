@@ -11,6 +11,7 @@
 #include <string>
 
 #include "net/stream_test_support.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -23,8 +24,10 @@ using coloop::test::local_streams;
 using coloop::test::pattern;
 using coloop::test::until;
 
-TEST(stream_reader, read_forms_and_eof) {
-  coloop::run([]() -> task<void> {
+class stream_reader : public coloop::test::flavour_test {};
+
+TEST_P(stream_reader, read_forms_and_eof) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     theirs.writer.write("hello\nworld\r\nabcdefXYZ--tail");
     theirs.writer.close();
@@ -46,8 +49,8 @@ TEST(stream_reader, read_forms_and_eof) {
   }());
 }
 
-TEST(stream_reader, last_line_without_newline_and_read_until_at_eof) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, last_line_without_newline_and_read_until_at_eof) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     theirs.writer.write("a\nno newline");
     theirs.writer.close();
@@ -70,15 +73,15 @@ TEST(stream_reader, last_line_without_newline_and_read_until_at_eof) {
   }());
 }
 
-TEST(stream_reader, empty_separator_is_invalid) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, empty_separator_is_invalid) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     EXPECT_THROW(co_await ours.reader.read_until(""), std::invalid_argument);
   }());
 }
 
-TEST(stream_reader, over_long_line_then_next_line_intact) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, over_long_line_then_next_line_intact) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     const std::string long_line = pattern(70 * 1024) + "\n";
     // The peer writes in the background (the socket holds less than the line).
@@ -96,8 +99,8 @@ TEST(stream_reader, over_long_line_then_next_line_intact) {
   }());
 }
 
-TEST(stream_reader, read_until_over_limit_consumes_nothing) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, read_until_over_limit_consumes_nothing) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams({.limit = 8});
     theirs.writer.write("0123456789ABCDEF|short|");
     // The separator is 16 bytes in: past the limit of 8, so nothing is consumed.
@@ -120,8 +123,8 @@ TEST(stream_reader, read_until_over_limit_consumes_nothing) {
   }());
 }
 
-TEST(stream_reader, line_sent_one_byte_at_a_time) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, line_sent_one_byte_at_a_time) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     const std::string line = "one byte at a time, across many reads\n";
     auto sender = [](coloop::stream_writer& w, std::string text) -> task<void> {
@@ -138,8 +141,8 @@ TEST(stream_reader, line_sent_one_byte_at_a_time) {
   }());
 }
 
-TEST(stream_reader, read_exactly_past_eof_carries_partial) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, read_exactly_past_eof_carries_partial) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     theirs.writer.write("abc");
     theirs.writer.close();
@@ -155,8 +158,8 @@ TEST(stream_reader, read_exactly_past_eof_carries_partial) {
   }());
 }
 
-TEST(stream_reader, read_exactly_absurd_size_just_reads) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, read_exactly_absurd_size_just_reads) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     theirs.writer.write(pattern(200 * 1024));
     theirs.writer.close();
@@ -170,8 +173,8 @@ TEST(stream_reader, read_exactly_absurd_size_just_reads) {
   }());
 }
 
-TEST(stream_reader, cancelled_read_loses_no_byte) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, cancelled_read_loses_no_byte) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     coloop::stream_reader& reader = ours.reader;
     // Half the message arrives, then the read is cancelled.
@@ -194,8 +197,8 @@ TEST(stream_reader, cancelled_read_loses_no_byte) {
   }());
 }
 
-TEST(stream_reader, cancelled_while_discarding_an_over_long_line) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, cancelled_while_discarding_an_over_long_line) {
+  run([]() -> task<void> {
     auto [ours, theirs_binding] = local_streams({.limit = 16});
     auto& theirs = theirs_binding;  // clang 14 cannot capture a structured binding in a lambda
     coloop::stream_reader& reader = ours.reader;
@@ -211,8 +214,8 @@ TEST(stream_reader, cancelled_while_discarding_an_over_long_line) {
   }());
 }
 
-TEST(stream_reader, tcp_reset_is_an_error) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_reader, tcp_reset_is_an_error) {
+  run([]() -> task<void> {
     auto [client, server] = co_await coloop::test::tcp_pair();
     stream_pair streams = coloop::make_streams(std::move(server));
     // SO_LINGER {1, 0}: close sends RST.
@@ -242,8 +245,8 @@ coloop::task<long> ping_through_streams(coloop::stream_pair& ours, coloop::strea
   co_return rounds;
 }
 
-TEST(stream_reader, always_ready_stream_does_not_starve_a_timer) {
-  const long rounds = coloop::run([]() -> task<long> {
+TEST_P(stream_reader, always_ready_stream_does_not_starve_a_timer) {
+  const long rounds = run([]() -> task<long> {
     auto pair = local_streams();
     bool stop = false;
     coloop::event_loop::current()->call_later(std::chrono::milliseconds(1), [&stop] { stop = true; });
@@ -251,5 +254,7 @@ TEST(stream_reader, always_ready_stream_does_not_starve_a_timer) {
   }());
   EXPECT_GT(rounds, 0);
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(stream_reader);
 
 }  // namespace

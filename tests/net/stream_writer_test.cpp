@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/stream_test_support.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -26,8 +27,10 @@ using namespace std::chrono_literals;
 constexpr std::size_t high = coloop::stream_writer::default_high_water;
 constexpr std::size_t low = coloop::stream_writer::default_low_water;
 
-TEST(stream_writer, small_write_goes_out_at_once) {
-  coloop::run([]() -> task<void> {
+class stream_writer : public coloop::test::flavour_test {};
+
+TEST_P(stream_writer, small_write_goes_out_at_once) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     ours.writer.write("ping\n");
     EXPECT_EQ(ours.writer.buffer_size(), 0u);  // taken by the socket: no task, no buffer
@@ -37,8 +40,8 @@ TEST(stream_writer, small_write_goes_out_at_once) {
   }());
 }
 
-TEST(stream_writer, peer_never_reads_drain_blocks_until_timeout) {
-  coloop::run(
+TEST_P(stream_writer, peer_never_reads_drain_blocks_until_timeout) {
+  run(
       []() -> task<void> {
         auto [ours, theirs] = local_streams();
         const std::string chunk = pattern(16 * 1024);
@@ -71,8 +74,8 @@ TEST(stream_writer, peer_never_reads_drain_blocks_until_timeout) {
       coloop::loop_options{.manual_clock = true});
 }
 
-TEST(stream_writer, close_and_wait_closed_flush_everything) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_writer, close_and_wait_closed_flush_everything) {
+  run([]() -> task<void> {
     auto [client, server] = co_await coloop::test::tcp_pair();
     stream_pair ours = coloop::make_streams(std::move(client));
     stream_pair theirs = coloop::make_streams(std::move(server));
@@ -93,8 +96,8 @@ TEST(stream_writer, close_and_wait_closed_flush_everything) {
   }());
 }
 
-TEST(stream_writer, destroyed_writer_still_flushes_then_closes) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_writer, destroyed_writer_still_flushes_then_closes) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     const std::string data = pattern(1 << 20);
     {
@@ -106,8 +109,8 @@ TEST(stream_writer, destroyed_writer_still_flushes_then_closes) {
   }());
 }
 
-TEST(stream_writer, half_close_then_a_mebibyte_back) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_writer, half_close_then_a_mebibyte_back) {
+  run([]() -> task<void> {
     auto [client, server] = co_await coloop::test::tcp_pair();
     stream_pair c = coloop::make_streams(std::move(client));
     stream_pair s = coloop::make_streams(std::move(server));
@@ -130,8 +133,8 @@ TEST(stream_writer, half_close_then_a_mebibyte_back) {
   }());
 }
 
-TEST(stream_writer, write_eof_waits_for_the_buffer) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_writer, write_eof_waits_for_the_buffer) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     const std::string data = pattern(2 << 20);
     ours.writer.write(data);
@@ -144,8 +147,8 @@ TEST(stream_writer, write_eof_waits_for_the_buffer) {
   }());
 }
 
-TEST(stream_writer, abort_while_one_task_reads_and_another_drains) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_writer, abort_while_one_task_reads_and_another_drains) {
+  run([]() -> task<void> {
     auto [ours_binding, theirs] = local_streams();
     // A named reference: clang 14 cannot capture a structured binding in a lambda.
     auto& ours = ours_binding;
@@ -187,8 +190,8 @@ TEST(stream_writer, abort_while_one_task_reads_and_another_drains) {
   }());
 }
 
-TEST(stream_writer, close_wakes_a_blocked_drain) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_writer, close_wakes_a_blocked_drain) {
+  run([]() -> task<void> {
     auto [ours, theirs] = local_streams();
     ours.writer.set_write_buffer_limits(1024, 0);
     const std::string data = pattern(4 << 20);
@@ -203,8 +206,8 @@ TEST(stream_writer, close_wakes_a_blocked_drain) {
   }());
 }
 
-TEST(stream_writer, endpoints_and_limits) {
-  coloop::run([]() -> task<void> {
+TEST_P(stream_writer, endpoints_and_limits) {
+  run([]() -> task<void> {
     auto [client, server] = co_await coloop::test::tcp_pair();
     const coloop::endpoint client_local = client.local_endpoint();
     stream_pair c = coloop::make_streams(std::move(client));
@@ -221,5 +224,7 @@ TEST(stream_writer, endpoints_and_limits) {
     EXPECT_EQ(co_await coloop::make_streams(std::move(server)).reader.read(), "");
   }());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(stream_writer);
 
 }  // namespace

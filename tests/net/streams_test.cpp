@@ -13,6 +13,7 @@
 #include <string>
 
 #include "net/stream_test_support.hpp"
+#include "support/flavour.hpp"
 
 // Counts global operator new calls (for the no-allocation check).
 namespace {
@@ -34,8 +35,10 @@ using coloop::task;
 using coloop::test::code_of;
 using coloop::test::failure_of;
 
-TEST(streams, open_connection_round_trip) {
-  coloop::run([]() -> task<void> {
+class streams : public coloop::test::flavour_test {};
+
+TEST_P(streams, open_connection_round_trip) {
+  run([]() -> task<void> {
     coloop::tcp_listener listener = coloop::tcp_listener::bind(coloop::endpoint::loopback(0));
     auto accepted = coloop::spawn(listener.accept());
     auto [reader, writer] =
@@ -53,8 +56,8 @@ TEST(streams, open_connection_round_trip) {
   }());
 }
 
-TEST(streams, open_connection_refused) {
-  coloop::run([]() -> task<void> {
+TEST_P(streams, open_connection_refused) {
+  run([]() -> task<void> {
     coloop::tcp_listener listener = coloop::tcp_listener::bind(coloop::endpoint::loopback(0));
     const auto port = listener.local_endpoint().port();
     listener.close();
@@ -63,8 +66,8 @@ TEST(streams, open_connection_refused) {
   }());
 }
 
-TEST(streams, open_unix_connection_round_trip) {
-  coloop::run([]() -> task<void> {
+TEST_P(streams, open_unix_connection_round_trip) {
+  run([]() -> task<void> {
     const std::string path = "/tmp/coloop_streams_test_" + std::to_string(::getpid()) + ".sock";
     coloop::unix_listener listener = coloop::unix_listener::bind(path);
     auto accepted = coloop::spawn(listener.accept());
@@ -76,8 +79,8 @@ TEST(streams, open_unix_connection_round_trip) {
   }());
 }
 
-TEST(streams, bad_options_and_closed_socket) {
-  coloop::run([]() -> task<void> {
+TEST_P(streams, bad_options_and_closed_socket) {
+  run([]() -> task<void> {
     auto [a, b] = coloop::unix_stream::pair();
     EXPECT_THROW(coloop::make_streams(std::move(a), {.limit = 0}), std::invalid_argument);
     EXPECT_THROW(coloop::make_streams(std::move(b), {.high_water = 10, .low_water = 20}),
@@ -90,9 +93,9 @@ TEST(streams, bad_options_and_closed_socket) {
   }());
 }
 
-TEST(streams, ping_pong_allocates_nothing_per_message) {
+TEST_P(streams, ping_pong_allocates_nothing_per_message) {
   if (!coloop::frame_pool_enabled()) GTEST_SKIP() << "frame pool off: frames use the heap";
-  coloop::run([]() -> task<void> {
+  run([]() -> task<void> {
     auto [ours, theirs] = coloop::test::local_streams();
     const std::string message(64, 'x');
     char buf[64];
@@ -120,5 +123,7 @@ TEST(streams, ping_pong_allocates_nothing_per_message) {
     co_await std::move(peer);
   }());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(streams);
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "net/net_test_util.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -56,8 +57,10 @@ task<void> write_then_close(tcp_stream& s, const std::string& data) {
   s.close();
 }
 
-TEST(Tcp, ConnectAcceptAndEcho) {
-  coloop::run([]() -> task<void> {
+class Tcp : public coloop::test::flavour_test {};
+
+TEST_P(Tcp, ConnectAcceptAndEcho) {
+  run([]() -> task<void> {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     const endpoint where = l.local_endpoint();
     EXPECT_NE(where.port(), 0);
@@ -74,8 +77,8 @@ TEST(Tcp, ConnectAcceptAndEcho) {
   }());
 }
 
-TEST(Tcp, ConnectsOverIpv6AndByName) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, ConnectsOverIpv6AndByName) {
+  run([]() -> task<void> {
     tcp_listener l6 = tcp_listener::bind(endpoint::parse("[::1]:0"));
     auto accepted = coloop::spawn(l6.accept());
     tcp_stream c6 = co_await tcp_stream::connect(l6.local_endpoint());
@@ -90,8 +93,8 @@ TEST(Tcp, ConnectsOverIpv6AndByName) {
   }());
 }
 
-TEST(Tcp, NodelayOnByDefaultAndOptionsSettable) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, NodelayOnByDefaultAndOptionsSettable) {
+  run([]() -> task<void> {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     EXPECT_EQ(int_option(l.native_handle(), SOL_SOCKET, SO_REUSEADDR), 1);
     auto accepted = coloop::spawn(l.accept());
@@ -110,8 +113,8 @@ TEST(Tcp, NodelayOnByDefaultAndOptionsSettable) {
   }());
 }
 
-TEST(Tcp, HalfCloseThenAMebibyteTheOtherWay) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, HalfCloseThenAMebibyteTheOtherWay) {
+  run([]() -> task<void> {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     auto accepted = coloop::spawn(l.accept());
     tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
@@ -127,8 +130,8 @@ TEST(Tcp, HalfCloseThenAMebibyteTheOtherWay) {
   }());
 }
 
-TEST(Tcp, ConnectionRefused) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, ConnectionRefused) {
+  run([]() -> task<void> {
     endpoint gone;
     {
       tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
@@ -138,10 +141,10 @@ TEST(Tcp, ConnectionRefused) {
   }());
 }
 
-TEST(Tcp, ConnectTimeoutCancelsTheConnect) {
+TEST_P(Tcp, ConnectTimeoutCancelsTheConnect) {
   // A listener that never accepts, with the smallest backlog: once its queue is full the kernel
   // drops further SYNs, so a connect stays in progress until wait_for gives up.
-  coloop::run(
+  run(
       []() -> task<void> {
         tcp_listener l = tcp_listener::bind(endpoint::loopback(0), {.backlog = 0});
         std::vector<tcp_stream> queued;
@@ -159,8 +162,8 @@ TEST(Tcp, ConnectTimeoutCancelsTheConnect) {
       {.manual_clock = true});
 }
 
-TEST(Tcp, BindErrors) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, BindErrors) {
+  run([]() -> task<void> {
     tcp_listener a = tcp_listener::bind(endpoint::loopback(0));
     EXPECT_THROW(tcp_listener::bind(a.local_endpoint()), std::system_error);
     EXPECT_THROW(tcp_listener::bind(endpoint::unix_path("/tmp/x")), std::invalid_argument);
@@ -170,8 +173,8 @@ TEST(Tcp, BindErrors) {
   EXPECT_THROW(tcp_listener::bind(endpoint::loopback(0)), std::logic_error);  // no loop
 }
 
-TEST(Tcp, ReusePortLetsTwoListenersShareAPort) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, ReusePortLetsTwoListenersShareAPort) {
+  run([]() -> task<void> {
     tcp_listener a = tcp_listener::bind(endpoint::loopback(0), {.reuse_port = true});
     tcp_listener b = tcp_listener::bind(a.local_endpoint(), {.reuse_port = true});
     EXPECT_EQ(a.local_endpoint(), b.local_endpoint());
@@ -179,8 +182,8 @@ TEST(Tcp, ReusePortLetsTwoListenersShareAPort) {
   }());
 }
 
-TEST(Tcp, CancelledAcceptLosesNoConnection) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, CancelledAcceptLosesNoConnection) {
+  run([]() -> task<void> {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     auto first = coloop::spawn(l.accept());
     co_await coloop::yield();
@@ -192,7 +195,7 @@ TEST(Tcp, CancelledAcceptLosesNoConnection) {
   }());
 }
 
-TEST(Tcp, AcceptWaitsOutEmfileWithoutSpinning) {
+TEST_P(Tcp, AcceptWaitsOutEmfileWithoutSpinning) {
 #if defined(__SANITIZE_ADDRESS__)
   // UBSan's vptr check probes memory through a pipe; with no fd left it reports every virtual
   // call as a bad object. The release build runs this test.
@@ -200,7 +203,7 @@ TEST(Tcp, AcceptWaitsOutEmfileWithoutSpinning) {
 #endif
   rlimit saved{};
   ::getrlimit(RLIMIT_NOFILE, &saved);
-  coloop::run(
+  run(
       [&]() -> task<void> {
         tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
         tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
@@ -212,7 +215,7 @@ TEST(Tcp, AcceptWaitsOutEmfileWithoutSpinning) {
         ::close(probe);
         ::setrlimit(RLIMIT_NOFILE, &low);
         for (int fd; (fd = ::dup(0)) >= 0;) hog.push_back(fd);
-        const auto start = coloop::event_loop::current()->time();
+        const auto start = coloop::now();
         auto accepted = coloop::spawn(l.accept());
         co_await coloop::sleep_for(3s);  // accept keeps failing meanwhile, backing off
         EXPECT_FALSE(accepted.done());
@@ -221,14 +224,14 @@ TEST(Tcp, AcceptWaitsOutEmfileWithoutSpinning) {
         tcp_stream s = co_await accepted;
         EXPECT_EQ(s.remote_endpoint(), c.local_endpoint());
         // Backoff tops out at 1 s, so the retry comes within about a second of the fds freeing.
-        EXPECT_LE(coloop::event_loop::current()->time() - start, 4100ms);
+        EXPECT_LE(coloop::now() - start, 4100ms);
       }(),
       {.manual_clock = true});
   ::setrlimit(RLIMIT_NOFILE, &saved);
 }
 
-TEST(Tcp, CloseWakesTheReaderAndTheWriterOnce) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, CloseWakesTheReaderAndTheWriterOnce) {
+  run([]() -> task<void> {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     auto accepted = coloop::spawn(l.accept());
     tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
@@ -245,8 +248,8 @@ TEST(Tcp, CloseWakesTheReaderAndTheWriterOnce) {
   }());
 }
 
-TEST(Tcp, PeerResetDuringALargeWrite) {
-  coloop::run([]() -> task<void> {
+TEST_P(Tcp, PeerResetDuringALargeWrite) {
+  run([]() -> task<void> {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     auto accepted = coloop::spawn(l.accept());
     tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
@@ -267,5 +270,7 @@ TEST(Tcp, PeerResetDuringALargeWrite) {
     EXPECT_TRUE(s2.is_open());
   }());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(Tcp);
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/net_test_util.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -18,8 +19,10 @@ using coloop::udp_socket;
 using coloop::test::errno_code;
 using coloop::test::error_of;
 
-TEST(Udp, SendToAndRecvFromCarryThePeer) {
-  coloop::run([]() -> task<void> {
+class Udp : public coloop::test::flavour_test {};
+
+TEST_P(Udp, SendToAndRecvFromCarryThePeer) {
+  run([]() -> task<void> {
     udp_socket a = udp_socket::bind(endpoint::loopback(0));
     udp_socket b = udp_socket::bind(endpoint::loopback(0));
     EXPECT_EQ(co_await a.send_to("hello", 5, b.local_endpoint()), 5u);
@@ -35,8 +38,8 @@ TEST(Udp, SendToAndRecvFromCarryThePeer) {
   }());
 }
 
-TEST(Udp, ConnectedSendAndRecv) {
-  coloop::run([]() -> task<void> {
+TEST_P(Udp, ConnectedSendAndRecv) {
+  run([]() -> task<void> {
     udp_socket a = udp_socket::bind(endpoint::parse("[::1]:0"));
     udp_socket b = udp_socket::bind(endpoint::parse("[::1]:0"));
     a.connect(b.local_endpoint());
@@ -48,8 +51,8 @@ TEST(Udp, ConnectedSendAndRecv) {
   }());
 }
 
-TEST(Udp, CancelledReceiveTakesNothing) {
-  coloop::run([]() -> task<void> {
+TEST_P(Udp, CancelledReceiveTakesNothing) {
+  run([]() -> task<void> {
     udp_socket a = udp_socket::bind(endpoint::loopback(0));
     udp_socket b = udp_socket::bind(endpoint::loopback(0));
     char buf[8];
@@ -62,8 +65,8 @@ TEST(Udp, CancelledReceiveTakesNothing) {
   }());
 }
 
-TEST(Udp, ConnectedSocketReportsRefusal) {
-  coloop::run([]() -> task<void> {
+TEST_P(Udp, ConnectedSocketReportsRefusal) {
+  run([]() -> task<void> {
     endpoint gone;
     {
       udp_socket tmp = udp_socket::bind(endpoint::loopback(0));
@@ -80,5 +83,7 @@ TEST(Udp, ConnectedSocketReportsRefusal) {
     EXPECT_THROW(udp_socket::bind(endpoint::unix_path("/tmp/u")), std::invalid_argument);
   }());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(Udp);
 
 }  // namespace

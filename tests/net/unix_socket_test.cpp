@@ -14,6 +14,7 @@
 #include <string>
 
 #include "net/net_test_util.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -23,7 +24,7 @@ using coloop::unix_stream;
 using coloop::test::errno_code;
 using coloop::test::error_of;
 
-class UnixSocketTest : public ::testing::Test {
+class UnixSocketTest : public coloop::test::flavour_test {
  protected:
   UnixSocketTest() {
     char dir[] = "/tmp/coloop-unix-XXXXXX";
@@ -42,8 +43,8 @@ class UnixSocketTest : public ::testing::Test {
   std::string path_;
 };
 
-TEST_F(UnixSocketTest, ConnectAcceptAndEcho) {
-  coloop::run([this]() -> task<void> {
+TEST_P(UnixSocketTest, ConnectAcceptAndEcho) {
+  run([this]() -> task<void> {
     unix_listener l = unix_listener::bind(path_);
     EXPECT_EQ(l.path(), path_);
     auto accepted = coloop::spawn(l.accept());
@@ -59,8 +60,8 @@ TEST_F(UnixSocketTest, ConnectAcceptAndEcho) {
   }());
 }
 
-TEST_F(UnixSocketTest, PairIsConnected) {
-  coloop::run([]() -> task<void> {
+TEST_P(UnixSocketTest, PairIsConnected) {
+  run([]() -> task<void> {
     auto [a, b] = unix_stream::pair();
     co_await a.write_all("x", 1);
     char c = 0;
@@ -69,8 +70,8 @@ TEST_F(UnixSocketTest, PairIsConnected) {
   }());
 }
 
-TEST_F(UnixSocketTest, SocketFileLifecycle) {
-  coloop::run([this]() -> task<void> {
+TEST_P(UnixSocketTest, SocketFileLifecycle) {
+  run([this]() -> task<void> {
     {
       unix_listener l = unix_listener::bind(path_);
       EXPECT_TRUE(file_exists());
@@ -95,12 +96,14 @@ TEST_F(UnixSocketTest, SocketFileLifecycle) {
   }());
 }
 
-TEST_F(UnixSocketTest, ConnectErrors) {
-  coloop::run([this]() -> task<void> {
+TEST_P(UnixSocketTest, ConnectErrors) {
+  run([this]() -> task<void> {
     EXPECT_EQ(co_await error_of(unix_stream::connect(path_)), errno_code(ENOENT));
     EXPECT_THROW(co_await unix_stream::connect(std::string(200, 'a')), std::invalid_argument);
     EXPECT_THROW(unix_listener::bind(""), std::invalid_argument);
   }());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(UnixSocketTest);
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <coloop/coloop.hpp>
 #include <coloop/process/signal_set.hpp>
 #include <stdexcept>
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -16,8 +17,10 @@ bool blocked(int s) {
   return sigismember(&now, s) == 1;
 }
 
-TEST(SignalSet, DeliversSignalsInsteadOfTheirDefaultAction) {
-  coloop::run([]() -> coloop::task<void> {
+class SignalSet : public coloop::test::flavour_test {};
+
+TEST_P(SignalSet, DeliversSignalsInsteadOfTheirDefaultAction) {
+  run([]() -> coloop::task<void> {
     coloop::signal_set set{SIGUSR1, SIGUSR2};
     EXPECT_TRUE(blocked(SIGUSR1));
     pthread_kill(pthread_self(), SIGUSR2);  // would end the process if not caught
@@ -29,8 +32,8 @@ TEST(SignalSet, DeliversSignalsInsteadOfTheirDefaultAction) {
   EXPECT_FALSE(blocked(SIGUSR2));
 }
 
-TEST(SignalSet, WaitIsCancellableAndClosedIsAnError) {
-  coloop::run([]() -> coloop::task<void> {
+TEST_P(SignalSet, WaitIsCancellableAndClosedIsAnError) {
+  run([]() -> coloop::task<void> {
     coloop::signal_set set{SIGUSR1};
     auto waiting = coloop::spawn(set.wait());
     co_await coloop::yield();
@@ -42,8 +45,8 @@ TEST(SignalSet, WaitIsCancellableAndClosedIsAnError) {
   }());
 }
 
-TEST(SignalSet, RejectsBadSignals) {
-  coloop::run([]() -> coloop::task<void> {
+TEST_P(SignalSet, RejectsBadSignals) {
+  run([]() -> coloop::task<void> {
     EXPECT_THROW(coloop::signal_set({SIGKILL}), std::invalid_argument);
     EXPECT_THROW(coloop::signal_set({0}), std::invalid_argument);
     EXPECT_THROW(coloop::signal_set({99}), std::invalid_argument);
@@ -52,5 +55,7 @@ TEST(SignalSet, RejectsBadSignals) {
   }());
   EXPECT_THROW(coloop::signal_set({SIGUSR1}), std::logic_error);  // no running loop
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(SignalSet);
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fd_audit.hpp"
+#include "support/flavour.hpp"
 
 namespace {
 
@@ -127,14 +128,23 @@ bool nothing_to_read(int fd) {
   return ::read(fd, &c, 1) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-class AsyncFdTest : public ::testing::Test {
+/// Runs on every flavour; the fd audit checks that nothing leaked, whatever the backend.
+class AsyncFdTest : public coloop::test::flavour_test {
  protected:
   coloop::test::fd_audit audit_;  // first member: checked after everything else is gone
 };
 
-TEST_F(AsyncFdTest, EchoThroughSocketpair) {
+/// Drives an event_loop itself: every backend, no runtime flavour.
+class AsyncFdTestOnLoop : public AsyncFdTest {};
+/// No loop at all.
+class AsyncFdTestNoLoop : public ::testing::Test {
+ protected:
+  coloop::test::fd_audit audit_;
+};
+
+TEST_P(AsyncFdTest, EchoThroughSocketpair) {
   const fd_pair sp = make_socketpair();
-  const std::string got = coloop::run(
+  const std::string got = run(
       [](fd_pair fds) -> task<std::string> {
         async_fd client(fds.first);
         async_fd server(fds.second);
@@ -160,13 +170,13 @@ TEST_F(AsyncFdTest, EchoThroughSocketpair) {
   EXPECT_EQ(got, "hello through coloop's epoll reactor");
 }
 
-TEST_F(AsyncFdTest, ReadWaitsForASleepingWriter) {
+TEST_P(AsyncFdTest, ReadWaitsForASleepingWriter) {
   const fd_pair p = make_pipe();
   struct result {
     std::string data;
     coloop::duration waited;
   };
-  const result r = coloop::run(
+  const result r = run(
       [](fd_pair fds) -> task<result> {
         async_fd reader(fds.first);
         auto writer = coloop::spawn([](int fd) -> task<void> {
@@ -174,9 +184,9 @@ TEST_F(AsyncFdTest, ReadWaitsForASleepingWriter) {
           co_await coloop::sleep_for(1h);  // virtual time: no real sleep
           co_await w.write_all("late", 4);
         }(fds.second));
-        const auto start = coloop::event_loop::current()->time();
+        const auto start = coloop::now();
         std::string data = co_await read_n(reader, 4);
-        const auto waited = coloop::event_loop::current()->time() - start;
+        const auto waited = coloop::now() - start;
         co_await std::move(writer);
         co_return result{std::move(data), waited};
       }(p),
@@ -185,10 +195,10 @@ TEST_F(AsyncFdTest, ReadWaitsForASleepingWriter) {
   EXPECT_GE(r.waited, coloop::duration(1h));  // the read really waited for the writer
 }
 
-TEST_F(AsyncFdTest, EndOfStreamReadsZero) {
+TEST_P(AsyncFdTest, EndOfStreamReadsZero) {
   const fd_pair p = make_pipe();
   const fd_pair sp = make_socketpair();
-  const std::vector<int> got = coloop::run(
+  const std::vector<int> got = run(
       [](fd_pair pipe_fds, fd_pair sock_fds) -> task<std::vector<int>> {
         std::vector<int> out;
         async_fd pr(pipe_fds.first);
@@ -215,7 +225,7 @@ TEST_F(AsyncFdTest, EndOfStreamReadsZero) {
   EXPECT_EQ(got, (std::vector<int>{'a', -1, -1, 'b', -1}));
 }
 
-TEST_F(AsyncFdTest, LargeTransferThroughSocketpair) {
+TEST_P(AsyncFdTest, LargeTransferThroughSocketpair) {
   constexpr std::size_t size = 8u << 20;  // 8 MiB: far beyond the socket buffers
   std::vector<unsigned char> data(size);
   std::uint32_t x = 12345;
@@ -224,7 +234,7 @@ TEST_F(AsyncFdTest, LargeTransferThroughSocketpair) {
     b = static_cast<unsigned char>(x >> 16);
   }
   const fd_pair sp = make_socketpair();
-  const std::vector<unsigned char> got = coloop::run(
+  const std::vector<unsigned char> got = run(
       [](fd_pair fds, const std::vector<unsigned char>& src) -> task<std::vector<unsigned char>> {
         async_fd tx(fds.first);
         async_fd rx(fds.second);
@@ -251,9 +261,9 @@ TEST_F(AsyncFdTest, LargeTransferThroughSocketpair) {
   EXPECT_TRUE(got == data) << "the transferred bytes differ";
 }
 
-TEST_F(AsyncFdTest, WaitingReadsCompleteInFifoOrder) {
+TEST_P(AsyncFdTest, WaitingReadsCompleteInFifoOrder) {
   const fd_pair p = make_pipe();
-  const std::vector<int> got = coloop::run(
+  const std::vector<int> got = run(
       [](fd_pair fds) -> task<std::vector<int>> {
         async_fd r(fds.first);
         async_fd w(fds.second);
@@ -272,14 +282,14 @@ TEST_F(AsyncFdTest, WaitingReadsCompleteInFifoOrder) {
   EXPECT_EQ(got, (std::vector<int>{'x', 'y', 'z'}));
 }
 
-TEST_F(AsyncFdTest, CancelledReadLosesNoByteAndLeavesTheFdUsable) {
+TEST_P(AsyncFdTest, CancelledReadLosesNoByteAndLeavesTheFdUsable) {
   const fd_pair p = make_pipe();
   struct result {
     bool pending_before_cancel;
     bool cancelled;
     int after;
   };
-  const result r = coloop::run(
+  const result r = run(
       [](fd_pair fds) -> task<result> {
         async_fd rd(fds.first);
         async_fd wr(fds.second);
@@ -298,13 +308,13 @@ TEST_F(AsyncFdTest, CancelledReadLosesNoByteAndLeavesTheFdUsable) {
   EXPECT_EQ(r.after, 'z');
 }
 
-TEST_F(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
+TEST_P(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
   const fd_pair p = make_pipe();
   struct result {
     bool cancelled;
     int after;
   };
-  const result r = coloop::run(
+  const result r = run(
       [](fd_pair fds) -> task<result> {
         async_fd rd(fds.first);
         async_fd wr(fds.second);
@@ -320,13 +330,13 @@ TEST_F(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
   EXPECT_EQ(r.after, 'q');
 }
 
-TEST_F(AsyncFdTest, WaitForTimesOutAPendingReadWithoutConsumingData) {
+TEST_P(AsyncFdTest, WaitForTimesOutAPendingReadWithoutConsumingData) {
   const fd_pair p = make_pipe();
   struct result {
     bool timed_out;
     std::string after;
   };
-  const result r = coloop::run(
+  const result r = run(
       [](fd_pair fds) -> task<result> {
         async_fd rd(fds.first);
         async_fd wr(fds.second);
@@ -385,13 +395,13 @@ task<race_outcome> cancel_racing_data(fd_pair fds, int turns) {
   co_return o;
 }
 
-TEST_F(AsyncFdTest, CancelRacingDataNeverLosesIt) {
+TEST_P(AsyncFdTest, CancelRacingDataNeverLosesIt) {
   bool saw_withdrawn = false;
   bool saw_race = false;  // completed by the reactor, cancelled before the reader resumed
   for (int turns = 0; turns <= 150; ++turns) {
     SCOPED_TRACE("yields between write and cancel: " + std::to_string(turns));
     const fd_pair p = make_pipe();
-    const race_outcome o = coloop::run(cancel_racing_data(p, turns), manual);
+    const race_outcome o = run(cancel_racing_data(p, turns), manual);
     EXPECT_TRUE(o.pipe_empty);
     if (o.cancelled) {
       EXPECT_EQ(o.left_in_pipe, 'x');  // withdrawn: the byte was not consumed
@@ -408,7 +418,7 @@ TEST_F(AsyncFdTest, CancelRacingDataNeverLosesIt) {
   EXPECT_TRUE(saw_race) << "no turn count hit the completed-but-not-resumed window";
 }
 
-TEST_F(AsyncFdTest, CloseWakesWaitingReaderAndWriterOnceWithClosed) {
+TEST_P(AsyncFdTest, CloseWakesWaitingReaderAndWriterOnceWithClosed) {
   const fd_pair sp = make_socketpair();
   struct result {
     int reader_resumes;
@@ -417,7 +427,7 @@ TEST_F(AsyncFdTest, CloseWakesWaitingReaderAndWriterOnceWithClosed) {
     std::error_code writer_error;
     bool both_pending;
   };
-  const result r = coloop::run(
+  const result r = run(
       [](fd_pair fds) -> task<result> {
         async_fd a(fds.first);
         async_fd b(fds.second);  // never read: a's writes fill the buffers and block
@@ -451,9 +461,9 @@ TEST_F(AsyncFdTest, CloseWakesWaitingReaderAndWriterOnceWithClosed) {
   EXPECT_EQ(r.writer_error, coloop::make_error_code(coloop::errc::closed));
 }
 
-TEST_F(AsyncFdTest, OperationsOnAClosedFdThrowClosed) {
+TEST_P(AsyncFdTest, OperationsOnAClosedFdThrowClosed) {
   const fd_pair p = make_pipe();
-  const std::error_code e = coloop::run(
+  const std::error_code e = run(
       [](fd_pair fds) -> task<std::error_code> {
         async_fd r(fds.first);
         async_fd w(fds.second);
@@ -487,13 +497,13 @@ task<std::error_code> write_to_broken(fd_pair fds) {
   co_return system_error_of(co_await failure_of(w.write_some("x", 1)));
 }
 
-TEST_F(AsyncFdTest, WriteToPipeWithoutReaderIsEpipeNotSigpipe) {
+TEST_P(AsyncFdTest, WriteToPipeWithoutReaderIsEpipeNotSigpipe) {
   struct sigaction sa {};
   ASSERT_EQ(sigaction(SIGPIPE, nullptr, &sa), 0);
   ASSERT_EQ(sa.sa_handler, SIG_DFL) << "the test needs SIGPIPE's default (fatal) disposition";
   ASSERT_FALSE(sigpipe_blocked());
 
-  const std::error_code e = coloop::run(write_to_broken(make_pipe()), manual);
+  const std::error_code e = run(write_to_broken(make_pipe()), manual);
   EXPECT_EQ(e, std::error_code(EPIPE, std::generic_category()));
   EXPECT_FALSE(sigpipe_blocked()) << "the thread's signal mask was not restored";
   EXPECT_FALSE(sigpipe_pending());
@@ -501,7 +511,7 @@ TEST_F(AsyncFdTest, WriteToPipeWithoutReaderIsEpipeNotSigpipe) {
   EXPECT_EQ(sa.sa_handler, SIG_DFL) << "the process's disposition must not change";
 }
 
-TEST_F(AsyncFdTest, WriteToPipeWithoutReaderKeepsACallersBlockedSigpipe) {
+TEST_P(AsyncFdTest, WriteToPipeWithoutReaderKeepsACallersBlockedSigpipe) {
   // The caller blocks SIGPIPE itself and already has one pending: both must stay as they were.
   sigset_t pipe_only;
   sigemptyset(&pipe_only);
@@ -511,7 +521,7 @@ TEST_F(AsyncFdTest, WriteToPipeWithoutReaderKeepsACallersBlockedSigpipe) {
   ASSERT_EQ(pthread_kill(pthread_self(), SIGPIPE), 0);
   ASSERT_TRUE(sigpipe_pending());
 
-  const std::error_code e = coloop::run(write_to_broken(make_pipe()), manual);
+  const std::error_code e = run(write_to_broken(make_pipe()), manual);
   EXPECT_EQ(e, std::error_code(EPIPE, std::generic_category()));
   EXPECT_TRUE(sigpipe_blocked());
   EXPECT_TRUE(sigpipe_pending()) << "the caller's own SIGPIPE was swallowed";
@@ -522,17 +532,17 @@ TEST_F(AsyncFdTest, WriteToPipeWithoutReaderKeepsACallersBlockedSigpipe) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-TEST_F(AsyncFdTest, WriteToSocketWithoutPeerIsEpipe) {
-  const std::error_code e = coloop::run(write_to_broken(make_socketpair()), manual);
+TEST_P(AsyncFdTest, WriteToSocketWithoutPeerIsEpipe) {
+  const std::error_code e = run(write_to_broken(make_socketpair()), manual);
   EXPECT_EQ(e, std::error_code(EPIPE, std::generic_category()));
   EXPECT_FALSE(sigpipe_pending());
 }
 
-TEST_F(AsyncFdTest, LoopDestroyedWithPendingReadsReleasesEverything) {
+TEST_P(AsyncFdTestOnLoop, LoopDestroyedWithPendingReadsReleasesEverything) {
   const fd_pair p = make_pipe();
   int finished = 0;
   {
-    coloop::event_loop loop(manual);
+    coloop::event_loop loop(options(manual));
     // One task owns the fd and reads; a second task waits on the same fd behind it. Whichever
     // frame the loop destroys first, the other must not touch freed memory (ASan) and the fd
     // must end up closed (fd audit).
@@ -551,15 +561,15 @@ TEST_F(AsyncFdTest, LoopDestroyedWithPendingReadsReleasesEverything) {
   ::close(p.second);
 }
 
-TEST_F(AsyncFdTest, ConstructionWithoutALoopThrowsAndClosesTheFd) {
+TEST_F(AsyncFdTestNoLoop, ConstructionWithoutALoopThrowsAndClosesTheFd) {
   const fd_pair p = make_pipe();
   EXPECT_THROW(async_fd{p.first}, std::logic_error);
   EXPECT_EQ(::fcntl(p.first, F_GETFD), -1);  // taken over and closed
   ::close(p.second);
 }
 
-TEST_F(AsyncFdTest, RegularFileIsRejectedAndClosed) {
-  const std::error_code e = coloop::run(
+TEST_P(AsyncFdTest, RegularFileIsRejectedAndClosed) {
+  const std::error_code e = run(
       []() -> task<std::error_code> {
         const int fd = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
         EXPECT_GE(fd, 0);
@@ -574,9 +584,9 @@ TEST_F(AsyncFdTest, RegularFileIsRejectedAndClosed) {
   EXPECT_EQ(e, std::error_code(EPERM, std::generic_category()));
 }
 
-TEST_F(AsyncFdTest, MovedFdKeepsWorking) {
+TEST_P(AsyncFdTest, MovedFdKeepsWorking) {
   const fd_pair p = make_pipe();
-  const int got = coloop::run(
+  const int got = run(
       [](fd_pair fds) -> task<int> {
         async_fd r(fds.first);
         async_fd w;
@@ -607,11 +617,11 @@ task<long> ping_self(async_fd& out, async_fd& in, const bool& stop) {
   co_return rounds;
 }
 
-TEST_F(AsyncFdTest, AlwaysReadySocketDoesNotStarveATimer) {
+TEST_P(AsyncFdTest, AlwaysReadySocketDoesNotStarveATimer) {
   // Real clock: a manual clock only moves when the loop is idle, and this loop never is. Without
   // the coop budget the timer would never run and the test would hang until ctest's timeout.
   const fd_pair sp = make_socketpair();
-  const long rounds = coloop::run([](fd_pair fds) -> task<long> {
+  const long rounds = run([](fd_pair fds) -> task<long> {
     async_fd a(fds.first);
     async_fd b(fds.second);
     bool stop = false;
@@ -620,5 +630,8 @@ TEST_F(AsyncFdTest, AlwaysReadySocketDoesNotStarveATimer) {
   }(sp));
   EXPECT_GT(rounds, 0);
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(AsyncFdTest);
+COLOOP_INSTANTIATE_LOOP_FLAVOURS(AsyncFdTestOnLoop);
 
 }  // namespace

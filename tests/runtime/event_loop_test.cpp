@@ -14,6 +14,7 @@
 
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
 
@@ -21,8 +22,10 @@ namespace {
 
 coloop::loop_options manual() { return {.manual_clock = true}; }
 
-TEST(EventLoop, CallSoonRunsInFifoOrder) {
-  coloop::event_loop loop;
+class EventLoop : public coloop::test::flavour_test {};
+
+TEST_P(EventLoop, CallSoonRunsInFifoOrder) {
+  coloop::event_loop loop(options());
   std::vector<int> order;
   for (int i = 0; i < 1000; ++i) loop.call_soon([&order, i] { order.push_back(i); });
   loop.call_soon([&loop] { loop.stop(); });
@@ -31,8 +34,8 @@ TEST(EventLoop, CallSoonRunsInFifoOrder) {
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
 }
 
-TEST(EventLoop, CallSoonFromACallbackRunsAfterTheQueuedOnes) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, CallSoonFromACallbackRunsAfterTheQueuedOnes) {
+  coloop::event_loop loop(options());
   std::vector<int> order;
   loop.call_soon([&] {
     order.push_back(1);
@@ -43,8 +46,8 @@ TEST(EventLoop, CallSoonFromACallbackRunsAfterTheQueuedOnes) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
-TEST(EventLoop, LargeCaptureCallbacksWork) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, LargeCaptureCallbacksWork) {
+  coloop::event_loop loop(options());
   std::array<long, 32> big{};
   big.fill(3);
   long sum = 0;
@@ -56,8 +59,8 @@ TEST(EventLoop, LargeCaptureCallbacksWork) {
   EXPECT_EQ(sum, 96);
 }
 
-TEST(EventLoop, TimersFireInDeadlineOrderAndFifoAmongEquals) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, TimersFireInDeadlineOrderAndFifoAmongEquals) {
+  coloop::event_loop loop(options(manual()));
   std::vector<int> order;
   loop.call_later(30ms, [&] { order.push_back(30); });
   loop.call_later(10ms, [&] { order.push_back(10); });
@@ -69,8 +72,8 @@ TEST(EventLoop, TimersFireInDeadlineOrderAndFifoAmongEquals) {
   EXPECT_EQ(order, (std::vector<int>{10, 201, 202, 203, 30}));
 }
 
-TEST(EventLoop, TimersNeverFireEarly) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, TimersNeverFireEarly) {
+  coloop::event_loop loop(options(manual()));
   const coloop::time_point start = loop.time();
   std::vector<std::chrono::nanoseconds> lateness;
   std::mt19937 rng(7);
@@ -84,8 +87,8 @@ TEST(EventLoop, TimersNeverFireEarly) {
   for (auto l : lateness) EXPECT_GE(l.count(), 0);
 }
 
-TEST(EventLoop, RealClockTimerIsNotEarly) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, RealClockTimerIsNotEarly) {
+  coloop::event_loop loop(options());
   const auto start = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point fired;
   loop.call_later(2ms, [&] {
@@ -96,8 +99,8 @@ TEST(EventLoop, RealClockTimerIsNotEarly) {
   EXPECT_GE(fired - start, 2ms);
 }
 
-TEST(EventLoop, CancelBeforeFirePreventsIt) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, CancelBeforeFirePreventsIt) {
+  coloop::event_loop loop(options(manual()));
   bool ran = false;
   coloop::timer_handle h = loop.call_later(10ms, [&] { ran = true; });
   EXPECT_TRUE(h.pending());
@@ -109,8 +112,8 @@ TEST(EventLoop, CancelBeforeFirePreventsIt) {
   EXPECT_FALSE(ran);
 }
 
-TEST(EventLoop, CancelAfterFireIsANoOp) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, CancelAfterFireIsANoOp) {
+  coloop::event_loop loop(options(manual()));
   int runs = 0;
   coloop::timer_handle h = loop.call_later(1ms, [&] { ++runs; });
   coloop::timer_handle other;
@@ -124,8 +127,8 @@ TEST(EventLoop, CancelAfterFireIsANoOp) {
   EXPECT_FALSE(other.pending());
 }
 
-TEST(EventLoop, TimerCancelledByAnEarlierTimerInTheSameTurnDoesNotFire) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, TimerCancelledByAnEarlierTimerInTheSameTurnDoesNotFire) {
+  coloop::event_loop loop(options(manual()));
   bool second_ran = false;
   coloop::timer_handle second;
   loop.call_later(5ms, [&] { second.cancel(); });
@@ -135,8 +138,8 @@ TEST(EventLoop, TimerCancelledByAnEarlierTimerInTheSameTurnDoesNotFire) {
   EXPECT_FALSE(second_ran);
 }
 
-TEST(EventLoop, CallAtUsesTheLoopClock) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, CallAtUsesTheLoopClock) {
+  coloop::event_loop loop(options(manual()));
   const coloop::time_point target = loop.time() + 1h;
   coloop::time_point seen;
   loop.call_at(target, [&] {
@@ -147,8 +150,8 @@ TEST(EventLoop, CallAtUsesTheLoopClock) {
   EXPECT_EQ(seen, target);  // the manual clock jumps straight to the deadline
 }
 
-TEST(EventLoop, AdvanceTimeMovesTheManualClock) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, AdvanceTimeMovesTheManualClock) {
+  coloop::event_loop loop(options(manual()));
   const coloop::time_point t0 = loop.time();
   loop.advance_time(5s);
   EXPECT_EQ(loop.time() - t0, 5s);
@@ -157,8 +160,8 @@ TEST(EventLoop, AdvanceTimeMovesTheManualClock) {
   EXPECT_THROW(real.advance_time(1s), std::logic_error);
 }
 
-TEST(EventLoop, MillionLiveTimers) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, MillionLiveTimers) {
+  coloop::event_loop loop(options(manual()));
   std::mt19937_64 rng(1);
   std::vector<coloop::timer_handle> handles;
   handles.reserve(1'000'000);
@@ -175,8 +178,8 @@ TEST(EventLoop, MillionLiveTimers) {
   EXPECT_EQ(fired, 500'000);
 }
 
-TEST(EventLoop, CallSoonThreadsafeFromFourThreads) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, CallSoonThreadsafeFromFourThreads) {
+  coloop::event_loop loop(options());
   constexpr int threads = 4, per_thread = 100'000;
   long received = 0;
   std::atomic<int> finished{0};
@@ -192,8 +195,8 @@ TEST(EventLoop, CallSoonThreadsafeFromFourThreads) {
   EXPECT_EQ(received, long{threads} * per_thread);
 }
 
-TEST(EventLoop, CallSoonThreadsafeAfterCloseThrowsClosed) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, CallSoonThreadsafeAfterCloseThrowsClosed) {
+  coloop::event_loop loop(options());
   loop.close();
   try {
     loop.call_soon_threadsafe([] {});
@@ -206,8 +209,8 @@ TEST(EventLoop, CallSoonThreadsafeAfterCloseThrowsClosed) {
   loop.close();  // idempotent
 }
 
-TEST(EventLoop, ThrowingCallbackGoesToTheHandlerAndTheLoopGoesOn) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, ThrowingCallbackGoesToTheHandlerAndTheLoopGoesOn) {
+  coloop::event_loop loop(options());
   std::vector<std::string> seen;
   loop.set_exception_handler([&](std::exception_ptr e) {
     try {
@@ -224,8 +227,8 @@ TEST(EventLoop, ThrowingCallbackGoesToTheHandlerAndTheLoopGoesOn) {
   EXPECT_EQ(seen, (std::vector<std::string>{"callback failed"}));
 }
 
-TEST(EventLoop, RunUntilCompleteReturnsTheValue) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, RunUntilCompleteReturnsTheValue) {
+  coloop::event_loop loop(options());
   auto t = []() -> coloop::task<int> {
     co_await coloop::yield();
     co_return 42;
@@ -235,8 +238,8 @@ TEST(EventLoop, RunUntilCompleteReturnsTheValue) {
   EXPECT_FALSE(loop.is_running());
 }
 
-TEST(EventLoop, RunUntilCompleteStoppedEarlyThrows) {
-  coloop::event_loop loop(manual());
+TEST_P(EventLoop, RunUntilCompleteStoppedEarlyThrows) {
+  coloop::event_loop loop(options(manual()));
   auto t = [](coloop::event_loop& l) -> coloop::task<int> {
     l.stop();
     co_await coloop::sleep_for(1s);
@@ -248,12 +251,12 @@ TEST(EventLoop, RunUntilCompleteStoppedEarlyThrows) {
   EXPECT_EQ(loop.live_tasks(), 0u);
 }
 
-TEST(EventLoop, NestedRunIsRejectedWithAClearMessage) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, NestedRunIsRejectedWithAClearMessage) {
+  coloop::event_loop loop(options());
   auto inner = []() -> coloop::task<int> { co_return 1; };
   auto outer = [&]() -> coloop::task<std::string> {
     try {
-      coloop::run(inner());
+      run(inner());
     } catch (const std::logic_error& e) {
       co_return e.what();
     }
@@ -264,8 +267,8 @@ TEST(EventLoop, NestedRunIsRejectedWithAClearMessage) {
   EXPECT_NE(message.find("running on this thread"), std::string::npos) << message;
 }
 
-TEST(EventLoop, CloseDestroysPendingTasksWithoutLeaks) {
-  auto loop = std::make_unique<coloop::event_loop>(manual());
+TEST_P(EventLoop, CloseDestroysPendingTasksWithoutLeaks) {
+  auto loop = std::make_unique<coloop::event_loop>(options(manual()));
   auto sleeper = []() -> coloop::task<void> { co_await coloop::sleep_for(1h); };
   auto h = loop->create_task(sleeper());
   loop->call_later(1ms, [&] { loop->stop(); });
@@ -277,8 +280,8 @@ TEST(EventLoop, CloseDestroysPendingTasksWithoutLeaks) {
   loop.reset();
 }
 
-TEST(EventLoop, CurrentIsSetWhileRunning) {
-  coloop::event_loop loop;
+TEST_P(EventLoop, CurrentIsSetWhileRunning) {
+  coloop::event_loop loop(options());
   EXPECT_EQ(coloop::event_loop::current(), nullptr);
   coloop::event_loop* seen = nullptr;
   loop.call_soon([&] {
@@ -289,5 +292,7 @@ TEST(EventLoop, CurrentIsSetWhileRunning) {
   EXPECT_EQ(seen, &loop);
   EXPECT_EQ(coloop::event_loop::current(), nullptr);
 }
+
+COLOOP_INSTANTIATE_LOOP_FLAVOURS(EventLoop);
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
 
@@ -30,16 +31,19 @@ coloop::task<void> fail_after(std::chrono::milliseconds d, const char* what) {
   throw std::runtime_error(what);
 }
 
-TEST(Spawn, JoinReturnsTheValue) {
+class Spawn : public coloop::test::flavour_test {};
+class SpawnOnLoop : public coloop::test::flavour_test {};
+
+TEST_P(Spawn, JoinReturnsTheValue) {
   auto main = []() -> coloop::task<int> {
     auto a = coloop::spawn(value_after(20ms, 1));
     auto b = coloop::spawn(value_after(10ms, 2));
     co_return co_await std::move(a) * 10 + co_await std::move(b);
   };
-  EXPECT_EQ(coloop::run(main(), manual()), 12);
+  EXPECT_EQ(run(main(), manual()), 12);
 }
 
-TEST(Spawn, SpawnedTasksRunConcurrently) {
+TEST_P(Spawn, SpawnedTasksRunConcurrently) {
   auto main = []() -> coloop::task<long> {
     coloop::event_loop& loop = *coloop::event_loop::current();
     const auto start = loop.time();
@@ -48,10 +52,10 @@ TEST(Spawn, SpawnedTasksRunConcurrently) {
     for (auto& h : hs) co_await h;
     co_return std::chrono::duration_cast<std::chrono::milliseconds>(loop.time() - start).count();
   };
-  EXPECT_EQ(coloop::run(main(), manual()), 50);  // not 100 × 50 ms
+  EXPECT_EQ(run(main(), manual()), 50);  // not 100 × 50 ms
 }
 
-TEST(Spawn, TaskStartsOnALaterTurn) {
+TEST_P(Spawn, TaskStartsOnALaterTurn) {
   auto main = []() -> coloop::task<void> {
     bool started = false;
     auto h = coloop::spawn([](bool& s) -> coloop::task<void> {
@@ -63,10 +67,10 @@ TEST(Spawn, TaskStartsOnALaterTurn) {
     EXPECT_TRUE(started);
     EXPECT_TRUE(h.done());
   };
-  coloop::run(main());
+  run(main());
 }
 
-TEST(Spawn, JoinRethrowsTheTaskException) {
+TEST_P(Spawn, JoinRethrowsTheTaskException) {
   auto main = []() -> coloop::task<std::string> {
     auto h = coloop::spawn(fail_after(1ms, "task failed"));
     try {
@@ -76,10 +80,10 @@ TEST(Spawn, JoinRethrowsTheTaskException) {
     }
     co_return "no exception";
   };
-  EXPECT_EQ(coloop::run(main(), manual()), "task failed");
+  EXPECT_EQ(run(main(), manual()), "task failed");
 }
 
-TEST(Spawn, CancelMakesThePendingAwaitThrowAndTheTaskMayCleanUp) {
+TEST_P(Spawn, CancelMakesThePendingAwaitThrowAndTheTaskMayCleanUp) {
   auto main = []() -> coloop::task<void> {
     bool cleaned = false;
     auto h = coloop::spawn([](bool& c) -> coloop::task<int> {
@@ -96,10 +100,10 @@ TEST(Spawn, CancelMakesThePendingAwaitThrowAndTheTaskMayCleanUp) {
     EXPECT_THROW(co_await h, coloop::cancelled_error);
     EXPECT_TRUE(cleaned);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(Spawn, CancelBeforeTheTaskStartsIsDeliveredAtItsFirstAwait) {
+TEST_P(Spawn, CancelBeforeTheTaskStartsIsDeliveredAtItsFirstAwait) {
   auto main = []() -> coloop::task<void> {
     int progress = 0;
     auto h = coloop::spawn([](int& p) -> coloop::task<void> {
@@ -111,10 +115,10 @@ TEST(Spawn, CancelBeforeTheTaskStartsIsDeliveredAtItsFirstAwait) {
     EXPECT_THROW(co_await h, coloop::cancelled_error);
     EXPECT_EQ(progress, 1);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(Spawn, TaskThatCatchesCancellationCanReturnAValue) {
+TEST_P(Spawn, TaskThatCatchesCancellationCanReturnAValue) {
   auto main = []() -> coloop::task<int> {
     auto h = coloop::spawn([]() -> coloop::task<int> {
       try {
@@ -128,10 +132,10 @@ TEST(Spawn, TaskThatCatchesCancellationCanReturnAValue) {
     h.cancel();
     co_return co_await h;
   };
-  EXPECT_EQ(coloop::run(main(), manual()), -1);
+  EXPECT_EQ(run(main(), manual()), -1);
 }
 
-TEST(Spawn, CancellingTheJoinerCancelsTheJoinedTask) {
+TEST_P(Spawn, CancellingTheJoinerCancelsTheJoinedTask) {
   auto main = []() -> coloop::task<void> {
     bool inner_cancelled = false;
     auto inner = [](bool& flag) -> coloop::task<void> {
@@ -150,10 +154,10 @@ TEST(Spawn, CancellingTheJoinerCancelsTheJoinedTask) {
     EXPECT_THROW(co_await outer, coloop::cancelled_error);
     EXPECT_TRUE(inner_cancelled);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(Spawn, ResultThatRacesTheCancelIsDelivered) {
+TEST_P(Spawn, ResultThatRacesTheCancelIsDelivered) {
   // The task completes (its joiner is queued) and then cancel() lands: the value is not lost.
   auto main = []() -> coloop::task<int> {
     coloop::promise<int> p;
@@ -165,11 +169,11 @@ TEST(Spawn, ResultThatRacesTheCancelIsDelivered) {
     h.cancel();                // too late to withdraw: stays pending, value delivered
     co_return co_await h;
   };
-  EXPECT_EQ(coloop::run(main()), 7);
+  EXPECT_EQ(run(main()), 7);
 }
 
-TEST(Spawn, DetachedTaskExceptionReachesTheHandler) {
-  coloop::event_loop loop(manual());
+TEST_P(SpawnOnLoop, DetachedTaskExceptionReachesTheHandler) {
+  coloop::event_loop loop(options(manual()));
   std::vector<std::string> seen;
   loop.set_exception_handler([&](std::exception_ptr e) {
     try {
@@ -191,8 +195,8 @@ TEST(Spawn, DetachedTaskExceptionReachesTheHandler) {
                                             "never retrieved"}));
 }
 
-TEST(Spawn, RetrievedExceptionIsNotReportedAgain) {
-  coloop::event_loop loop(manual());
+TEST_P(SpawnOnLoop, RetrievedExceptionIsNotReportedAgain) {
+  coloop::event_loop loop(options(manual()));
   int reports = 0;
   loop.set_exception_handler([&](std::exception_ptr) { ++reports; });
   auto main = []() -> coloop::task<void> {
@@ -203,8 +207,8 @@ TEST(Spawn, RetrievedExceptionIsNotReportedAgain) {
   EXPECT_EQ(reports, 0);
 }
 
-TEST(Spawn, DetachedCancelledTaskIsNotReported) {
-  coloop::event_loop loop(manual());
+TEST_P(SpawnOnLoop, DetachedCancelledTaskIsNotReported) {
+  coloop::event_loop loop(options(manual()));
   int reports = 0;
   loop.set_exception_handler([&](std::exception_ptr) { ++reports; });
   auto main = []() -> coloop::task<void> {
@@ -219,7 +223,7 @@ TEST(Spawn, DetachedCancelledTaskIsNotReported) {
   EXPECT_EQ(loop.live_tasks(), 0u);
 }
 
-TEST(Spawn, SpawnWithoutALoopThrows) {
+TEST(SpawnNoLoop, SpawnWithoutALoopThrows) {
   try {
     (void)coloop::spawn(value_after(1ms, 1));
     FAIL() << "expected std::logic_error";
@@ -228,16 +232,16 @@ TEST(Spawn, SpawnWithoutALoopThrows) {
   }
 }
 
-TEST(Spawn, SpawningAnEmptyTaskThrows) {
+TEST_P(Spawn, SpawningAnEmptyTaskThrows) {
   auto main = []() -> coloop::task<void> {
     coloop::task<int> empty;
     EXPECT_THROW((void)coloop::spawn(std::move(empty)), std::logic_error);
     co_return;
   };
-  coloop::run(main());
+  run(main());
 }
 
-TEST(Spawn, AwaitingAJoinHandleTwiceConcurrentlyThrows) {
+TEST_P(Spawn, AwaitingAJoinHandleTwiceConcurrentlyThrows) {
   auto main = []() -> coloop::task<void> {
     auto h = coloop::spawn(value_after(10ms, 1));
     auto first = coloop::spawn([](coloop::join_handle<int>& jh) -> coloop::task<int> {
@@ -247,10 +251,10 @@ TEST(Spawn, AwaitingAJoinHandleTwiceConcurrentlyThrows) {
     EXPECT_THROW(co_await h, std::logic_error);
     EXPECT_EQ(co_await first, 1);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(Spawn, MoveOnlyResult) {
+TEST_P(Spawn, MoveOnlyResult) {
   auto main = []() -> coloop::task<int> {
     auto h = coloop::spawn([]() -> coloop::task<std::unique_ptr<int>> {
       co_return std::make_unique<int>(5);
@@ -258,7 +262,10 @@ TEST(Spawn, MoveOnlyResult) {
     std::unique_ptr<int> p = co_await std::move(h);
     co_return *p;
   };
-  EXPECT_EQ(coloop::run(main()), 5);
+  EXPECT_EQ(run(main()), 5);
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(Spawn);
+COLOOP_INSTANTIATE_LOOP_FLAVOURS(SpawnOnLoop);
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <coloop/core/errors.hpp>
 #include <coloop/core/future.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
 using coloop::task;
@@ -22,6 +23,7 @@ namespace {
 
 /// An event loop running on a thread of its own for the test's duration.
 struct loop_thread {
+  explicit loop_thread(const coloop::loop_options& options) : loop(options) {}
   coloop::event_loop loop;
   std::thread thread{[this] { loop.run_forever(); }};
   ~loop_thread() {
@@ -58,8 +60,10 @@ void run_until_done(coloop::event_loop& loop, const coloop::concurrent_future<T>
   }(f));
 }
 
-TEST(RunCoroutineThreadsafe, ValuesFromFourThreads) {
-  loop_thread lt;
+class RunCoroutineThreadsafe : public coloop::test::flavour_test {};
+
+TEST_P(RunCoroutineThreadsafe, ValuesFromFourThreads) {
+  loop_thread lt(options());
   std::vector<std::thread> clients;
   std::vector<long> sums(4, 0);
   for (int c = 0; c < 4; ++c) {
@@ -73,8 +77,8 @@ TEST(RunCoroutineThreadsafe, ValuesFromFourThreads) {
   for (long s : sums) EXPECT_EQ(s, 2L * 499 * 500 / 2);
 }
 
-TEST(RunCoroutineThreadsafe, ExceptionsAndVoid) {
-  loop_thread lt;
+TEST_P(RunCoroutineThreadsafe, ExceptionsAndVoid) {
+  loop_thread lt(options());
   auto f = coloop::run_coroutine_threadsafe(fail_with("boom"), lt.loop);
   EXPECT_THROW(f.get(), std::runtime_error);
   EXPECT_FALSE(f.valid());
@@ -84,8 +88,8 @@ TEST(RunCoroutineThreadsafe, ExceptionsAndVoid) {
   EXPECT_EQ(side, 1);
 }
 
-TEST(RunCoroutineThreadsafe, WaitForTimesOutUntilTheTaskFinishes) {
-  loop_thread lt;
+TEST_P(RunCoroutineThreadsafe, WaitForTimesOutUntilTheTaskFinishes) {
+  loop_thread lt(options());
   coloop::promise<int> p;
   coloop::future<int> fut = p.get_future();
   auto f = coloop::run_coroutine_threadsafe(await_future(fut), lt.loop);
@@ -97,8 +101,8 @@ TEST(RunCoroutineThreadsafe, WaitForTimesOutUntilTheTaskFinishes) {
   EXPECT_EQ(f.get(), 9);
 }
 
-TEST(RunCoroutineThreadsafe, CancelStopsARunningTask) {
-  loop_thread lt;
+TEST_P(RunCoroutineThreadsafe, CancelStopsARunningTask) {
+  loop_thread lt(options());
   bool started = false;  // written on the loop thread, not read here
   auto f = coloop::run_coroutine_threadsafe(sleep_an_hour(started), lt.loop);
   EXPECT_FALSE(f.wait_for(1ms));
@@ -111,8 +115,8 @@ TEST(RunCoroutineThreadsafe, CancelStopsARunningTask) {
   EXPECT_EQ(g.get(), 2);
 }
 
-TEST(RunCoroutineThreadsafe, CancelBeforeStartNeverRunsTheTask) {
-  coloop::event_loop loop;  // not running yet
+TEST_P(RunCoroutineThreadsafe, CancelBeforeStartNeverRunsTheTask) {
+  coloop::event_loop loop(options());  // not running yet
   int ran = 0;
   auto f = coloop::run_coroutine_threadsafe(set_flag(ran), loop);
   EXPECT_TRUE(f.cancel());
@@ -122,8 +126,8 @@ TEST(RunCoroutineThreadsafe, CancelBeforeStartNeverRunsTheTask) {
   EXPECT_EQ(ran, 0);
 }
 
-TEST(RunCoroutineThreadsafe, ClosedLoopThrowsClosed) {
-  coloop::event_loop loop;
+TEST_P(RunCoroutineThreadsafe, ClosedLoopThrowsClosed) {
+  coloop::event_loop loop(options());
   loop.close();
   try {
     coloop::run_coroutine_threadsafe(twice_after_yield(1), loop);
@@ -133,13 +137,13 @@ TEST(RunCoroutineThreadsafe, ClosedLoopThrowsClosed) {
   }
 }
 
-TEST(RunCoroutineThreadsafe, ClosingLoopSettlesPendingFutures) {
-  coloop::event_loop loop;
+TEST_P(RunCoroutineThreadsafe, ClosingLoopSettlesPendingFutures) {
+  coloop::event_loop loop(options());
   auto never_started = coloop::run_coroutine_threadsafe(twice_after_yield(1), loop);
   loop.close();  // drops the callback that was to start it
   EXPECT_THROW(never_started.get(), coloop::cancelled_error);
 
-  coloop::event_loop loop2;
+  coloop::event_loop loop2(options());
   bool started = false;
   auto sleeping = coloop::run_coroutine_threadsafe(sleep_an_hour(started), loop2);
   loop2.run_until_complete([](bool& s) -> task<void> {
@@ -150,5 +154,7 @@ TEST(RunCoroutineThreadsafe, ClosingLoopSettlesPendingFutures) {
   EXPECT_TRUE(sleeping.done());
   EXPECT_THROW(sleeping.get(), coloop::cancelled_error);
 }
+
+COLOOP_INSTANTIATE_LOOP_FLAVOURS(RunCoroutineThreadsafe);
 
 }  // namespace

@@ -8,35 +8,38 @@
 #include <stdexcept>
 
 #include <coloop/runtime/sleep.hpp>
+#include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
-TEST(Run, ReturnsTheValue) {
+class Run : public coloop::test::flavour_test {};
+
+TEST_P(Run, ReturnsTheValue) {
   auto main = []() -> coloop::task<int> { co_return 41 + 1; };
-  EXPECT_EQ(coloop::run(main()), 42);
+  EXPECT_EQ(run(main()), 42);
 }
 
-TEST(Run, VoidTask) {
+TEST_P(Run, VoidTask) {
   bool ran = false;
   auto main = [](bool& r) -> coloop::task<void> {
     r = true;
     co_return;
   };
-  coloop::run(main(ran));
+  run(main(ran));
   EXPECT_TRUE(ran);
 }
 
-TEST(Run, RethrowsTheException) {
+TEST_P(Run, RethrowsTheException) {
   auto main = []() -> coloop::task<int> {
     co_await coloop::yield();
     throw std::domain_error("main failed");
   };
-  EXPECT_THROW(coloop::run(main()), std::domain_error);
+  EXPECT_THROW(run(main()), std::domain_error);
 }
 
-TEST(Run, CancelsAndJoinsLeftoverTasks) {
+TEST_P(Run, CancelsAndJoinsLeftoverTasks) {
   bool leftover_cleaned = false;
   auto main = [](bool& cleaned) -> coloop::task<int> {
     coloop::spawn([](bool& c) -> coloop::task<void> {
@@ -50,28 +53,30 @@ TEST(Run, CancelsAndJoinsLeftoverTasks) {
     co_await coloop::yield();
     co_return 1;
   };
-  EXPECT_EQ(coloop::run(main(leftover_cleaned), {.manual_clock = true}), 1);
+  EXPECT_EQ(run(main(leftover_cleaned), {.manual_clock = true}), 1);
   EXPECT_TRUE(leftover_cleaned);
 }
 
-TEST(Run, InsideARunningLoopThrowsLogicError) {
+TEST_P(Run, InsideARunningLoopThrowsLogicError) {
   auto inner = []() -> coloop::task<int> { co_return 1; };
   auto outer = [&]() -> coloop::task<bool> {
     try {
-      coloop::run(inner());
+      run(inner());
     } catch (const std::logic_error&) {
       co_return true;
     }
     co_return false;
   };
-  EXPECT_TRUE(coloop::run(outer()));
+  EXPECT_TRUE(run(outer()));
 }
 
-TEST(Run, ReferenceResult) {
+TEST_P(Run, ReferenceResult) {
   static int target = 3;
   auto main = []() -> coloop::task<int&> { co_return target; };
-  int& r = coloop::run(main());
+  int& r = run(main());
   EXPECT_EQ(&r, &target);
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(Run);
 
 }  // namespace

@@ -10,46 +10,48 @@
 #include <coloop/core/when_all.hpp>
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
+#include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
 
 coloop::loop_options manual() { return {.manual_clock = true}; }
-coloop::event_loop& loop() { return *coloop::event_loop::current(); }
 
-TEST(Sleep, SleepForWaitsAtLeastTheDuration) {
+class Sleep : public coloop::test::flavour_test {};
+
+TEST_P(Sleep, SleepForWaitsAtLeastTheDuration) {
   auto main = []() -> coloop::task<coloop::duration> {
-    const auto start = loop().time();
+    const auto start = coloop::now();
     co_await coloop::sleep_for(250ms);
-    co_return loop().time() - start;
+    co_return coloop::now() - start;
   };
-  EXPECT_EQ(coloop::run(main(), manual()), 250ms);
+  EXPECT_EQ(run(main(), manual()), 250ms);
 }
 
-TEST(Sleep, HourLongSleepTakesNoRealTime) {
+TEST_P(Sleep, HourLongSleepTakesNoRealTime) {
   const auto wall = std::chrono::steady_clock::now();
   auto main = []() -> coloop::task<void> { co_await coloop::sleep_for(24h); };
-  coloop::run(main(), manual());
+  run(main(), manual());
   EXPECT_LT(std::chrono::steady_clock::now() - wall, 10s);
 }
 
-TEST(Sleep, SleepUntilAPastTimeStillSuspendsOnce) {
+TEST_P(Sleep, SleepUntilAPastTimeStillSuspendsOnce) {
   auto main = []() -> coloop::task<std::vector<int>> {
     std::vector<int> order;
     auto other = coloop::spawn([](std::vector<int>& o) -> coloop::task<void> {
       o.push_back(1);
       co_return;
     }(order));
-    co_await coloop::sleep_until(loop().time() - 1s);
+    co_await coloop::sleep_until(coloop::now() - 1s);
     order.push_back(2);
     co_await other;
     co_return order;
   };
-  EXPECT_EQ(coloop::run(main(), manual()), (std::vector<int>{1, 2}));
+  EXPECT_EQ(run(main(), manual()), (std::vector<int>{1, 2}));
 }
 
-TEST(Sleep, SleepersWakeInDeadlineOrder) {
+TEST_P(Sleep, SleepersWakeInDeadlineOrder) {
   auto main = []() -> coloop::task<std::vector<int>> {
     std::vector<int> order;
     auto sleeper = [](std::vector<int>& o, int ms) -> coloop::task<void> {
@@ -59,31 +61,31 @@ TEST(Sleep, SleepersWakeInDeadlineOrder) {
     co_await coloop::when_all(sleeper(order, 30), sleeper(order, 10), sleeper(order, 20));
     co_return order;
   };
-  EXPECT_EQ(coloop::run(main(), manual()), (std::vector<int>{10, 20, 30}));
+  EXPECT_EQ(run(main(), manual()), (std::vector<int>{10, 20, 30}));
 }
 
-TEST(Sleep, RealClockSleepIsNeverEarly) {
+TEST_P(Sleep, RealClockSleepIsNeverEarly) {
   auto main = []() -> coloop::task<coloop::duration> {
     const auto start = std::chrono::steady_clock::now();
     co_await coloop::sleep_for(3ms);
     co_return std::chrono::steady_clock::now() - start;
   };
-  EXPECT_GE(coloop::run(main()), 3ms);
+  EXPECT_GE(run(main()), 3ms);
 }
 
-TEST(Sleep, CancellingASleepThrowsAndWithdrawsTheTimer) {
+TEST_P(Sleep, CancellingASleepThrowsAndWithdrawsTheTimer) {
   auto main = []() -> coloop::task<void> {
     auto h = coloop::spawn([]() -> coloop::task<void> { co_await coloop::sleep_for(1h); }());
     co_await coloop::sleep_for(1ms);
-    const auto before = loop().time();
+    const auto before = coloop::now();
     h.cancel();
     EXPECT_THROW(co_await h, coloop::cancelled_error);
-    EXPECT_EQ(loop().time(), before);  // the 1 h timer did not have to pass
+    EXPECT_EQ(coloop::now(), before);  // the 1 h timer did not have to pass
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(Sleep, YieldLetsOtherTasksRun) {
+TEST_P(Sleep, YieldLetsOtherTasksRun) {
   auto main = []() -> coloop::task<std::vector<int>> {
     std::vector<int> order;
     auto h = coloop::spawn([](std::vector<int>& o) -> coloop::task<void> {
@@ -96,10 +98,10 @@ TEST(Sleep, YieldLetsOtherTasksRun) {
     co_await h;
     co_return order;
   };
-  EXPECT_EQ(coloop::run(main()), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(run(main()), (std::vector<int>{0, 1, 2}));
 }
 
-TEST(Sleep, YieldWithAPendingCancelThrows) {
+TEST_P(Sleep, YieldWithAPendingCancelThrows) {
   auto main = []() -> coloop::task<void> {
     auto h = coloop::spawn([]() -> coloop::task<void> {
       for (;;) co_await coloop::yield();
@@ -108,11 +110,13 @@ TEST(Sleep, YieldWithAPendingCancelThrows) {
     h.cancel();
     EXPECT_THROW(co_await h, coloop::cancelled_error);
   };
-  coloop::run(main());
+  run(main());
 }
 
-TEST(Sleep, SleepWithoutALoopThrows) {
+TEST(SleepNoLoop, SleepWithoutALoopThrows) {
   EXPECT_THROW((void)coloop::sleep_for(1ms), std::logic_error);
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(Sleep);
 
 }  // namespace

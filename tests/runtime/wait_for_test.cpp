@@ -12,6 +12,7 @@
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
 
@@ -25,12 +26,14 @@ coloop::task<int> value_after(coloop::duration d, int v) {
   co_return v;
 }
 
-TEST(WaitFor, ResultBeforeTheDeadline) {
+class WaitFor : public coloop::test::flavour_test {};
+
+TEST_P(WaitFor, ResultBeforeTheDeadline) {
   auto main = []() -> coloop::task<int> { co_return co_await coloop::wait_for(value_after(5ms, 3), 10ms); };
-  EXPECT_EQ(coloop::run(main(), manual()), 3);
+  EXPECT_EQ(run(main(), manual()), 3);
 }
 
-TEST(WaitFor, TimeoutCancelsTheInnerOperationAndThrowsTimeoutError) {
+TEST_P(WaitFor, TimeoutCancelsTheInnerOperationAndThrowsTimeoutError) {
   auto main = []() -> coloop::task<void> {
     bool inner_cancelled = false;
     auto inner = [](bool& flag) -> coloop::task<int> {
@@ -42,15 +45,15 @@ TEST(WaitFor, TimeoutCancelsTheInnerOperationAndThrowsTimeoutError) {
       }
       co_return 1;
     };
-    const auto start = loop().time();
+    const auto start = coloop::now();
     EXPECT_THROW(co_await coloop::wait_for(inner(inner_cancelled), 10ms), coloop::timeout_error);
     EXPECT_TRUE(inner_cancelled);
-    EXPECT_EQ(loop().time() - start, 10ms);
+    EXPECT_EQ(coloop::now() - start, 10ms);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(WaitFor, TimeoutErrorIsASystemErrorWithTimedOut) {
+TEST_P(WaitFor, TimeoutErrorIsASystemErrorWithTimedOut) {
   auto main = []() -> coloop::task<void> {
     try {
       co_await coloop::wait_for(coloop::sleep_for(1s), 1ms);
@@ -59,10 +62,10 @@ TEST(WaitFor, TimeoutErrorIsASystemErrorWithTimedOut) {
       EXPECT_EQ(e.code(), coloop::errc::timed_out);
     }
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(WaitFor, InnerThatSwallowsTheCancelAndReturnsKeepsItsValue) {
+TEST_P(WaitFor, InnerThatSwallowsTheCancelAndReturnsKeepsItsValue) {
   auto main = []() -> coloop::task<int> {
     auto stubborn = []() -> coloop::task<int> {
       try {
@@ -74,10 +77,10 @@ TEST(WaitFor, InnerThatSwallowsTheCancelAndReturnsKeepsItsValue) {
     };
     co_return co_await coloop::wait_for(stubborn(), 1ms);
   };
-  EXPECT_EQ(coloop::run(main(), manual()), 99);
+  EXPECT_EQ(run(main(), manual()), 99);
 }
 
-TEST(WaitFor, InnerExceptionPassesThrough) {
+TEST_P(WaitFor, InnerExceptionPassesThrough) {
   auto main = []() -> coloop::task<void> {
     auto failing = []() -> coloop::task<int> {
       co_await coloop::sleep_for(1ms);
@@ -85,10 +88,10 @@ TEST(WaitFor, InnerExceptionPassesThrough) {
     };
     EXPECT_THROW(co_await coloop::wait_for(failing(), 1s), std::out_of_range);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(WaitFor, CancellingTheCallerCancelsTheInnerAndThrowsCancelled) {
+TEST_P(WaitFor, CancellingTheCallerCancelsTheInnerAndThrowsCancelled) {
   auto main = []() -> coloop::task<void> {
     auto h = coloop::spawn([]() -> coloop::task<int> {
       co_return co_await coloop::wait_for(value_after(1h, 1), 2h);
@@ -97,10 +100,10 @@ TEST(WaitFor, CancellingTheCallerCancelsTheInnerAndThrowsCancelled) {
     h.cancel();
     EXPECT_THROW(co_await h, coloop::cancelled_error);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(WaitFor, WorksOnAFuture) {
+TEST_P(WaitFor, WorksOnAFuture) {
   auto main = []() -> coloop::task<void> {
     coloop::promise<int> p;
     coloop::future<int> f = p.get_future();
@@ -108,18 +111,18 @@ TEST(WaitFor, WorksOnAFuture) {
     p.set_value(4);  // the future survives a cancelled wait and can be awaited again
     EXPECT_EQ(co_await coloop::wait_for(f, 5ms), 4);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(WaitFor, ZeroTimeoutOnAnImmediateResult) {
+TEST_P(WaitFor, ZeroTimeoutOnAnImmediateResult) {
   auto main = []() -> coloop::task<int> {
     auto now = []() -> coloop::task<int> { co_return 5; };
     co_return co_await coloop::wait_for(now(), 0ms);
   };
-  EXPECT_EQ(coloop::run(main(), manual()), 5);
+  EXPECT_EQ(run(main(), manual()), 5);
 }
 
-TEST(WaitFor, WhenAllUnderATimeoutCancelsEveryChild) {
+TEST_P(WaitFor, WhenAllUnderATimeoutCancelsEveryChild) {
   auto main = []() -> coloop::task<void> {
     int cancelled = 0;
     auto child = [](int& c, coloop::duration d) -> coloop::task<int> {
@@ -136,10 +139,10 @@ TEST(WaitFor, WhenAllUnderATimeoutCancelsEveryChild) {
                  coloop::timeout_error);
     EXPECT_EQ(cancelled, 2);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(WaitFor, CancellingAWhenAllCancelsItsChildren) {
+TEST_P(WaitFor, CancellingAWhenAllCancelsItsChildren) {
   auto main = []() -> coloop::task<void> {
     int cancelled = 0;
     auto child = [](int& c) -> coloop::task<int> {
@@ -157,17 +160,19 @@ TEST(WaitFor, CancellingAWhenAllCancelsItsChildren) {
     EXPECT_THROW(co_await h, coloop::cancelled_error);
     EXPECT_EQ(cancelled, 2);
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
 
-TEST(WaitFor, WhenAnyReturnsTheFirstAndCancelsTheRestOnTheLoop) {
+TEST_P(WaitFor, WhenAnyReturnsTheFirstAndCancelsTheRestOnTheLoop) {
   auto main = []() -> coloop::task<void> {
     auto r = co_await coloop::when_any(value_after(30ms, 1), value_after(10ms, 2), value_after(20ms, 3));
     EXPECT_EQ(r.index(), 1u);
     EXPECT_EQ(std::get<1>(r), 2);
     EXPECT_EQ(loop().live_tasks(), 1u);  // only main: the losers were joined
   };
-  coloop::run(main(), manual());
+  run(main(), manual());
 }
+
+COLOOP_INSTANTIATE_FLAVOURS(WaitFor);
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <coloop/executor/to_thread.hpp>
+#include <coloop/runtime/event_loop.hpp>
 
 #include "support/fd_audit.hpp"
 
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
   // TSan starts a background thread of its own at the first pthread_create: have that happen
   // now, so the audit does not blame it on the first test that starts a thread.
   std::thread([] {}).join();
+  // Likewise, a backend may open process-wide fds on its first loop (libuv's signal-lock pipe,
+  // kept until exit): create and close one loop per backend now, not inside the first test.
+  for (coloop::backend b : coloop::available_backends()) coloop::event_loop warm_up({.backend = b});
   auto* listener = new clean_exit_listener;  // owned by GoogleTest once appended
   testing::UnitTest::GetInstance()->listeners().Append(listener);
   const int result = RUN_ALL_TESTS();

@@ -57,6 +57,10 @@ struct fd_entry {
   // follow, so a short read must not clear the cached readiness any more.
   std::atomic<bool> peer_closed{false};
   void* backend = nullptr;  // backend-private
+  // Backend hook, or null (epoll, kqueue: their interest is permanent). submit calls it when an
+  // operation is queued on an empty queue, so a backend whose OS interest is level-triggered
+  // (libuv's uv_poll_t) can ask for that direction only while someone waits on it.
+  void (*on_queued)(fd_entry& entry, io_dir dir) noexcept = nullptr;
 };
 
 void lock_entry_slow(fd_entry& e) noexcept;

@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <utility>
 
 #include <coloop/core/task.hpp>
@@ -58,6 +59,9 @@ class event_loop {
   time_point time() const noexcept;
   /// Moves the manual clock forward (std::logic_error without loop_options::manual_clock).
   void advance_time(duration d);
+  /// The I/O backend this loop waits on: "epoll", "kqueue", "io_uring" or "libuv" (what
+  /// loop_options::backend resolved to). Valid for the loop's whole life, even once closed.
+  std::string_view backend_name() const noexcept;
 
   /// Starts `t` on this loop (it runs on a later turn); see spawn().
   template <class T>

@@ -1,0 +1,267 @@
+// The kqueue reactor (FreeBSD, OpenBSD, NetBSD, DragonFly, macOS): a readiness backend for
+// runtime/io_ops.cpp, built the way the epoll one is (epoll_reactor.cpp) and compiled only where
+// <sys/event.h> exists and the OS is not Linux (cmake/coloop_backends.cmake).
+//
+// Each fd gets an EVFILT_READ and an EVFILT_WRITE filter once (either alone is accepted for fds
+// that take only one, see register_fd), both EV_CLEAR (edge style: one
+// report per change of state, as EPOLLET), with udata = its fd_entry; there is no kevent() per
+// operation. poll() turns each event into on_ready(entry, readable, writable); EV_EOF (the
+// peer's end of stream, or a reset: then fflags holds the errno) sets fd_entry::peer_closed like
+// EPOLLRDHUP/EPOLLHUP do. wake() triggers an EVFILT_USER event (EV_CLEAR, so it resets itself);
+// where EVFILT_USER does not exist (older OpenBSD) a non-blocking self-pipe does the same.
+//
+// Invariants:
+//  - Every member but wake() runs on the loop's thread.
+//  - A registered fd_entry is in live_ until deregister_fd, which deletes its filters before the
+//    entry is freed. on_ready only posts waiters, so no entry is freed while a batch of events
+//    still points at it.
+//  - Regular files and directories are refused with EPERM as epoll refuses them: kqueue would
+//    accept them (EVFILT_READ on a vnode) and report them always ready.
+//  - The timeout is a timespec in ns: never shortened; EINTR retries with the time left.
+//
+// Shutdown: as epoll's. Entries still registered when the reactor dies are withdrawn from
+// silently and freed; the kqueue (and the wake pipe, if any) are closed last.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/event.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <coloop/core/errors.hpp>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+
+#include "runtime/reactor.hpp"
+
+#ifdef EVFILT_USER
+#define COLOOP_KQUEUE_USER_WAKE 1
+#else
+#define COLOOP_KQUEUE_USER_WAKE 0
+#endif
+
+namespace coloop::detail {
+namespace {
+
+[[noreturn]] void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+std::int64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+/// Fills `ev` field by field: EV_SET would assign a pointer to udata, which is an intptr_t on
+/// NetBSD before 10.
+void set_event(struct kevent& ev, std::uintptr_t ident, int filter, unsigned flags, unsigned fflags,
+               void* udata) noexcept {
+  ev = {};
+  ev.ident = ident;
+  ev.filter = static_cast<decltype(ev.filter)>(filter);
+  ev.flags = static_cast<decltype(ev.flags)>(flags);
+  ev.fflags = static_cast<decltype(ev.fflags)>(fflags);
+  ev.udata = reinterpret_cast<decltype(ev.udata)>(udata);
+}
+
+/// An fd_entry plus the links of the reactor's list of live entries.
+struct kqueue_entry : fd_entry {
+  kqueue_entry* prev = nullptr;
+  kqueue_entry* next = nullptr;
+};
+
+class kqueue_reactor final : public reactor {
+ public:
+  kqueue_reactor() {
+    kq_ = ::kqueue();
+    if (kq_ < 0) throw_errno(errno, "kqueue");
+    if (::fcntl(kq_, F_SETFD, FD_CLOEXEC) < 0) fail_setup(errno, "fcntl(kqueue)");
+#if COLOOP_KQUEUE_USER_WAKE
+    struct kevent ev;
+    set_event(ev, wake_ident, EVFILT_USER, EV_ADD | EV_CLEAR, 0, nullptr);
+    if (::kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0) fail_setup(errno, "kevent(EVFILT_USER)");
+#else
+    if (::pipe(wake_pipe_) < 0) fail_setup(errno, "pipe");
+    for (int fd : wake_pipe_) {
+      if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+          ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+        fail_setup(errno, "fcntl(wake pipe)");
+      }
+    }
+    struct kevent ev;
+    set_event(ev, static_cast<std::uintptr_t>(wake_pipe_[0]), EVFILT_READ, EV_ADD, 0, nullptr);
+    if (::kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0) fail_setup(errno, "kevent(wake pipe)");
+#endif
+  }
+
+  ~kqueue_reactor() override {
+    while (kqueue_entry* e = live_) {
+      for (io_dir d : {io_dir::read, io_dir::write}) {
+        while (io_op* op = e->head[static_cast<int>(d)]) withdraw(*op);
+      }
+      delete_filters(e->fd);
+      unlink(e);
+      delete e;
+    }
+    close_all();
+  }
+
+  kqueue_reactor(const kqueue_reactor&) = delete;
+  kqueue_reactor& operator=(const kqueue_reactor&) = delete;
+
+  fd_entry* register_fd(int fd) override {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) throw_errno(errno, "fstat");
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) throw_errno(EPERM, "kevent(EV_ADD)");
+    auto e = std::make_unique<kqueue_entry>();
+    e->fd = fd;
+    e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
+    // One kevent() per filter, so that each reports its own error: some fds take only one
+    // (a pipe's write end whose reader is gone refuses EVFILT_WRITE with EPIPE on FreeBSD). A
+    // direction without a filter still works when its syscall fails at once (EPIPE, EBADF),
+    // which is the case for those fds; only an fd that takes neither is refused.
+    void* udata = static_cast<fd_entry*>(e.get());
+    int errors[2] = {0, 0};
+    int i = 0;
+    for (int filter : {EVFILT_READ, EVFILT_WRITE}) {
+      struct kevent change;
+      set_event(change, static_cast<std::uintptr_t>(fd), filter, EV_ADD | EV_CLEAR, 0, udata);
+      if (::kevent(kq_, &change, 1, nullptr, 0, nullptr) < 0) errors[i] = errno;
+      ++i;
+    }
+    if (errors[0] != 0 && errors[1] != 0) throw_errno(errors[0], "kevent(EV_ADD)");
+    kqueue_entry* raw = e.release();
+    raw->next = live_;
+    if (live_ != nullptr) live_->prev = raw;
+    live_ = raw;
+    return raw;
+  }
+
+  void deregister_fd(fd_entry* entry) noexcept override {
+    auto* e = static_cast<kqueue_entry*>(entry);
+    delete_filters(e->fd);
+    fail_all(*e, -static_cast<int>(errc::closed));
+    unlink(e);
+    delete e;
+  }
+
+  std::size_t poll(std::int64_t timeout_ns) override {
+    const int n = wait(timeout_ns);
+    for (int i = 0; i < n; ++i) {
+      const struct kevent& ev = events_[i];
+      if (is_wake(ev)) {
+        drain_wakeups();
+        continue;
+      }
+      auto& entry = *reinterpret_cast<fd_entry*>(ev.udata);
+      if ((ev.flags & EV_ERROR) != 0) continue;  // a failed change; none are queued here
+      if ((ev.flags & EV_EOF) != 0) entry.peer_closed = true;
+      on_ready(entry, ev.filter == EVFILT_READ, ev.filter == EVFILT_WRITE);
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  void wake() noexcept override {
+#if COLOOP_KQUEUE_USER_WAKE
+    struct kevent ev;
+    set_event(ev, wake_ident, EVFILT_USER, 0, NOTE_TRIGGER, nullptr);
+    while (::kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0 && errno == EINTR) {
+    }
+#else
+    const char one = 1;
+    // EAGAIN: the pipe is full, so a wake-up is pending anyway.
+    while (::write(wake_pipe_[1], &one, 1) < 0 && errno == EINTR) {
+    }
+#endif
+  }
+
+  const char* name() const noexcept override { return "kqueue"; }
+
+ private:
+  static constexpr int max_events = 256;
+  static constexpr std::uintptr_t wake_ident = 0;  // EVFILT_USER idents are not fds
+
+  [[noreturn]] void fail_setup(int err, const char* what) {
+    close_all();
+    throw_errno(err, what);
+  }
+
+  void close_all() noexcept {
+    if (wake_pipe_[0] >= 0) ::close(wake_pipe_[0]);
+    if (wake_pipe_[1] >= 0) ::close(wake_pipe_[1]);
+    if (kq_ >= 0) ::close(kq_);
+    wake_pipe_[0] = wake_pipe_[1] = kq_ = -1;
+  }
+
+  bool is_wake(const struct kevent& ev) const noexcept {
+#if COLOOP_KQUEUE_USER_WAKE
+    return ev.filter == EVFILT_USER;
+#else
+    return ev.filter == EVFILT_READ && ev.ident == static_cast<std::uintptr_t>(wake_pipe_[0]);
+#endif
+  }
+
+  void drain_wakeups() noexcept {
+#if !COLOOP_KQUEUE_USER_WAKE
+    char buf[64];
+    while (::read(wake_pipe_[0], buf, sizeof buf) > 0) {
+    }
+#endif
+    // EVFILT_USER with EV_CLEAR resets itself once reported.
+  }
+
+  /// Removes both filters of `fd`; fails (ENOENT, EBADF) only when they are gone already.
+  void delete_filters(int fd) noexcept {
+    for (int filter : {EVFILT_READ, EVFILT_WRITE}) {
+      struct kevent ev;
+      set_event(ev, static_cast<std::uintptr_t>(fd), filter, EV_DELETE, 0, nullptr);
+      ::kevent(kq_, &ev, 1, nullptr, 0, nullptr);
+    }
+  }
+
+  /// kevent() with `timeout_ns` (negative: no limit); retries EINTR with the time left.
+  int wait(std::int64_t timeout_ns) {
+    const std::int64_t deadline = timeout_ns > 0 ? monotonic_ns() + timeout_ns : 0;
+    for (;;) {
+      timespec ts{};
+      timespec* tsp = nullptr;
+      if (timeout_ns >= 0) {
+        ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
+        tsp = &ts;
+      }
+      const int n = ::kevent(kq_, nullptr, 0, events_, max_events, tsp);
+      if (n >= 0) return n;
+      if (errno != EINTR) throw_errno(errno, "kevent");
+      if (timeout_ns > 0) {
+        timeout_ns = deadline - monotonic_ns();
+        if (timeout_ns < 0) timeout_ns = 0;
+      }
+    }
+  }
+
+  void unlink(kqueue_entry* e) noexcept {
+    if (e->prev != nullptr) {
+      e->prev->next = e->next;
+    } else {
+      live_ = e->next;
+    }
+    if (e->next != nullptr) e->next->prev = e->prev;
+  }
+
+  int kq_ = -1;
+  int wake_pipe_[2] = {-1, -1};
+  kqueue_entry* live_ = nullptr;
+  struct kevent events_[max_events];
+};
+
+}  // namespace
+
+std::unique_ptr<reactor> make_kqueue_reactor() { return std::make_unique<kqueue_reactor>(); }
+
+}  // namespace coloop::detail
