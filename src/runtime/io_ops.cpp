@@ -29,6 +29,8 @@
 #include <coloop/core/errors.hpp>
 #include <coloop/detail/scheduler.hpp>
 
+#include "runtime/reactor.hpp"
+
 namespace coloop::detail {
 namespace {
 
@@ -116,6 +118,8 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
     return false;
   }
   fd_entry& e = *op.fd;
+  // A completion backend (io_uring) runs its fds' operations itself; see reactor::start.
+  if (e.completion != nullptr) [[unlikely]] return e.completion->start(op, waiter, sched, cancel);
   const int d = index(op.dir);
   if (e.ready[d] && e.head[d] == nullptr) {
     // Coop budget: past it the task resumes on a later step instead of continuing at once.
@@ -165,6 +169,10 @@ void fail_all(fd_entry& entry, int error) noexcept {
 
 void withdraw(io_op& op) noexcept {
   if (!op.queued) return;
+  if (op.fd->completion != nullptr) [[unlikely]] {
+    op.fd->completion->cancel(op);  // returns once the kernel is done with op's buffers
+    return;
+  }
   unlink(op);
   if (op.cancel != nullptr) op.cancel->disarm();
 }

@@ -49,7 +49,7 @@ loop_core::loop_core(const loop_options& options)
     : manual_clock_(options.manual_clock),
       manual_now_(monotonic_ns()),
       timers_(manual_now_),
-      reactor_(make_epoll_reactor()) {}
+      reactor_(make_env_reactor()) {}
 
 loop_core::~loop_core() { close(); }
 

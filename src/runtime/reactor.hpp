@@ -2,6 +2,7 @@
 // The private interface between the event loop and an OS readiness/completion backend
 // (DESIGN.md §5). One reactor per loop; every member is called on the loop's thread except wake().
 
+#include <coroutine>
 #include <cstdint>
 #include <memory>
 
@@ -26,9 +27,33 @@ class reactor {
   virtual void wake() noexcept = 0;
   /// Name for logs and metrics: "epoll", "kqueue", "io_uring", "libuv".
   virtual const char* name() const noexcept = 0;
+
+  // Completion backends only (io_uring). Such a backend sets fd_entry::completion on the entries
+  // it registers, and io_ops.cpp hands it those fds' operations instead of running them by
+  // readiness. Readiness backends never see these calls.
+
+  /// submit() for an entry of this backend, after the common checks (fd open, scheduler found,
+  /// no pending cancel: `cancel` is armed with `op` already). Same contract as submit().
+  virtual bool start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
+                     cancel_state* cancel);
+  /// withdraw() of a queued operation whose awaiter is being destroyed: returns only once the
+  /// kernel no longer touches op's buffers; the waiter is never resumed.
+  virtual void cancel(io_op& op) noexcept;
 };
 
 /// The default backend for this OS. Throws std::system_error.
 std::unique_ptr<reactor> make_epoll_reactor();
+
+#if COLOOP_HAVE_IO_URING
+/// The io_uring backend. Throws io_uring_unavailable (src/backend/io_uring/io_uring_reactor.hpp)
+/// when the kernel refuses a ring (EPERM, ENOSYS, seccomp, ...), std::system_error otherwise.
+std::unique_ptr<reactor> make_io_uring_reactor();
+#endif
+
+/// The backend a new loop uses. Temporary, until backend selection lands (loop_options::backend,
+/// src/backend/select.cpp): epoll, or io_uring when COLOOP_BACKEND=io_uring (falling back to
+/// epoll with one message on stderr when io_uring is unavailable). Throws std::invalid_argument
+/// for an unknown COLOOP_BACKEND.
+std::unique_ptr<reactor> make_env_reactor();
 
 }  // namespace coloop::detail

@@ -10,9 +10,19 @@
 namespace coloop::detail {
 
 class scheduler;
+class reactor;
 struct fd_entry;
 
 enum class io_dir : unsigned char { read = 0, write = 1 };
+
+/// What an operation does, for completion backends (io_uring) that hand it to the kernel instead
+/// of calling `attempt`. `other` (and any op on a readiness backend) runs `attempt` on readiness.
+enum class io_kind : unsigned char {
+  other,
+  recv,    // a socket read into the op's own buffer (read/recv)
+  send,    // a socket write (send with MSG_NOSIGNAL)
+  accept,  // accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) into address/address_length
+};
 
 struct io_op : cancel_slot {
   /// Tries the syscall once. Returns true when the operation is finished (result_/error_ set),
@@ -32,6 +42,8 @@ struct io_op : cancel_slot {
   // The buffer is shared (a thread's scratch area): the transfer must happen right before the
   // awaiter resumes, so when the coop budget is spent submit yields before the syscall instead.
   bool shared_buffer = false;
+  io_kind kind = io_kind::other;
+  std::uint8_t backend_state = 0;  // completion backends' private flags (in the kernel, ...)
 
   std::coroutine_handle<> waiter;
   scheduler* sched = nullptr;
@@ -50,6 +62,9 @@ struct fd_entry {
   // follow, so a short read must not clear the cached readiness any more.
   bool peer_closed = false;
   void* backend = nullptr;  // backend-private
+  // Set by a completion backend (io_uring) on its entries: submit() and withdraw() hand this
+  // fd's operations to completion->start()/cancel(). Null for readiness backends.
+  reactor* completion = nullptr;
 };
 
 /// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues
