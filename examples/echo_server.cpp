@@ -25,7 +25,7 @@ namespace {
 struct options {
   std::string host = "127.0.0.1";
   int port = -1;
-  std::string backend = "automatic";
+  std::string backend;  // empty: the library's choice (COLOOP_BACKEND, else automatic)
   bool streams = false;
 };
 
@@ -64,11 +64,13 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.port < 0) usage("--port is required");
-  if (o.backend != "automatic" && o.backend != "epoll" && o.backend != "io_uring") {
-    usage(("unknown backend '" + o.backend + "'").c_str());
+  if (!o.backend.empty()) {
+    if (o.backend != "automatic" && o.backend != "epoll" && o.backend != "io_uring") {
+      usage(("unknown backend '" + o.backend + "'").c_str());
+    }
+    // Temporary, until loop_options::backend exists: the loop reads COLOOP_BACKEND.
+    ::setenv("COLOOP_BACKEND", o.backend.c_str(), 1);
   }
-  // Temporary, until loop_options::backend exists: the loop reads COLOOP_BACKEND.
-  ::setenv("COLOOP_BACKEND", o.backend.c_str(), 1);
   return o;
 }
 
@@ -147,7 +149,9 @@ coloop::task<int> serve(options o) {
   coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front());
   std::printf("listening on %s\n", listener.local_endpoint().to_string().c_str());
   std::fflush(stdout);
-  auto acceptor = coloop::spawn(accept_loop(listener, o.backend == "io_uring"));
+  const char* chosen = std::getenv("COLOOP_BACKEND");
+  const bool owned_buffers = chosen != nullptr && std::string_view(chosen) == "io_uring";
+  auto acceptor = coloop::spawn(accept_loop(listener, owned_buffers));
   const int signo = co_await stop_signals.wait();
   std::fprintf(stderr, "echo_server: %s, stopping\n", strsignal(signo));
   acceptor.cancel();

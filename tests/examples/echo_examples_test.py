@@ -51,7 +51,7 @@ def expect_usage_error(argv):
 
 
 try:
-    for mode in ([], ["--streams"]):
+    for mode in ([], ["--streams"], ["--backend", "io_uring"]):  # io_uring: epoll if not built
         server, port = start([server_bin, "--port", "0", *mode], r"^listening on 127\.0\.0\.1:(\d+)$")
         client(port, "--count", "200", "--size", "64")
         client(port, "--count", "3", "--size", str(1 << 20))  # larger than any socket buffer
