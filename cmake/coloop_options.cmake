@@ -14,3 +14,15 @@ endif()
 option(COLOOP_BUILD_TESTS "Build coloop's tests" ${_coloop_top})
 option(COLOOP_BUILD_BENCHMARKS "Build coloop's benchmarks" ${_coloop_top})
 option(COLOOP_BUILD_EXAMPLES "Build coloop's examples" ${_coloop_top})
+
+# io_uring backend (src/backend/io_uring): on by default when pkg-config finds liburing, off
+# otherwise; asking for it without liburing is an error.
+find_package(PkgConfig QUIET)
+if(PkgConfig_FOUND)
+  pkg_check_modules(COLOOP_LIBURING QUIET IMPORTED_TARGET liburing)
+endif()
+option(COLOOP_WITH_IO_URING "Build the io_uring backend (needs liburing)" ${COLOOP_LIBURING_FOUND})
+if(COLOOP_WITH_IO_URING AND NOT COLOOP_LIBURING_FOUND)
+  message(FATAL_ERROR "COLOOP_WITH_IO_URING=ON but pkg-config cannot find liburing "
+    "(install liburing-dev, or configure with -DCOLOOP_WITH_IO_URING=OFF)")
+endif()

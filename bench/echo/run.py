@@ -60,9 +60,16 @@ def server_catalogue(build, out):
             cat[name] = (desc, None, f"{os.path.relpath(path, REPO)} not built")
 
     binary("epoll", "hand-written epoll, C (floor)", os.path.join(b, "epoll_echo"))
+    binary("io_uring", "hand-written io_uring (liburing), C", os.path.join(b, "uring_echo"))
     coloop = os.path.join(build, "examples", "echo_server")
     binary("coloop", "coloop echo_server", coloop, ("--host", "127.0.0.1"))
-    if "coloop" in cat and cat["coloop"][1] and supports_streams(coloop):
+    if "coloop" in cat and cat["coloop"][1] and help_mentions(coloop, "io_uring"):
+        binary("coloop-io_uring", "coloop echo_server --backend io_uring", coloop,
+               ("--host", "127.0.0.1", "--backend", "io_uring"))
+    else:
+        cat["coloop-io_uring"] = ("coloop echo_server --backend io_uring", None,
+                                  "echo_server missing or without the io_uring backend")
+    if "coloop" in cat and cat["coloop"][1] and help_mentions(coloop, "--streams"):
         binary("coloop-streams", "coloop echo_server --streams", coloop,
                ("--host", "127.0.0.1", "--streams"))
     else:
@@ -106,10 +113,10 @@ def server_catalogue(build, out):
     return cat
 
 
-def supports_streams(path):
+def help_mentions(path, word):
     try:
         r = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10)
-        return "--streams" in (r.stdout + r.stderr)
+        return word in (r.stdout + r.stderr)
     except (OSError, subprocess.TimeoutExpired):
         return False
 

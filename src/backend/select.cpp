@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "runtime/reactor.hpp"
+#if COLOOP_HAVE_IO_URING
+#include "backend/io_uring/io_uring_reactor.hpp"
+#endif
 
 #ifndef COLOOP_HAVE_EPOLL
 #define COLOOP_HAVE_EPOLL 0
@@ -136,7 +139,12 @@ std::unique_ptr<reactor> make_reactor(backend requested) {
 #endif
 #if COLOOP_HAVE_IO_URING
     case backend::io_uring:
-      return make_io_uring_reactor();
+      try {
+        return make_io_uring_reactor();
+      } catch (const io_uring_unavailable& e) {
+        log_io_uring_fallback(e);  // once per process
+        return make_reactor(backend::epoll);
+      }
 #endif
 #if COLOOP_HAVE_LIBUV
     case backend::libuv:

@@ -101,7 +101,8 @@ task<async_fd> accept_socket(async_fd& listener, const char* what) {
   std::chrono::nanoseconds delay = std::chrono::milliseconds(10);
   for (;;) {
     sockaddr_storage peer{};
-    fd_io_awaiter op(listener.entry(), io_dir::read, &attempt_accept, nullptr, 0, what);
+    fd_io_awaiter op(listener.entry(), io_dir::read, &attempt_accept, nullptr, 0, what,
+                     io_kind::accept);
     op.with_address(&peer, sizeof peer);
     int fd = -1;
     try {

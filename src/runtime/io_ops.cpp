@@ -32,6 +32,7 @@
 #include <coloop/detail/scheduler.hpp>
 
 #include "core/cpu_relax.hpp"
+#include "runtime/reactor.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -144,6 +145,8 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
     return false;
   }
   fd_entry& e = *op.fd;
+  // A completion backend (io_uring) runs its fds' operations itself; see reactor::start.
+  if (e.completion != nullptr) [[unlikely]] return e.completion->start(op, waiter, sched, cancel);
   const int d = index(op.dir);
   entry_lock lock(e);
   if (e.ready[d] && e.head[d] == nullptr) {
@@ -212,6 +215,11 @@ void fail_all(fd_entry& entry, int error) noexcept {
 
 void withdraw(io_op& op) noexcept {
   if (op.fd == nullptr) return;
+  if (op.fd->completion != nullptr) [[unlikely]] {
+    if (!op.queued) return;
+    op.fd->completion->cancel(op);  // returns once the kernel is done with op's buffers
+    return;
+  }
   {
     entry_lock lock(*op.fd);
     if (!op.queued) return;

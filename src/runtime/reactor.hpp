@@ -2,6 +2,7 @@
 // The private interface between the event loop and an OS readiness/completion backend
 // (DESIGN.md §5). One reactor per loop; every member is called on the loop's thread except wake().
 
+#include <coroutine>
 #include <cstdint>
 #include <memory>
 
@@ -27,6 +28,18 @@ class reactor {
   virtual void wake() noexcept = 0;
   /// Name for logs and metrics: "epoll", "kqueue", "io_uring", "libuv".
   virtual const char* name() const noexcept = 0;
+
+  // Completion backends only (io_uring). Such a backend sets fd_entry::completion on the entries
+  // it registers, and io_ops.cpp hands it those fds' operations instead of running them by
+  // readiness. Readiness backends never see these calls.
+
+  /// submit() for an entry of this backend, after the common checks (fd open, scheduler found,
+  /// no pending cancel: `cancel` is armed with `op` already). Same contract as submit().
+  virtual bool start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
+                     cancel_state* cancel);
+  /// withdraw() of a queued operation whose awaiter is being destroyed: returns only once the
+  /// kernel no longer touches op's buffers; the waiter is never resumed.
+  virtual void cancel(io_op& op) noexcept;
 };
 
 // One factory per backend (src/backend/<name>/); only the compiled-in ones are defined (the
@@ -42,5 +55,12 @@ std::unique_ptr<reactor> make_libuv_reactor();
 backend resolve_backend(backend requested);
 /// A new reactor of resolve_backend(requested) (src/backend/select.cpp).
 std::unique_ptr<reactor> make_reactor(backend requested);
+
+#if COLOOP_HAVE_IO_URING
+/// The io_uring backend. Throws io_uring_unavailable (src/backend/io_uring/io_uring_reactor.hpp)
+/// when the kernel refuses a ring (EPERM, ENOSYS, seccomp, ...), std::system_error otherwise.
+std::unique_ptr<reactor> make_io_uring_reactor();
+#endif
+
 
 }  // namespace coloop::detail

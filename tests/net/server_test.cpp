@@ -110,8 +110,10 @@ TEST_P(server, thousand_concurrent_connections) {
     std::printf("heap per idle connection (server side + a raw client socket): %.0f bytes\n",
                 per_connection);
 #if !defined(__SANITIZE_ADDRESS__)
+    // The 2 KiB budget is the default backend's; libuv adds a uv_poll_t (~150 B) to each of the
+    // two sockets per connection.
     if (coloop::frame_pool_enabled()) {
-      EXPECT_LT(per_connection, 2048.0);
+      EXPECT_LT(per_connection, GetParam().backend == coloop::backend::libuv ? 2560.0 : 2048.0);
     }
 #endif
     // Every connection echoes one line while all the others stay open.

@@ -36,18 +36,21 @@ bool settle_attempt(io_op* op, long r, int err) noexcept;
 /// awaited (so wait_for can take it), pinned after.
 class fd_io_awaiter {
  public:
+  /// `kind` lets a completion backend (io_uring) run the operation itself; `attempt` must do
+  /// the same as that kind then (see io_kind).
   fd_io_awaiter(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept, void* buffer,
-                std::size_t length, const char* what) noexcept
+                std::size_t length, const char* what, io_kind kind = io_kind::other) noexcept
       : what_(what) {
     op_.attempt = attempt;
     op_.fd = entry;
     op_.dir = dir;
     op_.buffer = buffer;
     op_.length = length;
+    op_.kind = kind;
   }
   fd_io_awaiter(fd_io_awaiter&& other) noexcept
       : fd_io_awaiter(other.op_.fd, other.op_.dir, other.op_.attempt, other.op_.buffer,
-                      other.op_.length, other.what_) {
+                      other.op_.length, other.what_, other.op_.kind) {
     with_address(other.op_.address, other.op_.address_length);
   }
   /// Gives the operation a sockaddr buffer (recvfrom, accept: capacity; sendto: size).
@@ -106,7 +109,8 @@ class async_fd {
   /// Throws std::system_error (errno; errc::closed once the fd is closed), cancelled_error when
   /// the task is cancelled while it waits; a cancelled read has consumed no bytes.
   fd_io_awaiter read_some(void* buf, std::size_t n) noexcept {
-    return {entry_, io_dir::read, &attempt_read, buf, n, "coloop::async_fd::read_some"};
+    return {entry_, io_dir::read, &attempt_read, buf, n, "coloop::async_fd::read_some",
+            is_socket_ ? io_kind::recv : io_kind::other};
   }
   /// Awaitable: writes up to `n` bytes from `buf`; yields the byte count written (at least 1
   /// when n > 0). Never raises SIGPIPE: a peer that is gone gives std::system_error(EPIPE).
@@ -117,7 +121,8 @@ class async_fd {
             is_socket_ ? &attempt_send : &attempt_write,
             const_cast<void*>(buf),
             n,
-            "coloop::async_fd::write_some"};
+            "coloop::async_fd::write_some",
+            is_socket_ ? io_kind::send : io_kind::other};
   }
   /// Awaitable: completes once the fd is (or may be) readable, reading nothing; pair it with
   /// try_read so no buffer is held while waiting. Errors and cancellation as read_some.

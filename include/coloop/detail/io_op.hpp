@@ -13,9 +13,19 @@
 namespace coloop::detail {
 
 class scheduler;
+class reactor;
 struct fd_entry;
 
 enum class io_dir : unsigned char { read = 0, write = 1 };
+
+/// What an operation does, for completion backends (io_uring) that hand it to the kernel instead
+/// of calling `attempt`. `other` (and any op on a readiness backend) runs `attempt` on readiness.
+enum class io_kind : unsigned char {
+  other,
+  recv,    // a socket read into the op's own buffer (read/recv)
+  send,    // a socket write (send with MSG_NOSIGNAL)
+  accept,  // accept4(SOCK_NONBLOCK | SOCK_CLOEXEC) into address/address_length
+};
 
 struct io_op : cancel_slot {
   /// Tries the syscall once. Returns true when the operation is finished (result_/error_ set),
@@ -35,6 +45,8 @@ struct io_op : cancel_slot {
   // The buffer is shared (a thread's scratch area): the transfer must happen right before the
   // awaiter resumes, so when the coop budget is spent submit yields before the syscall instead.
   bool shared_buffer = false;
+  io_kind kind = io_kind::other;
+  std::uint8_t backend_state = 0;  // completion backends' private flags (in the kernel, ...)
 
   std::coroutine_handle<> waiter;
   scheduler* sched = nullptr;
@@ -61,6 +73,9 @@ struct fd_entry {
   // operation is queued on an empty queue, so a backend whose OS interest is level-triggered
   // (libuv's uv_poll_t) can ask for that direction only while someone waits on it.
   void (*on_queued)(fd_entry& entry, io_dir dir) noexcept = nullptr;
+  // Set by a completion backend (io_uring) on its entries: submit() and withdraw() hand this
+  // fd's operations to completion->start()/cancel(). Null for readiness backends.
+  reactor* completion = nullptr;
 };
 
 void lock_entry_slow(fd_entry& e) noexcept;

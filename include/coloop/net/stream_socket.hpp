@@ -26,7 +26,8 @@ class stream_socket {
             &detail::attempt_read_stream,
             buf,
             n,
-            "coloop::stream_socket::read_some"};
+            "coloop::stream_socket::read_some",
+            detail::io_kind::recv};
   }
   /// Awaitable: writes up to `n` bytes, yields how many (at least 1 when n > 0). A cancelled
   /// write wrote nothing.
@@ -36,7 +37,8 @@ class stream_socket {
             &detail::attempt_send_stream,
             const_cast<void*>(buf),
             n,
-            "coloop::stream_socket::write_some"};
+            "coloop::stream_socket::write_some",
+            detail::io_kind::send};
   }
   /// Awaitable: completes once data (or end of stream, or an error) may be read, consuming
   /// nothing; with try_read_some, a connection holds no buffer while it waits.

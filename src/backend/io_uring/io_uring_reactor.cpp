@@ -1,0 +1,596 @@
+// The io_uring reactor (Linux): a completion backend (DESIGN.md §5).
+//
+// Every fd_entry it registers has fd_entry::completion set, so io_ops.cpp hands it the fd's
+// operations (start, cancel) and it runs them itself:
+//  - recv, send and accept (io_kind) become SQEs on the operation's own buffers; the kernel does
+//    the transfer and one CQE reports it;
+//  - everything else (io_kind::other: pipe writes, whose SIGPIPE the SQE path could not hold off;
+//    datagrams; wait_readable; connect's completion check; reads into a shared scratch buffer,
+//    which the kernel must not fill while another task may be using it) keeps the readiness
+//    model: `attempt` runs at once when readiness is cached, else a one-shot IORING_OP_POLL_ADD
+//    for that fd and direction reports readiness, and `attempt` runs then.
+// One loop turn is one io_uring_enter: poll() writes the SQEs of the operations started since
+// the last turn, submits them and waits for completions in the same call.
+//
+// Invariants (all on the loop's thread, or under the mutex the poller holds around poll()):
+//  - Per entry and direction, operations run in FIFO order from the queue in fd_entry
+//    (head/tail); at most the head is in the kernel (state in_kernel), so a cancelled op behind
+//    it never reached the kernel, and FIFO order never depends on the kernel's.
+//  - SQEs for operations are written only by flush() inside poll(), right before they are
+//    submitted. So no written-but-unsubmitted SQE names an fd number that its owner may close
+//    (and the OS reuse) in between, and cancelling an op the kernel has not seen is just an
+//    unlink. Cancel SQEs name only user_data, so they are written at once.
+//  - An op in the kernel stays linked (op.queued) until its CQE is reaped; its entry stays
+//    allocated while any SQE naming it or its ops is in the kernel (entry.in_kernel), even after
+//    deregister_fd, so a CQE never points at freed memory.
+//  - Waiters are posted, never resumed inline (as in io_ops.cpp).
+//
+// Cancellation: a cancel request for an op in the kernel sends IORING_OP_ASYNC_CANCEL and claims
+// the request; the op's CQE decides. -ECANCELED: the waiter resumes with cancelled_error. A
+// result (bytes, an accepted fd): it is delivered and the task's cancel is requested again, so
+// its next await throws; nothing that arrived is lost, and an accepted fd is owned by the task.
+// A frame destroyed with its op in the kernel (withdraw, e.g. the loop closing) blocks in
+// cancel() until the kernel has returned the op, because the buffer is in that frame; an fd
+// accepted in that window is closed.
+//
+// Shutdown: the loop destroys its tasks first (each in-kernel op is cancelled and waited for),
+// then this reactor, which cancels whatever leaked handles still have in the kernel, waits for
+// every CQE, and exits the ring.
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <coloop/core/errors.hpp>
+#include <coloop/detail/scheduler.hpp>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <system_error>
+
+#include "backend/io_uring/uring_setup.hpp"
+#include "runtime/reactor.hpp"
+
+namespace coloop::detail {
+namespace {
+
+// io_op::backend_state bits.
+enum : std::uint8_t {
+  in_kernel = 1,    // its SQE was written; its CQE has not been reaped
+  cancel_sent = 2,  // an ASYNC_CANCEL for it was written
+  claimed = 4,      // a cancel request was taken over: cancelled, or re-requested on a result
+  abandoned = 8,    // the awaiter is being destroyed: reap without resuming anyone
+  closing = 16,     // its fd was deregistered: -ECANCELED means errc::closed
+  need_poll = 32,   // the kernel said EAGAIN: wait for a poll before the next SQE
+};
+
+// user_data: an io_op* (tag 0), an entry's poll (entry* | 1 read, | 2 write), the wake-up poll
+// (3), or 0 for CQEs to ignore (failed cancels). Ops and entries are at least 8-byte aligned.
+constexpr std::uint64_t ud_wake = 3;
+constexpr std::size_t max_transfer = 0x7ffff000;  // what read(2)/send(2) do at most anyway
+
+constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
+
+struct uring_entry : fd_entry {
+  uring_entry* prev = nullptr;  // live_ list: registered, or deregistered with SQEs in flight
+  uring_entry* next = nullptr;
+  uring_entry* next_dirty = nullptr;
+  bool dirty = false;  // in dirty_: flush() may have SQEs to write for it
+  bool dead = false;   // deregistered
+  bool poll_armed[2] = {false, false};
+  int in_kernel = 0;  // SQEs in flight whose user_data names this entry or one of its ops
+};
+
+uring_entry& entry_of(io_op& op) noexcept { return static_cast<uring_entry&>(*op.fd); }
+
+void link_tail(fd_entry& e, io_op& op) noexcept {
+  const int d = index(op.dir);
+  op.next = nullptr;
+  op.prev = e.tail[d];
+  if (e.tail[d] != nullptr) {
+    e.tail[d]->next = &op;
+  } else {
+    e.head[d] = &op;
+  }
+  e.tail[d] = &op;
+  op.queued = true;
+}
+
+void unlink(io_op& op) noexcept {
+  fd_entry& e = *op.fd;
+  const int d = index(op.dir);
+  if (op.prev != nullptr) {
+    op.prev->next = op.next;
+  } else {
+    e.head[d] = op.next;
+  }
+  if (op.next != nullptr) {
+    op.next->prev = op.prev;
+  } else {
+    e.tail[d] = op.prev;
+  }
+  op.next = op.prev = nullptr;
+  op.queued = false;
+}
+
+class uring_reactor final : public reactor {
+ public:
+  uring_reactor() {
+    setup_ring(ring_, features_);
+    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakefd_ < 0) {
+      const int err = errno;
+      io_uring_queue_exit(&ring_);
+      throw std::system_error(err, std::generic_category(), "eventfd");
+    }
+  }
+
+  ~uring_reactor() override;
+
+  uring_reactor(const uring_reactor&) = delete;
+  uring_reactor& operator=(const uring_reactor&) = delete;
+
+  fd_entry* register_fd(int fd) override;
+  void deregister_fd(fd_entry* entry) noexcept override;
+  std::size_t poll(std::int64_t timeout_ns) override;
+  void wake() noexcept override {
+    const std::uint64_t one = 1;
+    while (::write(wakefd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+  const char* name() const noexcept override { return "io_uring"; }
+  bool start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
+             cancel_state* cancel) override;
+  void cancel(io_op& op) noexcept override;
+
+ private:
+  static cancel_outcome on_cancel(cancel_slot* slot) noexcept;
+
+  io_uring_sqe* get_sqe() noexcept;
+  void flush() noexcept;
+  std::size_t reap() noexcept;
+  void handle(std::uint64_t user_data, int res) noexcept;
+  void complete(io_op& op, int res) noexcept;
+  void poll_done(uring_entry& e, int d, int res) noexcept;
+  bool needs_sqe(uring_entry& e, int d) noexcept;
+  void touch(uring_entry& e, int d) noexcept {
+    if (needs_sqe(e, d)) mark_dirty(e);
+  }
+  void mark_dirty(uring_entry& e) noexcept {
+    if (e.dirty) return;
+    e.dirty = true;
+    e.next_dirty = dirty_;
+    dirty_ = &e;
+  }
+  void issue(uring_entry& e, int d) noexcept;
+  void send_cancel(std::uint64_t target) noexcept;
+  void finish(io_op& op) noexcept;
+  void maybe_free(uring_entry& e) noexcept;
+  void wait_some() noexcept;
+
+  io_uring ring_{};
+  unsigned features_ = 0;
+  int wakefd_ = -1;
+  bool wake_armed_ = false;
+  uring_entry* live_ = nullptr;
+  uring_entry* dirty_ = nullptr;
+  std::size_t finished_in_flush_ = 0;
+};
+
+// --- registration ------------------------------------------------------------------------------
+
+fd_entry* uring_reactor::register_fd(int fd) {
+  // epoll refuses regular files and directories (EPERM); refuse them here too, so an async_fd
+  // behaves the same on every backend.
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) throw std::system_error(errno, std::generic_category(), "fstat");
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    throw std::system_error(EPERM, std::generic_category(),
+                            "io_uring reactor: regular files and directories are not pollable");
+  }
+  auto* e = new uring_entry;
+  e->fd = fd;
+  e->ready[0] = e->ready[1] = true;  // unknown: the first readiness op just tries the syscall
+  e->completion = this;
+  e->next = live_;
+  if (live_ != nullptr) live_->prev = e;
+  live_ = e;
+  return e;
+}
+
+void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
+  auto& e = static_cast<uring_entry&>(*entry);
+  e.dead = true;
+  for (int d = 0; d < 2; ++d) {
+    io_op* op = e.head[d];
+    while (op != nullptr) {
+      io_op* next = op->next;
+      if ((op->backend_state & in_kernel) != 0) {
+        op->backend_state |= closing;  // resumes when the kernel gives it back
+        if ((op->backend_state & cancel_sent) == 0) {
+          op->backend_state |= cancel_sent;
+          send_cancel(reinterpret_cast<std::uintptr_t>(op));
+        }
+      } else {
+        op->error = -static_cast<int>(errc::closed);
+        op->result = 0;
+        finish(*op);
+      }
+      op = next;
+    }
+    if (e.poll_armed[d]) send_cancel(reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1));
+  }
+  maybe_free(e);
+}
+
+void uring_reactor::maybe_free(uring_entry& e) noexcept {
+  if (!e.dead || e.in_kernel > 0 || e.dirty) return;  // flush() frees a dirty one
+  if (e.prev != nullptr) {
+    e.prev->next = e.next;
+  } else {
+    live_ = e.next;
+  }
+  if (e.next != nullptr) e.next->prev = e.prev;
+  delete &e;
+}
+
+uring_reactor::~uring_reactor() {
+  // Handles that outlived their loop: withdraw their operations silently (as epoll does) and
+  // take back from the kernel everything that names them before freeing anything.
+  for (uring_entry* e = live_; e != nullptr; e = e->next) {
+    for (int d = 0; d < 2; ++d) {
+      io_op* op = e->head[d];
+      while (op != nullptr) {
+        io_op* next = op->next;
+        if ((op->backend_state & in_kernel) != 0) {
+          op->backend_state |= abandoned;
+          if ((op->backend_state & cancel_sent) == 0) {
+            op->backend_state |= cancel_sent;
+            send_cancel(reinterpret_cast<std::uintptr_t>(op));
+          }
+        } else {
+          unlink(*op);
+          if (op->cancel != nullptr) op->cancel->disarm();
+        }
+        op = next;
+      }
+      if (e->poll_armed[d]) send_cancel(reinterpret_cast<std::uintptr_t>(e) | static_cast<unsigned>(d + 1));
+    }
+    e->dead = true;
+    e->dirty = false;
+  }
+  dirty_ = nullptr;
+  if (wake_armed_) send_cancel(ud_wake);
+  for (;;) {
+    bool busy = wake_armed_;
+    for (uring_entry* e = live_; e != nullptr && !busy; e = e->next) busy = e->in_kernel > 0;
+    if (!busy) break;
+    wait_some();
+  }
+  while (uring_entry* e = live_) {
+    live_ = e->next;
+    delete e;
+  }
+  io_uring_queue_exit(&ring_);
+  ::close(wakefd_);
+}
+
+// --- starting and cancelling operations --------------------------------------------------------
+
+bool uring_reactor::start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
+                          cancel_state* cancel) {
+  auto& e = static_cast<uring_entry&>(*op.fd);
+  const int d = index(op.dir);
+  if (op.kind != io_kind::send && e.ready[d] && e.head[d] == nullptr) {
+    // The readiness fast path, as io_ops.cpp's submit() runs it (coop budget included). Also for
+    // recv and accept: when the last transfer says the syscall will likely succeed (a read that
+    // filled its buffer, a fresh socket, a connection just accepted), one syscall now beats an
+    // SQE, a suspension and a CQE; EAGAIN clears the hint and the op goes to the kernel. Not for
+    // send, which nearly always succeeds at once: measured on the echo benchmark, a send SQE
+    // batched into the turn's io_uring_enter costs less server CPU than a send(2) here.
+    const bool in_budget = spend_budget();
+    if (!in_budget && op.shared_buffer) [[unlikely]] {
+      sched->post(waiter);
+      return true;
+    }
+    if (op.attempt(&op)) {
+      if (in_budget) [[likely]] return false;
+      sched->post(waiter);
+      return true;
+    }
+  }
+  op.waiter = waiter;
+  op.sched = sched;
+  op.backend_state = 0;
+  op.on_cancel = &on_cancel;
+  if (cancel != nullptr && !cancel->arm(&op)) {
+    op.cancelled = true;  // requested just now
+    return false;
+  }
+  op.cancel = cancel;
+  link_tail(e, op);
+  touch(e, d);
+  return true;
+}
+
+cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
+  auto& op = *static_cast<io_op*>(slot);
+  if (!op.queued) return cancel_outcome::completed();  // the result is on its way
+  auto& self = *static_cast<uring_reactor*>(op.fd->completion);
+  if ((op.backend_state & in_kernel) != 0) {
+    op.backend_state |= claimed;  // the CQE decides: cancelled, or delivered and re-requested
+    if ((op.backend_state & cancel_sent) == 0) {
+      op.backend_state |= cancel_sent;
+      self.send_cancel(reinterpret_cast<std::uintptr_t>(&op));
+    }
+    return cancel_outcome::passed_on();  // the CQE resumes the waiter
+  }
+  uring_entry& e = entry_of(op);
+  unlink(op);  // the kernel never saw it; the slot was taken by cancel_state::request already
+  op.cancelled = true;
+  op.backend_state = 0;
+  self.touch(e, index(op.dir));  // the next op may become the head
+  return {op.waiter, op.sched};
+}
+
+void uring_reactor::cancel(io_op& op) noexcept {
+  uring_entry& e = entry_of(op);
+  const int d = index(op.dir);
+  if ((op.backend_state & claimed) == 0 && op.cancel != nullptr) op.cancel->disarm();
+  if ((op.backend_state & in_kernel) == 0) {
+    unlink(op);
+    op.backend_state = 0;
+    if (!e.dead) touch(e, d);
+    return;
+  }
+  // The kernel may still write into the op's buffer, which dies with the awaiter: wait for it.
+  op.backend_state |= abandoned;
+  if ((op.backend_state & cancel_sent) == 0) {
+    op.backend_state |= cancel_sent;
+    send_cancel(reinterpret_cast<std::uintptr_t>(&op));
+  }
+  while ((op.backend_state & in_kernel) != 0) wait_some();
+}
+
+void uring_reactor::finish(io_op& op) noexcept {
+  unlink(op);
+  if (op.cancel != nullptr) op.cancel->disarm();
+  op.backend_state = 0;
+  op.sched->post(op.waiter);  // the frame holding `op` may run (and die) from here on
+}
+
+// --- writing SQEs --------------------------------------------------------------------------------
+
+io_uring_sqe* uring_reactor::get_sqe() noexcept {
+  io_uring_sqe* s = io_uring_get_sqe(&ring_);
+  while (s == nullptr) {  // the SQ ring is full: hand it to the kernel and go on
+    const int r = io_uring_submit(&ring_);
+    if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) std::terminate();  // ring unusable
+    s = io_uring_get_sqe(&ring_);
+  }
+  return s;
+}
+
+void uring_reactor::send_cancel(std::uint64_t target) noexcept {
+  io_uring_sqe* s = get_sqe();
+  io_uring_prep_cancel64(s, target, 0);
+  s->user_data = 0;
+  if ((features_ & IORING_FEAT_CQE_SKIP) != 0) s->flags |= IOSQE_CQE_SKIP_SUCCESS;
+}
+
+/// Whether the head of direction `d` needs an SQE (its own, or a poll). Completes, on the way,
+/// readiness operations that can run now.
+bool uring_reactor::needs_sqe(uring_entry& e, int d) noexcept {
+  while (io_op* op = e.head[d]) {
+    if ((op->backend_state & in_kernel) != 0) return false;
+    if (op->kind != io_kind::other) {
+      if ((op->backend_state & need_poll) == 0) return true;
+    } else if (e.ready[d]) {
+      if (op->attempt(op)) {
+        finish(*op);
+        ++finished_in_flush_;
+        continue;
+      }
+    }
+    return !e.poll_armed[d];
+  }
+  return false;
+}
+
+void uring_reactor::issue(uring_entry& e, int d) noexcept {
+  io_op& op = *e.head[d];
+  if (op.kind == io_kind::other || (op.backend_state & need_poll) != 0) {
+    io_uring_sqe* s = get_sqe();
+    io_uring_prep_poll_add(s, e.fd, d == 0 ? POLLIN | POLLRDHUP : POLLOUT);
+    s->user_data = reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1);
+    e.poll_armed[d] = true;
+    ++e.in_kernel;
+    return;
+  }
+  io_uring_sqe* s = get_sqe();
+  const auto len = static_cast<unsigned>(op.length < max_transfer ? op.length : max_transfer);
+  switch (op.kind) {
+    case io_kind::recv:
+      io_uring_prep_recv(s, e.fd, op.buffer, len, 0);
+      break;
+    case io_kind::send:
+      io_uring_prep_send(s, e.fd, op.buffer, len, MSG_NOSIGNAL);
+      break;
+    case io_kind::accept:
+      io_uring_prep_accept(s, e.fd, static_cast<sockaddr*>(op.address),
+                           op.address != nullptr ? &op.address_length : nullptr,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+      break;
+    case io_kind::other:
+      break;  // handled above
+  }
+  s->user_data = reinterpret_cast<std::uintptr_t>(&op);
+  op.backend_state |= in_kernel;
+  ++e.in_kernel;
+}
+
+void uring_reactor::flush() noexcept {
+  while (uring_entry* e = dirty_) {
+    dirty_ = e->next_dirty;
+    e->dirty = false;
+    if (e->dead) {
+      maybe_free(*e);
+      continue;
+    }
+    for (int d = 0; d < 2; ++d) {
+      if (needs_sqe(*e, d)) issue(*e, d);
+    }
+  }
+  if (!wake_armed_) {
+    io_uring_sqe* s = get_sqe();
+    io_uring_prep_poll_add(s, wakefd_, POLLIN);
+    s->user_data = ud_wake;
+    wake_armed_ = true;
+  }
+}
+
+// --- the loop turn -------------------------------------------------------------------------------
+
+std::size_t uring_reactor::poll(std::int64_t timeout_ns) {
+  finished_in_flush_ = 0;
+  flush();
+  if (finished_in_flush_ > 0) timeout_ns = 0;  // waiters were posted: don't block
+  int r;
+  if (timeout_ns == 0) {
+    r = io_uring_submit(&ring_);
+  } else if (timeout_ns < 0) {
+    r = io_uring_submit_and_wait(&ring_, 1);
+  } else {
+    __kernel_timespec ts{};
+    ts.tv_sec = timeout_ns / 1'000'000'000;
+    ts.tv_nsec = timeout_ns % 1'000'000'000;
+    io_uring_cqe* cqe = nullptr;
+    r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  }
+  // EINTR (a signal), ETIME (the timeout), EAGAIN/EBUSY (the kernel is short of room for
+  // completions: reaping makes room): all mean "reap what is there and go on".
+  if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY) {
+    throw std::system_error(-r, std::generic_category(), "io_uring_enter");
+  }
+  return reap() + finished_in_flush_;
+}
+
+/// One blocking io_uring_enter and the completions it brings (for cancel() and the destructor).
+void uring_reactor::wait_some() noexcept {
+  const int r = io_uring_submit_and_wait(&ring_, 1);
+  if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY) std::terminate();
+  reap();
+}
+
+std::size_t uring_reactor::reap() noexcept {
+  std::size_t n = 0;
+  io_uring_cqe* cqes[64];
+  for (;;) {
+    const unsigned k = io_uring_peek_batch_cqe(&ring_, cqes, 64);
+    if (k == 0) return n;
+    for (unsigned i = 0; i < k; ++i) handle(cqes[i]->user_data, cqes[i]->res);
+    io_uring_cq_advance(&ring_, k);
+    n += k;
+  }
+}
+
+void uring_reactor::handle(std::uint64_t user_data, int res) noexcept {
+  if (user_data == 0) return;  // a cancel that found nothing (the target completed first)
+  if (user_data == ud_wake) {
+    wake_armed_ = false;
+    std::uint64_t count = 0;
+    while (::read(wakefd_, &count, sizeof count) < 0 && errno == EINTR) {
+    }
+    return;
+  }
+  const unsigned tag = user_data & 3;
+  if (tag == 0) {
+    complete(*reinterpret_cast<io_op*>(user_data), res);
+  } else {
+    poll_done(*reinterpret_cast<uring_entry*>(user_data & ~std::uint64_t{3}),
+              static_cast<int>(tag) - 1, res);
+  }
+}
+
+void uring_reactor::complete(io_op& op, int res) noexcept {
+  uring_entry& e = entry_of(op);
+  const int d = index(op.dir);
+  --e.in_kernel;
+  op.backend_state &= static_cast<std::uint8_t>(~in_kernel);
+  const std::uint8_t st = op.backend_state;
+  if ((st & abandoned) != 0) {
+    if (op.kind == io_kind::accept && res >= 0) ::close(res);  // nobody is left to own it
+    unlink(op);
+    op.backend_state = 0;
+  } else if ((st & cancel_sent) == 0 && res == -EAGAIN) {
+    // A kernel that does not arm a poll for this op: wait for readiness, then resend.
+    op.backend_state |= need_poll;
+    e.ready[d] = false;
+  } else if ((st & cancel_sent) == 0 && op.kind == io_kind::accept && res == -ECONNABORTED) {
+    // A connection reset while in the backlog is the peer's business: accept the next one.
+  } else {
+    const bool stopped = (st & (claimed | closing)) != 0 && res < 0;
+    if (stopped) {  // an error (-ECANCELED, -EINTR, ...) after a cancel carries no data
+      op.cancelled = (st & claimed) != 0;
+      op.error = op.cancelled ? 0 : -static_cast<int>(errc::closed);
+      op.result = 0;
+    } else if (res < 0) {
+      op.error = -res;
+      op.result = 0;
+    } else {
+      op.error = 0;
+      op.result = static_cast<std::size_t>(res);
+    }
+    // The readiness hint for the next op of this direction: a short transfer says the socket is
+    // drained (recv) or full (send: for try_write and readiness ops), so the next op goes
+    // straight to the kernel; anything else (a full transfer, end of stream, an error, a new
+    // connection) is worth one syscall first.
+    e.ready[d] = !(res > 0 && static_cast<std::size_t>(res) < op.length) || e.peer_closed;
+    cancel_state* const requeue = (st & claimed) != 0 && !stopped ? op.cancel : nullptr;
+    unlink(op);
+    op.backend_state = 0;
+    // A result that beat the cancel is delivered; the cancel stays pending for the next await.
+    if (requeue != nullptr) {
+      requeue->request();
+    } else if (op.cancel != nullptr) {
+      op.cancel->disarm();
+    }
+    op.sched->post(op.waiter);  // the frame holding `op` may run (and die) from here on
+  }
+  if (e.dead) {
+    maybe_free(e);
+  } else {
+    touch(e, d);
+  }
+}
+
+void uring_reactor::poll_done(uring_entry& e, int d, int res) noexcept {
+  e.poll_armed[d] = false;
+  --e.in_kernel;
+  if (e.dead) {
+    maybe_free(e);
+    return;
+  }
+  const auto ev = static_cast<unsigned>(res);
+  if (res < 0) {
+    e.ready[d] = true;  // let the syscall itself report what is wrong
+  } else {
+    if ((ev & (POLLRDHUP | POLLHUP | POLLERR)) != 0) e.peer_closed = true;
+    if ((ev & (POLLIN | POLLRDHUP | POLLHUP | POLLERR)) != 0) e.ready[0] = true;
+    if ((ev & (POLLOUT | POLLHUP | POLLERR)) != 0) e.ready[1] = true;
+  }
+  for (int i = 0; i < 2; ++i) {
+    io_op* head = e.head[i];
+    if (head != nullptr && e.ready[i]) head->backend_state &= static_cast<std::uint8_t>(~need_poll);
+    touch(e, i);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<reactor> make_io_uring_reactor() { return std::make_unique<uring_reactor>(); }
+
+}  // namespace coloop::detail

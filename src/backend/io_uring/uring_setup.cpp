@@ -1,0 +1,78 @@
+// Setting up an io_uring, and what happens when the kernel says no: io_uring_unavailable, the
+// one-time fallback message, and the test hook that simulates a refusal.
+//
+// Setup asks for the flags that make a ring cheapest to drive from one loop (a bigger CQ ring,
+// SUBMIT_ALL, COOP_TASKRUN + TASKRUN_FLAG: completions run at the loop's next syscall instead of
+// interrupting it), dropping the newer ones on EINVAL (older kernels). Not SINGLE_ISSUER or
+// DEFER_TASKRUN: the multi-threaded runtime may poll one reactor from different workers, which
+// those flags forbid. No SQPOLL: a kernel thread spinning per loop costs a core on a 2-core box.
+
+#include "backend/io_uring/uring_setup.hpp"
+
+#include <errno.h>
+#include <string.h>
+
+#include <atomic>
+#include <cstdio>
+#include <string>
+
+namespace coloop::detail {
+namespace {
+
+std::atomic<int> forced_setup_error{0};
+std::atomic<bool> fallback_logged{false};
+
+std::string describe(int err, const std::string& why) {
+  char buf[128];
+  const char* text = ::strerrordesc_np(err);
+  if (text == nullptr) {
+    std::snprintf(buf, sizeof buf, "error %d", err);
+    text = buf;
+  }
+  return why.empty() ? std::string(text) : why + ": " + text;
+}
+
+}  // namespace
+
+io_uring_unavailable::io_uring_unavailable(int err, const std::string& why)
+    : std::system_error(err, std::generic_category(), describe(err, why)) {}
+
+void log_io_uring_fallback(const io_uring_unavailable& e) noexcept {
+  if (fallback_logged.exchange(true)) return;
+  // The message of a system_error is "what: strerror"; the reason alone reads better here.
+  std::fprintf(stderr, "coloop: io_uring unavailable (%s); using epoll\n",
+               describe(e.code().value(), {}).c_str());
+}
+
+void force_io_uring_setup_error(int err) noexcept { forced_setup_error.store(err); }
+
+void setup_ring(io_uring& ring, unsigned& features) {
+  if (const int forced = forced_setup_error.exchange(0); forced != 0) {
+    throw io_uring_unavailable(forced, "io_uring_queue_init (simulated)");
+  }
+  constexpr unsigned base = IORING_SETUP_CQSIZE;
+  constexpr unsigned attempts[] = {
+      base | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+      base | IORING_SETUP_SUBMIT_ALL, base};
+  int r = -EINVAL;
+  for (const unsigned flags : attempts) {
+    io_uring_params p{};
+    p.flags = flags;
+    p.cq_entries = ring_cq_entries;
+    r = io_uring_queue_init_params(ring_sq_entries, &ring, &p);
+    if (r == 0) {
+      features = p.features;
+      break;
+    }
+    if (r != -EINVAL) break;
+  }
+  if (r < 0) throw io_uring_unavailable(-r, "io_uring_queue_init");
+  // Without fast poll (5.7) a socket operation that has to wait blocks an io-wq thread instead
+  // of arming a poll: correct, but a thread per waiting socket. Treat as unavailable.
+  if ((features & IORING_FEAT_FAST_POLL) == 0) {
+    io_uring_queue_exit(&ring);
+    throw io_uring_unavailable(EOPNOTSUPP, "io_uring without IORING_FEAT_FAST_POLL (kernel < 5.7)");
+  }
+}
+
+}  // namespace coloop::detail
