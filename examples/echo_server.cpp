@@ -1,6 +1,6 @@
 // echo_server: a TCP echo server on coloop, the server of the echo benchmark (bench/echo).
 //
-//   echo_server --port P [--host 127.0.0.1] [--backend NAME] [--streams]
+//   echo_server --port P [--host 127.0.0.1] [--backend NAME] [--streams] [--workers N [--runtime]]
 //
 // --backend takes any compiled-in backend (coloop::available_backends(); `--help` lists them);
 // without it $COLOOP_BACKEND or the platform's default applies. The backend in use goes to stderr.
@@ -12,15 +12,24 @@
 // read_some: on a completion backend the kernel fills the buffer while the task waits, which is
 // what saves the syscalls (waiting for readability there would be a poll per read).
 // --streams serves through start_server's stream_reader/stream_writer instead.
+// --workers N (N > 1) uses N threads: by default N event loops, each with its own listener on
+// the same port (SO_REUSEPORT: the kernel spreads the connections, and a connection never leaves
+// its thread); with --runtime, one listener on a work-stealing runtime of N workers instead.
+// SO_REUSEPORT measured better for echo (see README): an echo connection has no work to balance,
+// so the runtime's shared driver and cross-thread wake-ups are pure cost.
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <coloop/coloop.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <latch>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -29,6 +38,8 @@ struct options {
   int port = -1;
   coloop::backend backend = coloop::backend::automatic;
   bool streams = false;
+  unsigned workers = 1;
+  bool runtime = false;  // --workers N on the work-stealing runtime instead of N loops
 };
 
 /// "epoll, libuv": the backends compiled into this coloop.
@@ -45,6 +56,7 @@ std::string available() {
   if (error != nullptr) std::fprintf(stderr, "echo_server: %s\n", error);
   std::fprintf(stderr,
                "usage: echo_server --port P [--host 127.0.0.1] [--backend NAME] [--streams]\n"
+               "                   [--workers N [--runtime]]\n"
                "backends: automatic (the default: $COLOOP_BACKEND or %s), %s\n",
                std::string(coloop::to_string(coloop::available_backends().front())).c_str(),
                available().c_str());
@@ -80,6 +92,14 @@ options parse(int argc, char** argv) {
       }
     } else if (arg == "--streams") {
       o.streams = true;
+    } else if (arg == "--workers") {
+      const std::string v = value();
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 1024) usage(("bad worker count: " + v).c_str());
+      o.workers = static_cast<unsigned>(n);
+    } else if (arg == "--runtime") {
+      o.runtime = true;
     } else if (arg == "--help" || arg == "-h") {
       usage(nullptr);
     } else {
@@ -87,6 +107,8 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.port < 0) usage("--port is required");
+  if (o.runtime && o.workers < 2) usage("--runtime needs --workers N with N > 1");
+  if (o.workers > 1 && !o.runtime && o.streams) usage("--streams with --workers needs --runtime");
   return o;
 }
 
@@ -140,7 +162,7 @@ coloop::task<void> echo_streams(coloop::stream_reader reader, coloop::stream_wri
 
 /// On stderr, so that stdout's first line stays "listening on HOST:PORT".
 void announce_backend() {
-  const std::string_view name = coloop::event_loop::current()->backend_name();
+  const std::string_view name = coloop::running_backend();
   std::fprintf(stderr, "echo_server: backend %.*s\n", static_cast<int>(name.size()), name.data());
 }
 
@@ -174,7 +196,7 @@ coloop::task<int> serve(options o) {
   announce_backend();
   std::fflush(stdout);
   // On io_uring the kernel does the transfers, into a buffer each connection owns.
-  const bool owned_buffers = coloop::event_loop::current()->backend_name() == "io_uring";
+  const bool owned_buffers = coloop::running_backend() == "io_uring";
   auto acceptor = coloop::spawn(accept_loop(listener, owned_buffers));
   const int signo = co_await stop_signals.wait();
   std::fprintf(stderr, "echo_server: %s, stopping\n", strsignal(signo));
@@ -182,12 +204,78 @@ coloop::task<int> serve(options o) {
   co_return 0;  // coloop::run cancels the connections still open
 }
 
+/// One of the --workers loops: its own SO_REUSEPORT listener on the shared port, until `stop`.
+coloop::task<void> serve_shard(const options& o, std::uint16_t port, coloop::future<void> stop,
+                               std::latch& bound, coloop::endpoint& where) {
+  const auto endpoints = co_await coloop::resolve(o.host, port);
+  const coloop::tcp_listen_options listen{.reuse_port = true};
+  coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front(), listen);
+  where = listener.local_endpoint();
+  bound.count_down();
+  const bool owned_buffers = coloop::running_backend() == "io_uring";
+  auto acceptor = coloop::spawn(accept_loop(listener, owned_buffers));
+  co_await stop;
+  acceptor.cancel();
+}
+
+int serve_shards(const options& o) {
+  // Blocked before any thread starts, so every thread inherits the mask and the signal waits for
+  // sigwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::vector<coloop::promise<void>> stops(o.workers);
+  std::vector<std::thread> threads;
+  std::vector<coloop::endpoint> where(o.workers);
+  std::uint16_t port = static_cast<std::uint16_t>(o.port);
+  int status = 0;
+  for (unsigned i = 0; i < o.workers; ++i) {
+    std::latch bound(1);
+    threads.emplace_back([&, i, port] {
+      try {
+        coloop::run(serve_shard(o, port, stops[i].get_future(), bound, where[i]),
+                    {.backend = o.backend});
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "echo_server: worker %u: %s\n", i, e.what());
+        status = 1;
+        bound.count_down();
+      }
+    });
+    bound.wait();  // the first listener fixes the port (it may have been 0) for the others
+    if (status != 0) break;
+    port = where[i].port();
+  }
+  if (status == 0) {
+    std::printf("listening on %s\n", where.front().to_string().c_str());
+    std::fprintf(stderr, "echo_server: %u event loops, SO_REUSEPORT\n", o.workers);
+    std::fflush(stdout);
+    int signo = 0;
+    sigwait(&stop_signals, &signo);
+    std::fprintf(stderr, "echo_server: %s, stopping\n", strsignal(signo));
+  }
+  for (auto& p : stops) p.set_value();
+  for (auto& t : threads) t.join();
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     const options o = parse(argc, argv);
-    return coloop::run(serve(o), {.backend = o.backend});
+    if (o.workers > 1 && !o.runtime) return serve_shards(o);
+    if (o.runtime) {
+      // signal_set blocks its signals in the thread that creates it: block them first here so
+      // the runtime's workers, started from this thread, inherit the mask too.
+      sigset_t stop_signals;
+      sigemptyset(&stop_signals);
+      sigaddset(&stop_signals, SIGINT);
+      sigaddset(&stop_signals, SIGTERM);
+      pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    }
+    return coloop::run(serve(o), {.backend = o.backend, .workers = o.runtime ? o.workers : 0});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());
     return 1;
