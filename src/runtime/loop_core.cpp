@@ -48,6 +48,8 @@ void log_exception(std::exception_ptr e) {
 
 }  // namespace
 
+constinit thread_local unsigned task_shard_of_thread = 0;
+
 loop_core::loop_core(const loop_options& options, scheduler* host)
     : manual_clock_(options.manual_clock),
       manual_now_(monotonic_ns()),

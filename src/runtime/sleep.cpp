@@ -10,6 +10,10 @@ namespace coloop {
 
 time_point now() { return time_point(duration(detail::current_loop_core("coloop::now").now())); }
 
+std::string_view running_backend() {
+  return detail::current_loop_core("coloop::running_backend").backend_name();
+}
+
 }  // namespace coloop
 
 namespace coloop::detail {

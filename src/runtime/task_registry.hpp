@@ -45,12 +45,19 @@ class task_registry {
 
 namespace coloop::detail {
 
+/// The shard of shared_task_registry the calling thread registers tasks in: a runtime worker sets
+/// its own (1 + index % 15), so a task spawned and finished on one worker touches only that
+/// worker's list; other threads use shard 0.
+extern constinit thread_local unsigned task_shard_of_thread;
+
 /// The runtime's registry: workers spawn and finish tasks concurrently, so the list is split in
-/// shards (by frame address), each behind a spin lock held for a few instructions; two workers
-/// rarely meet on one. Shutdown waits for it to empty.
+/// shards, one per worker (see task_shard_of_thread), each behind a spin lock held for a few
+/// instructions. A list's neighbours are then frames of the same worker, so adding and removing
+/// does not bounce cache lines between cores. Shutdown waits for it to empty.
 class shared_task_registry {
  public:
   void add(spawn_promise_base& t) noexcept {
+    t.shard_ = static_cast<unsigned short>(task_shard_of_thread % shard_count);
     shard& s = shard_of(t);
     s.lock();
     s.tasks.add(t);
@@ -116,9 +123,7 @@ class shared_task_registry {
     void unlock() noexcept { locked.store(false, std::memory_order_release); }
   };
   static constexpr std::size_t shard_count = 16;
-  shard& shard_of(const spawn_promise_base& t) noexcept {
-    return shards_[(reinterpret_cast<std::uintptr_t>(&t) >> 7) % shard_count];
-  }
+  shard& shard_of(const spawn_promise_base& t) noexcept { return shards_[t.shard_]; }
   shard shards_[shard_count];
   std::atomic<bool> waiting_{false};
   std::atomic<unsigned> changes_{0};

@@ -60,6 +60,7 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   std::atomic<unsigned> refs_{2};
   std::atomic<unsigned char> state_{0};
   bool error_observed_ = false;
+  unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
   bool joiner_cancel_forwarded_ = false;
 
  protected:

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <string_view>
 
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/timer_node.hpp>
@@ -73,6 +74,9 @@ class yield_awaiter {
 /// The running loop's (or runtime's) clock: monotonic, or the manual clock of
 /// loop_options::manual_clock. Throws std::logic_error when no loop runs on this thread.
 time_point now();
+/// The backend of the loop (or runtime) running on this thread: "epoll", "libuv", ... Throws
+/// std::logic_error when none runs here.
+std::string_view running_backend();
 
 /// Suspends the calling task for at least `d` on the loop's clock. Cancellable: a cancelled
 /// sleep throws cancelled_error. Throws std::logic_error when no loop runs on this thread.

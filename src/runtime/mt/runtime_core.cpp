@@ -22,6 +22,8 @@
 
 #include "runtime/mt/runtime_core.hpp"
 
+#include "runtime/task_registry.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -265,6 +267,7 @@ void runtime_core::park(worker& w) {
 
 void runtime_core::run_worker(worker& w) {
   current_worker = &w;
+  task_shard_of_thread = 1 + static_cast<unsigned>(w.index % 15);
   scheduler_scope sched(this);
   loop_core_scope loop(&driver_);
   while (!stop_.load(std::memory_order_relaxed)) {
