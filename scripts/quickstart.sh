@@ -20,9 +20,10 @@ die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
 
 # Sanitizer runtimes (libasan8, libtsan2, libubsan1) come with g++ via libgcc-12-dev.
 # libuv1-dev: coloop's libuv backend (COLOOP_WITH_LIBUV, on when found), which the test suite
-# runs every conformance test on; the echo benchmark's raw libuv peer uses it too.
+# runs every conformance test on; the echo benchmark's raw libuv peer uses it too. liburing-dev:
+# the io_uring backend (COLOOP_WITH_IO_URING), likewise.
 packages=(cmake ninja-build g++ clang pkg-config python3 libgtest-dev libgmock-dev
-  libbenchmark-dev libfmt-dev libuv1-dev)
+  libbenchmark-dev libfmt-dev libuv1-dev liburing-dev)
 # The demo's echo benchmark also runs the peer servers (Asio, asyncio + uvloop) and draws its
 # chart with gnuplot; Go and Node join in when they are installed.
 demo_packages=(libasio-dev python3-uvloop gnuplot-nox)
@@ -100,7 +101,10 @@ cmd_test() {
     case $preset in
       release) run_ctest release ;;                              # everything, install tests too
       asan) run_ctest asan -LE install ;;                        # install tests add nothing here
-      tsan) run_ctest tsan -L threaded -LE install ;;            # TSan only matters with threads
+      tsan)  # TSan only matters with threads: the threaded suites, and every conformance
+             # test's runtime flavours (Suite.Test/epoll_mt2, ...), wherever its suite is labelled
+        run_ctest tsan -L threaded -LE install -E '_mt[0-9]+$'
+        run_ctest tsan -R '_mt[0-9]+$' -LE install ;;
     esac
   done
   summary
