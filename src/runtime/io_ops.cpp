@@ -39,6 +39,8 @@ namespace {
 
 constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
 
+}  // namespace
+
 void link_tail(fd_entry& e, io_op& op) noexcept {
   const int d = index(op.dir);
   op.next = nullptr;
@@ -68,6 +70,8 @@ void unlink(io_op& op) noexcept {
   op.next = op.prev = nullptr;
   op.queued = false;
 }
+
+namespace {
 
 /// Finished operations, collected under the entry's lock and resumed after it is released:
 /// disarming may wait for a canceller that needs that lock (cancellation.hpp).

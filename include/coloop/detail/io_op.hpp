@@ -108,6 +108,10 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
 void on_ready(fd_entry& entry, bool readable, bool writable) noexcept;
 /// Completes every queued operation of `entry` with `error` (e.g. on deregistration).
 void fail_all(fd_entry& entry, int error) noexcept;
+/// Appends `op` to its fd's queue in its direction / takes it out (for backends that keep the
+/// queues themselves, like io_uring). Callers hold the entry's lock when it is shared.
+void link_tail(fd_entry& e, io_op& op) noexcept;
+void unlink(io_op& op) noexcept;
 /// Withdraws a queued operation without resuming it (its awaiter is being destroyed).
 void withdraw(io_op& op) noexcept;
 

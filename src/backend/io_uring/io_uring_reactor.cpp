@@ -86,35 +86,6 @@ struct uring_entry : fd_entry {
 
 uring_entry& entry_of(io_op& op) noexcept { return static_cast<uring_entry&>(*op.fd); }
 
-void link_tail(fd_entry& e, io_op& op) noexcept {
-  const int d = index(op.dir);
-  op.next = nullptr;
-  op.prev = e.tail[d];
-  if (e.tail[d] != nullptr) {
-    e.tail[d]->next = &op;
-  } else {
-    e.head[d] = &op;
-  }
-  e.tail[d] = &op;
-  op.queued = true;
-}
-
-void unlink(io_op& op) noexcept {
-  fd_entry& e = *op.fd;
-  const int d = index(op.dir);
-  if (op.prev != nullptr) {
-    op.prev->next = op.next;
-  } else {
-    e.head[d] = op.next;
-  }
-  if (op.next != nullptr) {
-    op.next->prev = op.prev;
-  } else {
-    e.tail[d] = op.prev;
-  }
-  op.next = op.prev = nullptr;
-  op.queued = false;
-}
 
 class uring_reactor final : public reactor {
  public:
