@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace {
 coloop::loop_options manual() { return {.manual_clock = true}; }
 
 class Sleep : public coloop::test::flavour_test {};
+class SleepOnLoop : public coloop::test::flavour_test {};
 
 TEST_P(Sleep, SleepForWaitsAtLeastTheDuration) {
   auto main = []() -> coloop::task<coloop::duration> {
@@ -85,7 +87,33 @@ TEST_P(Sleep, CancellingASleepThrowsAndWithdrawsTheTimer) {
   run(main(), manual());
 }
 
+coloop::task<void> set_flag(std::atomic<bool>& flag) {
+  flag = true;
+  co_return;
+}
+
 TEST_P(Sleep, YieldLetsOtherTasksRun) {
+  // On the runtime one yield need not run a given task (no FIFO order; another worker may take
+  // it), so yield until the spawned task has run. Every task lives on the yielder's worker unless
+  // stolen, so a bounded number of yields must do it: a yield that never lets anything else run
+  // fails here instead of hanging.
+  auto main = []() -> coloop::task<void> {
+    std::atomic<bool> ran{false};
+    auto h = coloop::spawn(set_flag(ran));
+    int yields = 0;
+    while (!ran && yields < 1000) {
+      co_await coloop::yield();
+      ++yields;
+    }
+    EXPECT_TRUE(ran) << "still not run after " << yields << " yields";
+    co_await h;
+  };
+  run(main());
+}
+
+// FIFO order between tasks is the event_loop's (the runtime promises none): one yield puts the
+// caller behind the task spawned before it.
+TEST_P(SleepOnLoop, YieldRunsTheTasksQueuedBeforeIt) {
   auto main = []() -> coloop::task<std::vector<int>> {
     std::vector<int> order;
     auto h = coloop::spawn([](std::vector<int>& o) -> coloop::task<void> {
@@ -118,5 +146,6 @@ TEST(SleepNoLoop, SleepWithoutALoopThrows) {
 }
 
 COLOOP_INSTANTIATE_FLAVOURS(Sleep);
+COLOOP_INSTANTIATE_LOOP_FLAVOURS(SleepOnLoop);
 
 }  // namespace
