@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <coloop/net/stream_reader.hpp>
 #include <cstddef>
 #include <stdexcept>
@@ -234,7 +235,7 @@ namespace {
 /// Writes a byte and reads it back through the streams until `stop`: always ready, so only the
 /// coop budget lets the timer run (the reader's scratch-buffer path yields before its syscall).
 coloop::task<long> ping_through_streams(coloop::stream_pair& ours, coloop::stream_pair& theirs,
-                                        const bool& stop) {
+                                        const std::atomic<bool>& stop) {
   long rounds = 0;
   char c = 0;
   while (!stop) {
@@ -245,12 +246,20 @@ coloop::task<long> ping_through_streams(coloop::stream_pair& ours, coloop::strea
   co_return rounds;
 }
 
+coloop::task<void> set_after(coloop::duration d, std::atomic<bool>& flag) {
+  co_await coloop::sleep_for(d);
+  flag = true;
+}
+
 TEST_P(stream_reader, always_ready_stream_does_not_starve_a_timer) {
   const long rounds = run([]() -> task<long> {
     auto pair = local_streams();
-    bool stop = false;
-    coloop::event_loop::current()->call_later(std::chrono::milliseconds(1), [&stop] { stop = true; });
-    co_return co_await ping_through_streams(pair.first, pair.second, stop);
+    std::atomic<bool> stop{false};
+    // A task, not call_later (an event_loop member): it sleeps on the same timers.
+    auto timer = coloop::spawn(set_after(std::chrono::milliseconds(1), stop));
+    const long n = co_await ping_through_streams(pair.first, pair.second, stop);
+    co_await timer;
+    co_return n;
   }());
   EXPECT_GT(rounds, 0);
 }

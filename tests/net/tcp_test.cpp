@@ -240,12 +240,13 @@ TEST_P(Tcp, CloseWakesTheReaderAndTheWriterOnce) {
     char buf[64];
     auto reader = coloop::spawn(error_of(c.read_some(buf, sizeof buf)));
     auto writer = coloop::spawn(error_of(c.write_all(big.data(), big.size())));
-    co_await coloop::yield();
-    co_await coloop::yield();
+    // Not a few yields: on the runtime they need not have started yet (and an operation made
+    // before close() must not be awaited after it). Idle: both wait on the socket.
+    co_await coloop::test::until_idle();
     c.close();
     EXPECT_EQ(co_await reader, coloop::errc::closed);
     EXPECT_EQ(co_await writer, coloop::errc::closed);
-  }());
+  }(), {.manual_clock = true});
 }
 
 TEST_P(Tcp, PeerResetDuringALargeWrite) {
