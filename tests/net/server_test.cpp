@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <coloop/net/server.hpp>
+#include <atomic>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +41,19 @@ task<void> echo_lines(stream_reader r, stream_writer w) {
 task<void> expect_echo(coloop::stream_pair& c, const std::string& line) {
   c.writer.write(line);
   EXPECT_EQ(co_await c.reader.read_line(), line);
+}
+
+constexpr std::size_t timed_out_marker = static_cast<std::size_t>(-1);
+
+/// read_some bounded by 10 s (timed_out_marker then): a lost echo fails the test instead of
+/// hanging it.
+task<std::size_t> read_some_within(coloop::tcp_stream& s, char* buf, std::size_t n) {
+  auto read = s.read_some(buf, n);
+  try {
+    co_return co_await coloop::wait_for(std::move(read), std::chrono::seconds(10));
+  } catch (const coloop::timeout_error&) {
+  }
+  co_return timed_out_marker;
 }
 
 class server : public coloop::test::flavour_test {};
@@ -89,7 +104,7 @@ TEST_P(server, thousand_concurrent_connections) {
   if (fd_limit_raised::current() < 2 * 1000 + 64) GTEST_SKIP() << "fd limit below 2064";
   run([]() -> task<void> {
     constexpr std::size_t n = 1000;
-    std::size_t idle = 0;
+    std::atomic<std::size_t> idle{0};  // handlers run on any worker of the runtime
     // The handler frame stays small: a line echo that counts itself idle while it waits.
     auto handler = [&idle](stream_reader r, stream_writer w) -> task<void> {
       ++idle;
@@ -122,16 +137,28 @@ TEST_P(server, thousand_concurrent_connections) {
       co_await clients[i].write_all(line.data(), line.size());
     }
     std::size_t echoed = 0;
-    for (std::size_t i = 0; i < n; ++i) {
+    bool timed_out = false;
+    for (std::size_t i = 0; i < n && !timed_out; ++i) {
       const std::string line = "line " + std::to_string(i) + "\n";
       std::string got(line.size(), '\0');
       std::size_t have = 0;
       while (have < got.size()) {
-        const std::size_t k = co_await clients[i].read_some(got.data() + have, got.size() - have);
+        const std::size_t k =
+            co_await read_some_within(clients[i], got.data() + have, got.size() - have);
+        if (k == timed_out_marker) {
+          ADD_FAILURE() << "connection " << i << ": no echo within 10 s, got '"
+                        << got.substr(0, have) << "' for '" << line << "'";
+          timed_out = true;
+          break;
+        }
         if (k == 0) break;
         have += k;
       }
-      echoed += got == line;
+      if (got == line) {
+        ++echoed;
+      } else if (echoed == i && !timed_out) {  // the first wrong one only
+        ADD_FAILURE() << "connection " << i << " got '" << got << "' for '" << line << "'";
+      }
     }
     EXPECT_EQ(echoed, n);
     clients.clear();
@@ -142,13 +169,19 @@ TEST_P(server, thousand_concurrent_connections) {
 
 TEST_P(server, handler_exception_goes_to_loop_handler_and_closes_the_connection) {
   run([]() -> task<void> {
-    std::vector<std::string> reported;
-    coloop::event_loop::current()->set_exception_handler([&](std::exception_ptr e) {
+    // On the runtime the handler runs on the worker where the handler task ends, possibly after
+    // the client has seen the connection close.
+    std::mutex mutex;
+    std::vector<std::string> reported;  // under mutex
+    std::atomic<std::size_t> reports{0};
+    coloop::test::set_exception_handler([&](std::exception_ptr e) {
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& x) {
+        const std::lock_guard lock(mutex);
         reported.push_back(x.what());
       }
+      ++reports;
     });
     auto handler = [](stream_reader r, stream_writer w) -> task<void> {
       const std::string line = co_await r.read_line();
@@ -160,7 +193,12 @@ TEST_P(server, handler_exception_goes_to_loop_handler_and_closes_the_connection)
         co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
     bad.writer.write("boom\n");
     EXPECT_EQ(co_await bad.reader.read(), "");  // closed by the server
-    EXPECT_EQ(reported, std::vector<std::string>{"boom"});
+    auto reported_one = [&] { return reports == 1; };
+    EXPECT_TRUE(co_await coloop::test::yield_until(reported_one));
+    {
+      const std::lock_guard lock(mutex);
+      EXPECT_EQ(reported, std::vector<std::string>{"boom"});
+    }
     coloop::stream_pair good =
         co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
     co_await expect_echo(good, "fine\n");
@@ -171,8 +209,8 @@ TEST_P(server, handler_exception_goes_to_loop_handler_and_closes_the_connection)
 
 TEST_P(server, peer_reset_during_large_write_fails_that_stream_only) {
   run([]() -> task<void> {
-    std::error_code failure;
-    bool failed = false;
+    std::error_code failure;          // published by `failed`
+    std::atomic<bool> failed{false};  // handlers run on any worker of the runtime
     auto handler = [&](stream_reader r, stream_writer w) -> task<void> {
       const std::string line = co_await r.read_line();
       if (line != "flood\n") {
@@ -198,7 +236,7 @@ TEST_P(server, peer_reset_during_large_write_fails_that_stream_only) {
     const ::linger reset{1, 0};
     ::setsockopt(peer.native_handle(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     peer.close();  // RST, with unread data on our side too
-    co_await until([&] { return failed; });
+    co_await until([&] { return failed.load(); });
     EXPECT_TRUE(failure == std::error_code(ECONNRESET, std::generic_category()) ||
                 failure == std::error_code(EPIPE, std::generic_category()))
         << failure.message();
@@ -214,7 +252,7 @@ TEST_P(server, wait_closed_waits_for_running_handlers) {
   run([]() -> task<void> {
     coloop::promise<void> release;
     coloop::future<void> released = release.get_future();
-    bool started = false;
+    std::atomic<bool> started{false};  // handlers run on any worker of the runtime
     auto handler = [&](stream_reader, stream_writer w) -> task<void> {
       started = true;
       co_await released;
@@ -223,7 +261,7 @@ TEST_P(server, wait_closed_waits_for_running_handlers) {
     coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
     coloop::stream_pair c =
         co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
-    co_await until([&] { return started; });
+    co_await until([&] { return started.load(); });
     srv.close();  // stops accepting; the running handler goes on
     auto closed = coloop::spawn(srv.wait_closed());
     for (int i = 0; i < 10; ++i) co_await coloop::yield();
@@ -237,8 +275,8 @@ TEST_P(server, wait_closed_waits_for_running_handlers) {
 
 TEST_P(server, close_clients_cancels_handlers) {
   run([]() -> task<void> {
-    int cancelled = 0;
-    int started = 0;
+    std::atomic<int> cancelled{0};  // the two handlers may run in parallel on the runtime
+    std::atomic<int> started{0};
     auto handler = [&](stream_reader r, stream_writer) -> task<void> {
       ++started;
       try {
@@ -266,7 +304,9 @@ TEST_P(server, serve_forever_returns_on_close_and_closes_when_cancelled) {
   run([]() -> task<void> {
     coloop::server first = co_await coloop::start_server(echo_lines, "127.0.0.1", 0);
     auto serving = coloop::spawn(first.serve_forever());
-    co_await coloop::yield();
+    // Not a yield: on the runtime serve_forever may not have started (and would find the server
+    // closed). Idle: it waits for close().
+    co_await coloop::test::until_idle();
     first.close();
     co_await std::move(serving);  // returns normally
     co_await first.wait_closed();
@@ -276,14 +316,14 @@ TEST_P(server, serve_forever_returns_on_close_and_closes_when_cancelled) {
         co_await coloop::open_connection("127.0.0.1", second.local_endpoint().port());
     co_await expect_echo(c, "up\n");
     auto forever = coloop::spawn(second.serve_forever());
-    co_await coloop::yield();
+    co_await coloop::test::until_idle();  // it waits: the cancel finds it serving
     forever.cancel();
     auto e = co_await failure_of(std::move(forever));
     EXPECT_TRUE(coloop::detail::is_cancellation(e));
     EXPECT_FALSE(second.is_serving());
     EXPECT_EQ(second.connections(), 0u);  // the idle handler was cancelled and awaited
     EXPECT_EQ(co_await c.reader.read(), "");
-  }());
+  }(), {.manual_clock = true});  // for until_idle
 }
 
 TEST_P(server, unix_server_round_trip_and_socket_file_removed) {
@@ -303,8 +343,10 @@ TEST_P(server, unix_server_round_trip_and_socket_file_removed) {
 
 TEST_P(server, destroying_the_server_cancels_its_handlers) {
   run([]() -> task<void> {
-    bool cancelled = false;
+    std::atomic<bool> started{false};  // the handler runs on any worker of the runtime
+    std::atomic<bool> cancelled{false};
     auto handler = [&](stream_reader r, stream_writer) -> task<void> {
+      started = true;
       try {
         co_await r.read_line();
       } catch (const coloop::cancelled_error&) {
@@ -316,8 +358,10 @@ TEST_P(server, destroying_the_server_cancels_its_handlers) {
     {
       coloop::server srv = co_await coloop::start_server(handler, "127.0.0.1", 0);
       c = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
-      co_await until([&] { return srv.connections() == 1; });
-      co_await coloop::yield();
+      // Started, not just accepted: on the runtime one yield need not run it, and a handler
+      // cancelled before it starts never runs. Once started, the cancel reaches its read_line.
+      auto handler_started = [&] { return started.load(); };
+      co_await until(handler_started);
     }
     EXPECT_EQ(co_await c.reader.read(), "");
     EXPECT_TRUE(cancelled);
