@@ -87,9 +87,10 @@ void stream_reader::stash(const char* data, std::size_t n) {
 }
 
 task<std::size_t> stream_reader::fill() {
-  char* const s = detail::scratch();
+  char* s;
   std::size_t got;
   do {
+    s = detail::scratch();  // this thread's: after a wait the task may be on another worker
     got = co_await scratch_read(*transport_, s, detail::scratch_size);
   } while (got == detail::io_step::retry);
   if (got == 0) {
@@ -109,9 +110,10 @@ task<std::string> stream_reader::read(std::size_t n) {
   }
   if (buffered() > 0) co_return take(std::min(n, buffered()));
   if (eof_) co_return std::string();
-  char* const s = detail::scratch();
+  char* s;
   std::size_t got;
   do {
+    s = detail::scratch();  // this thread's: after a wait the task may be on another worker
     got = co_await scratch_read(*transport_, s, std::min(n, detail::scratch_size));
   } while (got == detail::io_step::retry);
   if (got == 0) eof_ = true;
@@ -142,9 +144,10 @@ task<std::string> stream_reader::read_exactly(std::size_t n) {
   check_valid();
   if (buffered() >= n) co_return take(n);
   if (buffered() == 0 && !eof_) {  // fast path: the whole message in one read
-    char* const s = detail::scratch();
+    char* s;
     std::size_t got;
     do {
+      s = detail::scratch();  // this thread's: after a wait the task may be on another worker
       got = co_await scratch_read(*transport_, s, detail::scratch_size);
     } while (got == detail::io_step::retry);
     if (got >= n) {
@@ -182,9 +185,10 @@ task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::st
   check_valid();
   const std::string_view sep = owned.empty() ? fixed : std::string_view(owned);
   if (buffered() == 0 && !eof_ && !skipping_line_) {
-    char* const s = detail::scratch();
+    char* s;
     std::size_t got;
     do {
+      s = detail::scratch();  // this thread's: after a wait the task may be on another worker
       got = co_await scratch_read(*transport_, s, detail::scratch_size);
     } while (got == detail::io_step::retry);
     const std::size_t at = std::string_view(s, got).find(sep);
@@ -239,10 +243,11 @@ task<std::string> stream_reader::scan(std::string_view sep, line_mode mode) {
 }
 
 task<std::size_t> stream_reader::skip_long_line() {
-  char* const s = detail::scratch();
   while (!eof_) {
+    char* s;
     std::size_t got;
     do {
+      s = detail::scratch();  // this thread's: after a wait the task may be on another worker
       got = co_await scratch_read(*transport_, s, detail::scratch_size);
     } while (got == detail::io_step::retry);
     if (got == 0) {

@@ -26,13 +26,6 @@
 namespace coloop::detail {
 namespace {
 
-/// The attempt of a waiting io_step: readiness came, report it and transfer nothing.
-bool attempt_probe(io_op* op) noexcept {
-  op->result = 0;
-  op->error = 0;
-  return true;
-}
-
 struct socket_access : stream_socket {
   static constexpr async_fd stream_socket::*fd = &socket_access::fd_;
 };
@@ -71,11 +64,12 @@ io_step::io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept, 
 }
 
 bool io_step::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
-  if (!submit(op_, waiter, cancel)) return false;  // done at once, failed, or cancel pending
-  // Queued, or yielded to the coop budget before trying (then retry on resume, as for a wait).
-  op_.attempt = &attempt_probe;                    // queued: from now on only wait for readiness
-  waited_ = true;
-  return true;
+  // Queued, submit makes the op only wait for readiness (shared_buffer): nothing is transferred
+  // into the scratch area before this task runs again, on whichever thread.
+  waited_ = true;  // set first: once queued the op may complete and resume us on another worker
+  if (submit(op_, waiter, cancel)) return true;  // queued, or yielded to the coop budget: retry
+  waited_ = false;  // done at once, failed, or cancel pending
+  return false;
 }
 
 std::size_t io_step::await_resume() const {

@@ -41,6 +41,12 @@ constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
 
 }  // namespace
 
+bool attempt_probe(io_op* op) noexcept {
+  op->result = 0;
+  op->error = 0;
+  return true;
+}
+
 void link_tail(fd_entry& e, io_op& op) noexcept {
   const int d = index(op.dir);
   op.next = nullptr;
@@ -181,6 +187,9 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
   op.waiter = waiter;
   op.sched = sched;
   op.cancel = cancel;
+  // A shared buffer must be filled right before its task resumes, on the thread it resumes on:
+  // queued, the operation only waits for readiness and the awaiter transfers after.
+  if (op.shared_buffer) op.attempt = &attempt_probe;
   link_tail(e, op);
   if (e.on_queued != nullptr && e.head[d] == &op) e.on_queued(e, op.dir);
   return true;

@@ -43,7 +43,8 @@ struct io_op : cancel_slot {
   bool cancelled = false;
   bool queued = false;
   // The buffer is shared (a thread's scratch area): the transfer must happen right before the
-  // awaiter resumes, so when the coop budget is spent submit yields before the syscall instead.
+  // awaiter resumes, on its thread. When the coop budget is spent submit yields before the
+  // syscall instead, and a queued one only waits for readiness (result 0: the awaiter retries).
   bool shared_buffer = false;
   io_kind kind = io_kind::other;
   std::uint8_t backend_state = 0;  // completion backends' private flags (in the kernel, ...)
@@ -108,6 +109,8 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
 void on_ready(fd_entry& entry, bool readable, bool writable) noexcept;
 /// Completes every queued operation of `entry` with `error` (e.g. on deregistration).
 void fail_all(fd_entry& entry, int error) noexcept;
+/// The attempt of a queued shared_buffer operation: readiness came; nothing is transferred.
+bool attempt_probe(io_op* op) noexcept;
 /// Appends `op` to its fd's queue in its direction / takes it out (for backends that keep the
 /// queues themselves, like io_uring). Callers hold the entry's lock when it is shared.
 void link_tail(fd_entry& e, io_op& op) noexcept;

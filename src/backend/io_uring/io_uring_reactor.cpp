@@ -282,6 +282,7 @@ bool uring_reactor::start(io_op& op, std::coroutine_handle<> waiter, scheduler* 
     return false;
   }
   op.cancel = cancel;
+  if (op.shared_buffer) op.attempt = &attempt_probe;  // as io_ops' submit: only wait, queued
   link_tail(e, op);
   touch(e, d);
   return true;
