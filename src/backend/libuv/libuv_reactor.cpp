@@ -187,41 +187,46 @@ class libuv_reactor final : public reactor {
   static void on_poll(uv_poll_t* h, int status, int events) {
     auto& e = *static_cast<uv_entry*>(h->data);
     libuv_reactor& self = *e.owner;
-    if (status < 0) {
-      // POLLERR: libuv stopped the watcher itself. Report both ways as epoll does for EPOLLERR;
-      // watch again only for operations still waiting (a dead socket nobody reads would report
-      // forever).
-      e.os_events = 0;
-      e.peer_closed = true;
-      e.want = 0;
-      ++self.events_;
-      on_ready(e, true, true);
-      self.mark_dirty(e, false);
-      return;
-    }
     bool readable = (events & (UV_READABLE | UV_DISCONNECT)) != 0;
     bool writable = (events & UV_WRITABLE) != 0;
-    if ((events & UV_DISCONNECT) != 0) {
-      e.peer_closed = true;  // sticky; stop asking for UV_DISCONNECT, it stays reported
-      self.mark_dirty(e, false);
-    }
-    if (readable && e.head[rd] == nullptr && e.ready[rd]) {  // the same level again
-      readable = false;
-      if (self.blocking_) {
-        e.want &= static_cast<unsigned char>(~want_read);
+    {
+      // The decisions read the queues and readiness, which workers change under this lock on a
+      // runtime; on_ready below takes it again itself.
+      entry_lock lock(e);
+      if (status < 0) {
+        // POLLERR: libuv stopped the watcher itself. Report both ways as epoll does for
+        // EPOLLERR; watch again only for operations still waiting (a dead socket nobody reads
+        // would report forever).
+        e.os_events = 0;
+        e.peer_closed = true;
+        e.want = 0;
+        readable = writable = true;
         self.mark_dirty(e, false);
+      } else {
+        if ((events & UV_DISCONNECT) != 0) {
+          e.peer_closed = true;  // sticky; stop asking for UV_DISCONNECT, it stays reported
+          self.mark_dirty(e, false);
+        }
+        if (readable && e.head[rd] == nullptr && e.ready[rd]) {  // the same level again
+          readable = false;
+          if (self.blocking_) {
+            e.want &= static_cast<unsigned char>(~want_read);
+            self.mark_dirty(e, false);
+          }
+        }
+        if (writable && e.head[wr] == nullptr && e.ready[wr]) writable = false;
+        if (!readable && !writable) {
+          if (e.head[wr] == nullptr && (e.want & want_write) != 0) {
+            e.want &= static_cast<unsigned char>(~want_write);
+            self.mark_dirty(e, false);
+          }
+          return;
+        }
       }
-    }
-    if (writable && e.head[wr] == nullptr && e.ready[wr]) writable = false;
-    if (!readable && !writable) {
-      if (e.head[wr] == nullptr && (e.want & want_write) != 0) {
-        e.want &= static_cast<unsigned char>(~want_write);
-        self.mark_dirty(e, false);
-      }
-      return;
     }
     ++self.events_;
     on_ready(e, readable, writable);
+    entry_lock lock(e);
     if (e.head[wr] == nullptr && (e.want & want_write) != 0) {  // nobody waits to write any more
       e.want &= static_cast<unsigned char>(~want_write);
       self.mark_dirty(e, false);
@@ -259,20 +264,22 @@ class libuv_reactor final : public reactor {
   }
 
   void apply(uv_entry& e) noexcept {
-    if (e.head[rd] != nullptr) e.want |= want_read;
-    if (e.head[wr] != nullptr) e.want |= want_write;
     int events = 0;
-    if ((e.want & want_read) != 0) events |= UV_READABLE | (e.peer_closed ? 0 : UV_DISCONNECT);
-    if ((e.want & want_write) != 0) events |= UV_WRITABLE;
-    if (events == e.os_events) return;
+    {
+      entry_lock lock(e);  // on a runtime, workers queue operations meanwhile (on_queued)
+      if (e.head[rd] != nullptr) e.want |= want_read;
+      if (e.head[wr] != nullptr) e.want |= want_write;
+      if ((e.want & want_read) != 0) events |= UV_READABLE | (e.peer_closed ? 0 : UV_DISCONNECT);
+      if ((e.want & want_write) != 0) events |= UV_WRITABLE;
+      if (events == e.os_events) return;
+    }
     const int r =
         events == 0 ? uv_poll_stop(&e.handle) : uv_poll_start(&e.handle, events, &on_poll);
-    if (r < 0) {
-      e.os_events = 0;
-      fail_all(e, -r);  // the fd cannot be watched: what waits on it fails with the reason
-      return;
+    {
+      entry_lock lock(e);
+      e.os_events = r < 0 ? 0 : events;
     }
-    e.os_events = events;
+    if (r < 0) fail_all(e, -r);  // the fd cannot be watched: what waits on it fails with the reason
   }
 
   void close_entry(uv_entry& e) noexcept {
