@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <coloop/core/future.hpp>
@@ -54,16 +56,27 @@ TEST_P(Spawn, SpawnedTasksRunConcurrently) {
   EXPECT_EQ(run(main(), manual()), 50);  // not 100 × 50 ms
 }
 
+/// Records that it ran, and whether it ran inside spawn() on the spawning thread.
+coloop::task<void> note_start(std::atomic<bool>& started, const std::atomic<bool>& spawning,
+                              std::thread::id spawner, std::atomic<bool>& inline_run) {
+  inline_run = spawning.load() && std::this_thread::get_id() == spawner;
+  started = true;
+  co_return;
+}
+
 TEST_P(Spawn, TaskStartsOnALaterTurn) {
+  // Never inline in spawn(). On the runtime another worker may start it at once, so "not yet
+  // started after spawn()" is no test there: check that the spawning thread did not run it
+  // during the call.
   auto main = []() -> coloop::task<void> {
-    bool started = false;
-    auto h = coloop::spawn([](bool& s) -> coloop::task<void> {
-      s = true;
-      co_return;
-    }(started));
-    EXPECT_FALSE(started);
+    std::atomic<bool> started{false};
+    std::atomic<bool> spawning{true};
+    std::atomic<bool> inline_run{false};
+    auto h = coloop::spawn(note_start(started, spawning, std::this_thread::get_id(), inline_run));
+    spawning = false;
     co_await h;
     EXPECT_TRUE(started);
+    EXPECT_FALSE(inline_run);
     EXPECT_TRUE(h.done());
   };
   run(main());

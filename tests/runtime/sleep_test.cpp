@@ -93,19 +93,14 @@ coloop::task<void> set_flag(std::atomic<bool>& flag) {
 }
 
 TEST_P(Sleep, YieldLetsOtherTasksRun) {
-  // On the runtime one yield need not run a given task (no FIFO order; another worker may take
-  // it), so yield until the spawned task has run. Every task lives on the yielder's worker unless
-  // stolen, so a bounded number of yields must do it: a yield that never lets anything else run
-  // fails here instead of hanging.
+  // On the runtime one yield need not run a given task (no FIFO order; another worker may have
+  // taken it), so yield until the spawned task has run: a yield that never lets anything else run
+  // fails here (after yield_until's bound) instead of hanging.
   auto main = []() -> coloop::task<void> {
     std::atomic<bool> ran{false};
     auto h = coloop::spawn(set_flag(ran));
-    int yields = 0;
-    while (!ran && yields < 1000) {
-      co_await coloop::yield();
-      ++yields;
-    }
-    EXPECT_TRUE(ran) << "still not run after " << yields << " yields";
+    auto has_run = [&] { return ran.load(); };
+    EXPECT_TRUE(co_await coloop::test::yield_until(has_run));
     co_await h;
   };
   run(main());
