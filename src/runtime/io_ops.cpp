@@ -166,13 +166,13 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
       // The buffer is shared scratch that another task may fill before this one resumes: yield
       // before the syscall (result 0, nothing transferred); the awaiter tries again.
       lock.unlock();
-      sched->post(waiter);
+      sched->post_yield(waiter);
       return true;
     }
     if (op.attempt(&op)) {
       lock.unlock();
       if (in_budget) [[likely]] return false;  // done at once, no trip through the loop
-      sched->post(waiter);  // done, but the budget is spent: the result waits in the op
+      sched->post_yield(waiter);  // done, but the budget is spent: the result waits in the op
       return true;
     }
     e.ready[d] = false;

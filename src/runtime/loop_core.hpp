@@ -43,6 +43,13 @@ class loop_core final : public scheduler {
       push_remote(callback::resume(h));
     }
   }
+  void post_yield(std::coroutine_handle<> h) noexcept override {
+    if (host_ != nullptr) {
+      host_->post_yield(h);
+    } else {
+      post(h);  // the ready queue is FIFO already
+    }
+  }
   bool shared() const noexcept { return host_ != nullptr; }
 
   void push_ready(callback&& cb) { ready_.push(std::move(cb)); }

@@ -76,7 +76,7 @@ bool yield_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) 
     cancelled_ = true;
     return false;
   }
-  loop.post(waiter);
+  loop.post_yield(waiter);
   return true;
 }
 

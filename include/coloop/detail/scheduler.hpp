@@ -14,6 +14,9 @@ class scheduler {
   virtual void post(std::coroutine_handle<> h) noexcept = 0;
   /// Queues `h` from any thread; throws std::system_error(errc::closed) if the scheduler is gone.
   virtual void post_threadsafe(std::coroutine_handle<> h) = 0;
+  /// Queues a task that gives way (yield, a spent coop budget) behind the work already queued:
+  /// never into a "run next" slot. This thread only.
+  virtual void post_yield(std::coroutine_handle<> h) noexcept { post(h); }
 
  protected:
   ~scheduler() = default;

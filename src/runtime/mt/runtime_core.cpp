@@ -154,6 +154,13 @@ void runtime_core::post(std::coroutine_handle<> h) noexcept {
   }
 }
 
+void runtime_core::post_yield(std::coroutine_handle<> h) noexcept {
+  worker* w = current_worker;
+  if (w == nullptr || &w->rt != this) return post(h);
+  w->queue.push_back(h, inject_);
+  notify_parked();
+}
+
 void runtime_core::post_threadsafe(std::coroutine_handle<> h) {
   if (!on_worker() && inject_.is_closed()) {
     throw std::system_error(make_error_code(errc::closed), "coloop::runtime: shut down");

@@ -64,6 +64,8 @@ class runtime_core final : public scheduler {
   // scheduler: both work from any thread (a worker's own posts go to its LIFO slot).
   void post(std::coroutine_handle<> h) noexcept override;
   void post_threadsafe(std::coroutine_handle<> h) override;
+  /// To the back of this worker's ring (not the LIFO slot), so a yielding task lets the rest run.
+  void post_yield(std::coroutine_handle<> h) noexcept override;
 
   /// The runtime whose worker is the calling thread, or nullptr.
   static runtime_core* current() noexcept;
