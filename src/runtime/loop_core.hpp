@@ -79,7 +79,6 @@ class loop_core final : public scheduler {
   reactor& io() noexcept { return *reactor_; }
   /// The reactor's name ("epoll", "libuv", ...); still valid after close().
   const char* backend_name() const noexcept { return backend_name_; }
-  task_registry& tasks() noexcept { return tasks_; }
   void add_task(spawn_promise_base& t) noexcept;
   void remove_task(spawn_promise_base& t) noexcept;
   std::size_t live_tasks() noexcept;

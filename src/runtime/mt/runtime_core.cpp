@@ -292,6 +292,4 @@ void runtime_core::run_worker(worker& w) {
   current_worker = nullptr;
 }
 
-void runtime_core::wait_for_tasks() { driver_.wait_until_no_tasks(); }
-
 }  // namespace coloop::detail::mt

@@ -78,8 +78,6 @@ class runtime_core final : public scheduler {
   bool closing() const noexcept { return closing_.load(std::memory_order_acquire); }
   /// Sums of the workers' counters, plus the inject queue's depth, into `out`.
   void read_metrics(std::uint64_t (&out)[6]) const noexcept;
-  /// Blocks the calling (non-worker) thread until no spawned task is live.
-  void wait_for_tasks();
   /// The numbered shutdown steps in runtime.cpp. Idempotent; not from a worker.
   void shutdown();
 
