@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -45,7 +46,14 @@ class clean_exit_listener : public testing::EmptyTestEventListener {
     for (const auto& [fd, target] : coloop::test::open_fds()) {
       if (!fds_.count(fd)) report(name, "fd " + std::to_string(fd) + " (" + target + ") left open");
     }
-    const int threads = count_threads();
+    // A joined thread can still be listed in /proc/self/task for a moment: pthread_join returns
+    // when the kernel clears its tid, slightly before the task entry goes. Give it up to 2 s.
+    int threads = count_threads();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (threads > threads_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+      threads = count_threads();
+    }
     if (threads != threads_) {
       report(name, std::to_string(threads - threads_) + " thread(s) left running");
     }
