@@ -99,16 +99,6 @@ std::int64_t loop_core::now() const noexcept {
   return manual_clock_ ? manual_now_.load(std::memory_order_relaxed) : monotonic_ns();
 }
 
-void loop_core::insert_timer(timer_node& n) {
-  if (host_ == nullptr) {
-    timers_.insert(n);
-    return;
-  }
-  std::lock_guard lock(timer_mutex_);
-  timers_.insert(n);
-  if (n.deadline < driver_deadline_.load(std::memory_order_relaxed)) reactor_->wake();
-}
-
 bool loop_core::insert_timer(timer_node& n, cancel_state* cancel, cancel_slot* slot) {
   std::unique_lock<std::recursive_mutex> lock;
   if (host_ != nullptr) lock = std::unique_lock(timer_mutex_);

@@ -60,11 +60,10 @@ class loop_core final : public scheduler {
   std::int64_t now() const noexcept;
   /// The awaitables' timers (sleep, wait_for). Locked on the runtime, where inserting a deadline
   /// earlier than the one the driver sleeps towards wakes it.
-  void insert_timer(timer_node& n);
-  /// Inserts `n` and arms `slot` on `cancel` in one step under the timer lock, so neither the
-  /// timer can fire nor a canceller find the slot before both are done. False (nothing inserted)
-  /// when a cancel was pending.
-  bool insert_timer(timer_node& n, cancel_state* cancel, cancel_slot* slot);
+  /// With a cancel_state, also arms `slot` on it in the same step under the timer lock, so neither
+  /// the timer can fire nor a canceller find the slot before both are done. False (nothing
+  /// inserted) when a cancel was pending.
+  bool insert_timer(timer_node& n, cancel_state* cancel = nullptr, cancel_slot* slot = nullptr);
   void remove_timer(timer_node& n) noexcept;
   /// Registers an fd with the reactor (on the runtime: under the driver lock).
   fd_entry* register_fd(int fd);
