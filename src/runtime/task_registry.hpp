@@ -61,6 +61,9 @@ class shared_task_registry {
     shard& s = shard_of(t);
     s.lock();
     s.tasks.add(t);
+    // Spawned while cancel_all runs (shutdown): either cancel_all reaches this shard after us,
+    // or we see its flag, set before it started, and cancel the task ourselves.
+    if (cancelling_.load(std::memory_order_seq_cst)) t.request_cancel();
     s.unlock();
   }
   void remove(spawn_promise_base& t) noexcept {
@@ -82,7 +85,9 @@ class shared_task_registry {
     }
     return n;
   }
+  /// Cancels every live task, and from now on every task added (the runtime is shutting down).
   void cancel_all() noexcept {
+    cancelling_.store(true, std::memory_order_seq_cst);
     // Under the shard's lock: a task cannot finish (and free its cancel_state) meanwhile.
     for (shard& s : shards_) {
       s.lock();
@@ -126,6 +131,7 @@ class shared_task_registry {
   shard& shard_of(const spawn_promise_base& t) noexcept { return shards_[t.shard_]; }
   shard shards_[shard_count];
   std::atomic<bool> waiting_{false};
+  std::atomic<bool> cancelling_{false};
   std::atomic<unsigned> changes_{0};
 };
 
