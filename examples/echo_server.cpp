@@ -11,7 +11,8 @@
 // With --backend io_uring a connection instead reads into a 16 KiB buffer of its own with
 // read_some: on a completion backend the kernel fills the buffer while the task waits, which is
 // what saves the syscalls (waiting for readability there would be a poll per read).
-// --streams serves through start_server's stream_reader/stream_writer instead.
+// --streams serves through stream_reader/stream_writer instead (start_server's; make_streams'
+// on each of the --workers loops).
 // --workers N (N > 1) uses N threads: by default N event loops, each with its own listener on
 // the same port (SO_REUSEPORT: the kernel spreads the connections, and a connection never leaves
 // its thread); with --runtime, one listener on a work-stealing runtime of N workers instead.
@@ -109,7 +110,6 @@ options parse(int argc, char** argv) {
   if (o.port < 0) usage("--port is required");
   if (o.runtime && o.workers < 2) usage("--runtime needs --workers N with N > 1");
   // Streams are not thread-safe on the runtime yet (README); the SO_REUSEPORT loops do not use them.
-  if (o.workers > 1 && o.streams) usage("--streams does not combine with --workers yet");
   return o;
 }
 
@@ -167,13 +167,30 @@ void announce_backend() {
   std::fprintf(stderr, "echo_server: backend %.*s\n", static_cast<int>(name.size()), name.data());
 }
 
-coloop::task<void> accept_loop(coloop::tcp_listener& listener, bool owned_buffers) {
+enum class handler { echo, owned_buffer, streams };
+
+/// The handler a listener's connections get: --streams, or (on io_uring, where the kernel does
+/// the transfers into a buffer each connection owns) owned buffers, or the zero-buffer echo.
+handler handler_for(const options& o) {
+  if (o.streams) return handler::streams;
+  return coloop::running_backend() == "io_uring" ? handler::owned_buffer : handler::echo;
+}
+
+coloop::task<void> accept_loop(coloop::tcp_listener& listener, handler h) {
   for (;;) {
     coloop::tcp_stream s = co_await listener.accept();
-    if (owned_buffers) {
-      coloop::spawn(echo_owned_buffer(std::move(s))).detach();
-    } else {
-      coloop::spawn(echo(std::move(s))).detach();
+    switch (h) {
+      case handler::echo:
+        coloop::spawn(echo(std::move(s))).detach();
+        break;
+      case handler::owned_buffer:
+        coloop::spawn(echo_owned_buffer(std::move(s))).detach();
+        break;
+      case handler::streams: {
+        coloop::stream_pair pair = coloop::make_streams(std::move(s));
+        coloop::spawn(echo_streams(std::move(pair.reader), std::move(pair.writer))).detach();
+        break;
+      }
     }
   }
 }
@@ -196,9 +213,7 @@ coloop::task<int> serve(options o) {
   std::printf("listening on %s\n", listener.local_endpoint().to_string().c_str());
   announce_backend();
   std::fflush(stdout);
-  // On io_uring the kernel does the transfers, into a buffer each connection owns.
-  const bool owned_buffers = coloop::running_backend() == "io_uring";
-  auto acceptor = coloop::spawn(accept_loop(listener, owned_buffers));
+  auto acceptor = coloop::spawn(accept_loop(listener, handler_for(o)));
   const int signo = co_await stop_signals.wait();
   std::fprintf(stderr, "echo_server: %s, stopping\n", strsignal(signo));
   acceptor.cancel();
@@ -213,8 +228,7 @@ coloop::task<void> serve_shard(const options& o, std::uint16_t port, coloop::fut
   coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front(), listen);
   where = listener.local_endpoint();
   bound.count_down();
-  const bool owned_buffers = coloop::running_backend() == "io_uring";
-  auto acceptor = coloop::spawn(accept_loop(listener, owned_buffers));
+  auto acceptor = coloop::spawn(accept_loop(listener, handler_for(o)));
   co_await stop;
   acceptor.cancel();
 }

@@ -33,7 +33,7 @@ constexpr const char* read_what = "coloop::stream_reader";
 /// One read of up to `n` bytes into the scratch area `s`; awaiting it yields the byte count, or
 /// io_step::retry after a wait for readiness (then try again).
 detail::io_step scratch_read(detail::stream_transport& t, char* s, std::size_t n) noexcept {
-  return {t.entry(), detail::io_dir::read, &detail::attempt_read_stream, s, n, read_what};
+  return {t, s, n, read_what};
 }
 
 }  // namespace
@@ -134,8 +134,11 @@ task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
     co_return k;
   }
   if (eof_) co_return 0;
-  // The caller's buffer outlives the wait, so a plain read_some (one syscall) does.
-  const std::size_t got = co_await transport_->socket.read_some(buf, n);
+  std::size_t got;
+  do {
+    detail::io_step step(*transport_, buf, n, read_what);  // the caller's buffer: no scratch
+    got = co_await step;
+  } while (got == detail::io_step::retry);
   if (got == 0) eof_ = true;
   co_return got;
 }

@@ -14,6 +14,10 @@
 // the writer is destroyed. Shutdown order: flushed() drops the buffer, wakes drain(), shuts the
 // write side down if write_eof() asked, and closes the socket if close() asked; abort() closes at
 // once, and the flusher, resuming with errc::closed, records nothing.
+//
+// On the runtime the writer's caller, the flusher and the reader may run on different workers:
+// every change of the write state happens in a transport_scope, and io_step starts its syscall
+// under the same lock (so close_socket() cannot free the fd entry it uses).
 
 #include "net/stream_transport.hpp"
 
@@ -32,40 +36,69 @@ struct socket_access : stream_socket {
 
 thread_local char scratch_area[scratch_size];
 
+std::unique_lock<std::mutex> lock_if_shared(stream_transport& t) {
+  return t.shared ? std::unique_lock(t.mutex) : std::unique_lock<std::mutex>();
+}
+
 task<void> flush_loop(std::shared_ptr<stream_transport> t) {
-  try {
-    while (t->buffered() > 0) {
-      io_step step(t->entry(), io_dir::write, &attempt_send_stream, t->out.data() + t->out_begin,
-                   t->buffered(), "coloop::stream_writer (flush)");
-      const std::size_t n = co_await step;
-      if (t->aborted) break;  // the buffer was dropped while the step's result was on its way
-      if (n == io_step::retry) continue;
-      t->out_begin += n;
-      if (t->buffered() <= t->low_water) t->drain_waiters.notify_all();
+  for (;;) {
+    std::exception_ptr failure;
+    std::size_t n = io_step::retry;
+    try {
+      io_step step(*t, "coloop::stream_writer (flush)");
+      n = co_await step;
+    } catch (...) {
+      failure = std::current_exception();
     }
-  } catch (...) {
-    t->fail(std::current_exception());
+    transport_scope scope(*t);
+    if (failure) {
+      t->fail(std::move(failure));
+    } else if (n != io_step::retry && !t->aborted) {  // aborted: the buffer is gone already
+      t->out_begin += n;
+      if (t->buffered() <= t->low_water) t->to_wake |= stream_transport::wake_drain;
+    }
+    if (t->buffered() == 0) {  // decided under the lock: write() appends only while flushing
+      t->flushing = false;
+      t->flushed();
+      co_return;
+    }
   }
-  t->flushing = false;
-  t->flushed();
 }
 
 }  // namespace
 
-io_step::io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept, const void* buffer,
-                 std::size_t length, const char* what) noexcept
-    : what_(what) {
-  op_.attempt = attempt;
-  op_.fd = entry;
-  op_.dir = dir;
-  op_.buffer = const_cast<void*>(buffer);
+io_step::io_step(stream_transport& t, void* buffer, std::size_t length, const char* what) noexcept
+    : t_(t), what_(what) {
+  op_.attempt = &attempt_read_stream;
+  op_.dir = io_dir::read;
+  op_.buffer = buffer;
   op_.length = length;
-  op_.shared_buffer = true;  // reads go to the thread's scratch area
+  op_.shared_buffer = true;  // reads may go to the thread's scratch area
+}
+
+io_step::io_step(stream_transport& t, const char* what) noexcept : t_(t), what_(what) {
+  op_.attempt = &attempt_send_stream;
+  op_.dir = io_dir::write;
+  op_.shared_buffer = true;  // the buffer may move while the step waits
+}
+
+io_step::~io_step() {
+  if (!waited_) return;  // never queued
+  const std::unique_lock lock = lock_if_shared(t_);  // the socket is not closed meanwhile
+  if (op_.queued) withdraw(op_);
 }
 
 bool io_step::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
+  // Released on return, perhaps after the op completed and resumed us on another worker: that
+  // worker's next step waits for it, and ~stream_transport takes the lock before freeing it.
+  const std::unique_lock lock = lock_if_shared(t_);
+  op_.fd = t_.entry();  // null once closed: submit fails the op with errc::closed
+  if (op_.dir == io_dir::write) {
+    op_.buffer = t_.out.data() + t_.out_begin;
+    op_.length = t_.buffered();
+  }
   // Queued, submit makes the op only wait for readiness (shared_buffer): nothing is transferred
-  // into the scratch area before this task runs again, on whichever thread.
+  // before this task runs again, on whichever thread.
   waited_ = true;  // set first: once queued the op may complete and resume us on another worker
   if (submit(op_, waiter, cancel)) return true;  // queued, or yielded to the coop budget: retry
   waited_ = false;  // done at once, failed, or cancel pending
@@ -83,22 +116,28 @@ async_fd& fd_of(stream_socket& socket) noexcept { return socket.*socket_access::
 char* scratch() noexcept { return scratch_area; }
 
 stream_transport::stream_transport(stream_socket s, const stream_options& options)
-    : socket(std::move(s)),
+    : shared(fd_of(s).entry() != nullptr && fd_of(s).entry()->shared),
+      socket(std::move(s)),
       limit(options.limit),
       high_water(options.high_water),
       low_water(options.low_water) {}
+
+stream_transport::~stream_transport() {
+  // An io_step that queued may still be releasing the lock on the thread that started it.
+  const std::unique_lock lock = lock_if_shared(*this);
+}
 
 void stream_transport::fail(std::exception_ptr e) noexcept {
   if (!aborted && !error) error = std::move(e);
   std::string().swap(out);
   out_begin = 0;
-  drain_waiters.notify_all();
+  to_wake |= wake_drain;
 }
 
 void stream_transport::flushed() noexcept {
   std::string().swap(out);
   out_begin = 0;
-  drain_waiters.notify_all();
+  to_wake |= wake_drain;
   if (eof_requested && !error && !closed) {
     try {
       socket.shutdown_write();
@@ -113,8 +152,7 @@ void stream_transport::close_socket() noexcept {
   if (closed) return;
   closed = true;
   socket.close();  // a pending read of the reader resumes with errc::closed
-  drain_waiters.notify_all();
-  closed_waiters.notify_all();
+  to_wake |= wake_drain | wake_closed;
 }
 
 void stream_transport::start_flusher() {
@@ -125,6 +163,15 @@ void stream_transport::start_flusher() {
     flushing = false;
     throw;
   }
+}
+
+transport_scope::transport_scope(stream_transport& t) noexcept : t_(t), lock_(lock_if_shared(t)) {}
+
+transport_scope::~transport_scope() {
+  const unsigned wake = std::exchange(t_.to_wake, 0);
+  if (lock_.owns_lock()) lock_.unlock();
+  if ((wake & stream_transport::wake_drain) != 0) t_.drain_waiters.notify_all();
+  if ((wake & stream_transport::wake_closed) != 0) t_.closed_waiters.notify_all();
 }
 
 }  // namespace coloop::detail

@@ -8,29 +8,33 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "net/wait_list.hpp"
 
 namespace coloop::detail {
 
-/// One syscall attempt on a socket, as an awaitable that never holds a buffer while it waits.
-/// When readiness is cached it runs `attempt` (read or send on `buffer`) inside submit and
-/// completes at once; otherwise it waits for the next readiness edge *without* transferring
-/// anything and yields `retry`: the caller then tries again. So the buffer may be a thread-local
-/// scratch area or a std::string that grows while the task waits. Cancel-safe: a cancelled wait
-/// transferred nothing.
+struct stream_transport;
+
+/// One syscall attempt on a stream's socket, as an awaitable that never holds a buffer while it
+/// waits. When readiness is cached it runs `attempt` inside submit and completes at once;
+/// otherwise it waits for the next readiness edge *without* transferring anything and yields
+/// `retry`: the caller then tries again. So a read buffer may be a thread-local scratch area,
+/// and the write buffer (a write step sends the transport's buffered bytes, looked up when it
+/// starts) may grow while the flusher waits. The step starts under the transport's lock, so the
+/// socket cannot be closed under it. Cancel-safe: a cancelled wait transferred nothing.
 class io_step {
  public:
   static constexpr std::size_t retry = static_cast<std::size_t>(-1);
 
-  io_step(fd_entry* entry, io_dir dir, bool (*attempt)(io_op*) noexcept, const void* buffer,
-          std::size_t length, const char* what) noexcept;
+  /// A read of up to `length` bytes into `buffer`.
+  io_step(stream_transport& t, void* buffer, std::size_t length, const char* what) noexcept;
+  /// A send of the transport's buffered bytes.
+  io_step(stream_transport& t, const char* what) noexcept;
   io_step(const io_step&) = delete;
   io_step& operator=(const io_step&) = delete;
-  ~io_step() {
-    if (op_.queued) withdraw(op_);
-  }
+  ~io_step();
 
   bool await_ready() const noexcept { return false; }
   template <class Promise>
@@ -43,6 +47,7 @@ class io_step {
 
  private:
   bool start(std::coroutine_handle<> waiter, cancel_state* cancel);
+  stream_transport& t_;
   io_op op_;
   const char* what_;
   bool waited_ = false;
@@ -52,10 +57,13 @@ class io_step {
 async_fd& fd_of(stream_socket& socket) noexcept;
 
 /// Shared by a stream's reader, writer and flusher task; destroyed (closing the socket) with the
-/// last of them.
+/// last of them. On the runtime these run on any worker: every field below `mutex` is guarded
+/// by it (see transport_scope); on an event_loop the lock is skipped.
 struct stream_transport : std::enable_shared_from_this<stream_transport> {
   stream_transport(stream_socket s, const stream_options& options);
+  ~stream_transport();
 
+  // The functions below are called inside a transport_scope.
   fd_entry* entry() noexcept { return fd_of(socket).entry(); }
   std::size_t buffered() const noexcept { return out.size() - out_begin; }
   /// Records the first failure: drops the buffer, wakes drain().
@@ -66,6 +74,8 @@ struct stream_transport : std::enable_shared_from_this<stream_transport> {
   /// Starts the flusher task for the buffered bytes.
   void start_flusher();
 
+  const bool shared;  // on the runtime: take `mutex`
+  mutable std::mutex mutex;
   stream_socket socket;
   std::size_t limit;
   std::size_t high_water;
@@ -79,8 +89,26 @@ struct stream_transport : std::enable_shared_from_this<stream_transport> {
   bool aborted = false;
   bool eof_requested = false;  // write_eof(): shut down once flushed
   bool closed = false;         // the socket was closed by the writer side
-  wait_list drain_waiters;     // woken at the low-water mark, on failure and on close
-  wait_list closed_waiters;    // woken when closed
+  enum wake : unsigned char { wake_drain = 1, wake_closed = 2 };
+  unsigned char to_wake = 0;  // what the current scope's changes must wake on leaving
+  wait_list drain_waiters;    // woken at the low-water mark, on failure and on close
+  wait_list closed_waiters;   // woken when closed
+};
+
+/// Holds a transport's lock (on the runtime) for a scope. On leaving it releases the lock and
+/// only then wakes the waiters the scope's changes asked for (to_wake): the wait lists check
+/// their predicates under their own lock, and those take the transport's, so waking under it
+/// could deadlock.
+class transport_scope {
+ public:
+  explicit transport_scope(stream_transport& t) noexcept;
+  ~transport_scope();
+  transport_scope(const transport_scope&) = delete;
+  transport_scope& operator=(const transport_scope&) = delete;
+
+ private:
+  stream_transport& t_;
+  std::unique_lock<std::mutex> lock_;
 };
 
 /// The thread's scratch area reads go through (never held across a suspension).

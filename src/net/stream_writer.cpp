@@ -22,7 +22,7 @@ namespace {
 }
 
 /// One send of `data` if the socket is known writable and nothing waits to write: the bytes it
-/// took (0 on EAGAIN). A failure is recorded on the transport and thrown.
+/// took (0 on EAGAIN). A failure is recorded on the transport and thrown. In a transport_scope.
 std::size_t send_now(detail::stream_transport& t, std::string_view data) {
   detail::fd_entry* e = t.entry();
   if (e == nullptr) throw_closed("coloop::stream_writer::write");
@@ -42,6 +42,19 @@ std::size_t send_now(detail::stream_transport& t, std::string_view data) {
     std::rethrow_exception(t.error);
   }
   return op.result;
+}
+
+// Predicates for the wait lists; they run under the list's lock and take the transport's.
+bool drain_over(const void* transport) {
+  auto& t = *static_cast<detail::stream_transport*>(const_cast<void*>(transport));
+  const detail::transport_scope scope(t);
+  return t.error || t.closing || t.buffered() <= t.low_water;
+}
+
+bool socket_closed(const void* transport) {
+  auto& t = *static_cast<detail::stream_transport*>(const_cast<void*>(transport));
+  const detail::transport_scope scope(t);
+  return t.closed;
 }
 
 }  // namespace
@@ -66,6 +79,7 @@ detail::stream_transport& stream_writer::checked() const {
 
 void stream_writer::write(std::string_view data) {
   detail::stream_transport& t = checked();
+  const detail::transport_scope scope(t);
   if (t.error) std::rethrow_exception(t.error);
   if (t.closing || t.eof_requested) throw_closed("coloop::stream_writer::write");
   if (data.empty()) return;
@@ -86,11 +100,15 @@ void stream_writer::write(std::string_view data) {
 
 task<void> stream_writer::drain() {
   detail::stream_transport& t = checked();
-  if (t.error) std::rethrow_exception(t.error);
-  if (t.aborted) throw_closed("coloop::stream_writer::drain");
-  if (t.buffered() <= t.high_water) co_return;
+  {
+    const detail::transport_scope scope(t);
+    if (t.error) std::rethrow_exception(t.error);
+    if (t.aborted) throw_closed("coloop::stream_writer::drain");
+    if (t.buffered() <= t.high_water) co_return;
+  }
   const std::shared_ptr<detail::stream_transport> keep = transport_;  // the writer may move
-  while (!t.error && !t.closing && t.buffered() > t.low_water) co_await t.drain_waiters.wait();
+  while (!drain_over(&t)) co_await t.drain_waiters.wait_until(&drain_over, &t);
+  const detail::transport_scope scope(t);
   if (t.error) std::rethrow_exception(t.error);
   // Aborted (the bytes waited for were dropped), or closed with the buffer still above low.
   if (t.aborted || (t.closing && t.buffered() > t.low_water)) {
@@ -100,6 +118,7 @@ task<void> stream_writer::drain() {
 
 void stream_writer::write_eof() {
   detail::stream_transport& t = checked();
+  const detail::transport_scope scope(t);
   if (t.error) std::rethrow_exception(t.error);
   if (t.closing) throw_closed("coloop::stream_writer::write_eof");
   if (t.eof_requested) return;
@@ -116,10 +135,11 @@ void stream_writer::write_eof() {
 void stream_writer::close() noexcept {
   if (transport_ == nullptr) return;
   detail::stream_transport& t = *transport_;
+  const detail::transport_scope scope(t);
   if (t.closing) return;
   t.closing = true;
   if (t.flushing) {
-    t.drain_waiters.notify_all();  // drain() stops waiting; the flusher closes once done
+    t.to_wake |= detail::stream_transport::wake_drain;  // drain() stops; the flusher closes
   } else {
     t.close_socket();
   }
@@ -128,6 +148,7 @@ void stream_writer::close() noexcept {
 void stream_writer::abort() noexcept {
   if (transport_ == nullptr) return;
   detail::stream_transport& t = *transport_;
+  const detail::transport_scope scope(t);
   t.closing = true;
   t.aborted = true;
   std::string().swap(t.out);
@@ -138,16 +159,21 @@ void stream_writer::abort() noexcept {
 task<void> stream_writer::wait_closed() {
   const std::shared_ptr<detail::stream_transport> keep = transport_;
   detail::stream_transport& t = checked();
-  while (!t.closed) co_await t.closed_waiters.wait();
+  while (!socket_closed(&t)) co_await t.closed_waiters.wait_until(&socket_closed, &t);
+  const detail::transport_scope scope(t);
   if (t.error) std::rethrow_exception(t.error);
 }
 
 bool stream_writer::is_closing() const noexcept {
-  return transport_ != nullptr && (transport_->closing || transport_->error != nullptr);
+  if (transport_ == nullptr) return false;
+  const detail::transport_scope scope(*transport_);
+  return transport_->closing || transport_->error != nullptr;
 }
 
 std::size_t stream_writer::buffer_size() const noexcept {
-  return transport_ != nullptr ? transport_->buffered() : 0;
+  if (transport_ == nullptr) return 0;
+  const detail::transport_scope scope(*transport_);
+  return transport_->buffered();
 }
 
 void stream_writer::set_write_buffer_limits(std::size_t high, std::size_t low) {
@@ -155,12 +181,21 @@ void stream_writer::set_write_buffer_limits(std::size_t high, std::size_t low) {
     throw std::invalid_argument("coloop::stream_writer::set_write_buffer_limits: low > high");
   }
   detail::stream_transport& t = checked();
+  const detail::transport_scope scope(t);
   t.high_water = high;
   t.low_water = low;
 }
 
-endpoint stream_writer::remote_endpoint() const { return checked().socket.remote_endpoint(); }
+endpoint stream_writer::remote_endpoint() const {
+  detail::stream_transport& t = checked();
+  const detail::transport_scope scope(t);
+  return t.socket.remote_endpoint();
+}
 
-endpoint stream_writer::local_endpoint() const { return checked().socket.local_endpoint(); }
+endpoint stream_writer::local_endpoint() const {
+  detail::stream_transport& t = checked();
+  const detail::transport_scope scope(t);
+  return t.socket.local_endpoint();
+}
 
 }  // namespace coloop

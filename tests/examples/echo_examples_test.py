@@ -70,8 +70,9 @@ try:
     runs = [[], ["--streams"]]
     for b in backends[1:]:
         runs += [["--backend", b], ["--backend", b, "--streams"]]
-    # Two threads: SO_REUSEPORT loops, and the work-stealing runtime.
-    runs += [["--workers", "2"], ["--workers", "2", "--runtime"]]
+    # Two threads: SO_REUSEPORT loops, and the work-stealing runtime; each in both modes.
+    for threads in (["--workers", "2"], ["--workers", "2", "--runtime"]):
+        runs += [threads, [*threads, "--streams"]]
     for mode in runs:
         server, port = start([server_bin, "--port", "0", *mode], r"^listening on 127\.0\.0\.1:(\d+)$")
         client(port, "--count", "200", "--size", "64")
@@ -89,7 +90,6 @@ try:
     expect_usage_error([server_bin, "--port", "0", "--backend", "nosuch"])
     expect_usage_error([server_bin, "--port", "0", "--workers", "0"])
     expect_usage_error([server_bin, "--port", "0", "--runtime"])
-    expect_usage_error([server_bin, "--port", "0", "--workers", "2", "--streams"])
     for missing in {"epoll", "kqueue", "io_uring", "libuv"} - set(backends):
         # Known but not compiled in: the message names what is available.
         r = subprocess.run([server_bin, "--port", "0", "--backend", missing], capture_output=True,

@@ -227,6 +227,6 @@ TEST_P(stream_writer, endpoints_and_limits) {
 
 // Loop only for now: on the runtime a stream's writer and its background flush task (and a reader
 // shared by several tasks) touch the transport from different workers without a lock.
-COLOOP_INSTANTIATE_LOOP_FLAVOURS(stream_writer);
+COLOOP_INSTANTIATE_FLAVOURS(stream_writer);
 
 }  // namespace

@@ -126,6 +126,6 @@ TEST_P(streams, ping_pong_allocates_nothing_per_message) {
 
 // Loop only for now: on the runtime a stream's writer and its background flush task (and a reader
 // shared by several tasks) touch the transport from different workers without a lock.
-COLOOP_INSTANTIATE_LOOP_FLAVOURS(streams);
+COLOOP_INSTANTIATE_FLAVOURS(streams);
 
 }  // namespace

@@ -264,22 +264,29 @@ class libuv_reactor final : public reactor {
   }
 
   void apply(uv_entry& e) noexcept {
-    int events = 0;
-    {
-      entry_lock lock(e);  // on a runtime, workers queue operations meanwhile (on_queued)
-      if (e.head[rd] != nullptr) e.want |= want_read;
-      if (e.head[wr] != nullptr) e.want |= want_write;
-      if ((e.want & want_read) != 0) events |= UV_READABLE | (e.peer_closed ? 0 : UV_DISCONNECT);
-      if ((e.want & want_write) != 0) events |= UV_WRITABLE;
-      if (events == e.os_events) return;
+    // Loops until stable: an operation queued while libuv was being told (on another worker)
+    // saw the old os_events in on_queued, so it did not mark the entry dirty again.
+    for (;;) {
+      int events = 0;
+      {
+        entry_lock lock(e);  // on a runtime, workers queue operations meanwhile (on_queued)
+        if (e.head[rd] != nullptr) e.want |= want_read;
+        if (e.head[wr] != nullptr) e.want |= want_write;
+        if ((e.want & want_read) != 0) events |= UV_READABLE | (e.peer_closed ? 0 : UV_DISCONNECT);
+        if ((e.want & want_write) != 0) events |= UV_WRITABLE;
+        if (events == e.os_events) return;
+      }
+      const int r =
+          events == 0 ? uv_poll_stop(&e.handle) : uv_poll_start(&e.handle, events, &on_poll);
+      {
+        entry_lock lock(e);
+        e.os_events = r < 0 ? 0 : events;
+      }
+      if (r < 0) {
+        fail_all(e, -r);  // the fd cannot be watched: what waits on it fails with the reason
+        return;
+      }
     }
-    const int r =
-        events == 0 ? uv_poll_stop(&e.handle) : uv_poll_start(&e.handle, events, &on_poll);
-    {
-      entry_lock lock(e);
-      e.os_events = r < 0 ? 0 : events;
-    }
-    if (r < 0) fail_all(e, -r);  // the fd cannot be watched: what waits on it fails with the reason
   }
 
   void close_entry(uv_entry& e) noexcept {
