@@ -11,6 +11,8 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "net/stream_test_support.hpp"
 #include "support/flavour.hpp"
@@ -124,8 +126,52 @@ TEST_P(streams, ping_pong_allocates_nothing_per_message) {
   }());
 }
 
-// Loop only for now: on the runtime a stream's writer and its background flush task (and a reader
-// shared by several tasks) touch the transport from different workers without a lock.
+// Every connection's writer, reader and peer run in tasks of their own (on the runtime: on any
+// worker), with the flusher tasks besides; the peers close once they read end of stream.
+TEST_P(streams, concurrent_connections_with_reader_writer_and_peer_in_separate_tasks) {
+  run([]() -> task<void> {
+    constexpr int connections = 16;
+    const std::string data = coloop::test::pattern(256 * 1024);
+    auto echo = [](stream_pair s) -> task<void> {
+      for (;;) {
+        const std::string chunk = co_await s.reader.read(64 * 1024);
+        if (chunk.empty()) break;
+        s.writer.write(chunk);
+        co_await s.writer.drain();
+      }
+      s.writer.close();
+      co_await s.writer.wait_closed();
+    };
+    auto send = [](coloop::stream_writer& w, const std::string& all) -> task<void> {
+      constexpr std::size_t chunk = 10000;
+      for (std::size_t at = 0; at < all.size(); at += chunk) {
+        w.write(std::string_view(all).substr(at, chunk));
+        co_await w.drain();
+      }
+      w.write_eof();
+    };
+    std::vector<stream_pair> ours;
+    ours.reserve(connections);  // the tasks refer to the elements
+    std::vector<coloop::join_handle<void>> peers;
+    std::vector<coloop::join_handle<void>> senders;
+    std::vector<coloop::join_handle<std::string>> receivers;
+    for (int i = 0; i < connections; ++i) {
+      auto [mine, theirs] = coloop::test::local_streams();
+      ours.push_back(std::move(mine));
+      peers.push_back(coloop::spawn(echo(std::move(theirs))));
+      senders.push_back(coloop::spawn(send(ours.back().writer, data)));
+      receivers.push_back(coloop::spawn(ours.back().reader.read()));  // to the end of stream
+    }
+    for (auto& s : senders) co_await std::move(s);
+    for (auto& r : receivers) EXPECT_TRUE((co_await std::move(r)) == data);
+    for (auto& p : peers) co_await std::move(p);
+    for (auto& s : ours) {
+      s.writer.close();
+      co_await s.writer.wait_closed();
+    }
+  }());
+}
+
 COLOOP_INSTANTIATE_FLAVOURS(streams);
 
 }  // namespace
