@@ -184,6 +184,7 @@ bool loop_core::drive(bool may_block) {
   constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
   std::int64_t timeout = 0;
   std::int64_t next = none;
+  const bool may_jump = host_ == nullptr || clock_jumpers_.load(std::memory_order_acquire) > 0;
   {
     // Publishing the deadline under the timer lock: a timer inserted after this sees it and
     // wakes the poll if it is earlier.
@@ -191,7 +192,7 @@ bool loop_core::drive(bool may_block) {
     next = timers_.next_deadline();
     if (may_block) {
       // With the manual clock and a timer armed: look at I/O without blocking, then jump.
-      if (next == none) {
+      if (next == none || (manual_clock_ && !may_jump)) {
         timeout = -1;
       } else if (!manual_clock_) {
         timeout = std::max<std::int64_t>(0, next - now());
@@ -202,11 +203,20 @@ bool loop_core::drive(bool may_block) {
   const std::size_t events = reactor_->poll(timeout);
   driver_deadline_.store(std::numeric_limits<std::int64_t>::min(), std::memory_order_relaxed);
   std::lock_guard timers(timer_mutex_);
-  if (manual_clock_ && may_block && events == 0 && next != none &&
+  if (manual_clock_ && may_block && may_jump && events == 0 && next != none &&
       next > manual_now_.load(std::memory_order_relaxed)) {
     manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
   }
   return timers_.expire(now()) > 0 || events > 0;
+}
+
+void loop_core::let_clock_jump(bool on) noexcept {
+  if (!manual_clock_) return;
+  if (on) {
+    if (clock_jumpers_.fetch_add(1, std::memory_order_acq_rel) == 0) reactor_->wake();
+  } else {
+    clock_jumpers_.fetch_sub(1, std::memory_order_acq_rel);
+  }
 }
 
 void loop_core::advance(std::int64_t ns) {

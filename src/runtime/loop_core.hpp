@@ -93,6 +93,9 @@ class loop_core final : public scheduler {
   bool drive(bool may_block);
   /// Interrupts a blocking drive() from any thread.
   void wake_driver() noexcept { reactor_->wake(); }
+  /// Runtime with the manual clock: virtual time may only jump while someone waits for the
+  /// tasks (a block_on, shutdown's wait), as an event loop's moves only inside run(). Counted.
+  void let_clock_jump(bool on) noexcept;
   bool tasks_empty() const noexcept { return tasks_.empty(); }
 
   /// Runs turns until `done(arg)` is true (checked between callbacks) or stop() is called.
@@ -132,6 +135,7 @@ class loop_core final : public scheduler {
   std::mutex driver_mutex_;           // runtime: held by drive() and by fd (de)registration
   std::atomic<int> driver_waiters_{0};
   std::atomic<std::int64_t> driver_deadline_{0};  // what a blocked drive() waits for
+  std::atomic<int> clock_jumpers_{0};             // runtime: see let_clock_jump
 
   bool stop_requested_ = false;
   bool running_ = false;

@@ -26,7 +26,10 @@
 namespace coloop {
 namespace detail {
 
+void block_signal::started() noexcept { driver_->let_clock_jump(true); }
+
 void block_signal::set() noexcept {
+  driver_->let_clock_jump(false);
   done_.store(1, std::memory_order_release);
   // The waiter may already be gone: the futex syscall only uses the address as a key.
   ::syscall(SYS_futex, reinterpret_cast<unsigned*>(&done_), FUTEX_WAKE_PRIVATE, 1, nullptr,
@@ -47,7 +50,9 @@ void runtime_core::shutdown() {
   if (shut_down_) return;
   closing_.store(true, std::memory_order_release);  // 1
   driver_.cancel_all_tasks();                        // 2
-  driver_.wait_until_no_tasks();                     // 3
+  driver_.let_clock_jump(true);  // 3: cancelled tasks may still sleep while they unwind
+  driver_.wait_until_no_tasks();
+  driver_.let_clock_jump(false);
   stop_.store(true, std::memory_order_release);      // 4
   for (auto& w : workers_) w->park.unpark();
   for (auto& w : workers_) {
@@ -113,6 +118,11 @@ void runtime::check_outside(const char* api) const {
   if (core_->on_worker()) {
     throw std::logic_error(std::string(api) + ": called from one of the runtime's own workers "
                                               "(it would block the worker; co_await instead)");
+  }
+  if (detail::current_scheduler() != nullptr) {
+    throw std::logic_error(std::string(api) + ": called on a thread that runs tasks (an event "
+                                              "loop, another runtime's worker): it would block "
+                                              "them; spawn and co_await the join_handle instead");
   }
   check_open(api);
 }

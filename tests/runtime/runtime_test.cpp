@@ -9,6 +9,7 @@
 #include <chrono>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -120,6 +121,39 @@ TEST(Runtime, BlockOnFromAWorkerIsRefused) {
     co_return false;
   };
   EXPECT_TRUE(rt.block_on(nested(rt)));
+}
+
+TEST(Runtime, BlockOnFromAnotherRuntimeOrAnEventLoopIsRefused) {
+  coloop::runtime rt({.workers = 1});
+  auto nested = [](coloop::runtime& r) -> coloop::task<bool> {
+    try {
+      r.block_on(answer());
+    } catch (const std::logic_error& e) {
+      co_return std::string(e.what()).find("runs tasks") != std::string::npos;
+    }
+    co_return false;
+  };
+  coloop::runtime other({.workers = 1});
+  EXPECT_TRUE(other.block_on(nested(rt)));
+  EXPECT_TRUE(coloop::run(nested(rt)));
+}
+
+// A sleeper left behind by block_on is cancelled by shutdown, not woken by a clock jump after
+// block_on returned (as an event loop's manual clock stands still outside run()).
+TEST(Runtime, ManualClockMovesOnlyWhileABlockOnTaskRuns) {
+  coloop::runtime rt({.manual_clock = true, .workers = 2});
+  std::atomic<bool> woke{false};
+  auto sleeper = [](std::atomic<bool>& flag) -> coloop::task<void> {
+    co_await coloop::sleep_for(1h);
+    flag = true;
+  };
+  auto left_behind = rt.spawn(sleeper(woke));
+  auto main = []() -> coloop::task<void> { co_await coloop::sleep_for(1min); };
+  rt.block_on(main());
+  EXPECT_EQ(rt.live_tasks(), 1u);
+  rt.shutdown();
+  EXPECT_TRUE(left_behind.done());
+  EXPECT_FALSE(woke.load());
 }
 
 TEST(Runtime, CurrentIsTheRuntimeOnItsWorkersOnly) {

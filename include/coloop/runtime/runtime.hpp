@@ -35,19 +35,26 @@ namespace mt {
 class runtime_core;
 }
 
+class loop_core;
+
 /// Wakes the thread blocked in runtime::block_on. set() touches no memory of the signal after
 /// its store, so the waiter may destroy it as soon as it sees the store.
 class block_signal {
  public:
+  explicit block_signal(loop_core& driver) noexcept : driver_(&driver) {}
+  /// The task began. From here until set(), a manual clock may jump while the task waits.
+  void started() noexcept;
   void set() noexcept;
   void wait() noexcept;
 
  private:
+  loop_core* driver_;
   std::atomic<unsigned> done_{0};
 };
 
 template <class T>
 task<void> complete_and_signal(task<T> t, result<T>& out, block_signal& signal) {
+  signal.started();
   try {
     if constexpr (std::is_void_v<T>) {
       co_await std::move(t);
@@ -75,12 +82,14 @@ class runtime {
   runtime& operator=(const runtime&) = delete;
 
   /// Runs `t` on the workers and blocks the calling thread until it finishes; returns its value
-  /// or rethrows. Throws std::logic_error from one of this runtime's workers or after shutdown.
+  /// or rethrows. Throws std::logic_error on a thread that runs tasks (a worker of any runtime,
+  /// an event loop's) or after shutdown. With the manual clock, virtual time only moves while a
+  /// block_on (or shutdown) waits, as an event_loop's only inside run().
   template <class T>
   T block_on(task<T> t) {
     check_outside("coloop::runtime::block_on");
     detail::result<T> out;
-    detail::block_signal signal;
+    detail::block_signal signal(loop());
     task<void> wrapper = detail::complete_and_signal(std::move(t), out, signal);
     join_handle<void> h = detail::spawn_on(loop(), std::move(wrapper));
     signal.wait();
