@@ -127,7 +127,7 @@ backend resolve_backend(backend requested) {
   return requested;
 }
 
-std::unique_ptr<reactor> make_reactor(backend requested) {
+std::unique_ptr<reactor> make_reactor(backend requested, bool shared) {
   switch (resolve_backend(requested)) {
 #if COLOOP_HAVE_EPOLL
     case backend::epoll:
@@ -140,7 +140,7 @@ std::unique_ptr<reactor> make_reactor(backend requested) {
 #if COLOOP_HAVE_IO_URING
     case backend::io_uring:
       try {
-        return make_io_uring_reactor();
+        return make_io_uring_reactor(shared);
       } catch (const io_uring_unavailable& e) {
         log_io_uring_fallback(e);  // once per process
         return make_reactor(backend::epoll);

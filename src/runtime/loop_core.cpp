@@ -54,7 +54,7 @@ loop_core::loop_core(const loop_options& options, scheduler* host)
     : manual_clock_(options.manual_clock),
       manual_now_(monotonic_ns()),
       timers_(manual_now_.load()),
-      reactor_(make_reactor(options.backend)),
+      reactor_(make_reactor(options.backend, host != nullptr)),
       backend_name_(reactor_->name()),
       host_(host) {}
 
@@ -200,11 +200,14 @@ bool loop_core::drive(bool may_block) {
       if (timeout != 0) driver_deadline_.store(next, std::memory_order_relaxed);
     }
   }
-  const std::size_t events = reactor_->poll(timeout);
+  std::size_t events = reactor_->poll(timeout);
+  const bool would_jump = manual_clock_ && may_block && may_jump && events == 0 && next != none;
+  if (would_jump && reactor_->completion_lag_ns() > 0) {
+    events = reactor_->poll(reactor_->completion_lag_ns());  // nothing may still be on its way
+  }
   driver_deadline_.store(std::numeric_limits<std::int64_t>::min(), std::memory_order_relaxed);
   std::lock_guard timers(timer_mutex_);
-  if (manual_clock_ && may_block && may_jump && events == 0 && next != none &&
-      next > manual_now_.load(std::memory_order_relaxed)) {
+  if (would_jump && events == 0 && next > manual_now_.load(std::memory_order_relaxed)) {
     manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
   }
   return timers_.expire(now()) > 0 || events > 0;

@@ -1,6 +1,8 @@
 #pragma once
 // The private interface between the event loop and an OS readiness/completion backend
 // (DESIGN.md §5). One reactor per loop; every member is called on the loop's thread except wake().
+// A runtime's driver (shared) calls register_fd, deregister_fd and poll under its driver lock,
+// wake() anywhere, and a completion backend's start() and cancel() on any worker.
 
 #include <coroutine>
 #include <cstdint>
@@ -40,27 +42,31 @@ class reactor {
   /// withdraw() of a queued operation whose awaiter is being destroyed: returns only once the
   /// kernel no longer touches op's buffers; the waiter is never resumed.
   virtual void cancel(io_op& op) noexcept;
+  /// Real time to wait for completions before a manual clock may jump: nonzero when they can
+  /// lag behind the event that caused them (io_uring shared by workers, whose CQEs are posted
+  /// by the submitting thread's task work).
+  virtual std::int64_t completion_lag_ns() const noexcept { return 0; }
 };
 
 // One factory per backend (src/backend/<name>/); only the compiled-in ones are defined (the
 // COLOOP_HAVE_<NAME> definitions, see src/backend/select.cpp). Each throws std::system_error.
 std::unique_ptr<reactor> make_epoll_reactor();
 std::unique_ptr<reactor> make_kqueue_reactor();
-std::unique_ptr<reactor> make_io_uring_reactor();
 std::unique_ptr<reactor> make_libuv_reactor();
 
 /// The backend a loop asking for `requested` gets: automatic resolves to $COLOOP_BACKEND when
 /// set, else to the first of available_backends(). Throws std::invalid_argument (naming the
 /// available backends) for one that is not compiled in or an unknown $COLOOP_BACKEND.
 backend resolve_backend(backend requested);
-/// A new reactor of resolve_backend(requested) (src/backend/select.cpp).
-std::unique_ptr<reactor> make_reactor(backend requested);
+/// A new reactor of resolve_backend(requested) (src/backend/select.cpp). `shared`: for a
+/// runtime's driver, whose operations start on any worker.
+std::unique_ptr<reactor> make_reactor(backend requested, bool shared = false);
 
 #if COLOOP_HAVE_IO_URING
-/// The io_uring backend. Throws io_uring_unavailable (src/backend/io_uring/io_uring_reactor.hpp)
-/// when the kernel refuses a ring (EPERM, ENOSYS, seccomp, ...), std::system_error otherwise.
-std::unique_ptr<reactor> make_io_uring_reactor();
+/// The io_uring backend (`shared`: see make_reactor). Throws io_uring_unavailable
+/// (src/backend/io_uring/io_uring_reactor.hpp) when the kernel refuses a ring (EPERM, ENOSYS,
+/// seccomp, ...), std::system_error otherwise.
+std::unique_ptr<reactor> make_io_uring_reactor(bool shared = false);
 #endif
-
 
 }  // namespace coloop::detail

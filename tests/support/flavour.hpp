@@ -33,16 +33,13 @@ struct flavour {
 };
 
 /// Every flavour this build can run: one event_loop per compiled-in backend, and the
-/// multi-threaded runtime with 1 and 2 workers on the default backend and with 2 on every other
-/// one it supports (not io_uring, whose ring has a single producer).
+/// multi-threaded runtime with 1 and 2 workers on the default backend and with 2 on every other.
 inline std::vector<flavour> all_flavours() {
   std::vector<flavour> out;
   const std::vector<coloop::backend> backends = coloop::available_backends();
   for (coloop::backend b : backends) out.push_back({b, 0});
   out.push_back({backends.front(), 1});
-  for (coloop::backend b : backends) {
-    if (b != coloop::backend::io_uring) out.push_back({b, 2});
-  }
+  for (coloop::backend b : backends) out.push_back({b, 2});
   return out;
 }
 

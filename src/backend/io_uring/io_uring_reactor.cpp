@@ -12,18 +12,28 @@
 // One loop turn is one io_uring_enter: poll() writes the SQEs of the operations started since
 // the last turn, submits them and waits for completions in the same call.
 //
-// Invariants (all on the loop's thread, or under the mutex the poller holds around poll()):
+// Invariants (all on the loop's thread, or, shared by a runtime's workers, under mutex_):
 //  - Per entry and direction, operations run in FIFO order from the queue in fd_entry
 //    (head/tail); at most the head is in the kernel (state in_kernel), so a cancelled op behind
 //    it never reached the kernel, and FIFO order never depends on the kernel's.
-//  - SQEs for operations are written only by flush() inside poll(), right before they are
-//    submitted. So no written-but-unsubmitted SQE names an fd number that its owner may close
-//    (and the OS reuse) in between, and cancelling an op the kernel has not seen is just an
-//    unlink. Cancel SQEs name only user_data, so they are written at once.
-//  - An op in the kernel stays linked (op.queued) until its CQE is reaped; its entry stays
-//    allocated while any SQE naming it or its ops is in the kernel (entry.in_kernel), even after
-//    deregister_fd, so a CQE never points at freed memory.
-//  - Waiters are posted, never resumed inline (as in io_ops.cpp).
+//  - SQEs for operations are written only by flush(), right before they are submitted (inside
+//    poll(); shared, also by the worker that starts or cancels an op, under the lock). So no
+//    written-but-unsubmitted SQE names an fd number that its owner may close (and the OS reuse)
+//    in between, and cancelling an op the kernel has not seen is just an unlink. Cancel SQEs
+//    name only user_data, so they are written at once.
+//  - An op in the kernel stays linked (op.queued) until its CQE is reaped; its entry is not
+//    reused while any SQE naming it or its ops is in the kernel (entry.in_kernel), even after
+//    deregister_fd, so a CQE never points at another fd. Entries are recycled, never freed
+//    before the reactor, and `completion` never changes: a canceller may read it through
+//    op.fd before it takes the lock.
+//  - Finished ops are collected (done_) and their waiters disarmed and posted only once the
+//    lock is released (as io_ops.cpp's finished_list): a disarm may wait for a canceller that
+//    needs the lock. Never resumed inline.
+//
+// Shared by a runtime: the reactor's own state is under mutex_, an entry's fields also under
+// its entry lock (try_read and the stream writer use them), always in that order. Workers
+// submit what they write at once; the driver waits for completions without the lock (a raw
+// io_uring_enter that only waits), then reaps under it. No COOP_TASKRUN (uring_setup.cpp).
 //
 // Cancellation: a cancel request for an op in the kernel sends IORING_OP_ASYNC_CANCEL and claims
 // the request; the op's CQE decides. -ECANCELED: the waiter resumes with cancelled_error. A
@@ -44,11 +54,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <coloop/core/errors.hpp>
 #include <coloop/detail/scheduler.hpp>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <system_error>
 
 #include "backend/io_uring/uring_setup.hpp"
@@ -65,6 +77,7 @@ enum : std::uint8_t {
   abandoned = 8,    // the awaiter is being destroyed: reap without resuming anyone
   closing = 16,     // its fd was deregistered: -ECANCELED means errc::closed
   need_poll = 32,   // the kernel said EAGAIN: wait for a poll before the next SQE
+  rerequest = 64,   // in done_: a result beat a cancel, request the cancel again
 };
 
 // user_data: an io_op* (tag 0), an entry's poll (entry* | 1 read, | 2 write), the wake-up poll
@@ -79,18 +92,43 @@ struct uring_entry : fd_entry {
   uring_entry* next = nullptr;
   uring_entry* next_dirty = nullptr;
   bool dirty = false;  // in dirty_: flush() may have SQEs to write for it
-  bool dead = false;   // deregistered
+  bool dead = false;   // deregistered (on free_ once nothing in the kernel names it)
   bool poll_armed[2] = {false, false};
   int in_kernel = 0;  // SQEs in flight whose user_data names this entry or one of its ops
 };
 
 uring_entry& entry_of(io_op& op) noexcept { return static_cast<uring_entry&>(*op.fd); }
 
+/// Holds the reactor's mutex when it is shared (a no-op on an event_loop); unlock/lock again.
+class reactor_lock {
+ public:
+  reactor_lock(std::mutex& m, bool shared) noexcept : m_(shared ? &m : nullptr) { lock(); }
+  ~reactor_lock() { unlock(); }
+  reactor_lock(const reactor_lock&) = delete;
+  reactor_lock& operator=(const reactor_lock&) = delete;
+  void lock() noexcept {
+    if (m_ != nullptr && !held_) {
+      m_->lock();
+      held_ = true;
+    }
+  }
+  void unlock() noexcept {
+    if (held_) {
+      m_->unlock();
+      held_ = false;
+    }
+  }
+
+ private:
+  std::mutex* m_;
+  bool held_ = false;
+};
+
 
 class uring_reactor final : public reactor {
  public:
-  uring_reactor() {
-    setup_ring(ring_, features_);
+  explicit uring_reactor(bool shared) : shared_(shared) {
+    setup_ring(ring_, features_, shared);
     wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wakefd_ < 0) {
       const int err = errno;
@@ -113,12 +151,28 @@ class uring_reactor final : public reactor {
     }
   }
   const char* name() const noexcept override { return "io_uring"; }
+  std::int64_t completion_lag_ns() const noexcept override { return shared_ ? 5'000'000 : 0; }
   bool start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
              cancel_state* cancel) override;
   void cancel(io_op& op) noexcept override;
 
  private:
   static cancel_outcome on_cancel(cancel_slot* slot) noexcept;
+
+  reactor_lock lock() noexcept { return {mutex_, shared_}; }
+  /// After a worker wrote SQEs (shared): the driver may be waiting and will not submit them.
+  void submit_from_worker() noexcept;
+  /// Shared: waits (no lock held) until a CQE may be there, the wake-up or `timeout_ns`.
+  void wait_for_cqe(std::int64_t timeout_ns) noexcept;
+  std::size_t poll_shared(std::int64_t timeout_ns);
+  /// Takes the finished ops (under the lock); resume_done() then disarms and posts them.
+  io_op* take_done() noexcept {
+    io_op* list = done_;
+    done_ = nullptr;
+    done_tail_ = &done_;
+    return list;
+  }
+  static void resume_done(io_op* list) noexcept;
 
   io_uring_sqe* get_sqe() noexcept;
   void flush() noexcept;
@@ -138,16 +192,22 @@ class uring_reactor final : public reactor {
   }
   void issue(uring_entry& e, int d) noexcept;
   void send_cancel(std::uint64_t target) noexcept;
-  void finish(io_op& op) noexcept;
+  /// Unlinks `op` and queues it on done_ (`again`: re-request its cancel instead of disarming).
+  void finish(io_op& op, bool again = false) noexcept;
   void maybe_free(uring_entry& e) noexcept;
   void wait_some() noexcept;
 
+  const bool shared_;
+  std::mutex mutex_;  // shared: everything below, and the ring's SQ and CQ
   io_uring ring_{};
   unsigned features_ = 0;
   int wakefd_ = -1;
   bool wake_armed_ = false;
   uring_entry* live_ = nullptr;
+  uring_entry* free_ = nullptr;  // recycled entries, through next
   uring_entry* dirty_ = nullptr;
+  io_op* done_ = nullptr;  // finished ops, oldest first, through next
+  io_op** done_tail_ = &done_;
   std::size_t finished_in_flush_ = 0;
 };
 
@@ -162,10 +222,20 @@ fd_entry* uring_reactor::register_fd(int fd) {
     throw std::system_error(EPERM, std::generic_category(),
                             "io_uring reactor: regular files and directories are not pollable");
   }
-  auto* e = new uring_entry;
+  const auto held = lock();
+  uring_entry* e = free_;
+  if (e != nullptr) {
+    free_ = e->next;
+    e->dead = false;
+    e->peer_closed = false;
+    e->poll_armed[0] = e->poll_armed[1] = false;
+    e->prev = e->next = nullptr;  // queues, in_kernel and dirty are empty/0 on a freed entry
+  } else {
+    e = new uring_entry;
+    e->completion = this;  // never changes (see the top)
+  }
   e->fd = fd;
   e->ready[0] = e->ready[1] = true;  // unknown: the first readiness op just tries the syscall
-  e->completion = this;
   e->next = live_;
   if (live_ != nullptr) live_->prev = e;
   live_ = e;
@@ -174,6 +244,8 @@ fd_entry* uring_reactor::register_fd(int fd) {
 
 void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
   auto& e = static_cast<uring_entry&>(*entry);
+  auto held = lock();
+  entry_lock entry_held(e);
   e.dead = true;
   for (int d = 0; d < 2; ++d) {
     io_op* op = e.head[d];
@@ -194,7 +266,12 @@ void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
     }
     if (e.poll_armed[d]) send_cancel(reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1));
   }
+  entry_held.unlock();
   maybe_free(e);
+  submit_from_worker();
+  io_op* done = take_done();
+  held.unlock();
+  resume_done(done);
 }
 
 void uring_reactor::maybe_free(uring_entry& e) noexcept {
@@ -205,7 +282,8 @@ void uring_reactor::maybe_free(uring_entry& e) noexcept {
     live_ = e.next;
   }
   if (e.next != nullptr) e.next->prev = e.prev;
-  delete &e;
+  e.next = free_;
+  free_ = &e;
 }
 
 uring_reactor::~uring_reactor() {
@@ -241,9 +319,11 @@ uring_reactor::~uring_reactor() {
     if (!busy) break;
     wait_some();
   }
-  while (uring_entry* e = live_) {
-    live_ = e->next;
-    delete e;
+  for (uring_entry* list : {live_, free_}) {
+    while (uring_entry* e = list) {
+      list = e->next;
+      delete e;
+    }
   }
   io_uring_queue_exit(&ring_);
   ::close(wakefd_);
@@ -255,6 +335,8 @@ bool uring_reactor::start(io_op& op, std::coroutine_handle<> waiter, scheduler* 
                           cancel_state* cancel) {
   auto& e = static_cast<uring_entry&>(*op.fd);
   const int d = index(op.dir);
+  auto held = lock();
+  entry_lock entry_held(e);
   if (op.kind != io_kind::send && e.ready[d] && e.head[d] == nullptr) {
     // The readiness fast path, as io_ops.cpp's submit() runs it (coop budget included). Also for
     // recv and accept: when the last transfer says the syscall will likely succeed (a read that
@@ -264,12 +346,16 @@ bool uring_reactor::start(io_op& op, std::coroutine_handle<> waiter, scheduler* 
     // batched into the turn's io_uring_enter costs less server CPU than a send(2) here.
     const bool in_budget = spend_budget();
     if (!in_budget && op.shared_buffer) [[unlikely]] {
-      sched->post(waiter);
+      entry_held.unlock();
+      held.unlock();
+      sched->post_yield(waiter);
       return true;
     }
     if (op.attempt(&op)) {
       if (in_budget) [[likely]] return false;
-      sched->post(waiter);
+      entry_held.unlock();
+      held.unlock();
+      sched->post_yield(waiter);
       return true;
     }
   }
@@ -285,53 +371,118 @@ bool uring_reactor::start(io_op& op, std::coroutine_handle<> waiter, scheduler* 
   if (op.shared_buffer) op.attempt = &attempt_probe;  // as io_ops' submit: only wait, queued
   link_tail(e, op);
   touch(e, d);
+  entry_held.unlock();
+  submit_from_worker();
+  io_op* done = take_done();
+  held.unlock();
+  resume_done(done);  // `op` may be among them: we may be resumed before returning
   return true;
 }
 
 cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
   auto& op = *static_cast<io_op*>(slot);
-  if (!op.queued) return cancel_outcome::completed();  // the result is on its way
-  auto& self = *static_cast<uring_reactor*>(op.fd->completion);
-  if ((op.backend_state & in_kernel) != 0) {
-    op.backend_state |= claimed;  // the CQE decides: cancelled, or delivered and re-requested
-    if ((op.backend_state & cancel_sent) == 0) {
-      op.backend_state |= cancel_sent;
-      self.send_cancel(reinterpret_cast<std::uintptr_t>(&op));
+  auto& self = *static_cast<uring_reactor*>(op.fd->completion);  // valid: see the top
+  auto held = self.lock();
+  cancel_outcome out = cancel_outcome::completed();  // not queued: the result is on its way
+  if (op.queued) {
+    uring_entry& e = entry_of(op);
+    entry_lock entry_held(e);
+    if ((op.backend_state & in_kernel) != 0) {
+      op.backend_state |= claimed;  // the CQE decides: cancelled, or delivered and re-requested
+      if ((op.backend_state & cancel_sent) == 0) {
+        op.backend_state |= cancel_sent;
+        self.send_cancel(reinterpret_cast<std::uintptr_t>(&op));
+      }
+      out = cancel_outcome::passed_on();  // the CQE resumes the waiter
+    } else {
+      unlink(op);  // the kernel never saw it; the slot was taken by cancel_state::request
+      op.cancelled = true;
+      op.backend_state = 0;
+      self.touch(e, index(op.dir));  // the next op may become the head
+      out = {op.waiter, op.sched};
     }
-    return cancel_outcome::passed_on();  // the CQE resumes the waiter
   }
-  uring_entry& e = entry_of(op);
-  unlink(op);  // the kernel never saw it; the slot was taken by cancel_state::request already
-  op.cancelled = true;
-  op.backend_state = 0;
-  self.touch(e, index(op.dir));  // the next op may become the head
-  return {op.waiter, op.sched};
+  self.submit_from_worker();
+  io_op* done = self.take_done();
+  held.unlock();
+  resume_done(done);
+  return out;
 }
 
 void uring_reactor::cancel(io_op& op) noexcept {
   uring_entry& e = entry_of(op);
   const int d = index(op.dir);
-  if ((op.backend_state & claimed) == 0 && op.cancel != nullptr) op.cancel->disarm();
-  if ((op.backend_state & in_kernel) == 0) {
-    unlink(op);
-    op.backend_state = 0;
-    if (!e.dead) touch(e, d);
+  auto held = lock();
+  if (!op.queued) return;
+  cancel_state* const armed = (op.backend_state & claimed) == 0 ? op.cancel : nullptr;
+  {
+    entry_lock entry_held(e);
+    if ((op.backend_state & in_kernel) == 0) {
+      unlink(op);
+      op.backend_state = 0;
+      if (!e.dead) touch(e, d);
+    } else {
+      // The kernel may still write into the op's buffer, which dies with the awaiter: wait.
+      op.backend_state |= abandoned;
+      if ((op.backend_state & cancel_sent) == 0) {
+        op.backend_state |= cancel_sent;
+        send_cancel(reinterpret_cast<std::uintptr_t>(&op));
+      }
+    }
+  }
+  submit_from_worker();
+  io_op* done = take_done();
+  held.unlock();
+  if (armed != nullptr) armed->disarm();  // no lock held: a canceller may be waiting for it
+  resume_done(done);
+  if (!shared_) {
+    while ((op.backend_state & in_kernel) != 0) {
+      wait_some();
+      resume_done(take_done());
+    }
     return;
   }
-  // The kernel may still write into the op's buffer, which dies with the awaiter: wait for it.
-  op.backend_state |= abandoned;
-  if ((op.backend_state & cancel_sent) == 0) {
-    op.backend_state |= cancel_sent;
-    send_cancel(reinterpret_cast<std::uintptr_t>(&op));
+  for (;;) {
+    held.lock();
+    reap();
+    const bool gone = (op.backend_state & in_kernel) == 0;
+    done = take_done();
+    held.unlock();
+    resume_done(done);
+    if (gone) return;
+    // Another thread may reap our CQE between the check and the wait: bound the wait.
+    wait_for_cqe(1'000'000);
   }
-  while ((op.backend_state & in_kernel) != 0) wait_some();
 }
 
-void uring_reactor::finish(io_op& op) noexcept {
+void uring_reactor::finish(io_op& op, bool again) noexcept {
   unlink(op);
-  if (op.cancel != nullptr) op.cancel->disarm();
-  op.backend_state = 0;
-  op.sched->post(op.waiter);  // the frame holding `op` may run (and die) from here on
+  op.backend_state = again ? rerequest : 0;
+  *done_tail_ = &op;
+  done_tail_ = &op.next;
+}
+
+void uring_reactor::resume_done(io_op* list) noexcept {
+  while (io_op* op = list) {
+    list = op->next;
+    op->next = nullptr;
+    if (op->cancel != nullptr) {
+      if ((op->backend_state & rerequest) != 0) {
+        op->cancel->request();  // a result that beat the cancel: it applies to the next await
+      } else {
+        op->cancel->disarm();
+      }
+    }
+    op->backend_state = 0;
+    op->sched->post(op->waiter);  // the frame holding `op` may run (and die) from here on
+  }
+}
+
+void uring_reactor::submit_from_worker() noexcept {
+  if (!shared_) return;  // the loop submits in its next poll
+  flush();
+  const int r = io_uring_submit(&ring_);
+  if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) std::terminate();  // ring unusable
 }
 
 // --- writing SQEs --------------------------------------------------------------------------------
@@ -412,6 +563,7 @@ void uring_reactor::flush() noexcept {
       maybe_free(*e);
       continue;
     }
+    entry_lock held(*e);
     for (int d = 0; d < 2; ++d) {
       if (needs_sqe(*e, d)) issue(*e, d);
     }
@@ -427,6 +579,7 @@ void uring_reactor::flush() noexcept {
 // --- the loop turn -------------------------------------------------------------------------------
 
 std::size_t uring_reactor::poll(std::int64_t timeout_ns) {
+  if (shared_) return poll_shared(timeout_ns);
   finished_in_flush_ = 0;
   flush();
   if (finished_in_flush_ > 0) timeout_ns = 0;  // waiters were posted: don't block
@@ -445,9 +598,53 @@ std::size_t uring_reactor::poll(std::int64_t timeout_ns) {
   // EINTR (a signal), ETIME (the timeout), EAGAIN/EBUSY (the kernel is short of room for
   // completions: reaping makes room): all mean "reap what is there and go on".
   if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY) {
+    resume_done(take_done());
     throw std::system_error(-r, std::generic_category(), "io_uring_enter");
   }
-  return reap() + finished_in_flush_;
+  const std::size_t n = reap() + finished_in_flush_;
+  resume_done(take_done());
+  return n;
+}
+
+std::size_t uring_reactor::poll_shared(std::int64_t timeout_ns) {
+  reactor_lock held(mutex_, true);
+  finished_in_flush_ = 0;
+  flush();
+  const int r = io_uring_submit(&ring_);
+  if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+    throw std::system_error(-r, std::generic_category(), "io_uring_enter");
+  }
+  std::size_t n = reap() + finished_in_flush_;
+  io_op* done = take_done();
+  held.unlock();
+  resume_done(done);
+  if (n > 0 || timeout_ns == 0) return n;
+  wait_for_cqe(timeout_ns);  // the wake-up poll is armed (flush): wake() ends it
+  held.lock();
+  n = reap();
+  done = take_done();
+  held.unlock();
+  resume_done(done);
+  return n;
+}
+
+void uring_reactor::wait_for_cqe(std::int64_t timeout_ns) noexcept {
+  // Only waits (nothing to submit), so it needs no lock: workers submit meanwhile.
+  constexpr unsigned flags = IORING_ENTER_GETEVENTS;
+  const auto fd = static_cast<unsigned>(ring_.ring_fd);
+  if (timeout_ns < 0) {
+    io_uring_enter(fd, 0, 1, flags, nullptr);
+    return;
+  }
+  __kernel_timespec ts{};
+  ts.tv_sec = timeout_ns / 1'000'000'000;
+  ts.tv_nsec = timeout_ns % 1'000'000'000;
+  io_uring_getevents_arg arg{};
+  arg.sigmask_sz = _NSIG / 8;
+  arg.ts = reinterpret_cast<std::uintptr_t>(&ts);
+  // liburing types the extended argument as a sigset_t*; with EXT_ARG the kernel reads this.
+  io_uring_enter2(fd, 0, 1, flags | IORING_ENTER_EXT_ARG, reinterpret_cast<sigset_t*>(&arg),
+                  sizeof arg);
 }
 
 /// One blocking io_uring_enter and the completions it brings (for cancel() and the destructor).
@@ -479,12 +676,18 @@ void uring_reactor::handle(std::uint64_t user_data, int res) noexcept {
     return;
   }
   const unsigned tag = user_data & 3;
-  if (tag == 0) {
-    complete(*reinterpret_cast<io_op*>(user_data), res);
-  } else {
-    poll_done(*reinterpret_cast<uring_entry*>(user_data & ~std::uint64_t{3}),
-              static_cast<int>(tag) - 1, res);
+  auto* op = tag == 0 ? reinterpret_cast<io_op*>(user_data) : nullptr;
+  uring_entry& e = op != nullptr ? entry_of(*op)
+                                 : *reinterpret_cast<uring_entry*>(user_data & ~std::uint64_t{3});
+  {
+    entry_lock held(e);
+    if (op != nullptr) {
+      complete(*op, res);
+    } else {
+      poll_done(e, static_cast<int>(tag) - 1, res);
+    }
   }
+  if (e.dead) maybe_free(e);
 }
 
 void uring_reactor::complete(io_op& op, int res) noexcept {
@@ -521,31 +724,16 @@ void uring_reactor::complete(io_op& op, int res) noexcept {
     // straight to the kernel; anything else (a full transfer, end of stream, an error, a new
     // connection) is worth one syscall first.
     e.ready[d] = !(res > 0 && static_cast<std::size_t>(res) < op.length) || e.peer_closed;
-    cancel_state* const requeue = (st & claimed) != 0 && !stopped ? op.cancel : nullptr;
-    unlink(op);
-    op.backend_state = 0;
     // A result that beat the cancel is delivered; the cancel stays pending for the next await.
-    if (requeue != nullptr) {
-      requeue->request();
-    } else if (op.cancel != nullptr) {
-      op.cancel->disarm();
-    }
-    op.sched->post(op.waiter);  // the frame holding `op` may run (and die) from here on
+    finish(op, (st & claimed) != 0 && !stopped);
   }
-  if (e.dead) {
-    maybe_free(e);
-  } else {
-    touch(e, d);
-  }
+  if (!e.dead) touch(e, d);
 }
 
 void uring_reactor::poll_done(uring_entry& e, int d, int res) noexcept {
   e.poll_armed[d] = false;
   --e.in_kernel;
-  if (e.dead) {
-    maybe_free(e);
-    return;
-  }
+  if (e.dead) return;
   const auto ev = static_cast<unsigned>(res);
   if (res < 0) {
     e.ready[d] = true;  // let the syscall itself report what is wrong
@@ -563,6 +751,8 @@ void uring_reactor::poll_done(uring_entry& e, int d, int res) noexcept {
 
 }  // namespace
 
-std::unique_ptr<reactor> make_io_uring_reactor() { return std::make_unique<uring_reactor>(); }
+std::unique_ptr<reactor> make_io_uring_reactor(bool shared) {
+  return std::make_unique<uring_reactor>(shared);
+}
 
 }  // namespace coloop::detail

@@ -13,8 +13,9 @@ namespace coloop::detail {
 inline constexpr unsigned ring_sq_entries = 256;
 inline constexpr unsigned ring_cq_entries = 4096;
 
-/// Initialises `ring` (see uring_setup.cpp for the flags) and reports the kernel's features.
-/// Throws io_uring_unavailable when the kernel refuses (or the test hook says so).
-void setup_ring(io_uring& ring, unsigned& features);
+/// Initialises `ring` (see uring_setup.cpp for the flags) and reports the kernel's features;
+/// `shared`: for a runtime's workers. Throws io_uring_unavailable when the kernel refuses (or the
+/// test hook says so).
+void setup_ring(io_uring& ring, unsigned& features, bool shared);
 
 }  // namespace coloop::detail

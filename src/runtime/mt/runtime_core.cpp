@@ -29,7 +29,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
-#include <string_view>
 #include <system_error>
 
 #include <coloop/core/errors.hpp>
@@ -74,12 +73,6 @@ runtime_core::runtime_core(const loop_options& options)
       seed_(schedule_seed(options)),
       manual_clock_(options.manual_clock) {
   const std::size_t n = idle_.num_workers();
-  if (std::string_view(driver_.backend_name()) == "io_uring") {
-    // Its submission ring has one producer: the runtime would have to funnel every operation
-    // through the driver lock. Not done yet.
-    throw std::invalid_argument(
-        "coloop::runtime: the io_uring backend runs on an event_loop only (use epoll or libuv)");
-  }
   if (seed_ != 0) {
     fmt::print(stderr, "coloop: randomized scheduling, seed {} (COLOOP_SCHEDULE_SEED)\n", seed_);
   }
