@@ -73,6 +73,8 @@ try:
     # Two threads: SO_REUSEPORT loops, and the work-stealing runtime; each in both modes.
     for threads in (["--workers", "2"], ["--workers", "2", "--runtime"]):
         runs += [threads, [*threads, "--streams"]]
+    for b in backends[1:]:
+        runs += [["--backend", b, "--workers", "2", "--runtime"]]
     for mode in runs:
         server, port = start([server_bin, "--port", "0", *mode], r"^listening on 127\.0\.0\.1:(\d+)$")
         client(port, "--count", "200", "--size", "64")

@@ -1,7 +1,3 @@
-// The operator new/delete pair below wraps malloc/free; GCC pairs the replaced operator new with
-// the builtin delete when it inlines gtest code and warns of a mismatch that is not there.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
 // make_streams, open_connection and open_unix_connection against real listeners, plus a check
 // that a 64-byte ping-pong over stream_reader / stream_writer allocates nothing per message in
 // steady state (release builds with the frame pool on).
@@ -21,6 +17,9 @@
 #include "net/stream_test_support.hpp"
 #include "support/flavour.hpp"
 
+// The operator new/delete pair below wraps malloc/free; GCC pairs the replaced operator new with
+// the builtin delete when it inlines gtest code and warns of a mismatch that is not there.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 // Counts global operator new calls (for the no-allocation check).
 namespace {
 std::atomic<long> allocations{0};
