@@ -24,6 +24,7 @@ SERVERS = [
     ("1 thread", []),
     ("--workers 2 (SO_REUSEPORT loops)", ["--workers", "2"]),
     ("--workers 2 --runtime", ["--workers", "2", "--runtime"]),
+    ("--workers 2 --runtime --backend io_uring", ["--workers", "2", "--runtime", "--backend", "io_uring"]),
 ]
 
 
