@@ -255,10 +255,15 @@ class libuv_reactor final : public reactor {
       std::lock_guard lock(dirty_mutex_);
       list = dirty_head_.load(std::memory_order_relaxed);
       dirty_head_.store(nullptr, std::memory_order_relaxed);
-      for (uv_entry* e = list; e != nullptr; e = e->dirty_next) e->dirty = false;
     }
     while (uv_entry* e = list) {
-      list = e->dirty_next;
+      {
+        // An entry leaves the list (dirty = false) just before it is applied: marked again from
+        // then on, it goes on the next list, and rewriting its link cannot cut this walk short.
+        std::lock_guard lock(dirty_mutex_);
+        list = e->dirty_next;
+        e->dirty = false;
+      }
       if (!e->closing) apply(*e);
     }
   }
