@@ -109,7 +109,6 @@ options parse(int argc, char** argv) {
   }
   if (o.port < 0) usage("--port is required");
   if (o.runtime && o.workers < 2) usage("--runtime needs --workers N with N > 1");
-  // Streams are not thread-safe on the runtime yet (README); the SO_REUSEPORT loops do not use them.
   return o;
 }
 
