@@ -25,36 +25,21 @@
 #include <gtest/gtest.h>
 
 #include "support/fd_audit.hpp"
+#include "support/fd_pairs.hpp"
 #include "support/flavour.hpp"
 
 namespace {
 
 using coloop::task;
+using coloop::test::fd_pair;
+using coloop::test::make_pipe;
+using coloop::test::make_socketpair;
+using coloop::test::read_byte;
+using coloop::test::read_byte_or_timeout;
 using coloop::detail::async_fd;
 using namespace std::chrono_literals;
 
 const coloop::loop_options manual{.manual_clock = true};
-
-struct fd_pair {
-  int first = -1;
-  int second = -1;
-};
-
-/// A pipe: first is the read end, second the write end.
-fd_pair make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    throw std::system_error(errno, std::generic_category(), "pipe2");
-  return {fds[0], fds[1]};
-}
-
-fd_pair make_socketpair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw std::system_error(errno, std::generic_category(), "socketpair");
-  }
-  return {fds[0], fds[1]};
-}
 
 /// Runs `aw` and returns the exception it ended with (null if none).
 template <class Awaitable>
@@ -99,23 +84,6 @@ task<std::string> read_n(async_fd& fd, std::size_t n) {
     out.append(buf, k);
   }
   co_return out;
-}
-
-/// Reads one byte; returns it (-1 at end of stream).
-task<int> read_byte(async_fd& fd) {
-  unsigned char c = 0;
-  const std::size_t n = co_await fd.read_some(&c, 1);
-  co_return n == 0 ? -1 : c;
-}
-
-/// read_byte bounded by an hour of virtual time: -3 if nothing came (a lost byte fails the test
-/// instead of hanging it).
-task<int> read_byte_or_timeout(async_fd& fd) {
-  try {
-    co_return co_await coloop::wait_for(read_byte(fd), 1h);
-  } catch (const coloop::timeout_error&) {
-  }
-  co_return -3;
 }
 
 /// Lets the other ready tasks (and the reactor) run a few times.

@@ -24,10 +24,15 @@
 #include "backend/io_uring/io_uring_reactor.hpp"
 #include "runtime/loop_core.hpp"
 #include "support/fd_audit.hpp"
+#include "support/fd_pairs.hpp"
 
 namespace {
 
 using coloop::task;
+using coloop::test::fd_pair;
+using coloop::test::make_socketpair;
+using coloop::test::read_byte;
+using coloop::test::read_byte_or_timeout;
 using coloop::detail::async_fd;
 using namespace std::chrono_literals;
 
@@ -61,35 +66,7 @@ class IoUringTest : public ::testing::Test {
   backend_env env_{"io_uring"};
 };
 
-struct fd_pair {
-  int first = -1;
-  int second = -1;
-};
-
-fd_pair make_socketpair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw std::system_error(errno, std::generic_category(), "socketpair");
-  }
-  return {fds[0], fds[1]};
-}
-
 const char* backend_name() { return coloop::detail::current_loop_core("test").io().name(); }
-
-task<int> read_byte(async_fd& fd) {
-  unsigned char c = 0;
-  const std::size_t n = co_await fd.read_some(&c, 1);
-  co_return n == 0 ? -1 : c;
-}
-
-/// read_byte bounded by an hour of virtual time: -3 if nothing came.
-task<int> read_byte_or_timeout(async_fd& fd) {
-  try {
-    co_return co_await coloop::wait_for(read_byte(fd), 1h);
-  } catch (const coloop::timeout_error&) {
-  }
-  co_return -3;
-}
 
 TEST_F(IoUringTest, LoopsRunOnIoUring) {
   const std::string name = coloop::run([]() -> task<std::string> { co_return backend_name(); }());

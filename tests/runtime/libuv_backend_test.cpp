@@ -18,27 +18,17 @@
 
 #include "backend/libuv/libuv_reactor.hpp"
 #include "runtime/loop_core.hpp"
+#include "support/fd_pairs.hpp"
 
 namespace {
 
 using coloop::task;
+using coloop::test::fd_pair;
+using coloop::test::make_socketpair;
 using coloop::detail::async_fd;
 using namespace std::chrono_literals;
 
 const coloop::loop_options on_libuv{.backend = coloop::backend::libuv};
-
-struct fd_pair {
-  int first = -1;
-  int second = -1;
-};
-
-fd_pair make_socketpair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw std::system_error(errno, std::generic_category(), "socketpair");
-  }
-  return {fds[0], fds[1]};
-}
 
 coloop::detail::reactor& running_reactor() {
   return coloop::detail::current_loop_core("libuv_backend_test").io();
