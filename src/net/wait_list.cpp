@@ -16,7 +16,7 @@ bool wait_list::awaiter::enter(std::coroutine_handle<> waiter, cancel_state* can
   waiter_ = waiter;
   sched_ = current_scheduler();
   std::lock_guard lock(list_->mutex_);
-  if (done_ != nullptr && done_(arg_)) return false;
+  if (done_(arg_)) return false;
   // Armed under the lock: a canceller takes the slot, then the lock, and finds us linked.
   if (cancel != nullptr && !cancel->arm(this)) {
     cancelled_ = true;  // a cancel was pending: do not wait

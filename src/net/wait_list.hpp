@@ -14,11 +14,11 @@ namespace coloop::detail {
 
 class wait_list {
  public:
-  /// Suspends until notify_all(). Cancellable: a cancelled wait throws cancelled_error.
+  /// Suspends until notify_all() unless done(arg) holds. Cancellable: a cancelled wait throws
+  /// cancelled_error.
   class awaiter : private cancel_slot {
    public:
-    explicit awaiter(wait_list& list, bool (*done)(const void*) = nullptr,
-                     const void* arg = nullptr) noexcept
+    awaiter(wait_list& list, bool (*done)(const void*), const void* arg) noexcept
         : cancel_slot{&on_cancel}, list_(&list), done_(done), arg_(arg) {}
     awaiter(awaiter&& other) noexcept : awaiter(*other.list_, other.done_, other.arg_) {}
     awaiter& operator=(awaiter&&) = delete;
@@ -56,7 +56,6 @@ class wait_list {
   wait_list& operator=(const wait_list&) = delete;
   ~wait_list() { notify_all(); }
 
-  awaiter wait() noexcept { return awaiter(*this); }
   /// Suspends until notify_all(), unless `done(arg)` is already true. The check runs under the
   /// list's lock, so a notifier that makes it true and then calls notify_all() is never missed.
   awaiter wait_until(bool (*done)(const void*), const void* arg) noexcept {
