@@ -63,7 +63,7 @@ struct stream_transport : std::enable_shared_from_this<stream_transport> {
   stream_transport(stream_socket s, const stream_options& options);
   ~stream_transport();
 
-  // The functions below are called inside a transport_scope.
+  // The functions below are called inside a transport_scope; what they wake is woken as it ends.
   fd_entry* entry() noexcept { return fd_of(socket).entry(); }
   std::size_t buffered() const noexcept { return out.size() - out_begin; }
   /// Records the first failure: drops the buffer, wakes drain().
