@@ -78,5 +78,13 @@ task<server> start_server(connection_handler handler, std::string host, std::uin
 /// As start_server, on a unix-domain socket at `path` (removed when the server closes).
 task<server> start_unix_server(connection_handler handler, std::string path,
                                server_options options = {});
+/// Listens on `where` at once (an IP endpoint, port 0 picking a free one, or a unix path,
+/// removed when the server closes) and runs `handler` as a task of the current loop for every
+/// connection. An ordinary call, not awaited, so `handler` may be a capturing lambda written
+/// inline (g++ 12 mishandles one inside start_server's co_await); the server keeps it until the
+/// last handler has ended. Throws std::system_error (EADDRINUSE, ...), std::invalid_argument for
+/// an empty endpoint, bad options or an empty handler, std::logic_error without a running loop.
+/// Names are not resolved: use start_server for a host name.
+server serve(connection_handler handler, const endpoint& where, server_options options = {});
 
 }  // namespace coloop
