@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace coloop {
@@ -86,5 +88,28 @@ task<server> start_unix_server(connection_handler handler, std::string path,
 /// an empty endpoint, bad options or an empty handler, std::logic_error without a running loop.
 /// Names are not resolved: use start_server for a host name.
 server serve(connection_handler handler, const endpoint& where, server_options options = {});
+
+namespace detail {
+/// A move-only handler made copyable for connection_handler: the copies share one object.
+template <class H>
+struct shared_handler {
+  std::shared_ptr<H> handler;
+  task<void> operator()(stream_reader r, stream_writer w) const {
+    return (*handler)(std::move(r), std::move(w));
+  }
+};
+}  // namespace detail
+
+/// As serve above, for a move-only handler (a lambda capturing a std::unique_ptr, say): the
+/// server keeps it in a shared_ptr until its last handler task has ended.
+template <class H>
+  requires(!std::is_copy_constructible_v<std::decay_t<H>> &&
+           std::is_invocable_r_v<task<void>, std::decay_t<H>&, stream_reader, stream_writer>)
+server serve(H&& handler, const endpoint& where, server_options options = {}) {
+  using D = std::decay_t<H>;
+  return serve(connection_handler(detail::shared_handler<D>{
+                   std::make_shared<D>(std::forward<H>(handler))}),
+               where, std::move(options));
+}
 
 }  // namespace coloop
