@@ -74,7 +74,8 @@ class server {
 /// resolves to) and `port` (0: a free one, the same for all addresses), and runs `handler` as a
 /// task of the current loop for every connection. Throws std::system_error (EADDRINUSE, a
 /// resolve error, ...), std::invalid_argument for bad options or an empty handler,
-/// std::logic_error without a running loop.
+/// std::logic_error without a running loop. g++ 12 double-frees a capturing lambda written
+/// inside `co_await start_server(...)`: name it first, or use serve() (not awaited).
 task<server> start_server(connection_handler handler, std::string host, std::uint16_t port,
                           server_options options = {});
 /// As start_server, on a unix-domain socket at `path` (removed when the server closes).
@@ -86,7 +87,7 @@ task<server> start_unix_server(connection_handler handler, std::string path,
 /// inline (g++ 12 mishandles one inside start_server's co_await); the server keeps it until the
 /// last handler has ended. Throws std::system_error (EADDRINUSE, ...), std::invalid_argument for
 /// an empty endpoint, bad options or an empty handler, std::logic_error without a running loop.
-/// Names are not resolved: use start_server for a host name.
+/// Names are not resolved: use start_server for a host name. Call it on the loop's thread.
 server serve(connection_handler handler, const endpoint& where, server_options options = {});
 
 namespace detail {
