@@ -9,6 +9,7 @@
 #include <coloop/executor/thread_pool.hpp>
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/runtime/event_loop.hpp>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -80,6 +81,16 @@ TEST_P(CallArgs, NamedClosureWithStringAndUniquePtrCaptures) {
       return word + std::to_string(*n) + suffix;
     };
     EXPECT_EQ(co_await coloop::to_thread(std::move(fn), std::string("!")), long_word + "5!");
+  };
+  run(main());
+}
+
+TEST_P(CallArgs, StdRefPassesAReference) {
+  auto main = []() -> task<void> {
+    std::string out;
+    auto fill = [](std::string& target, std::string value) { target = std::move(value); };
+    co_await coloop::to_thread(fill, std::ref(out), long_word);
+    EXPECT_EQ(out, long_word);
   };
   run(main());
 }

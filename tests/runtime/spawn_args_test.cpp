@@ -10,6 +10,7 @@
 #include <chrono>
 #include <coloop/core/frame_pool.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -92,6 +93,19 @@ TEST_P(SpawnArgs, ReferenceParameterBindsToTheTasksOwnCopy) {
       h = coloop::spawn(length_later, word);
     }  // the caller's string is gone before the task first runs
     EXPECT_EQ(co_await std::move(h), long_word.size());
+  });
+}
+
+TEST_P(SpawnArgs, StdRefPassesAReference) {
+  run_both_ways([]() -> task<void> {
+    std::string out;
+    auto fill = [](std::string& target, std::string value) -> task<void> {
+      co_await coloop::sleep_for(1ms);
+      target = std::move(value);
+    };
+    auto h = coloop::spawn(fill, std::ref(out), long_word);
+    co_await std::move(h);
+    EXPECT_EQ(out, long_word);
   });
 }
 

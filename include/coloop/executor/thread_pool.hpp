@@ -77,12 +77,13 @@ class thread_pool {
 
   /// Awaitable: runs `fn(args...)` on a pool thread and resumes the awaiting coroutine on its
   /// own scheduler with the value or exception. `fn` and `args` are decay-copied (moved when
-  /// rvalues) into the job at once and invoked once, all as rvalues (std::thread's rule): pass
-  /// data as arguments rather than capturing it in a lambda written inside the co_await (g++ 12
-  /// mishandles that temporary). Throws errc::rejected / errc::closed as submit does (from the
-  /// co_await). Cancel-safe: a job not yet started is withdrawn (cancelled_error); a running one
-  /// is waited for and its outcome delivered, the cancel applying at the next await. Await on a
-  /// thread running an event loop or sync_wait (else std::logic_error).
+  /// rvalues) into the job at once and invoked once, all as rvalues (std::thread's rule; std::ref
+  /// passes a reference): pass data as arguments rather than capturing it in a lambda written
+  /// inside the co_await (g++ 12 double-frees that temporary). Throws errc::rejected /
+  /// errc::closed as submit does (from the co_await). Cancel-safe: a job not yet started is
+  /// withdrawn (cancelled_error); a running one is waited for and its outcome delivered, the
+  /// cancel applying at the next await. Await on a thread running an event loop or sync_wait
+  /// (else std::logic_error).
   template <class F, class... Args>
   [[nodiscard]] auto run(F&& fn, Args&&... args) {
     using D = std::decay_t<F>;

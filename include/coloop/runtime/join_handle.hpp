@@ -135,11 +135,14 @@ task<T> invoke_stored(F fn, Args... args) {
 
 /// Starts `fn(args...)` (a coroutine function, or a lambda returning task<T>) on the event loop
 /// running on this thread, as spawn(task). `fn` and `args` are decay-copied (moved when
-/// rvalues) into the spawned task, kept until it ends and passed as rvalues (std::thread's rule),
-/// so `fn` may be a temporary capturing lambda. Throws std::logic_error when no loop runs here.
+/// rvalues) into the spawned task, kept until it ends and passed as rvalues (std::thread's rule;
+/// std::ref passes a reference), so `fn` may be a temporary capturing lambda. Cancelling the
+/// handle cancels fn's task. Throws std::logic_error when no loop runs here.
 template <class F, class... Args>
-  requires std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>
+  requires(!detail::spawned_value<std::decay_t<F>>::is_task)
 auto spawn(F&& fn, Args&&... args) {
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "coloop::spawn: fn must be callable with rvalues of the decayed args");
   using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
   static_assert(detail::spawned_value<R>::is_task, "coloop::spawn: fn(args...) must return a task");
   using T = typename detail::spawned_value<R>::type;
