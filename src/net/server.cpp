@@ -31,6 +31,8 @@
 #include <exception>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -231,11 +233,12 @@ void start_accepting(const std::shared_ptr<server_state>& s) {
   }
 }
 
-std::shared_ptr<server_state> new_state(connection_handler handler, const server_options& options) {
-  if (!handler) throw std::invalid_argument("coloop::start_server: empty handler");
+std::shared_ptr<server_state> new_state(connection_handler handler, const server_options& options,
+                                        const char* api) {
+  if (!handler) throw std::invalid_argument(std::string(api) + ": empty handler");
   // Checks the stream options now rather than at the first connection.
   if (options.streams.limit == 0 || options.streams.low_water > options.streams.high_water) {
-    throw std::invalid_argument("coloop::start_server: bad stream_options");
+    throw std::invalid_argument(std::string(api) + ": bad stream_options");
   }
   auto s = std::make_shared<server_state>();
   const loop_core* loop = current_loop_core_or_null();
@@ -243,6 +246,18 @@ std::shared_ptr<server_state> new_state(connection_handler handler, const server
   s->handler = std::move(handler);
   s->streams = options.streams;
   return s;
+}
+
+void listen_tcp(server_state& s, const endpoint& local, const server_options& options) {
+  const tcp_listen_options listen{options.backlog, options.reuse_address, options.reuse_port};
+  s.tcp.push_back(tcp_listener::bind(local, listen));
+  s.endpoints.push_back(s.tcp.back().local_endpoint());
+}
+
+void listen_unix(server_state& s, std::string_view path, const server_options& options) {
+  s.local_listener = unix_listener::bind(path, options.backlog);
+  s.is_unix = true;
+  s.endpoints.push_back(endpoint::unix_path(s.local_listener.path()));
 }
 
 }  // namespace
@@ -318,18 +333,16 @@ task<void> server::serve_forever() {
 
 task<server> start_server(connection_handler handler, std::string host, std::uint16_t port,
                           server_options options) {
-  auto s = detail::new_state(std::move(handler), options);
+  auto s = detail::new_state(std::move(handler), options, "coloop::start_server");
   // A named string: g++ 12 mishandles a temporary made by ?: inside a co_await expression.
   std::string bind_host = host.empty() ? std::string("0.0.0.0") : std::move(host);
   const std::vector<endpoint> addresses = co_await resolve(std::move(bind_host), port);
-  const tcp_listen_options listen{options.backlog, options.reuse_address, options.reuse_port};
   for (const endpoint& address : addresses) {
     // Port 0: every address gets the port the first bind picked.
     const endpoint local = (port == 0 && !s->tcp.empty())
                                ? endpoint::ip(address.address(), s->endpoints.front().port())
                                : address;
-    s->tcp.push_back(tcp_listener::bind(local, listen));
-    s->endpoints.push_back(s->tcp.back().local_endpoint());
+    detail::listen_tcp(*s, local, options);
   }
   detail::start_accepting(s);
   co_return server(std::move(s));
@@ -337,12 +350,25 @@ task<server> start_server(connection_handler handler, std::string host, std::uin
 
 task<server> start_unix_server(connection_handler handler, std::string path,
                                server_options options) {
-  auto s = detail::new_state(std::move(handler), options);
-  s->local_listener = unix_listener::bind(path, options.backlog);
-  s->is_unix = true;
-  s->endpoints.push_back(endpoint::unix_path(s->local_listener.path()));
+  auto s = detail::new_state(std::move(handler), options, "coloop::start_unix_server");
+  detail::listen_unix(*s, path, options);
   detail::start_accepting(s);
   co_return server(std::move(s));
+}
+
+server serve(connection_handler handler, const endpoint& where, server_options options) {
+  detail::current_loop_core("coloop::serve");  // before binding: no loop, no listener
+  if (where.family() == endpoint::family_type::none) {
+    throw std::invalid_argument("coloop::serve: empty endpoint");
+  }
+  auto s = detail::new_state(std::move(handler), options, "coloop::serve");
+  if (where.is_ip()) {
+    detail::listen_tcp(*s, where, options);
+  } else {
+    detail::listen_unix(*s, where.address(), options);
+  }
+  detail::start_accepting(s);
+  return server(std::move(s));
 }
 
 }  // namespace coloop

@@ -11,6 +11,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -83,18 +84,23 @@ class awaited_job : public pool_job {
   result<R> out_;
 };
 
-template <class F, class R = std::invoke_result_t<F&>>
-class awaited_fn_job final : public awaited_job<R> {
+/// The callable and arguments of thread_pool::run, stored decayed in the job and called once,
+/// all as rvalues, as std::thread does.
+template <class F, class... Args>
+class awaited_fn_job final : public awaited_job<std::invoke_result_t<F, Args...>> {
+  using R = std::invoke_result_t<F, Args...>;
+
  public:
-  template <class G>
-  explicit awaited_fn_job(G&& fn) : fn_(std::forward<G>(fn)) {}
+  template <class G, class... A>
+  explicit awaited_fn_job(G&& fn, A&&... args)
+      : fn_(std::forward<G>(fn)), args_(std::forward<A>(args)...) {}
   void invoke() noexcept override {
     try {
       if constexpr (std::is_void_v<R>) {
-        std::invoke(fn_);
+        call();
         this->out_.set_value();
       } else {
-        this->out_.set_value(std::invoke(fn_));
+        this->out_.set_value(call());
       }
     } catch (...) {
       this->out_.set_exception(std::current_exception());
@@ -102,7 +108,14 @@ class awaited_fn_job final : public awaited_job<R> {
   }
 
  private:
+  R call() {
+    return std::apply(
+        [this](Args&... args) -> R { return std::invoke(std::move(fn_), std::move(args)...); },
+        args_);
+  }
+
   F fn_;
+  [[no_unique_address]] std::tuple<Args...> args_;
 };
 
 /// Reports an exception that escaped a fire-and-forget job (stderr).

@@ -75,16 +75,23 @@ class thread_pool {
     submit_job(new detail::submitted_job<D>(std::forward<F>(fn)));
   }
 
-  /// Awaitable: runs `fn` on a pool thread and resumes the awaiting coroutine on its own
-  /// scheduler with fn's value or exception. Throws errc::rejected / errc::closed as submit does
-  /// (from the co_await). Cancel-safe: a job not yet started is withdrawn (cancelled_error); a
-  /// running one is waited for and its outcome delivered, the cancel applying at the next await.
-  /// Await on a thread running an event loop or sync_wait (else std::logic_error).
-  template <class F>
-  [[nodiscard]] auto run(F&& fn) {
+  /// Awaitable: runs `fn(args...)` on a pool thread and resumes the awaiting coroutine on its
+  /// own scheduler with the value or exception. `fn` and `args` are decay-copied (moved when
+  /// rvalues) into the job at once and invoked once, all as rvalues (std::thread's rule; std::ref
+  /// passes a reference): pass data as arguments rather than capturing it in a lambda written
+  /// inside the co_await (g++ 12 double-frees that temporary). Throws errc::rejected /
+  /// errc::closed as submit does (from the co_await). Cancel-safe: a job not yet started is
+  /// withdrawn (cancelled_error); a running one is waited for and its outcome delivered, the
+  /// cancel applying at the next await. Await on a thread running an event loop or sync_wait
+  /// (else std::logic_error).
+  template <class F, class... Args>
+  [[nodiscard]] auto run(F&& fn, Args&&... args) {
     using D = std::decay_t<F>;
-    using R = std::invoke_result_t<D&>;
-    return detail::pool_op<R>(core_, new detail::awaited_fn_job<D>(std::forward<F>(fn)));
+    static_assert(std::is_invocable_v<D, std::decay_t<Args>...>,
+                  "thread_pool::run: fn must be callable with rvalues of the decayed args");
+    using R = std::invoke_result_t<D, std::decay_t<Args>...>;
+    return detail::pool_op<R>(core_, new detail::awaited_fn_job<D, std::decay_t<Args>...>(
+                                         std::forward<F>(fn), std::forward<Args>(args)...));
   }
 
   /// Stops accepting jobs, finishes (drain) or cancels the queued ones, and joins every thread.

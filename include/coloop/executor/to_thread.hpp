@@ -17,15 +17,24 @@ std::shared_ptr<thread_pool> default_thread_pool();
 /// exit the pool is shut down with shutdown_mode::cancel.
 void shutdown_default_pool();
 
-/// Awaitable: runs `fn` on the default pool and resumes on the awaiting coroutine's scheduler
-/// with its value or exception. Cancel-safe as thread_pool::run (withdrawn while queued,
-/// otherwise the outcome is delivered); errc::closed if shutdown_default_pool() races it.
-/// g++ 12 bug: a lambda temporary written inside the co_await operand is copied bitwise, which
-/// breaks captures such as std::string; name it first: `auto fn = [s] {...}; co_await
-/// to_thread(std::move(fn));` (the same holds for thread_pool::run).
-template <class F>
-[[nodiscard]] auto to_thread(F&& fn) {
-  return default_thread_pool()->run(std::forward<F>(fn));
+/// Awaitable: runs `fn(args...)` on the default pool and resumes on the awaiting coroutine's
+/// scheduler with its value or exception. `fn` and `args` are decay-copied (moved when rvalues)
+/// into the job before the co_await suspends and invoked once as rvalues, as std::thread does:
+/// `co_await to_thread(read_file, path)` needs no capture. Cancel-safe as thread_pool::run
+/// (withdrawn while queued, otherwise the outcome is delivered); errc::closed if
+/// shutdown_default_pool() races it. g++ 12 mishandles a capturing lambda written inside the
+/// co_await operand (double free): pass the data as args, or name the lambda first.
+template <class F, class... Args>
+[[nodiscard]] auto to_thread(F&& fn, Args&&... args) {
+  return default_thread_pool()->run(std::forward<F>(fn), std::forward<Args>(args)...);
+}
+
+/// Awaitable: `pool.run(fn, args...)` (pool: a thread_pool or any executor with that run), in
+/// asyncio's spelling and usable on the runtime too. Errors, cancellation and argument handling
+/// as thread_pool::run.
+template <class Executor, class F, class... Args>
+[[nodiscard]] auto run_in_executor(Executor& pool, F&& fn, Args&&... args) {
+  return pool.run(std::forward<F>(fn), std::forward<Args>(args)...);
 }
 
 }  // namespace coloop

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace coloop {
@@ -72,11 +74,43 @@ class server {
 /// resolves to) and `port` (0: a free one, the same for all addresses), and runs `handler` as a
 /// task of the current loop for every connection. Throws std::system_error (EADDRINUSE, a
 /// resolve error, ...), std::invalid_argument for bad options or an empty handler,
-/// std::logic_error without a running loop.
+/// std::logic_error without a running loop. g++ 12 double-frees a capturing lambda written
+/// inside `co_await start_server(...)`: name it first, or use serve() (not awaited).
 task<server> start_server(connection_handler handler, std::string host, std::uint16_t port,
                           server_options options = {});
 /// As start_server, on a unix-domain socket at `path` (removed when the server closes).
 task<server> start_unix_server(connection_handler handler, std::string path,
                                server_options options = {});
+/// Listens on `where` at once (an IP endpoint, port 0 picking a free one, or a unix path,
+/// removed when the server closes) and runs `handler` as a task of the current loop for every
+/// connection. An ordinary call, not awaited, so `handler` may be a capturing lambda written
+/// inline (g++ 12 mishandles one inside start_server's co_await); the server keeps it until the
+/// last handler has ended. Throws std::system_error (EADDRINUSE, ...), std::invalid_argument for
+/// an empty endpoint, bad options or an empty handler, std::logic_error without a running loop.
+/// Names are not resolved: use start_server for a host name. Call it on the loop's thread.
+server serve(connection_handler handler, const endpoint& where, server_options options = {});
+
+namespace detail {
+/// A move-only handler made copyable for connection_handler: the copies share one object.
+template <class H>
+struct shared_handler {
+  std::shared_ptr<H> handler;
+  task<void> operator()(stream_reader r, stream_writer w) const {
+    return (*handler)(std::move(r), std::move(w));
+  }
+};
+}  // namespace detail
+
+/// As serve above, for a move-only handler (a lambda capturing a std::unique_ptr, say): the
+/// server keeps it in a shared_ptr until its last handler task has ended.
+template <class H>
+  requires(!std::is_copy_constructible_v<std::decay_t<H>> &&
+           std::is_invocable_r_v<task<void>, std::decay_t<H>&, stream_reader, stream_writer>)
+server serve(H&& handler, const endpoint& where, server_options options = {}) {
+  using D = std::decay_t<H>;
+  return serve(connection_handler(detail::shared_handler<D>{
+                   std::make_shared<D>(std::forward<H>(handler))}),
+               where, std::move(options));
+}
 
 }  // namespace coloop

@@ -69,12 +69,14 @@ class event_loop {
     return detail::spawn_on(*core_, std::move(t));
   }
 
-  /// Awaitable: runs `fn` on `pool` (a coloop::thread_pool, or any executor with run(fn)) and
-  /// resumes on this loop's thread with fn's value or exception: co_await pool.run(fn) spelled
-  /// the asyncio way. Errors and cancellation as thread_pool::run; await it on this loop.
-  template <class Executor, class F>
-  [[nodiscard]] auto run_in_executor(Executor& pool, F&& fn) {
-    return pool.run(std::forward<F>(fn));
+  /// Awaitable: runs `fn(args...)` on `pool` (a coloop::thread_pool, or any executor with
+  /// run(fn, args...)) and resumes on this loop's thread with the value or exception:
+  /// co_await pool.run(fn, args...) spelled the asyncio way. `fn` and `args` are decay-copied
+  /// into the job at once and invoked as rvalues. Errors and cancellation as thread_pool::run;
+  /// await it on this loop.
+  template <class Executor, class F, class... Args>
+  [[nodiscard]] auto run_in_executor(Executor& pool, F&& fn, Args&&... args) {
+    return pool.run(std::forward<F>(fn), std::forward<Args>(args)...);
   }
 
   /// Receives the exceptions of detached tasks; the default logs them to stderr. Passing an

@@ -3,6 +3,8 @@
 // (asyncio.create_task / tokio::spawn).
 
 #include <coroutine>
+#include <functional>
+#include <type_traits>
 #include <utility>
 
 #include <coloop/detail/spawned.hpp>
@@ -110,6 +112,42 @@ join_handle<T> spawn_on(loop_core& loop, task<T> t) {
 template <class T>
 join_handle<T> spawn(task<T> t) {
   return detail::spawn_on(detail::current_loop_core("coloop::spawn"), std::move(t));
+}
+
+namespace detail {
+template <class R>
+struct spawned_value {
+  static constexpr bool is_task = false;
+};
+template <class T>
+struct spawned_value<task<T>> {
+  static constexpr bool is_task = true;
+  using type = T;
+};
+
+/// The spawned task's body: its frame owns `fn` and `args` until `fn`'s task has finished, so
+/// a capturing lambda coroutine's closure outlives the coroutine that refers to it.
+template <class T, class F, class... Args>
+task<T> invoke_stored(F fn, Args... args) {
+  co_return co_await std::invoke(std::move(fn), std::move(args)...);
+}
+}  // namespace detail
+
+/// Starts `fn(args...)` (a coroutine function, or a lambda returning task<T>) on the event loop
+/// running on this thread, as spawn(task). `fn` and `args` are decay-copied (moved when
+/// rvalues) into the spawned task, kept until it ends and passed as rvalues (std::thread's rule;
+/// std::ref passes a reference), so `fn` may be a temporary capturing lambda. Cancelling the
+/// handle cancels fn's task. Throws std::logic_error when no loop runs here.
+template <class F, class... Args>
+  requires(!detail::spawned_value<std::decay_t<F>>::is_task)
+auto spawn(F&& fn, Args&&... args) {
+  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+                "coloop::spawn: fn must be callable with rvalues of the decayed args");
+  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+  static_assert(detail::spawned_value<R>::is_task, "coloop::spawn: fn(args...) must return a task");
+  using T = typename detail::spawned_value<R>::type;
+  return spawn(detail::invoke_stored<T, std::decay_t<F>, std::decay_t<Args>...>(
+      std::forward<F>(fn), std::forward<Args>(args)...));
 }
 
 }  // namespace coloop
