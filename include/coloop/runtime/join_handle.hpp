@@ -53,9 +53,11 @@ class join_handle {
     if (p_ != nullptr) std::exchange(p_, nullptr)->detach();
   }
 
-  /// Awaitable: moves the result out; the handle cannot be awaited again.
+  /// Awaitable: the task's value moved out (T), or its exception; awaiting the handle again
+  /// throws std::logic_error. For move-only results and one-shot joins.
   auto operator co_await() && { return awaiter<true>{checked()}; }
-  /// Awaitable: a reference to the stored result, which stays in the handle.
+  /// Awaitable: T& to the value kept in the handle (alive while the handle is), or the exception
+  /// rethrown; the same object each time. `auto v = co_await h;` copies.
   auto operator co_await() & { return awaiter<false>{checked()}; }
 
  private:
