@@ -100,7 +100,7 @@ cmd_test() {
     fi
     case $preset in
       release) run_ctest release ;;                              # everything, install tests too
-      asan) run_ctest asan -LE "install|docs" ;;                 # packaging and doc snippets: release only
+      asan) run_ctest asan -LE "install|docs|compile" ;;         # packaging, doc and compile checks: not here
       tsan)  # TSan only matters with threads: the threaded suites, and every conformance
              # test's runtime flavours (Suite.Test/epoll_mt2, ...), wherever its suite is labelled
         run_ctest tsan -L threaded -LE 'install|docs' -E '_mt[0-9]+$'

@@ -131,7 +131,7 @@ class connection_link {
 };
 
 /// Yields the cancel_state of the task awaiting it, without suspending.
-struct own_cancel_state {
+struct [[nodiscard]] own_cancel_state {
   cancel_state* state = nullptr;
   bool await_ready() const noexcept { return false; }
   template <class Promise>

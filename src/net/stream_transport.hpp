@@ -24,7 +24,7 @@ struct stream_transport;
 /// and the write buffer (a write step sends the transport's buffered bytes, looked up when it
 /// starts) may grow while the flusher waits. The step starts under the transport's lock, so the
 /// socket cannot be closed under it. Cancel-safe: a cancelled wait transferred nothing.
-class io_step {
+class [[nodiscard]] io_step {
  public:
   static constexpr std::size_t retry = static_cast<std::size_t>(-1);
 

@@ -16,7 +16,7 @@ class wait_list {
  public:
   /// Suspends until notify_all() unless done(arg) holds. Cancellable: a cancelled wait throws
   /// cancelled_error.
-  class awaiter : private cancel_slot {
+  class [[nodiscard]] awaiter : private cancel_slot {
    public:
     awaiter(wait_list& list, bool (*done)(const void*), const void* arg) noexcept
         : cancel_slot{&on_cancel}, list_(&list), done_(done), arg_(arg) {}

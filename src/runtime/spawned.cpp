@@ -54,7 +54,8 @@ void spawn_promise_base::detach() noexcept {
 
 void spawn_promise_base::check_joinable() const {
   if ((state_.load(std::memory_order_relaxed) & joiner_bit) != 0) {
-    throw std::logic_error("coloop::join_handle: already awaited by another task");
+    throw std::logic_error(
+        "coloop::join_handle: already awaited by another task (one awaiter at a time)");
   }
 }
 
@@ -106,7 +107,12 @@ void spawn_promise_base::join_resume() {
 
 namespace coloop::detail {
 
-void throw_empty_join_handle() {
+void throw_empty_join_handle(bool taken) {
+  if (taken) {
+    throw std::logic_error(
+        "coloop::join_handle: awaited again after co_await std::move(handle) took its result "
+        "(await the handle as an lvalue to read the result more than once)");
+  }
   throw std::logic_error("coloop::join_handle: awaiting an empty handle (detached or moved-from)");
 }
 

@@ -83,13 +83,13 @@ TEST_P(Tcp, ConnectsOverIpv6AndByName) {
     tcp_listener l6 = tcp_listener::bind(endpoint::parse("[::1]:0"));
     auto accepted = coloop::spawn(l6.accept());
     tcp_stream c6 = co_await tcp_stream::connect(l6.local_endpoint());
-    tcp_stream s6 = co_await accepted;
+    tcp_stream s6 = co_await std::move(accepted);
     EXPECT_EQ(s6.remote_endpoint(), c6.local_endpoint());
 
     tcp_listener l4 = tcp_listener::bind(endpoint::loopback(0));
     auto accepted4 = coloop::spawn(l4.accept());
     tcp_stream c4 = co_await tcp_stream::connect("127.0.0.1", l4.local_endpoint().port());
-    tcp_stream s4 = co_await accepted4;
+    tcp_stream s4 = co_await std::move(accepted4);
     EXPECT_EQ(c4.remote_endpoint(), l4.local_endpoint());
   }());
 }
@@ -100,7 +100,7 @@ TEST_P(Tcp, NodelayOnByDefaultAndOptionsSettable) {
     EXPECT_EQ(int_option(l.native_handle(), SOL_SOCKET, SO_REUSEADDR), 1);
     auto accepted = coloop::spawn(l.accept());
     tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
-    tcp_stream s = co_await accepted;
+    tcp_stream s = co_await std::move(accepted);
     EXPECT_EQ(int_option(c.native_handle(), IPPROTO_TCP, TCP_NODELAY), 1);
     EXPECT_EQ(int_option(s.native_handle(), IPPROTO_TCP, TCP_NODELAY), 1);
     EXPECT_EQ(int_option(c.native_handle(), SOL_SOCKET, SO_KEEPALIVE), 0);
@@ -119,7 +119,7 @@ TEST_P(Tcp, HalfCloseThenAMebibyteTheOtherWay) {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     auto accepted = coloop::spawn(l.accept());
     tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
-    tcp_stream s = co_await accepted;
+    tcp_stream s = co_await std::move(accepted);
     co_await c.write_all("bye", 3);
     c.shutdown_write();
     EXPECT_EQ(co_await read_all(s), "bye");
@@ -222,7 +222,7 @@ TEST_P(Tcp, AcceptWaitsOutEmfileWithoutSpinning) {
         EXPECT_FALSE(accepted.done());
         for (int fd : hog) ::close(fd);
         ::setrlimit(RLIMIT_NOFILE, &saved);
-        tcp_stream s = co_await accepted;
+        tcp_stream s = co_await std::move(accepted);
         EXPECT_EQ(s.remote_endpoint(), c.local_endpoint());
         // Backoff tops out at 1 s, so the retry comes within about a second of the fds freeing.
         EXPECT_LE(coloop::now() - start, 4100ms);
@@ -238,7 +238,7 @@ TEST_P(TcpOnLoop, CloseWakesTheReaderAndTheWriterOnce) {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     auto accepted = coloop::spawn(l.accept());
     tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
-    tcp_stream peer = co_await accepted;  // never reads, so a big write blocks
+    tcp_stream peer = co_await std::move(accepted);  // never reads, so a big write blocks
     std::string big(8 << 20, 'x');
     char buf[64];
     auto reader = coloop::spawn(error_of(c.read_some(buf, sizeof buf)));
@@ -257,7 +257,7 @@ TEST_P(Tcp, PeerResetDuringALargeWrite) {
     tcp_listener l = tcp_listener::bind(endpoint::loopback(0));
     auto accepted = coloop::spawn(l.accept());
     tcp_stream c = co_await tcp_stream::connect(l.local_endpoint());
-    tcp_stream peer = co_await accepted;
+    tcp_stream peer = co_await std::move(accepted);
     std::string big(32 << 20, 'x');
     auto writer = coloop::spawn(error_of(c.write_all(big.data(), big.size())));
     char buf[4096];
@@ -270,7 +270,7 @@ TEST_P(Tcp, PeerResetDuringALargeWrite) {
     // The listener is unaffected: it still accepts.
     auto again = coloop::spawn(l.accept());
     tcp_stream c2 = co_await tcp_stream::connect(l.local_endpoint());
-    tcp_stream s2 = co_await again;
+    tcp_stream s2 = co_await std::move(again);
     EXPECT_TRUE(s2.is_open());
   }());
 }

@@ -49,7 +49,7 @@ TEST_P(UnixSocketTest, ConnectAcceptAndEcho) {
     EXPECT_EQ(l.path(), path_);
     auto accepted = coloop::spawn(l.accept());
     unix_stream c = co_await unix_stream::connect(path_);
-    unix_stream s = co_await accepted;
+    unix_stream s = co_await std::move(accepted);
     EXPECT_EQ(c.remote_endpoint().address(), path_);
     co_await c.write_all("ping", 4);
     char buf[8];
@@ -91,7 +91,7 @@ TEST_P(UnixSocketTest, SocketFileLifecycle) {
     unix_listener fresh = unix_listener::bind(path_);
     auto accepted = coloop::spawn(fresh.accept());
     unix_stream c = co_await unix_stream::connect(path_);
-    unix_stream s = co_await accepted;
+    unix_stream s = co_await std::move(accepted);
     EXPECT_TRUE(s.is_open());
   }());
 }

@@ -60,7 +60,7 @@ class future_state : public future_state_base {
 };
 
 template <class T>
-struct future_awaiter {
+struct [[nodiscard]] future_awaiter {
   future_state<T>* s;
   bool await_ready() const noexcept { return s->ready(); }
   template <class Promise>

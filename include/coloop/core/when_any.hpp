@@ -38,21 +38,35 @@ task<std::variant<detail::non_void_t<Ts>...>> when_any(task<Ts>... tasks) {
       children, group.winner(), std::index_sequence_for<Ts...>{});
 }
 
-/// when_any over a vector: the winner's index and value (just the index for void tasks).
-/// An empty vector throws std::invalid_argument.
+namespace detail {
 template <class T>
-auto when_any(std::vector<task<T>> tasks)
+auto when_any_vector(std::vector<task<T>> tasks)
     -> task<std::conditional_t<std::is_void_v<T>, std::size_t, std::pair<std::size_t, T>>> {
-  if (tasks.empty()) detail::throw_when_any_empty();
-  detail::child_list<T> list(tasks);
-  detail::group_state group(detail::group_mode::any);
-  co_await detail::group_awaiter{group, list.bases.data(), list.bases.size()};
+  if (tasks.empty()) throw_when_any_empty();
+  child_list<T> list(tasks);
+  group_state group(group_mode::any);
+  co_await group_awaiter{group, list.bases.data(), list.bases.size()};
   const std::size_t winner = group.winner();
   if constexpr (std::is_void_v<T>) {
     list.children[winner].take();
     co_return winner;
   } else {
     co_return std::pair<std::size_t, T>{winner, list.children[winner].take()};
+  }
+}
+}  // namespace detail
+
+/// when_any over a std::vector<task<T>>, passed with std::move (tasks are move-only; an lvalue
+/// vector is a compile error saying so): the winner's index and value (just the index for void
+/// tasks). An empty vector throws std::invalid_argument. Errors and cancellation as above.
+template <class Tasks>
+  requires detail::is_task_vector<std::remove_cvref_t<Tasks>>
+auto when_any(Tasks&& tasks) {
+  if constexpr (detail::is_movable_arg<Tasks>) {
+    return detail::when_any_vector(std::move(tasks));
+  } else {
+    static_assert(detail::dependent_false<Tasks>,
+                  "coloop::when_any: tasks are move-only; pass the vector with std::move(tasks)");
   }
 }
 

@@ -34,7 +34,7 @@ bool settle_attempt(io_op* op, long r, int err) noexcept;
 
 /// Awaiter of one read or write: embeds its io_op, so awaiting allocates nothing. Movable until
 /// awaited (so wait_for can take it), pinned after.
-class fd_io_awaiter {
+class [[nodiscard]] fd_io_awaiter {
  public:
   /// `kind` lets a completion backend (io_uring) run the operation itself; `attempt` must do
   /// the same as that kind then (see io_kind).

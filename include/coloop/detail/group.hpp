@@ -145,6 +145,16 @@ group_child<T> make_group_child(task<T> t) {
 }
 inline group_child<void> make_group_child(task<void> t) { co_await std::move(t); }
 
+template <class V>
+inline constexpr bool is_task_vector = false;
+template <class T>
+inline constexpr bool is_task_vector<std::vector<task<T>>> = true;
+/// Whether a forwarded vector of tasks can be moved from (not an lvalue, not const).
+template <class V>
+inline constexpr bool is_movable_arg = !std::is_reference_v<V> && !std::is_const_v<V>;
+template <class V>
+inline constexpr bool dependent_false = false;
+
 /// The children of a vector-form when_all / when_any, and the list the group walks.
 template <class T>
 struct child_list {
@@ -162,7 +172,7 @@ struct child_list {
 };
 
 /// Suspends the parent until every child has finished.
-struct group_awaiter {
+struct [[nodiscard]] group_awaiter {
   group_state& group;
   group_child_promise_base* const* children;
   std::size_t count;

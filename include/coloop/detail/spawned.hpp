@@ -62,6 +62,7 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   bool error_observed_ = false;
   unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
   bool joiner_cancel_forwarded_ = false;
+  bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
 
  protected:
   ~spawn_promise_base() = default;

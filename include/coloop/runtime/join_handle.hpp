@@ -13,14 +13,17 @@ namespace coloop {
 
 namespace detail {
 loop_core& current_loop_core(const char* api);
-[[noreturn]] void throw_empty_join_handle();
+[[noreturn]] void throw_empty_join_handle(bool taken);
 }  // namespace detail
 
-/// The handle of a spawned task. Awaiting it yields the task's value or rethrows its exception
-/// (cancelled_error if it was cancelled); cancelling the awaiting task cancels the spawned one
-/// too and still waits for it to finish. Dropping the handle detaches the task: it keeps running
-/// and an exception it ends with goes to the loop's exception handler. Move-only; use it from
-/// one task at a time (on the runtime that task may run on any worker).
+/// The handle of a spawned task. `co_await h` (an lvalue) yields a reference to the task's stored
+/// value (void for join_handle<void>) or rethrows its exception (cancelled_error if it was
+/// cancelled), the same each time it is awaited; `co_await std::move(h)` moves the value out, and
+/// awaiting the handle after that throws std::logic_error. Cancelling the awaiting task cancels
+/// the spawned one too and still waits for it to finish. Dropping the handle detaches the task: it
+/// keeps running and an exception it ends with goes to the loop's exception handler. Move-only;
+/// one awaiter at a time (a second concurrent one gets std::logic_error); use it from one task at
+/// a time (on the runtime that task may run on any worker).
 template <class T>
 class join_handle {
  public:
@@ -52,11 +55,16 @@ class join_handle {
     if (p_ != nullptr) std::exchange(p_, nullptr)->detach();
   }
 
-  auto operator co_await() && { return awaiter{checked()}; }
-  auto operator co_await() & { return awaiter{checked()}; }
+  /// Awaitable: the task's value moved out (T), or its exception; awaiting the handle again
+  /// throws std::logic_error. For move-only results and one-shot joins.
+  auto operator co_await() && { return awaiter<true>{checked()}; }
+  /// Awaitable: T& to the value kept in the handle (alive while the handle is), or the exception
+  /// rethrown; the same object each time. `auto v = co_await h;` copies.
+  auto operator co_await() & { return awaiter<false>{checked()}; }
 
  private:
-  struct awaiter {
+  template <bool Take>
+  struct [[nodiscard]] awaiter {
     detail::spawn_promise<T>* p;
     bool suspended = false;
     ~awaiter() {
@@ -73,10 +81,12 @@ class join_handle {
       suspended = false;
       return false;
     }
-    T await_resume() {
+    decltype(auto) await_resume() {
       suspended = false;
+      // Before join_resume: a rethrown exception is taken out too.
+      if constexpr (Take) p->taken_ = true;
       p->join_resume();
-      if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
+      if constexpr (std::is_void_v<T> || std::is_reference_v<T> || !Take) {
         return p->value_.get();
       } else {
         return std::move(p->value_).get();
@@ -84,7 +94,9 @@ class join_handle {
     }
   };
   detail::spawn_promise<T>* checked() const {
-    if (p_ == nullptr) detail::throw_empty_join_handle();
+    if (p_ == nullptr || p_->taken_) [[unlikely]] {
+      detail::throw_empty_join_handle(p_ != nullptr);
+    }
     return p_;
   }
   detail::spawn_promise<T>* p_ = nullptr;

@@ -98,7 +98,7 @@ class publisher {
   std::shared_ptr<concurrent_state<T>> s_;
 };
 
-struct current_cancel_state {
+struct [[nodiscard]] current_cancel_state {
   cancel_state* found = nullptr;
   bool await_ready() const noexcept { return false; }
   template <class Promise>

@@ -14,7 +14,7 @@ namespace coloop {
 namespace detail {
 
 /// The timer of a sleep, embedded in the awaiting frame: arming and cancelling allocate nothing.
-class sleep_awaiter : private cancel_slot {
+class [[nodiscard]] sleep_awaiter : private cancel_slot {
  public:
   explicit sleep_awaiter(std::int64_t deadline_ns) noexcept
       : cancel_slot{&on_cancel} {
@@ -53,7 +53,7 @@ class sleep_awaiter : private cancel_slot {
 
 std::int64_t deadline_after(duration d);  // now + d on the current loop, saturating
 
-class yield_awaiter {
+class [[nodiscard]] yield_awaiter {
  public:
   bool await_ready() const noexcept { return false; }
   template <class Promise>
