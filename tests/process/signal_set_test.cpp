@@ -99,6 +99,23 @@ TEST_P(SignalSet, WaitIsCancellableAndClosedIsAnError) {
   }());
 }
 
+TEST_P(SignalSet, CloseEndsAWaitInProgressWithClosed) {
+  run(
+      []() -> coloop::task<void> {
+        coloop::signal_set set{SIGUSR1};
+        auto waiting = coloop::spawn(set.wait());
+        co_await coloop::test::until_idle();  // the wait is parked on the pipe
+        set.close();
+        try {
+          co_await std::move(waiting);
+          ADD_FAILURE() << "the wait in progress returned";
+        } catch (const std::system_error& e) {
+          EXPECT_EQ(e.code(), coloop::errc::closed);
+        }
+      }(),
+      {.manual_clock = true});
+}
+
 TEST_P(SignalSet, RejectsBadSignals) {
   run([]() -> coloop::task<void> {
     EXPECT_THROW(coloop::signal_set({SIGKILL}), std::invalid_argument);
