@@ -14,8 +14,10 @@
 #include <coloop/process/signal_set.hpp>
 #include <functional>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "support/flavour.hpp"
 
@@ -127,6 +129,23 @@ TEST_P(SignalSet, RejectsBadSignals) {
     co_return;
   }());
   EXPECT_THROW(coloop::signal_set({SIGUSR1}), std::logic_error);  // no running loop
+  EXPECT_EQ(disposition(SIGUSR1), SIG_DFL);
+}
+
+TEST_P(SignalSet, Past128OpenSetsTheNextIsRefused) {
+  run([]() -> coloop::task<void> {
+    std::vector<std::unique_ptr<coloop::signal_set>> sets;
+    for (int i = 0; i < 128; ++i) {
+      sets.push_back(std::make_unique<coloop::signal_set>(std::initializer_list<int>{SIGUSR1}));
+    }
+    EXPECT_THROW(coloop::signal_set({SIGUSR2}), std::length_error);
+    EXPECT_EQ(disposition(SIGUSR2), SIG_DFL);  // the refused set took nothing
+    raise(SIGUSR1);
+    EXPECT_EQ(co_await sets.back()->wait(), SIGUSR1);
+    sets.clear();
+    coloop::signal_set again{SIGUSR2};  // the slots are free again
+    co_return;
+  }());
   EXPECT_EQ(disposition(SIGUSR1), SIG_DFL);
 }
 
