@@ -147,7 +147,8 @@ int watch(std::uint64_t mask, int write_fd) {
   // relaxed: published by the seq_cst store of `signals` below.
   s.pending.store(0, std::memory_order_relaxed);
   s.write_fd.store(write_fd, std::memory_order_relaxed);
-  // release: a handler that reads the new mark sees the slot's initial state.
+  // relaxed load: only written under mutex_. release store: a handler that reads the new mark
+  // sees the slot's initial state.
   if (index >= high_water_.load(std::memory_order_relaxed)) {
     high_water_.store(index + 1, std::memory_order_release);
   }
