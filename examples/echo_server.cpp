@@ -19,7 +19,6 @@
 // SO_REUSEPORT measured better for echo (see README): an echo connection has no work to balance,
 // so the runtime's shared driver and cross-thread wake-ups are pure cost.
 
-#include <pthread.h>
 #include <signal.h>
 
 #include <coloop/coloop.hpp>
@@ -232,14 +231,18 @@ coloop::task<void> serve_shard(const options& o, std::uint16_t port, coloop::fut
   acceptor.cancel();
 }
 
+/// The main thread's part once every shard listens: announce it, then wait for a stop signal
+/// (which the kernel may hand to any shard's thread; signal_set receives it all the same).
+coloop::task<void> announce_and_wait(const options& o, const coloop::endpoint& where) {
+  coloop::signal_set stop_signals{SIGINT, SIGTERM};
+  std::printf("listening on %s\n", where.to_string().c_str());
+  std::fprintf(stderr, "echo_server: %u event loops, SO_REUSEPORT\n", o.workers);
+  std::fflush(stdout);
+  const int signo = co_await stop_signals.wait();
+  std::fprintf(stderr, "echo_server: %s, stopping\n", strsignal(signo));
+}
+
 int serve_shards(const options& o) {
-  // Blocked before any thread starts, so every thread inherits the mask and the signal waits for
-  // sigwait below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::vector<coloop::promise<void>> stops(o.workers);
   std::vector<std::thread> threads;
   std::vector<coloop::endpoint> where(o.workers);
@@ -262,12 +265,12 @@ int serve_shards(const options& o) {
     port = where[i].port();
   }
   if (status == 0) {
-    std::printf("listening on %s\n", where.front().to_string().c_str());
-    std::fprintf(stderr, "echo_server: %u event loops, SO_REUSEPORT\n", o.workers);
-    std::fflush(stdout);
-    int signo = 0;
-    sigwait(&stop_signals, &signo);
-    std::fprintf(stderr, "echo_server: %s, stopping\n", strsignal(signo));
+    try {
+      coloop::run(announce_and_wait(o, where.front()));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "echo_server: %s\n", e.what());
+      status = 1;
+    }
   }
   for (auto& p : stops) p.set_value();
   for (auto& t : threads) t.join();
@@ -280,15 +283,6 @@ int main(int argc, char** argv) {
   try {
     const options o = parse(argc, argv);
     if (o.workers > 1 && !o.runtime) return serve_shards(o);
-    if (o.runtime) {
-      // signal_set blocks its signals in the thread that creates it: block them first here so
-      // the runtime's workers, started from this thread, inherit the mask too.
-      sigset_t stop_signals;
-      sigemptyset(&stop_signals);
-      sigaddset(&stop_signals, SIGINT);
-      sigaddset(&stop_signals, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    }
     return coloop::run(serve(o), {.backend = o.backend, .workers = o.runtime ? o.workers : 0});
   } catch (const std::exception& e) {
     std::fprintf(stderr, "echo_server: %s\n", e.what());

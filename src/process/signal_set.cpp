@@ -1,65 +1,56 @@
-// signal_set: a signalfd registered with the loop. The signals are blocked in the constructing
-// thread (signalfd only sees blocked signals); close() unblocks the ones that were not blocked
-// before, after closing the fd, so a signal that arrives later gets its normal disposition.
+// signal_set: a wake pipe registered with the loop, plus a slot in the process-wide table the
+// signal handler wakes (signal_dispatch.cpp). wait() takes a pending signal before reading the
+// pipe, so a wake is never lost and leftover bytes only make it look again. close() unregisters
+// first (which closes the write end once no handler can use it) and closes the read end after.
 
-#include <errno.h>
 #include <signal.h>
-#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <coloop/core/errors.hpp>
 #include <coloop/process/signal_set.hpp>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
-#include <system_error>
+
+#include "process/signal_dispatch.hpp"
 
 namespace coloop {
 
 signal_set::signal_set(std::initializer_list<int> signals) {
-  sigset_t set;
-  sigemptyset(&set);
+  std::uint64_t mask = 0;
   for (int s : signals) {
-    if (s == SIGKILL || s == SIGSTOP || s <= 0 || s > 64 || sigaddset(&set, s) != 0) {
+    if (s == SIGKILL || s == SIGSTOP || s <= 0 || s > detail::signals::max_signal) {
       throw std::invalid_argument("coloop::signal_set: bad signal number " + std::to_string(s));
     }
+    mask |= 1ULL << (s - 1);
   }
-  sigset_t old;
-  pthread_sigmask(SIG_BLOCK, &set, &old);
-  for (int s : signals) {
-    if (sigismember(&old, s) == 0) blocked_ |= 1ULL << (s - 1);
-  }
-  const int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    close();
-    throw std::system_error(err, std::generic_category(), "coloop::signal_set: signalfd");
-  }
+  int fds[2];
+  detail::signals::make_wake_pipe(fds);
   try {
-    fd_ = detail::async_fd(fd);
+    fd_ = detail::async_fd(fds[0]);  // owns fds[0] even when it throws
   } catch (...) {
-    close();
+    ::close(fds[1]);
     throw;
   }
+  slot_ = detail::signals::watch(mask, fds[1]);  // owns fds[1]; fd_ closes on a throw
 }
 
 task<int> signal_set::wait() {
-  signalfd_siginfo info{};
-  std::size_t got = 0;
-  while (got < sizeof info) {  // signalfd hands out whole records; the loop is for form's sake
-    got += co_await fd_.read_some(reinterpret_cast<char*>(&info) + got, sizeof info - got);
+  char drain[256];  // a burst leaves up to one byte per handler run; take many per read
+  for (;;) {
+    if (slot_ < 0)
+      detail::throw_io_error(-static_cast<int>(errc::closed), "coloop::signal_set::wait");
+    if (const int signo = detail::signals::take_pending(slot_); signo != 0) co_return signo;
+    if (co_await fd_.read_some(drain, sizeof drain) == 0) {  // the write end closed under us
+      detail::throw_io_error(-static_cast<int>(errc::closed), "coloop::signal_set::wait");
+    }
   }
-  co_return static_cast<int>(info.ssi_signo);
 }
 
 void signal_set::close() noexcept {
+  if (slot_ >= 0) detail::signals::unwatch(slot_);
+  slot_ = -1;
   fd_.close();
-  if (blocked_ == 0) return;
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s = 1; s <= 64; ++s) {
-    if ((blocked_ >> (s - 1)) & 1) sigaddset(&set, s);
-  }
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  blocked_ = 0;
 }
 
 }  // namespace coloop

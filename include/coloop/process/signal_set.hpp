@@ -7,28 +7,34 @@
 
 namespace coloop {
 
-/// Receives the given signals (SIGINT, SIGTERM, ...) on the running loop instead of their
-/// default action. The constructor blocks them in the calling thread, so create the set before
-/// starting other threads (they inherit the mask); a thread that does not block them may still
-/// take their default action. The destructor (or close()) unblocks what it blocked. Use on the
-/// loop's thread only.
+/// Receives the given signals (SIGINT, SIGTERM, ...) as values instead of their default action,
+/// whichever thread the kernel delivers them to. Like libuv, it installs a process-wide handler
+/// for each signal (over SIG_IGN too) and restores the previous disposition when the last set
+/// watching that signal closes; it blocks no signal in any thread, so threads started before it
+/// (the default pool, the runtime's workers) and child processes are unaffected. Several sets, on
+/// one loop or on several, may watch the same signal: each receives it. Coalescing: a burst of
+/// the same signal before wait() takes it may be delivered once. Works on an event loop and on
+/// the runtime (wait() may run on any worker); one wait() at a time per set.
 class signal_set {
  public:
   /// Throws std::invalid_argument for a signal number the OS rejects (or SIGKILL/SIGSTOP),
-  /// std::logic_error without a running loop, std::system_error if the OS refuses.
+  /// std::logic_error without a running loop, std::length_error past 128 open sets,
+  /// std::system_error if the OS refuses.
   explicit signal_set(std::initializer_list<int> signals);
   signal_set(const signal_set&) = delete;
   signal_set& operator=(const signal_set&) = delete;
   ~signal_set() { close(); }
 
-  /// The number of the next signal received. Cancellable; errc::closed once closed.
+  /// The number of the next signal received (the lowest number first when several are
+  /// pending). Cancellable (a cancelled wait takes no signal); errc::closed once closed.
   task<int> wait();
-  /// Stops receiving and restores the calling thread's mask for these signals. Idempotent.
+  /// Stops receiving; a signal no other set watches gets back the disposition it had before.
+  /// A wait() in progress fails with errc::closed. Idempotent; use it where wait() runs.
   void close() noexcept;
 
  private:
-  detail::async_fd fd_;
-  unsigned long long blocked_ = 0;  // bit n-1: signal n was blocked by us
+  detail::async_fd fd_;  // read end of the wake pipe
+  int slot_ = -1;        // the registration in the process-wide table; -1 once closed
 };
 
 }  // namespace coloop

@@ -33,6 +33,7 @@
 #include <coloop/core/errors.hpp>
 
 #include "runtime/reactor.hpp"
+#include "runtime/tsan_signals.hpp"
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
 #define COLOOP_HAVE_EPOLL_PWAIT2 1
@@ -159,6 +160,7 @@ class epoll_reactor final : public reactor {
       const int n = wait_once(timeout_ns);
       if (n >= 0) return n;
       if (errno != EINTR) throw_errno(errno, "epoll_wait");
+      run_deferred_signal_handlers();  // TSan only: epoll_pwait2 is not intercepted
       if (timeout_ns > 0) {
         timeout_ns = deadline - monotonic_ns();
         if (timeout_ns < 0) timeout_ns = 0;

@@ -65,6 +65,7 @@
 
 #include "backend/io_uring/uring_setup.hpp"
 #include "runtime/reactor.hpp"
+#include "runtime/tsan_signals.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -601,6 +602,7 @@ std::size_t uring_reactor::poll(std::int64_t timeout_ns) {
     resume_done(take_done());
     throw std::system_error(-r, std::generic_category(), "io_uring_enter");
   }
+  if (r == -EINTR) run_deferred_signal_handlers();  // TSan only: io_uring_enter is not intercepted
   const std::size_t n = reap() + finished_in_flush_;
   resume_done(take_done());
   return n;

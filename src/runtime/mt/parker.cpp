@@ -3,16 +3,13 @@
 
 #include "runtime/mt/parker.hpp"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <cassert>
 #include <cerrno>
 #include <ctime>
 #include <thread>
 
 #include "core/cpu_relax.hpp"
+#include "runtime/mt/futex.hpp"
 
 namespace coloop::detail::mt {
 namespace {
@@ -26,17 +23,8 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
     ts.tv_nsec = static_cast<long>(timeout->count() % 1'000'000'000);
   }
   // EAGAIN (word changed), EINTR and ETIMEDOUT all mean "look at the state again".
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
-            timeout ? &ts : nullptr, nullptr, 0);
+  detail::futex_wait(word, expected, timeout ? &ts : nullptr);
 }
-
-void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
-            nullptr, 0);
-}
-
-static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
-              std::atomic<std::uint32_t>::is_always_lock_free);
 
 }  // namespace
 
