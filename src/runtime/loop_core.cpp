@@ -48,18 +48,15 @@ void log_exception(std::exception_ptr e) {
 
 constexpr std::int64_t no_timer = std::numeric_limits<std::int64_t>::max();
 
-// A poll waits at most this long even for a later deadline: the loop just polls again. The
-// reactors add the timeout to their own clock, which a deadline near the end of the clock would
-// overflow.
-constexpr std::int64_t max_poll_ns = std::int64_t{3600} * 1'000'000'000;
-
 /// The poll timeout for the earliest deadline `next` at `now`: 0 when due (however far in the
 /// past: "next - now" would overflow for time_point::min()), -1 without a timer.
 std::int64_t poll_timeout(std::int64_t next, std::int64_t now, bool has_timers) noexcept {
   if (has_timers && next <= now) return 0;
   if (next == no_timer) return -1;
-  // next > now here, and now >= 0 (monotonic or manual), so the difference cannot overflow.
-  return std::min(next - now, max_poll_ns);
+  // next > now here, and now >= 0 (monotonic or manual), so the difference cannot overflow. Nor
+  // can the reactors' own "their now + timeout": a far deadline shows here as the start of its
+  // wheel slot (timer_wheel::next_deadline), well before the end of the clock.
+  return next - now;
 }
 
 }  // namespace
@@ -208,13 +205,10 @@ bool loop_core::drive(bool may_block) {
     next = timers_.next_deadline();
     if (may_block) {
       // With the manual clock and a timer armed: look at I/O without blocking, then jump.
-      const std::int64_t t = now();
-      if (!timers_.empty() && next <= t) {
-        timeout = 0;  // due: fire it, whether or not the manual clock may jump
-      } else if (next == none || (manual_clock_ && !may_jump)) {
+      if (next == none || (manual_clock_ && !may_jump)) {
         timeout = -1;
       } else if (!manual_clock_) {
-        timeout = poll_timeout(next, t, true);
+        timeout = poll_timeout(next, now(), true);
       }
       if (timeout != 0) driver_deadline_.store(next, std::memory_order_relaxed);
     }
@@ -245,11 +239,9 @@ void loop_core::advance(std::int64_t ns) {
   if (!manual_clock_) throw std::logic_error("event_loop::advance_time: the loop has no manual clock");
   if (ns < 0) throw std::invalid_argument("event_loop::advance_time: negative duration");
   // Saturates at the end of the clock (wrapping would send it back before every deadline).
-  // Relaxed, as every access to the manual clock: the loop's thread owns it.
-  std::int64_t now = manual_now_.load(std::memory_order_relaxed);
-  while (!manual_now_.compare_exchange_weak(
-      now, ns > no_timer - now ? no_timer : now + ns, std::memory_order_relaxed)) {
-  }
+  // Relaxed: only event_loop advances it, on its own thread, which also does all the reading.
+  const std::int64_t now = manual_now_.load(std::memory_order_relaxed);
+  manual_now_.store(ns > no_timer - now ? no_timer : now + ns, std::memory_order_relaxed);
 }
 
 timer_entry* loop_core::add_timer(std::int64_t deadline, callback&& fn) {

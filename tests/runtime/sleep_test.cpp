@@ -9,7 +9,6 @@
 #include <vector>
 
 #include <coloop/core/when_all.hpp>
-#include <coloop/executor/to_thread.hpp>
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/wait_for.hpp>
@@ -172,23 +171,6 @@ TEST_P(Sleep, ExtremeDeadlinesSaturateOnTheRealClock) { run(extreme_deadlines(fa
 
 TEST_P(Sleep, ExtremeDeadlinesSaturateOnTheManualClock) {
   run(extreme_deadlines(true), manual());
-}
-
-// The loop's only timer is at the far end of the clock while it blocks in its poll (the pool job
-// ends the wait): the backend's timeout arithmetic must not overflow.
-TEST_P(Sleep, AFarDeadlineAloneBoundsThePollWithoutOverflow) {
-  auto main = []() -> coloop::task<int> {
-    auto far = coloop::spawn(
-        []() -> coloop::task<void> { co_await coloop::sleep_until(coloop::time_point::max() - 1ns); }());
-    co_await coloop::yield();  // the sleep is armed
-    auto job = [] { return 7; };
-    const int v = co_await coloop::to_thread(std::move(job));
-    far.cancel();
-    EXPECT_THROW(co_await far, coloop::cancelled_error);
-    co_return v;
-  };
-  EXPECT_EQ(run(main()), 7);
-  coloop::shutdown_default_pool();
 }
 
 COLOOP_INSTANTIATE_FLAVOURS(Sleep);
