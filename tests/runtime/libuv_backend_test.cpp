@@ -187,6 +187,7 @@ task<void> short_sleeps_near_ticks(int count, std::atomic<int>& slept,
 /// as a hang and wakes the loop out of it, so the test fails instead of hanging.
 TEST(LibuvBackend, ShortSleepsOnAnIdleLoopNeverHang) {
   coloop::event_loop loop(on_libuv);
+  // Counters only, read relaxed: nothing else is published through them.
   std::atomic<int> slept{0};
   std::atomic<int> hangs{0};
   std::mutex m;
