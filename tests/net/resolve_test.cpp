@@ -70,7 +70,7 @@ TEST_P(Resolve, RefusesServicesThatAreNoPort) {
           EXPECT_NE(m.find(std::string("\"") + service + "\""), std::string::npos) << m;
         }
       }
-      for (const char* service : {"+80", "-1", " 80", "\t80", "-"}) {
+      for (const char* service : {"+80", "-1", " 80", "\t80", "-", ""}) {
         try {
           co_await resolve(std::string(host), std::string(service));
           ADD_FAILURE() << host << " [" << service << "] resolved";
