@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace coloop {
 namespace {
@@ -117,22 +118,31 @@ endpoint endpoint::parse(std::string_view text) {
 }
 
 endpoint endpoint::from_raw(const void* sockaddr_bytes, unsigned size) {
+  const std::string shown = std::to_string(size) + " bytes";
+  if (size < sizeof(sa_family_t)) bad("from_raw: sockaddr too short for its family", shown);
+  if (size > capacity) bad("from_raw: sockaddr too long", shown);
   endpoint e;
-  if (size < sizeof(sa_family_t) || size > capacity) bad("bad sockaddr size", "");
   std::memcpy(e.storage_, sockaddr_bytes, size);
   e.size_ = size;
-  switch (reinterpret_cast<const sockaddr*>(e.storage_)->sa_family) {
+  // An IP address is read whole (port(), address()): a shorter one would be read past its end.
+  // A unix one may be just the family: an unnamed socket (socketpair, autobind).
+  const auto family = reinterpret_cast<const sockaddr*>(e.storage_)->sa_family;
+  switch (family) {
     case AF_INET:
+      if (size < sizeof(sockaddr_in)) bad("from_raw: AF_INET sockaddr too short", shown);
       e.family_ = family_type::ipv4;
+      e.size_ = sizeof(sockaddr_in);  // as parse() makes it, so that == compares equal
       break;
     case AF_INET6:
+      if (size < sizeof(sockaddr_in6)) bad("from_raw: AF_INET6 sockaddr too short", shown);
       e.family_ = family_type::ipv6;
+      e.size_ = sizeof(sockaddr_in6);
       break;
     case AF_UNIX:
       e.family_ = family_type::unix_path;
       break;
     default:
-      bad("unknown address family", "");
+      bad("from_raw: unknown address family", std::to_string(family));
   }
   return e;
 }

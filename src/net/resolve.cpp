@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/net/resolve.hpp>
 #include <memory>
@@ -69,8 +70,30 @@ std::vector<endpoint> lookup(const std::string& host, const std::string& service
   return out;
 }
 
-bool is_port_number(std::string_view s) {
-  return !s.empty() && s.size() <= 5 && s.find_first_not_of("0123456789") == std::string_view::npos;
+bool is_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+/// Checks the service before getaddrinfo sees it: glibc reads anything strtoul takes as a
+/// number (leading blanks, a sign) and keeps it modulo 65536, so "65536" would be port 0 and
+/// "-1" port 65535. Digits must make a port; a sign or a blank first is refused; the rest are
+/// service names ("https", "3com-tsmux"). Returns the port of a number, -1 for a name.
+long check_service(std::string_view service) {
+  if (service.find('\0') != std::string_view::npos) bad_name("NUL in service", service);
+  if (service.empty()) bad_name("empty service", service);
+  if (is_digits(service)) {
+    long port = 0;
+    for (char c : service) {
+      port = port * 10 + (c - '0');
+      if (port > 65535) bad_name("port out of range", service);
+    }
+    return port;
+  }
+  const char first = service.front();
+  if (first == '+' || first == '-' || std::isspace(static_cast<unsigned char>(first)) != 0) {
+    bad_name("bad service (a port number or a service name)", service);
+  }
+  return -1;
 }
 
 }  // namespace
@@ -81,11 +104,10 @@ const std::error_category& resolve_category() noexcept {
 }
 
 task<std::vector<endpoint>> resolve(std::string host, std::string service) {
-  if (service.find('\0') != std::string::npos) bad_name("NUL in service", service);
-  if (service.empty()) bad_name("empty service", service);
+  const long number = check_service(service);
   // An IP literal needs no lookup (and no thread): convert it here.
-  if (is_port_number(service) && std::stoul(service) <= 65535) {
-    const auto port = static_cast<std::uint16_t>(std::stoul(service));
+  if (number >= 0) {
+    const auto port = static_cast<std::uint16_t>(number);
     const std::string_view literal = host.size() > 2 && host.front() == '[' && host.back() == ']'
                                          ? std::string_view(host).substr(1, host.size() - 2)
                                          : std::string_view(host);

@@ -46,6 +46,19 @@ void log_exception(std::exception_ptr e) {
   }
 }
 
+constexpr std::int64_t no_timer = std::numeric_limits<std::int64_t>::max();
+
+/// The poll timeout for the earliest deadline `next` at `now`: 0 when due (however far in the
+/// past: "next - now" would overflow for time_point::min()), -1 without a timer.
+std::int64_t poll_timeout(std::int64_t next, std::int64_t now, bool has_timers) noexcept {
+  if (has_timers && next <= now) return 0;
+  if (next == no_timer) return -1;
+  // next > now here, and now >= 0 (monotonic or manual), so the difference cannot overflow. Nor
+  // can the reactors' own "their now + timeout": a far deadline shows here as the start of its
+  // wheel slot (timer_wheel::next_deadline), well before the end of the clock.
+  return next - now;
+}
+
 }  // namespace
 
 constinit thread_local unsigned task_shard_of_thread = 0;
@@ -181,7 +194,7 @@ void loop_core::cancel_all_tasks() noexcept {
 bool loop_core::drive(bool may_block) {
   while (driver_waiters_.load(std::memory_order_acquire) > 0) cpu_relax();  // registrations first
   std::lock_guard lock(driver_mutex_);
-  constexpr std::int64_t none = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t none = no_timer;
   std::int64_t timeout = 0;
   std::int64_t next = none;
   const bool may_jump = host_ == nullptr || clock_jumpers_.load(std::memory_order_acquire) > 0;
@@ -195,7 +208,7 @@ bool loop_core::drive(bool may_block) {
       if (next == none || (manual_clock_ && !may_jump)) {
         timeout = -1;
       } else if (!manual_clock_) {
-        timeout = std::max<std::int64_t>(0, next - now());
+        timeout = poll_timeout(next, now(), true);
       }
       if (timeout != 0) driver_deadline_.store(next, std::memory_order_relaxed);
     }
@@ -225,7 +238,10 @@ void loop_core::let_clock_jump(bool on) noexcept {
 void loop_core::advance(std::int64_t ns) {
   if (!manual_clock_) throw std::logic_error("event_loop::advance_time: the loop has no manual clock");
   if (ns < 0) throw std::invalid_argument("event_loop::advance_time: negative duration");
-  manual_now_.fetch_add(ns, std::memory_order_relaxed);
+  // Saturates at the end of the clock (wrapping would send it back before every deadline).
+  // Relaxed: only event_loop advances it, on its own thread, which also does all the reading.
+  const std::int64_t now = manual_now_.load(std::memory_order_relaxed);
+  manual_now_.store(ns > no_timer - now ? no_timer : now + ns, std::memory_order_relaxed);
 }
 
 timer_entry* loop_core::add_timer(std::int64_t deadline, callback&& fn) {
@@ -314,18 +330,14 @@ void loop_core::wait_for_events() {
   if (manual_clock_) {
     // Virtual time: I/O that is already possible goes first; otherwise jump to the next timer.
     if (reactor_->poll(0) > 0 || !ready_.empty() || remote_pending_.load()) return;
-    if (next != std::numeric_limits<std::int64_t>::max()) {
+    if (next != no_timer) {
       if (next > manual_now_.load(std::memory_order_relaxed)) {
         manual_now_.store(next, std::memory_order_relaxed);
       }
       return;
     }
   }
-  std::int64_t timeout = -1;
-  if (next != std::numeric_limits<std::int64_t>::max()) {
-    timeout = next - now();
-    if (timeout < 0) timeout = 0;
-  }
+  std::int64_t timeout = poll_timeout(next, now(), !timers_.empty());
   if (remote_pending_.load(std::memory_order_seq_cst)) timeout = 0;
   reactor_->poll(timeout);
   drain_remote();

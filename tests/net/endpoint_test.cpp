@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <coloop/net/endpoint.hpp>
 #include <stdexcept>
@@ -61,6 +62,49 @@ TEST(Endpoint, RoundTripsThroughRawBytes) {
   EXPECT_EQ(endpoint::from_raw(e.data(), e.size()), e);
   const unsigned char junk[4] = {0xff, 0xff, 0, 0};
   EXPECT_THROW(endpoint::from_raw(junk, sizeof junk), std::invalid_argument);
+}
+
+std::string from_raw_error(const void* bytes, unsigned size) {
+  try {
+    (void)endpoint::from_raw(bytes, size);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// The OS writes whole sockaddrs; anything shorter than its family's is refused, not read past.
+TEST(Endpoint, FromRawRefusesTruncatedSockaddrs) {
+  const endpoint v4 = endpoint::parse("10.0.0.1:80");
+  for (unsigned size : {0u, 1u, 2u, 4u, 8u, static_cast<unsigned>(sizeof(sockaddr_in)) - 1}) {
+    EXPECT_NE(from_raw_error(v4.data(), size).find("too short"), std::string::npos) << size;
+  }
+  const endpoint v6 = endpoint::parse("[::1]:80");
+  for (unsigned size : {2u, 8u, static_cast<unsigned>(sizeof(sockaddr_in)),
+                        static_cast<unsigned>(sizeof(sockaddr_in6)) - 1}) {
+    EXPECT_NE(from_raw_error(v6.data(), size).find("too short"), std::string::npos) << size;
+  }
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  EXPECT_NE(from_raw_error(&un, 1).find("too short"), std::string::npos);
+  EXPECT_NE(from_raw_error(&un, endpoint::capacity + 1).find("too long"), std::string::npos);
+  // Just the family: an unnamed unix socket (socketpair, autobind) is a valid address.
+  const endpoint unnamed = endpoint::from_raw(&un, sizeof un.sun_family);
+  EXPECT_EQ(unnamed.family(), endpoint::family_type::unix_path);
+  EXPECT_EQ(unnamed.address(), "");
+  sockaddr_storage other{};
+  other.ss_family = AF_APPLETALK;
+  EXPECT_NE(from_raw_error(&other, sizeof other).find("unknown address family"),
+            std::string::npos);
+}
+
+TEST(Endpoint, FromRawKeepsWholeSockaddrs) {
+  for (const char* text : {"10.0.0.1:80", "[::1]:443", "/run/x.sock"}) {
+    const endpoint e = endpoint::parse(text);
+    const endpoint back = endpoint::from_raw(e.data(), e.size());
+    EXPECT_EQ(back, e);
+    EXPECT_EQ(back.to_string(), text);
+  }
 }
 
 TEST(Endpoint, MalformedTextNamesTheText) {

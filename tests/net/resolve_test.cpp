@@ -8,6 +8,7 @@
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/net/resolve.hpp>
 #include <string>
+#include <utility>
 
 #include "net/net_test_util.hpp"
 #include "support/flavour.hpp"
@@ -51,6 +52,50 @@ TEST_P(Resolve, RejectsBadNamesBeforeLookingUp) {
     }
     EXPECT_THROW(co_await resolve("localhost", std::string("80\0", 3)), std::invalid_argument);
   }());
+}
+
+// getaddrinfo reads a numeric service with strtoul and keeps it modulo 65536 ("65536" is port
+// 0, "-1" 65535): resolve refuses what endpoint::parse refuses, naming the text, before any
+// lookup, for names and IP literals alike.
+TEST_P(Resolve, RefusesServicesThatAreNoPort) {
+  run([]() -> task<void> {
+    for (const char* host : {"localhost", "127.0.0.1"}) {
+      for (const char* service : {"65536", "70000", "4294967376", "99999999999999999999999"}) {
+        try {
+          co_await resolve(std::string(host), std::string(service));
+          ADD_FAILURE() << host << " " << service << " resolved";
+        } catch (const std::invalid_argument& e) {
+          const std::string m = e.what();
+          EXPECT_NE(m.find("port out of range"), std::string::npos) << m;
+          EXPECT_NE(m.find(std::string("\"") + service + "\""), std::string::npos) << m;
+        }
+      }
+      for (const char* service : {"+80", "-1", " 80", "\t80", "-", ""}) {
+        try {
+          co_await resolve(std::string(host), std::string(service));
+          ADD_FAILURE() << host << " [" << service << "] resolved";
+        } catch (const std::invalid_argument& e) {
+          EXPECT_NE(std::string(e.what()).find(std::string("\"") + service + "\""),
+                    std::string::npos)
+              << e.what();
+        }
+      }
+    }
+  }());
+}
+
+TEST_P(Resolve, AcceptsPortNumbersAndServiceNames) {
+  run([]() -> task<void> {
+    for (const char* host : {"localhost", "127.0.0.1"}) {
+      for (const auto& [service, port] : {std::pair{"0", 0}, std::pair{"65535", 65535},
+                                          std::pair{"00080", 80}, std::pair{"https", 443}}) {
+        const auto found = co_await resolve(std::string(host), std::string(service));
+        EXPECT_FALSE(found.empty());
+        for (const endpoint& e : found) EXPECT_EQ(e.port(), port) << host << " " << service;
+      }
+    }
+  }());
+  coloop::shutdown_default_pool();
 }
 
 TEST_P(Resolve, UnknownNameIsAResolveError) {

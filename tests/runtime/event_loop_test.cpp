@@ -160,6 +160,49 @@ TEST_P(EventLoop, AdvanceTimeMovesTheManualClock) {
   EXPECT_THROW(real.advance_time(1s), std::logic_error);
 }
 
+// call_at the start of the clock is due at once, and the loop still waits properly afterwards
+// ("next - now" must not overflow into a huge or negative timeout).
+TEST_P(EventLoop, CallAtTheMinimumTimePointFiresAndLaterSleepsStillEnd) {
+  for (bool manual_clock : {false, true}) {
+    coloop::event_loop loop(options({.manual_clock = manual_clock}));
+    int fired = 0;
+    loop.call_at(coloop::time_point::min(), [&] { ++fired; });
+    loop.call_at(coloop::time_point::min() + 1ns, [&] { ++fired; });
+    loop.run_until_complete([]() -> coloop::task<void> { co_await coloop::sleep_for(1ms); }());
+    EXPECT_EQ(fired, 2);
+  }
+}
+
+TEST_P(EventLoop, CallLaterWithExtremeDelaysSaturates) {
+  for (bool manual_clock : {false, true}) {
+    coloop::event_loop loop(options({.manual_clock = manual_clock}));
+    bool early = false;
+    loop.call_later(coloop::duration::min(), [&] { early = true; });
+    coloop::timer_handle never = loop.call_later(coloop::duration::max(), [] {
+      ADD_FAILURE() << "a timer at the end of time fired";
+    });
+    loop.run_until_complete([]() -> coloop::task<void> { co_await coloop::sleep_for(1ms); }());
+    EXPECT_TRUE(early);
+    EXPECT_TRUE(never.pending());
+    EXPECT_TRUE(never.cancel());
+  }
+}
+
+// advance_time saturates at the end of the clock instead of wrapping it negative; timers armed
+// there are due at once (their deadlines saturate too).
+TEST_P(EventLoop, AdvanceTimeSaturatesAtTheEndOfTheClock) {
+  coloop::event_loop loop(options(manual()));
+  loop.advance_time(coloop::duration::max());
+  EXPECT_EQ(loop.time(), coloop::time_point::max());
+  loop.advance_time(1h);
+  EXPECT_EQ(loop.time(), coloop::time_point::max());
+  bool fired = false;
+  loop.call_later(1h, [&] { fired = true; });
+  loop.run_until_complete([]() -> coloop::task<void> { co_await coloop::sleep_for(1ms); }());
+  EXPECT_TRUE(fired);
+  EXPECT_EQ(loop.time(), coloop::time_point::max());
+}
+
 TEST_P(EventLoop, MillionLiveTimers) {
   coloop::event_loop loop(options(manual()));
   std::mt19937_64 rng(1);

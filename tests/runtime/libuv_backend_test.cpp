@@ -6,14 +6,20 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <coloop/coloop.hpp>
+#include <cstdint>
 #include <coloop/detail/async_fd.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "backend/libuv/libuv_reactor.hpp"
@@ -142,6 +148,71 @@ task<std::size_t> polls_after_a_blocked_write(fd_pair p) {
 
 TEST(LibuvBackend, WriteInterestEndsWithTheWait) {
   EXPECT_LE(coloop::run(polls_after_a_blocked_write(make_socketpair()), on_libuv), 6u);
+}
+
+/// The clock of libuv's loop time (uv__hrtime(UV_CLOCK_FAST) in libuv 1.44), in whole ms.
+std::int64_t libuv_ms() {
+  static const clockid_t id = [] {
+    timespec res{};
+    const bool coarse_will_do = ::clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 &&
+                                res.tv_sec == 0 && res.tv_nsec <= 1'000'000;
+    return coarse_will_do ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC;
+  }();
+  timespec t{};
+  ::clock_gettime(id, &t);
+  return std::int64_t{t.tv_sec} * 1000 + t.tv_nsec / 1'000'000;
+}
+
+/// Sleeps 20 us `count` times, each starting `lead` before libuv's millisecond clock ticks, with
+/// `lead` swept in steps of 50 ns over 0..20 us (the loop's path from sleep_for to uv_run).
+/// Spins instead of sleeping: the point is to land the tick inside that path.
+task<void> short_sleeps_near_ticks(int count, std::atomic<int>& slept,
+                                   const std::atomic<int>& hangs) {
+  for (int i = 0; i < count && hangs.load(std::memory_order_relaxed) == 0; ++i) {
+    const std::int64_t ms = libuv_ms();
+    while (libuv_ms() == ms) {
+    }
+    const auto tick = std::chrono::steady_clock::now();
+    const auto lead = std::chrono::nanoseconds(50 * (i % 400));
+    while (std::chrono::steady_clock::now() < tick + 1ms - lead) {
+    }
+    co_await coloop::sleep_for(20us);
+    slept.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+/// libuv 1.44 runs due timers before it computes the poll timeout: when its millisecond clock
+/// ticks between the reactor arming its bounding timer and uv_run, that timer fires first and
+/// the poll must still not block without limit. A watchdog thread counts 2 s without progress
+/// as a hang and wakes the loop out of it, so the test fails instead of hanging.
+TEST(LibuvBackend, ShortSleepsOnAnIdleLoopNeverHang) {
+  coloop::event_loop loop(on_libuv);
+  // Counters only, read relaxed: nothing else is published through them.
+  std::atomic<int> slept{0};
+  std::atomic<int> hangs{0};
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(m);
+    int seen = -1;
+    while (!cv.wait_for(lock, 2s, [&] { return finished; })) {
+      const int now = slept.load(std::memory_order_relaxed);
+      if (now == seen) {
+        hangs.fetch_add(1, std::memory_order_relaxed);
+        loop.call_soon_threadsafe([] {});
+      }
+      seen = now;
+    }
+  });
+  loop.run_until_complete(short_sleeps_near_ticks(600, slept, hangs));
+  {
+    std::lock_guard lock(m);
+    finished = true;
+  }
+  cv.notify_one();
+  watchdog.join();
+  EXPECT_EQ(hangs.load(), 0) << "the loop hung in its poll after " << slept.load() << " sleeps";
 }
 
 }  // namespace

@@ -101,6 +101,30 @@ TEST_P(RunCoroutineThreadsafe, WaitForTimesOutUntilTheTaskFinishes) {
   EXPECT_EQ(f.get(), 9);
 }
 
+task<int> seven_after(coloop::duration d) {
+  co_await coloop::sleep_for(d);
+  co_return 7;
+}
+
+// now() + timeout overflowed for extreme timeouts, wrapping a wait without end into one that
+// returned false at once (and the reverse for a hugely negative one).
+TEST_P(RunCoroutineThreadsafe, WaitForSaturatesExtremeTimeouts) {
+  loop_thread lt(options());
+  auto f = coloop::run_coroutine_threadsafe(seven_after(5ms), lt.loop);
+  EXPECT_TRUE(f.wait_for(std::chrono::nanoseconds::max()));
+  EXPECT_EQ(f.get(), 7);
+  auto g = coloop::run_coroutine_threadsafe(seven_after(5ms), lt.loop);
+  EXPECT_TRUE(g.wait_for(std::chrono::hours::max()));
+  EXPECT_EQ(g.get(), 7);
+  bool started = false;  // written on the loop thread, not read here
+  auto h = coloop::run_coroutine_threadsafe(sleep_an_hour(started), lt.loop);
+  EXPECT_FALSE(h.wait_for(std::chrono::hours::min()));
+  EXPECT_FALSE(h.wait_for(std::chrono::nanoseconds::min()));
+  EXPECT_FALSE(h.wait_for(0s));
+  EXPECT_TRUE(h.cancel());
+  EXPECT_THROW(h.get(), coloop::cancelled_error);
+}
+
 TEST_P(RunCoroutineThreadsafe, CancelStopsARunningTask) {
   loop_thread lt(options());
   bool started = false;  // written on the loop thread, not read here

@@ -11,6 +11,7 @@
 #include <coloop/core/when_all.hpp>
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
+#include <coloop/runtime/wait_for.hpp>
 #include "support/flavour.hpp"
 
 using namespace std::chrono_literals;
@@ -138,6 +139,38 @@ TEST_P(Sleep, YieldWithAPendingCancelThrows) {
 
 TEST(SleepNoLoop, SleepWithoutALoopThrows) {
   EXPECT_THROW((void)coloop::sleep_for(1ms), std::logic_error);
+}
+
+// Deadlines and durations at the ends of the clock saturate: nothing overflows (UBSan would
+// flag it) and nothing hangs. A past deadline, however far, is due at once; a duration past the
+// end of the clock is a sleep without end (cancellable).
+coloop::task<void> extreme_deadlines(bool manual_clock) {
+  const coloop::time_point start = coloop::now();
+  co_await coloop::sleep_until(coloop::time_point::min());
+  co_await coloop::sleep_until(coloop::time_point::min() + 1ns);
+  co_await coloop::sleep_for(coloop::duration::min());
+  co_await coloop::sleep_for(-1h);
+  if (manual_clock) {
+    EXPECT_EQ(coloop::now(), start);  // nothing was waited for
+  }
+  EXPECT_THROW(co_await coloop::wait_for(coloop::sleep_for(coloop::duration::max()), 1ms),
+               coloop::timeout_error);
+  // The longest whole number of hours a nanosecond count holds (hours::max() itself overflows
+  // in the caller's conversion to nanoseconds, before coloop sees it).
+  const auto longest = std::chrono::floor<std::chrono::hours>(coloop::duration::max());
+  EXPECT_THROW(co_await coloop::wait_for(coloop::sleep_for(longest), 1ms), coloop::timeout_error);
+  EXPECT_THROW(co_await coloop::wait_for(coloop::sleep_until(coloop::time_point::max()), 1ms),
+               coloop::timeout_error);
+  co_await coloop::wait_for(coloop::sleep_for(1ms), coloop::duration::max());  // completes
+  co_await coloop::wait_for(coloop::sleep_for(1ms), longest);
+  EXPECT_THROW(co_await coloop::wait_for(coloop::sleep_for(1h), coloop::duration::min()),
+               coloop::timeout_error);
+}
+
+TEST_P(Sleep, ExtremeDeadlinesSaturateOnTheRealClock) { run(extreme_deadlines(false)); }
+
+TEST_P(Sleep, ExtremeDeadlinesSaturateOnTheManualClock) {
+  run(extreme_deadlines(true), manual());
 }
 
 COLOOP_INSTANTIATE_FLAVOURS(Sleep);

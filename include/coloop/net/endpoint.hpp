@@ -43,7 +43,8 @@ class endpoint {
   const void* data() const noexcept { return storage_; }
   unsigned size() const noexcept { return size_; }
   /// Builds an endpoint from `size` bytes of a sockaddr written by the OS (accept, recvfrom,
-  /// getsockname). Throws std::invalid_argument for an unknown family or a bad size.
+  /// getsockname). Throws std::invalid_argument for an unknown family, a size over `capacity`,
+  /// or one shorter than its family's sockaddr (a unix one may be just the family: unnamed).
   static endpoint from_raw(const void* sockaddr, unsigned size);
   static constexpr unsigned capacity = 128;
 

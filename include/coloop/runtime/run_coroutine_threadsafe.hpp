@@ -153,9 +153,18 @@ class concurrent_future {
   bool done() const noexcept { return state_->done(); }
   /// Blocks until the task has finished.
   void wait() const { state_->wait(); }
-  /// Blocks until the task has finished or `timeout` passes; true if it finished.
+  /// Blocks until the task has finished or `timeout` passes; true if it finished. Saturates: a
+  /// timeout of 0 or less does not block, one of 10^9 s or more (hours::max()) has no limit.
   template <class Rep, class Period>
   bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
+    // Compared as seconds in double: converting an extreme timeout to the clock's ticks, or
+    // adding it to now(), would overflow.
+    const double seconds = std::chrono::duration<double>(timeout).count();
+    if (seconds <= 0) return done();
+    if (seconds >= 1e9) {
+      wait();
+      return true;
+    }
     return state_->wait_until(std::chrono::steady_clock::now() +
                               std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
   }

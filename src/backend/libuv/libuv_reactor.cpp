@@ -173,7 +173,11 @@ class libuv_reactor final : public reactor {
 
  private:
   static void on_wake(uv_async_t* h) { ++static_cast<libuv_reactor*>(h->data)->events_; }
-  static void on_timer(uv_timer_t*) {}  // only ends uv_run's wait
+  // Ends uv_run's wait. libuv 1.44 (Debian 12's) runs due timers *before* it computes the poll
+  // timeout: when its ms clock ticks between uv_timer_start and uv_run, this timer fires first,
+  // no timer is left, and the poll would wait without limit. uv_stop makes that poll's timeout 0
+  // in every libuv (uv_backend_timeout checks the stop flag); uv_run clears the flag on return.
+  static void on_timer(uv_timer_t* h) { uv_stop(h->loop); }
   static void on_closed(uv_handle_t* h) { delete static_cast<uv_entry*>(h->data); }
 
   /// fd_entry::on_queued: an operation waits on `d` now (any thread, see the top).
