@@ -20,13 +20,9 @@ constexpr std::size_t granule = 64;
 constexpr std::size_t class_count = 32;  // up to 2 KiB
 constexpr std::size_t max_cached_per_class = 4096;
 
-#if COLOOP_FRAME_POOL_DEFAULT
-constexpr bool compiled_in = true;
-#else
-constexpr bool compiled_in = false;
-#endif
-
-std::atomic<bool> pool_enabled{compiled_in};
+// COLOOP_FRAME_POOL only sets the default: the ASan build starts with the pool off (so ASan sees
+// every frame) and tests turn it on to check that the g++ 12-safe forms hold with pooled frames.
+std::atomic<bool> pool_enabled{COLOOP_FRAME_POOL_DEFAULT != 0};
 
 // A cached frame's first bytes link it into its class list and record the list's length there,
 // so neither allocate nor free updates a per-thread counter (a read-modify-write per call would
@@ -65,7 +61,7 @@ constexpr std::size_t capacity_of(std::size_t cls) noexcept { return (cls + 1) *
 
 void set_frame_pool_enabled(bool enabled) noexcept {
   // Relaxed: the flag only picks a strategy; every block is valid under both.
-  pool_enabled.store(enabled && compiled_in, std::memory_order_relaxed);
+  pool_enabled.store(enabled, std::memory_order_relaxed);
 }
 
 bool frame_pool_enabled() noexcept { return pool_enabled.load(std::memory_order_relaxed); }

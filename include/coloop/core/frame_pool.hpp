@@ -5,8 +5,8 @@
 
 namespace coloop {
 
-/// Turns the frame pool on or off for the whole process; a no-op when coloop was built with
-/// COLOOP_FRAME_POOL=OFF. Frames allocated either way may be freed either way. Thread-safe.
+/// Turns the frame pool on or off for the whole process (COLOOP_FRAME_POOL sets only whether it
+/// starts on). Frames allocated either way may be freed either way. Thread-safe.
 void set_frame_pool_enabled(bool enabled) noexcept;
 /// Whether new coroutine frames come from the pool. Thread-safe.
 bool frame_pool_enabled() noexcept;
