@@ -27,6 +27,7 @@
 #include <coloop/net/tcp.hpp>
 #include <coloop/net/unix_socket.hpp>
 #include <coloop/runtime/join_handle.hpp>
+#include <coloop/runtime/spawn.hpp>
 #include <atomic>
 #include <exception>
 #include <mutex>
