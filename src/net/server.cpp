@@ -37,7 +37,7 @@
 #include <system_error>
 #include <utility>
 
-#include "net/wait_list.hpp"
+#include "sync/wait_list.hpp"
 #include "runtime/loop_core.hpp"
 
 namespace coloop {
