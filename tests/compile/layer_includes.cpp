@@ -6,6 +6,12 @@
 #include <coloop/core/task.hpp>
 #include <coloop/detail/spawned.hpp>
 #include <coloop/runtime/sleep.hpp>
+#elif defined(COLOOP_CASE_spawn_alone)  // each new runtime header compiles on its own
+#include <coloop/runtime/spawn.hpp>
+#elif defined(COLOOP_CASE_yield_alone)
+#include <coloop/runtime/yield.hpp>
+#elif defined(COLOOP_CASE_now_alone)
+#include <coloop/runtime/now.hpp>
 #elif defined(COLOOP_CASE_sync_ok)
 #include "sync/wait_list.hpp"
 #elif defined(COLOOP_CASE_net_ok)
