@@ -6,6 +6,8 @@
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
 
 namespace {
 

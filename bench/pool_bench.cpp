@@ -14,6 +14,7 @@
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/run.hpp>
+#include <coloop/runtime/spawn.hpp>
 
 namespace {
 

@@ -18,6 +18,7 @@
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/run.hpp>
+#include <coloop/runtime/spawn.hpp>
 
 #if __has_include(<coloop/runtime/runtime.hpp>)
 #include <coloop/runtime/runtime.hpp>

@@ -34,6 +34,8 @@
 #include <coloop/core/task.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
 
 #include "flavour.hpp"
 

@@ -14,12 +14,15 @@
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/loop_options.hpp>
+#include <coloop/runtime/now.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/run_coroutine_threadsafe.hpp>
 #include <coloop/runtime/runtime.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
 #include <coloop/runtime/timer_handle.hpp>
 #include <coloop/runtime/wait_for.hpp>
+#include <coloop/runtime/yield.hpp>
 
 #include <coloop/executor/thread_pool.hpp>
 #include <coloop/executor/to_thread.hpp>

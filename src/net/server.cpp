@@ -27,6 +27,7 @@
 #include <coloop/net/tcp.hpp>
 #include <coloop/net/unix_socket.hpp>
 #include <coloop/runtime/join_handle.hpp>
+#include <coloop/runtime/spawn.hpp>
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -36,7 +37,7 @@
 #include <system_error>
 #include <utility>
 
-#include "net/wait_list.hpp"
+#include "sync/wait_list.hpp"
 #include "runtime/loop_core.hpp"
 
 namespace coloop {

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string>
 
-#include "net/wait_list.hpp"
+#include "sync/wait_list.hpp"
 
 namespace coloop::detail {
 

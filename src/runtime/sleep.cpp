@@ -1,6 +1,8 @@
 // sleep_for / sleep_until / yield.
 
+#include <coloop/runtime/now.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/yield.hpp>
 
 #include <limits>
 

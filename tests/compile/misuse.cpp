@@ -11,6 +11,8 @@
 #include <coloop/net/tcp.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
 #include <utility>
 #include <vector>
 

@@ -13,6 +13,8 @@
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
 #include <latch>
 #include <memory>
 #include <stdexcept>

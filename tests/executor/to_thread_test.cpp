@@ -9,6 +9,7 @@
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
 #include <latch>
 #include <stdexcept>
 #include <string>

@@ -14,6 +14,7 @@
 
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/yield.hpp>
 #include "support/flavour.hpp"
 
 using namespace std::chrono_literals;

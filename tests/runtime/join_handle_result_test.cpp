@@ -6,6 +6,7 @@
 #include <chrono>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>

@@ -14,6 +14,8 @@
 #include <coloop/core/errors.hpp>
 #include <coloop/core/future.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/yield.hpp>
+#include <coloop/runtime/now.hpp>
 #include "support/flavour.hpp"
 
 using namespace std::chrono_literals;

@@ -8,6 +8,8 @@
 #include <stdexcept>
 
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
 #include "support/flavour.hpp"
 
 using namespace std::chrono_literals;

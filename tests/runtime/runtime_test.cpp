@@ -16,6 +16,9 @@
 #include <coloop/core/when_all.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
+#include <coloop/runtime/now.hpp>
 
 using namespace std::chrono_literals;
 

@@ -12,6 +12,9 @@
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/wait_for.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
+#include <coloop/runtime/now.hpp>
 #include "support/flavour.hpp"
 
 using namespace std::chrono_literals;

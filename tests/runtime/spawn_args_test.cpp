@@ -10,6 +10,7 @@
 #include <chrono>
 #include <coloop/core/frame_pool.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
 #include <functional>
 #include <memory>
 #include <stdexcept>

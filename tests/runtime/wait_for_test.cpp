@@ -13,6 +13,8 @@
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/now.hpp>
 #include "support/flavour.hpp"
 
 using namespace std::chrono_literals;

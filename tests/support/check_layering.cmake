@@ -1,62 +1,69 @@
-# Layering lint (DESIGN.md §1), run as: cmake -DSOURCE_DIR=<repo> -P check_layering.cmake
-# The OBJECT-library split only catches an upward include when it fails to link; a header-only
-# upward include or an OS header in include/ would compile fine and slip through, so grep for them.
+# Layering lint (DESIGN.md §1), run as: cmake -DSOURCE_DIR=<tree> -P check_layering.cmake
+# The build already compiles each layer against only its own and its lower layers' headers (see
+# cmake/coloop_layers.cmake), which catches an upward include in any header a layer's .cpp
+# reaches. This lint covers the rest: a header no .cpp of its layer includes yet, a quoted
+# relative path that escapes its folder, a detail/ header without a layer, an OS header in
+# include/. It runs at every build (target coloop_layering) and as the ctest `layering`.
 # Prints every violation as file:line and fails if there is any.
 cmake_minimum_required(VERSION 3.22)
 if(NOT SOURCE_DIR)
   get_filename_component(SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 endif()
+# The table of this checkout, whatever tree is scanned (the self-test scans a scratch tree).
+include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/coloop_layers.cmake")
 
-# Low to high. A file may include its own layer and the ones before it.
-set(layers core runtime executor sync net process services)
 # Public headers must stay portable and backend-agnostic: consumers compile them everywhere.
 set(os_header_re "^(sys/.*|unistd\\.h|fcntl\\.h|uv\\.h|liburing\\.h|netinet/.*|arpa/.*|signal\\.h|pthread\\.h|poll\\.h)$")
 
 # Layer of a repo-relative path, or "" for files outside the layered tree. The umbrella header
-# is "top": nothing inside the library may include it.
+# is "top": nothing inside the library may include it. A detail/ header has the layer of its
+# `// layer:` tag ("untagged" without one); a folder of include/coloop/ that is no layer of the
+# table is "unknown". src/ folders that are no layer (helpers shared by all) are unchecked.
 function(layer_of rel out)
   set(layer "")
   if(rel STREQUAL "include/coloop/coloop.hpp")
     set(layer top)
   elseif(rel STREQUAL "include/coloop/version.hpp")
     set(layer "")
-  elseif(rel MATCHES "^include/coloop/detail/([^/]+)")
-    set(layer core)  # detail/ is core unless its name claims a layer, e.g. detail/net_buffers.hpp
-    set(name "${CMAKE_MATCH_1}")
-    foreach(l IN LISTS layers)
-      string(FIND "${name}" "${l}" at)
-      if(at EQUAL 0)
-        set(layer ${l})
-      endif()
-    endforeach()
+  elseif(rel MATCHES "^include/coloop/detail/")
+    coloop_detail_layer("${SOURCE_DIR}/${rel}" layer)
+    if(layer STREQUAL "")
+      set(layer untagged)
+    endif()
   elseif(rel MATCHES "^src/backend/")
     set(layer runtime)  # backends implement the runtime's private reactor interface
   elseif(rel MATCHES "^(include/coloop|src)/([^/]+)/")
-    if(CMAKE_MATCH_2 IN_LIST layers)
+    if(CMAKE_MATCH_2 IN_LIST COLOOP_LAYERS)
       set(layer ${CMAKE_MATCH_2})
+    elseif(CMAKE_MATCH_1 STREQUAL "include/coloop")
+      set(layer unknown)
     endif()
   endif()
   set(${out} "${layer}" PARENT_SCOPE)
 endfunction()
 
-function(rank_of layer out)
-  if(layer STREQUAL "top")
-    list(LENGTH layers r)
-  else()
-    list(FIND layers "${layer}" r)
-  endif()
-  set(${out} ${r} PARENT_SCOPE)
-endfunction()
-
 file(GLOB_RECURSE files RELATIVE "${SOURCE_DIR}" LIST_DIRECTORIES false
   "${SOURCE_DIR}/include/*" "${SOURCE_DIR}/src/*")
+list(JOIN COLOOP_LAYERS ", " all_layers)
 set(violations 0)
 foreach(rel IN LISTS files)
   if(NOT rel MATCHES "\\.(h|hh|hpp|hxx|ipp|inl|tpp|c|cc|cpp|cxx)$")
     continue()
   endif()
   layer_of("${rel}" self)
-  rank_of("${self}" self_rank)
+  if(self STREQUAL "untagged")
+    message("${rel}:1: detail header without a `// layer: NAME` tag on its first lines")
+    math(EXPR violations "${violations} + 1")
+    continue()
+  elseif(self STREQUAL "unknown")
+    message("${rel}:1: not in a layer of cmake/coloop_layers.cmake (${all_layers})")
+    math(EXPR violations "${violations} + 1")
+    continue()
+  elseif(self AND NOT self STREQUAL "top" AND NOT self IN_LIST COLOOP_LAYERS)
+    message("${rel}:1: tagged with `${self}`, which is not a layer (${all_layers})")
+    math(EXPR violations "${violations} + 1")
+    continue()
+  endif()
   get_filename_component(dir "${rel}" DIRECTORY)
   file(READ "${SOURCE_DIR}/${rel}" text)
   # Turn the file into a CMake list of lines; ; [ ] and \ would otherwise split or glue elements.
@@ -93,17 +100,19 @@ foreach(rel IN LISTS files)
       continue()
     endif()
     layer_of("${target}" other)
-    if(other STREQUAL "")
+    if(other STREQUAL "" OR other STREQUAL self OR other IN_LIST COLOOP_LAYER_USES_${self}
+       OR other STREQUAL "untagged" OR other STREQUAL "unknown")  # reported at that file
       continue()
     endif()
-    rank_of("${other}" other_rank)
-    if(other_rank GREATER self_rank)
-      if(other STREQUAL "top")
-        set(other "the umbrella")
-      endif()
-      message("${rel}:${n}: ${self} includes ${other} header ${inc}")
-      math(EXPR violations "${violations} + 1")
+    if(other STREQUAL "top")
+      set(other "the umbrella")
     endif()
+    list(JOIN COLOOP_LAYER_USES_${self} ", " may)
+    if(may STREQUAL "")
+      set(may "no other layer")
+    endif()
+    message("${rel}:${n}: ${self} includes ${other} header ${inc} (${self} may use ${may})")
+    math(EXPR violations "${violations} + 1")
   endforeach()
 endforeach()
 

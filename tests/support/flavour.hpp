@@ -14,9 +14,11 @@
 #include <coloop/core/task.hpp>
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/loop_options.hpp>
+#include <coloop/runtime/now.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/runtime.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/yield.hpp>
 #include <exception>
 #include <functional>
 #include <stdexcept>

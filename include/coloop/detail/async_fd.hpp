@@ -1,4 +1,5 @@
 #pragma once
+// layer: runtime
 // async_fd: a non-blocking file descriptor registered with the event loop of its thread, with
 // cancel-safe read/write awaitables. The building block of pipes, sockets and subprocess stdio.
 // No OS headers here: the syscalls live in src/runtime/async_fd.cpp.

@@ -1,4 +1,5 @@
 #pragma once
+// layer: core
 // callback: a move-only void() function with 48 bytes of inline storage, so call_soon and timer
 // callbacks with small captures (and coroutine resumptions) never allocate.
 

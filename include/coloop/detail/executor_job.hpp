@@ -1,4 +1,5 @@
 #pragma once
+// layer: executor
 // The unit of work of a thread_pool, and the awaiter of thread_pool::run. A job is a small heap
 // object shared by the pool and (for run) the awaiting coroutine: each side holds a reference,
 // so neither the loop closing under a running job nor a job finishing after its awaiter was

@@ -1,4 +1,5 @@
 #pragma once
+// layer: core
 // The machinery behind when_all and when_any: each child runs as its own coroutine with its own
 // cancel_state, started inline one after another; the group resumes the parent when the last one
 // finishes, so every child is joined before the combinator returns.

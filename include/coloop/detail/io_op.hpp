@@ -1,4 +1,5 @@
 #pragma once
+// layer: runtime
 // An I/O operation as the reactor sees it. It lives inside the awaiter (so in the coroutine
 // frame): submitting one allocates nothing. No OS headers here.
 

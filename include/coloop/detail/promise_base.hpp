@@ -1,4 +1,5 @@
 #pragma once
+// layer: core
 // What every coloop coroutine promise shares: pooled frames, lazy start, the continuation it
 // resumes when done, and the cancel_state of the task it runs in.
 

@@ -1,4 +1,5 @@
 #pragma once
+// layer: core
 // A value-or-exception slot: what a finished coroutine or a settled future holds.
 
 #include <exception>

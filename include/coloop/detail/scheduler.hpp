@@ -1,4 +1,5 @@
 #pragma once
+// layer: core
 // The abstract scheduler the core layer resumes coroutines through, and the bound on nested
 // symmetric transfers.
 

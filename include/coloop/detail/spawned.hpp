@@ -1,4 +1,5 @@
 #pragma once
+// layer: runtime
 // The root coroutine of a spawned task: it owns the user's task, gives it a cancel_state of its
 // own, keeps the outcome for the join_handle and reports unobserved failures to the loop.
 // The frame is shared by the running task and the join_handle (refs_), freed by whoever is last.

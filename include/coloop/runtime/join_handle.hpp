@@ -1,9 +1,8 @@
 #pragma once
-// spawn() and join_handle<T>: run a task concurrently on the current loop and join it later
-// (asyncio.create_task / tokio::spawn).
+// join_handle<T>: the handle of a spawned task, to join or cancel it later (spawn() is in
+// <coloop/runtime/spawn.hpp>).
 
 #include <coroutine>
-#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -12,7 +11,6 @@
 namespace coloop {
 
 namespace detail {
-loop_core& current_loop_core(const char* api);
 [[noreturn]] void throw_empty_join_handle(bool taken);
 }  // namespace detail
 
@@ -118,48 +116,5 @@ join_handle<T> spawn_on(loop_core& loop, task<T> t) {
   return join_handle<T>(&p);
 }
 }  // namespace detail
-
-/// Starts `t` on the event loop running on this thread; it first runs on a later loop turn.
-/// Throws std::logic_error when no loop runs on this thread.
-template <class T>
-join_handle<T> spawn(task<T> t) {
-  return detail::spawn_on(detail::current_loop_core("coloop::spawn"), std::move(t));
-}
-
-namespace detail {
-template <class R>
-struct spawned_value {
-  static constexpr bool is_task = false;
-};
-template <class T>
-struct spawned_value<task<T>> {
-  static constexpr bool is_task = true;
-  using type = T;
-};
-
-/// The spawned task's body: its frame owns `fn` and `args` until `fn`'s task has finished, so
-/// a capturing lambda coroutine's closure outlives the coroutine that refers to it.
-template <class T, class F, class... Args>
-task<T> invoke_stored(F fn, Args... args) {
-  co_return co_await std::invoke(std::move(fn), std::move(args)...);
-}
-}  // namespace detail
-
-/// Starts `fn(args...)` (a coroutine function, or a lambda returning task<T>) on the event loop
-/// running on this thread, as spawn(task). `fn` and `args` are decay-copied (moved when
-/// rvalues) into the spawned task, kept until it ends and passed as rvalues (std::thread's rule;
-/// std::ref passes a reference), so `fn` may be a temporary capturing lambda. Cancelling the
-/// handle cancels fn's task. Throws std::logic_error when no loop runs here.
-template <class F, class... Args>
-  requires(!detail::spawned_value<std::decay_t<F>>::is_task)
-auto spawn(F&& fn, Args&&... args) {
-  static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
-                "coloop::spawn: fn must be callable with rvalues of the decayed args");
-  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
-  static_assert(detail::spawned_value<R>::is_task, "coloop::spawn: fn(args...) must return a task");
-  using T = typename detail::spawned_value<R>::type;
-  return spawn(detail::invoke_stored<T, std::decay_t<F>, std::decay_t<Args>...>(
-      std::forward<F>(fn), std::forward<Args>(args)...));
-}
 
 }  // namespace coloop

@@ -1,9 +1,10 @@
 #pragma once
-// sleep_for, sleep_until and yield: awaitables on the loop running on this thread.
+// sleep_for and sleep_until: timer awaitables on the loop running on this thread (yield() is in
+// <coloop/runtime/yield.hpp>, now() in <coloop/runtime/now.hpp>).
 
 #include <atomic>
 #include <coroutine>
-#include <string_view>
+#include <cstdint>
 
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/timer_node.hpp>
@@ -53,30 +54,7 @@ class [[nodiscard]] sleep_awaiter : private cancel_slot {
 
 std::int64_t deadline_after(duration d);  // now + d on the current loop, saturating
 
-class [[nodiscard]] yield_awaiter {
- public:
-  bool await_ready() const noexcept { return false; }
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiter) {
-    return start(waiter, cancel_state_of(waiter));
-  }
-  void await_resume() const {
-    if (cancelled_) throw_cancelled();
-  }
-
- private:
-  bool start(std::coroutine_handle<> waiter, cancel_state* cancel);
-  bool cancelled_ = false;
-};
-
 }  // namespace detail
-
-/// The running loop's (or runtime's) clock: monotonic, or the manual clock of
-/// loop_options::manual_clock. Throws std::logic_error when no loop runs on this thread.
-time_point now();
-/// The backend of the loop (or runtime) running on this thread: "epoll", "libuv", ... Throws
-/// std::logic_error when none runs here.
-std::string_view running_backend();
 
 /// Suspends the calling task for at least `d` on the loop's clock. Cancellable: a cancelled
 /// sleep throws cancelled_error. Throws std::logic_error when no loop runs on this thread.
@@ -87,8 +65,5 @@ inline detail::sleep_awaiter sleep_for(duration d) {
 inline detail::sleep_awaiter sleep_until(time_point t) {
   return detail::sleep_awaiter(t.time_since_epoch().count());
 }
-/// Lets the other ready tasks run before this one continues (asyncio.sleep(0)). Throws
-/// cancelled_error if a cancel is pending.
-inline detail::yield_awaiter yield() noexcept { return {}; }
 
 }  // namespace coloop

@@ -16,6 +16,8 @@
 
 #include <coloop/core/errors.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/yield.hpp>
 
 using namespace std::chrono_literals;
 

@@ -1,8 +1,10 @@
 #pragma once
 // wait_list: tasks parked until a condition changes (drain, wait_closed, serve_forever). Private
-// to src/net. Intrusive: a waiting awaiter lives in its coroutine frame, so waiting allocates
-// nothing. On the runtime, waiters and notifiers may be on different workers: a mutex guards the
-// list, and nothing is resumed or disarmed while it is held.
+// (src/sync, used by net's streams and server); the sync layer's primitives build on it. It
+// needs only core: the abstract scheduler it posts waiters to and cancellation. Intrusive: a
+// waiting awaiter lives in its coroutine frame, so waiting allocates nothing. On the runtime,
+// waiters and notifiers may be on different workers: a mutex guards the list, and nothing is
+// resumed or disarmed while it is held.
 
 #include <coloop/core/cancellation.hpp>
 #include <coloop/detail/promise_base.hpp>
