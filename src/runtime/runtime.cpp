@@ -14,14 +14,11 @@
 
 #include <coloop/runtime/runtime.hpp>
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <stdexcept>
 #include <thread>
 
 #include "runtime/mt/runtime_core.hpp"
+#include "runtime/os/futex.hpp"
 
 namespace coloop {
 namespace detail {
@@ -31,15 +28,13 @@ void block_signal::started() noexcept { driver_->let_clock_jump(true); }
 void block_signal::set() noexcept {
   driver_->let_clock_jump(false);
   done_.store(1, std::memory_order_release);
-  // The waiter may already be gone: the futex syscall only uses the address as a key.
-  ::syscall(SYS_futex, reinterpret_cast<unsigned*>(&done_), FUTEX_WAKE_PRIVATE, 1, nullptr,
-            nullptr, 0);
+  // The waiter may already be gone: the futex only uses the address as a key.
+  os::futex_wake_one(done_);
 }
 
 void block_signal::wait() noexcept {
   while (done_.load(std::memory_order_acquire) == 0) {
-    ::syscall(SYS_futex, reinterpret_cast<unsigned*>(&done_), FUTEX_WAIT_PRIVATE, 0, nullptr,
-              nullptr, 0);
+    os::futex_wait(done_, 0, nullptr);
   }
 }
 
