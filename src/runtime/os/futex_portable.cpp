@@ -52,14 +52,19 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
   --b.sleepers;
 }
 
-void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
+void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
   bucket& b = bucket_of(&word);  // the address only: `word` may be gone already
   {
     std::lock_guard lock(b.mutex);
     if (b.sleepers == 0) return;
   }
-  // All: the bucket's other sleepers may wait on other words, and notify_one could pick one.
   b.cv.notify_all();
+}
+
+void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
+  // All of them: the bucket's other sleepers may wait on other words, and the condition
+  // variable's notify_one could pick one of those.
+  futex_wake_all(word);
 }
 
 }  // namespace coloop::detail::os
