@@ -26,3 +26,19 @@ if(COLOOP_WITH_IO_URING AND NOT COLOOP_LIBURING_FOUND)
   message(FATAL_ERROR "COLOOP_WITH_IO_URING=ON but pkg-config cannot find liburing "
     "(install liburing-dev, or configure with -DCOLOOP_WITH_IO_URING=OFF)")
 endif()
+
+# Per-OS seams (src/runtime/os/, DESIGN.md §1): Linux builds its own calls (futex, eventfd,
+# accept4, SOCK_NONBLOCK/SOCK_CLOEXEC); every other system builds the portable fallbacks (mutex +
+# condition variable, pipe, accept/socket + fcntl). ON forces the fallbacks on Linux too, so the
+# code macOS and the BSDs run is built and tested here. A compile-time choice: no runtime branch.
+option(COLOOP_PORTABLE_FALLBACKS "Use the portable OS fallbacks even on Linux (for testing)" OFF)
+if(COLOOP_PORTABLE_FALLBACKS OR NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  set(COLOOP_OS_PORTABLE 1)
+else()
+  set(COLOOP_OS_PORTABLE 0)
+endif()
+if(COLOOP_OS_PORTABLE)
+  message(STATUS "coloop OS calls: portable fallbacks (src/runtime/os/*_portable.cpp)")
+else()
+  message(STATUS "coloop OS calls: Linux's own (src/runtime/os/*_linux.*)")
+endif()

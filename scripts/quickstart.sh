@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, from a bare Debian 12 machine to a built and tested tree:
 #   ./scripts/quickstart.sh demo   build the release preset, run the examples and the micro benches
-#   ./scripts/quickstart.sh test   build and test the release, asan, tsan and clang presets
+#   ./scripts/quickstart.sh test   build and test the release, asan, tsan, clang and portable presets
 # CI runs the `test` form (.ci/run), so the dependency install below is what keeps a fresh CI
 # machine working: nothing installed by hand survives a machine change.
 set -euo pipefail
@@ -90,7 +90,7 @@ run_ctest() {
 cmd_test() {
   install_deps
   local preset
-  for preset in release asan tsan clang; do
+  for preset in release asan tsan clang portable; do
     if ! build "$preset"; then
       # Count a broken build as a failure so the closing line never reads "0 failed" on a red run.
       failed=$((failed + 1))
@@ -106,6 +106,8 @@ cmd_test() {
         run_ctest tsan -L threaded -LE 'install|docs' -E '_mt[0-9]+$'
         run_ctest tsan -R '_mt[0-9]+$' -LE 'install|docs' ;;
       clang) run_ctest clang -LE "install|docs" ;;              # the second compiler (DESIGN §9)
+      # COLOOP_PORTABLE_FALLBACKS=ON: the OS calls macOS and the BSDs run (src/runtime/os/)
+      portable) run_ctest portable -LE "install|docs|compile" ;;
     esac
   done
   summary

@@ -12,6 +12,9 @@
 // Shutdown order: see thread_pool.cpp (refuse, cancel queued, wake, join).
 
 #include <pthread.h>
+#if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+#include <pthread_np.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -29,7 +32,16 @@ void name_this_thread(const std::string& prefix, std::size_t index) {
   const int keep = std::max(0, std::min(static_cast<int>(prefix.size()), os_limit - n));
   std::string name(prefix, 0, static_cast<std::size_t>(keep));
   name.append(suffix, static_cast<std::size_t>(std::min(n, os_limit)));
+  // Each system spells it its own way (none of them is a Linux-only call with a fallback).
+#if defined(__APPLE__)
+  ::pthread_setname_np(name.c_str());  // macOS names the calling thread only
+#elif defined(__NetBSD__)
+  ::pthread_setname_np(::pthread_self(), "%s", const_cast<char*>(name.c_str()));
+#elif defined(__OpenBSD__)
+  ::pthread_set_name_np(::pthread_self(), name.c_str());
+#else
   ::pthread_setname_np(::pthread_self(), name.c_str());
+#endif
 }
 
 }  // namespace

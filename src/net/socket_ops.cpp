@@ -1,8 +1,8 @@
 // Socket plumbing shared by tcp, unix and udp sockets: creation, options, names, and the
 // accept and connect operations as io_op attempts.
 //
-// accept: accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC, so an accepted fd is never inheritable,
-// not even for an instant. Out of fds (EMFILE/ENFILE) or memory, the pending connection stays
+// accept: runtime/os's accept_nonblocking_cloexec (Linux: accept4 with SOCK_NONBLOCK |
+// SOCK_CLOEXEC, so an accepted fd is never inheritable, not even for an instant). Out of fds (EMFILE/ENFILE) or memory, the pending connection stays
 // in the backlog and epoll reports no new edge for it, so retrying on readiness would either
 // spin or stall; we sleep with a growing delay (10 ms doubling to 1 s, as asyncio pauses for
 // 1 s) and retry, which costs one syscall per delay and never loses the connection.
@@ -23,14 +23,16 @@
 #include <coloop/runtime/sleep.hpp>
 #include <system_error>
 
+#include "runtime/os/sockets.hpp"
+
 namespace coloop::detail {
 namespace {
 
 bool attempt_accept(io_op* op) noexcept {
   for (;;) {
     auto len = static_cast<socklen_t>(op->address_length);
-    const int fd = ::accept4(op->fd->fd, static_cast<sockaddr*>(op->address), &len,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        os::accept_nonblocking_cloexec(op->fd->fd, static_cast<sockaddr*>(op->address), &len);
     const int err = fd < 0 ? errno : 0;
     if (err == EINTR) continue;
     // A connection reset while in the backlog is the peer's business, not the listener's.
@@ -70,7 +72,7 @@ async_fd open_socket(const endpoint& local, int type, const char* what) {
   if (local.family() == endpoint::family_type::none) {
     throw std::invalid_argument(std::string(what) + ": empty endpoint");
   }
-  const int fd = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int fd = os::socket_nonblocking_cloexec(family, type, 0);
   if (fd < 0) throw_errno(errno, what);
   return async_fd(fd, async_fd::adopt_socket_t{});
 }

@@ -9,13 +9,14 @@
 #include <string>
 
 #include "net/socket_ops.hpp"
+#include "runtime/os/sockets.hpp"
 
 namespace coloop {
 namespace {
 
 bool attempt_sendto(detail::io_op* op) noexcept {
   for (;;) {
-    const ssize_t r = ::sendto(op->fd->fd, op->buffer, op->length, MSG_NOSIGNAL,
+    const ssize_t r = ::sendto(op->fd->fd, op->buffer, op->length, detail::os::send_flags,
                                static_cast<const sockaddr*>(op->address), op->address_length);
     const int err = r < 0 ? errno : 0;
     if (err != EINTR) return detail::settle_attempt(op, r, err);

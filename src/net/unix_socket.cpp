@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/socket_ops.hpp"
+#include "runtime/os/sockets.hpp"
 
 namespace coloop {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 bool is_stale_socket(const endpoint& ep, const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) < 0 || !S_ISSOCK(st.st_mode)) return false;
-  const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int probe = detail::os::socket_cloexec(AF_UNIX, SOCK_STREAM, 0);
   if (probe < 0) return false;
   const bool refused = ::connect(probe, static_cast<const sockaddr*>(ep.data()), ep.size()) < 0 &&
                        errno == ECONNREFUSED;
@@ -38,7 +39,7 @@ task<unix_stream> unix_stream::connect(std::string_view path) {
 
 std::pair<unix_stream, unix_stream> unix_stream::pair() {
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0) {
+  if (detail::os::socketpair_nonblocking_cloexec(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
     detail::throw_errno(errno, "coloop::unix_stream::pair");
   }
   detail::async_fd first;

@@ -27,6 +27,8 @@
 
 #include "process/signal_dispatch.hpp"
 
+#include "runtime/os/config.hpp"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -111,12 +113,12 @@ void release_locked(int index, std::uint64_t counted) noexcept {
 }  // namespace
 
 void make_wake_pipe(int fds[2]) {
-#if defined(__linux__)
+#if !COLOOP_PORTABLE_FALLBACKS
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::system_error(errno, std::generic_category(), "coloop::signal_set: pipe");
   }
 #else
-  // No pipe2 (macOS): a fork+exec on another thread between the two calls could inherit the
+  // No pipe2 (macOS; COLOOP_PORTABLE_FALLBACKS runs this on Linux too): a fork+exec on another thread between the two calls could inherit the
   // pipe; a wake pipe in a stranger's process only costs it two fds.
   if (::pipe(fds) != 0) {
     throw std::system_error(errno, std::generic_category(), "coloop::signal_set: pipe");

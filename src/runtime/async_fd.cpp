@@ -6,13 +6,14 @@
 // number while the reactor still watches it). An attempt function runs one syscall (EINTR
 // retried) and reports EAGAIN by clearing the cached readiness and returning false.
 //
-// SIGPIPE: sockets use send(MSG_NOSIGNAL). write() on a pipe whose reader is gone raises SIGPIPE
-// in the calling thread, and a library must not change the process's disposition (SIG_IGN), so
-// write_without_sigpipe blocks SIGPIPE for this thread only around the write and, if the write
-// failed with EPIPE, consumes the SIGPIPE it raised with a zero-timeout sigtimedwait before
-// restoring the mask. A SIGPIPE that was already pending (the thread had it blocked) is left
-// alone: standard signals do not queue, so the write cannot have added a second one. It costs two
-// extra syscalls per pipe write; sockets, the hot path, pay nothing.
+// SIGPIPE: sockets use send(MSG_NOSIGNAL; runtime/os/sockets.hpp). write() on a pipe whose
+// reader is gone raises SIGPIPE in the calling thread, and a library must not change the
+// process's disposition (SIG_IGN), so write_without_sigpipe blocks SIGPIPE for this thread only
+// around the write and, if the write failed with EPIPE, consumes the SIGPIPE it raised
+// (runtime/os/sigpipe.hpp: a zero-timeout sigtimedwait on Linux) before restoring the mask. A
+// SIGPIPE that was already pending (the thread had it blocked) is left alone: standard signals
+// do not queue, so the write cannot have added a second one. It costs two extra syscalls per
+// pipe write; sockets, the hot path, pay nothing.
 //
 // Shutdown: close() deregisters (waiting operations fail with errc::closed, posted) and then
 // closes the fd. The loop destroys its tasks before its reactor, so an async_fd living in a task
@@ -24,7 +25,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <coloop/core/errors.hpp>
@@ -33,6 +33,8 @@
 #include <utility>
 
 #include "runtime/loop_core.hpp"
+#include "runtime/os/sigpipe.hpp"
+#include "runtime/os/sockets.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -57,12 +59,7 @@ ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
   }
   const ssize_t r = ::write(fd, buf, n);
   const int err = errno;
-  if (r < 0 && err == EPIPE && !was_pending) {
-    // The SIGPIPE the write raised is directed at this thread, which sigtimedwait takes first.
-    const timespec zero{};
-    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-  }
+  if (r < 0 && err == EPIPE && !was_pending) os::discard_pending_sigpipe();
   if (!was_blocked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = err;
   return r;
@@ -103,7 +100,7 @@ bool attempt_read(io_op* op) noexcept {
 
 bool attempt_send(io_op* op) noexcept {
   for (;;) {
-    const ssize_t r = ::send(op->fd->fd, op->buffer, op->length, MSG_NOSIGNAL);
+    const ssize_t r = ::send(op->fd->fd, op->buffer, op->length, os::send_flags);
     const int err = r < 0 ? errno : 0;
     if (err != EINTR) return settle_attempt(op, r, err);
   }

@@ -17,8 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "runtime/mt/futex.hpp"
 #include "runtime/mt/runtime_core.hpp"
+#include "runtime/os/futex.hpp"
 
 namespace coloop {
 namespace detail {
@@ -28,13 +28,13 @@ void block_signal::started() noexcept { driver_->let_clock_jump(true); }
 void block_signal::set() noexcept {
   driver_->let_clock_jump(false);
   done_.store(1, std::memory_order_release);
-  // The waiter may already be gone: the futex syscall only uses the address as a key.
-  futex_wake_one(done_);
+  // The waiter may already be gone: the futex only uses the address as a key.
+  os::futex_wake_one(done_);
 }
 
 void block_signal::wait() noexcept {
   while (done_.load(std::memory_order_acquire) == 0) {
-    futex_wait(done_, 0, nullptr);
+    os::futex_wait(done_, 0, nullptr);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <coloop/detail/spawned.hpp>
 
 #include "core/cpu_relax.hpp"
+#include "runtime/os/futex.hpp"
 
 namespace coloop::detail {
 
@@ -73,7 +74,7 @@ class shared_task_registry {
     s.unlock();
     if (waiting_.load(std::memory_order_seq_cst)) {
       changes_.fetch_add(1, std::memory_order_release);
-      changes_.notify_all();
+      os::futex_wake_all(changes_);
     }
   }
   std::size_t size() noexcept {
@@ -101,7 +102,7 @@ class shared_task_registry {
     for (;;) {
       const unsigned seen = changes_.load(std::memory_order_acquire);
       if (size() == 0) break;
-      changes_.wait(seen, std::memory_order_acquire);
+      os::futex_wait(changes_, seen, nullptr);  // may return early: the loop looks again
     }
     waiting_.store(false, std::memory_order_relaxed);
   }

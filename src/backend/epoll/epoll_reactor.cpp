@@ -3,8 +3,8 @@
 // Each fd is added once, edge-triggered, for read and write (EPOLLIN|EPOLLOUT|EPOLLRDHUP|
 // EPOLLET) with data.ptr = its fd_entry; there is no epoll_ctl per operation. poll() turns each
 // event into on_ready(entry, readable, writable); io_ops.cpp keeps the cached readiness and the
-// queues. wake() writes to an eventfd registered level-triggered with data.ptr = nullptr; poll()
-// reads it back to reset it.
+// queues. wake() notifies a wake-up fd (runtime/os/wake_fd.hpp: an eventfd, or a pipe with the
+// portable fallbacks) registered level-triggered with data.ptr = nullptr; poll() drains it.
 //
 // Invariants:
 //  - Every member but wake() runs on the loop's thread.
@@ -16,11 +16,10 @@
 //
 // Shutdown: the loop destroys its tasks first (their awaiters withdraw from the queues and their
 // async_fds deregister), then this reactor. Entries still registered then (a handle leaked past
-// its loop) are withdrawn from silently and freed; epoll and the eventfd are closed last.
+// its loop) are withdrawn from silently and freed; epoll and the wake-up fd are closed last.
 
 #include <errno.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +31,7 @@
 
 #include <coloop/core/errors.hpp>
 
+#include "runtime/os/wake_fd.hpp"
 #include "runtime/reactor.hpp"
 #include "runtime/tsan_signals.hpp"
 
@@ -65,20 +65,13 @@ class epoll_reactor final : public reactor {
   epoll_reactor() {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw_errno(errno, "epoll_create1");
-    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wakefd_ < 0) {
-      const int err = errno;
-      ::close(epfd_);
-      throw_errno(err, "eventfd");
-    }
     epoll_event ev{};
     ev.events = EPOLLIN;  // level-triggered: stays reported until drained
     ev.data.ptr = nullptr;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) < 0) {
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_.fd(), &ev) < 0) {
       const int err = errno;
-      ::close(wakefd_);
       ::close(epfd_);
-      throw_errno(err, "epoll_ctl(eventfd)");
+      throw_errno(err, "epoll_ctl(wake fd)");
     }
   }
 
@@ -91,8 +84,7 @@ class epoll_reactor final : public reactor {
       unlink(e);
       delete e;
     }
-    ::close(wakefd_);
-    ::close(epfd_);
+    ::close(epfd_);  // wake_ closes after this
   }
 
   epoll_reactor(const epoll_reactor&) = delete;
@@ -140,12 +132,7 @@ class epoll_reactor final : public reactor {
     return static_cast<std::size_t>(n);
   }
 
-  void wake() noexcept override {
-    const std::uint64_t one = 1;
-    // EAGAIN means the counter is saturated: a wake-up is pending anyway. EINTR: try again.
-    while (::write(wakefd_, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
+  void wake() noexcept override { wake_.notify(); }
 
   const char* name() const noexcept override { return "epoll"; }
 
@@ -192,11 +179,7 @@ class epoll_reactor final : public reactor {
     return ::epoll_wait(epfd_, events_, max_events, ms);
   }
 
-  void drain_wakeups() noexcept {
-    std::uint64_t count = 0;
-    while (::read(wakefd_, &count, sizeof count) < 0 && errno == EINTR) {
-    }
-  }
+  void drain_wakeups() noexcept { wake_.drain(); }
 
   void unlink(epoll_entry* e) noexcept {
     if (e->prev != nullptr) {
@@ -208,7 +191,7 @@ class epoll_reactor final : public reactor {
   }
 
   int epfd_ = -1;
-  int wakefd_ = -1;
+  os::wake_fd wake_;  // opened before the epoll fd (the constructor body), closed after it
   bool have_pwait2_ = COLOOP_HAVE_EPOLL_PWAIT2 != 0;
   epoll_entry* live_ = nullptr;
   epoll_event events_[max_events];

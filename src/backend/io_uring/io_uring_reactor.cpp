@@ -49,7 +49,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +63,7 @@
 #include <system_error>
 
 #include "backend/io_uring/uring_setup.hpp"
+#include "runtime/os/wake_fd.hpp"
 #include "runtime/reactor.hpp"
 #include "runtime/tsan_signals.hpp"
 
@@ -130,12 +130,6 @@ class uring_reactor final : public reactor {
  public:
   explicit uring_reactor(bool shared) : shared_(shared) {
     setup_ring(ring_, features_, shared);
-    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wakefd_ < 0) {
-      const int err = errno;
-      io_uring_queue_exit(&ring_);
-      throw std::system_error(err, std::generic_category(), "eventfd");
-    }
   }
 
   ~uring_reactor() override;
@@ -146,11 +140,7 @@ class uring_reactor final : public reactor {
   fd_entry* register_fd(int fd) override;
   void deregister_fd(fd_entry* entry) noexcept override;
   std::size_t poll(std::int64_t timeout_ns) override;
-  void wake() noexcept override {
-    const std::uint64_t one = 1;
-    while (::write(wakefd_, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
+  void wake() noexcept override { wake_.notify(); }
   const char* name() const noexcept override { return "io_uring"; }
   std::int64_t completion_lag_ns() const noexcept override { return shared_ ? 5'000'000 : 0; }
   bool start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
@@ -202,7 +192,7 @@ class uring_reactor final : public reactor {
   std::mutex mutex_;  // shared: everything below, and the ring's SQ and CQ
   io_uring ring_{};
   unsigned features_ = 0;
-  int wakefd_ = -1;
+  os::wake_fd wake_;  // opened before the ring (the constructor body), closed after it
   bool wake_armed_ = false;
   uring_entry* live_ = nullptr;
   uring_entry* free_ = nullptr;  // recycled entries, through next
@@ -327,7 +317,6 @@ uring_reactor::~uring_reactor() {
     }
   }
   io_uring_queue_exit(&ring_);
-  ::close(wakefd_);
 }
 
 // --- starting and cancelling operations --------------------------------------------------------
@@ -571,7 +560,7 @@ void uring_reactor::flush() noexcept {
   }
   if (!wake_armed_) {
     io_uring_sqe* s = get_sqe();
-    io_uring_prep_poll_add(s, wakefd_, POLLIN);
+    io_uring_prep_poll_add(s, wake_.fd(), POLLIN);
     s->user_data = ud_wake;
     wake_armed_ = true;
   }
@@ -672,9 +661,7 @@ void uring_reactor::handle(std::uint64_t user_data, int res) noexcept {
   if (user_data == 0) return;  // a cancel that found nothing (the target completed first)
   if (user_data == ud_wake) {
     wake_armed_ = false;
-    std::uint64_t count = 0;
-    while (::read(wakefd_, &count, sizeof count) < 0 && errno == EINTR) {
-    }
+    wake_.drain();
     return;
   }
   const unsigned tag = user_data & 3;

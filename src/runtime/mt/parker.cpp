@@ -1,32 +1,16 @@
-// parker: the design and the state machine are in parker.hpp. Linux futex; the state word's own
-// acquire/release pairs carry the happens-before (TSan does not see the futex, and need not).
+// parker: the design and the state machine are in parker.hpp. The futex is runtime/os's (Linux's
+// own, or the portable fallback); the state word's own acquire/release pairs carry the
+// happens-before (TSan does not see Linux's futex, and need not).
 
 #include "runtime/mt/parker.hpp"
 
 #include <cassert>
-#include <cerrno>
-#include <ctime>
 #include <thread>
 
 #include "core/cpu_relax.hpp"
-#include "runtime/mt/futex.hpp"
+#include "runtime/os/futex.hpp"
 
 namespace coloop::detail::mt {
-namespace {
-
-// Sleeps while *word == expected (or until the relative timeout); returns on any wake.
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                const std::chrono::nanoseconds* timeout) noexcept {
-  timespec ts{};
-  if (timeout) {
-    ts.tv_sec = static_cast<time_t>(timeout->count() / 1'000'000'000);
-    ts.tv_nsec = static_cast<long>(timeout->count() % 1'000'000'000);
-  }
-  // EAGAIN (word changed), EINTR and ETIMEDOUT all mean "look at the state again".
-  detail::futex_wait(word, expected, timeout ? &ts : nullptr);
-}
-
-}  // namespace
 
 bool parker::try_consume() noexcept {
   std::uint32_t expected = notified;
@@ -79,7 +63,7 @@ bool parker::sleep(const std::chrono::nanoseconds* timeout) noexcept {
         return true;
       }
     }
-    futex_wait(state_, parked, timeout ? &left : nullptr);
+    os::futex_wait(state_, parked, timeout ? &left : nullptr);
     if (try_consume()) return true;
   }
 }
@@ -118,7 +102,7 @@ void parker::unpark() noexcept {
   // woken owner; acquire, on seeing `driving`, makes the owner's waker visible to us.
   const std::uint32_t prev = state_.exchange(notified, std::memory_order_acq_rel);
   if (prev == parked) {
-    futex_wake_one(state_);
+    os::futex_wake_one(state_);
   } else if (prev == driving) {
     assert(waker_ && "park_on_driver without set_driver_waker");
     waker_(waker_context_);

@@ -23,7 +23,7 @@ namespace coloop::detail::mt {
 
 class parker {
  public:
-  /// Wakes the I/O driver from another thread (e.g. writes its eventfd). Must not throw.
+  /// Wakes the I/O driver from another thread (e.g. notifies its wake-up fd). Must not throw.
   using driver_waker = void (*)(void* context) noexcept;
 
   /// `spin_polls`: how many times park() polls for a notification before sleeping (0: never).
