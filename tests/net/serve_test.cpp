@@ -21,19 +21,11 @@ using coloop::stream_reader;
 using coloop::stream_writer;
 using coloop::task;
 using coloop::test::code_of;
+using coloop::test::echo_lines;
 using coloop::test::failure_of;
 using coloop::test::until;
 
 const std::string greeting = "hello from a capture that lives on the heap, ";
-
-task<void> echo_lines(stream_reader r, stream_writer w) {
-  for (;;) {
-    std::string line = co_await r.read_line();
-    if (line.empty()) co_return;
-    w.write(line);
-    co_await w.drain();
-  }
-}
 
 class Serve : public coloop::test::flavour_test {};
 

@@ -26,17 +26,9 @@ using coloop::stream_reader;
 using coloop::stream_writer;
 using coloop::task;
 using coloop::test::code_of;
+using coloop::test::echo_lines;
 using coloop::test::failure_of;
 using coloop::test::until;
-
-task<void> echo_lines(stream_reader r, stream_writer w) {
-  for (;;) {
-    std::string line = co_await r.read_line();
-    if (line.empty()) co_return;
-    w.write(line);
-    co_await w.drain();
-  }
-}
 
 task<void> expect_echo(coloop::stream_pair& c, const std::string& line) {
   c.writer.write(line);

@@ -14,6 +14,16 @@
 
 namespace coloop::test {
 
+/// A server handler that echoes each line until the client's end of stream.
+inline task<void> echo_lines(stream_reader r, stream_writer w) {
+  for (;;) {
+    std::string line = co_await r.read_line();
+    if (line.empty()) co_return;
+    w.write(line);
+    co_await w.drain();
+  }
+}
+
 /// Two connected loopback TCP streams: {client, accepted}.
 inline task<std::pair<tcp_stream, tcp_stream>> tcp_pair() {
   tcp_listener listener = tcp_listener::bind(endpoint::loopback(0));
