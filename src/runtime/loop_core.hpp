@@ -15,11 +15,11 @@
 #include <coloop/detail/scheduler.hpp>
 #include <coloop/runtime/loop_options.hpp>
 
-#include "runtime/reactor.hpp"
-#include "runtime/ready_queue.hpp"
+#include "runtime/current_thread/ready_queue.hpp"
+#include "runtime/driver/reactor.hpp"
+#include "runtime/driver/timer_entry.hpp"
+#include "runtime/driver/timer_wheel.hpp"
 #include "runtime/task_registry.hpp"
-#include "runtime/timer_entry.hpp"
-#include "runtime/timer_wheel.hpp"
 
 namespace coloop::detail {
 
@@ -86,7 +86,7 @@ class loop_core final : public scheduler {
   /// Runtime: blocks the calling thread until no spawned task is live.
   void wait_until_no_tasks() noexcept;
 
-  // The runtime's driver. One thread at a time: the caller owns the driver (see runtime.cpp).
+  // The runtime's driver. One thread at a time: the caller owns the driver (see multi_thread/runtime.cpp).
   /// Polls I/O (blocking up to the next timer when `may_block`, until wake()) and fires due
   /// timers; with the manual clock and `may_block`, jumps to the next timer if no I/O is ready.
   /// Returns whether anything happened (events or timers).

@@ -5,7 +5,7 @@
 // SA_RESTART restarts; epoll_pwait2 or io_uring_enter, retried after EINTR) would hold a
 // signal_set's signal until woken for some other reason, so an idle loop or runtime would never
 // see SIGTERM. Those sleeps call run_deferred_signal_handlers() after each wake-up, and under
-// TSan a futex sleep is cut into 10 ms slices (runtime/mt/futex.hpp). Outside TSan: nothing.
+// TSan a futex sleep is cut into 10 ms slices (runtime/multi_thread/futex.hpp). Outside TSan: nothing.
 
 #include <unistd.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// A timer as the loop's timing wheel sees it (src/runtime/timer_wheel.hpp). Public only so that
+// A timer as the loop's timing wheel sees it (src/runtime/driver/timer_wheel.hpp). Public only so that
 // awaiters can embed one in the coroutine frame: arming a sleep or a timeout allocates nothing.
 
 #include <cstdint>

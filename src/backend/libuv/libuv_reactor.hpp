@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "runtime/reactor.hpp"
+#include "runtime/driver/reactor.hpp"
 
 namespace coloop::detail {
 

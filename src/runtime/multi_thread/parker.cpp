@@ -1,7 +1,7 @@
 // parker: the design and the state machine are in parker.hpp. Linux futex; the state word's own
 // acquire/release pairs carry the happens-before (TSan does not see the futex, and need not).
 
-#include "runtime/mt/parker.hpp"
+#include "runtime/multi_thread/parker.hpp"
 
 #include <cassert>
 #include <cerrno>
@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "core/cpu_relax.hpp"
-#include "runtime/mt/futex.hpp"
+#include "runtime/multi_thread/futex.hpp"
 
 namespace coloop::detail::mt {
 namespace {

@@ -17,8 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "runtime/mt/futex.hpp"
-#include "runtime/mt/runtime_core.hpp"
+#include "runtime/multi_thread/futex.hpp"
+#include "runtime/multi_thread/runtime_core.hpp"
 
 namespace coloop {
 namespace detail {
