@@ -23,6 +23,7 @@
 #include <coloop/core/errors.hpp>
 
 #include "core/cpu_relax.hpp"
+#include "runtime/context.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -386,6 +387,8 @@ loop_core& current_loop_core(const char* api) {
 }
 
 loop_core* current_loop_core_or_null() noexcept { return running_loop; }
+
+void require_running_loop(const char* api) { current_loop_core(api); }
 
 loop_core_scope::loop_core_scope(loop_core* loop) noexcept : saved_(running_loop) {
   running_loop = loop;
