@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "runtime/timer_wheel.hpp"
+#include "runtime/driver/timer_wheel.hpp"
 
 namespace {
 

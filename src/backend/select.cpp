@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/reactor.hpp"
+#include "runtime/driver/reactor.hpp"
 #if COLOOP_HAVE_IO_URING
 #include "backend/io_uring/io_uring_reactor.hpp"
 #endif

@@ -37,8 +37,8 @@
 #include <system_error>
 #include <utility>
 
+#include "runtime/context.hpp"
 #include "sync/wait_list.hpp"
-#include "runtime/loop_core.hpp"
 
 namespace coloop {
 namespace detail {
@@ -57,7 +57,6 @@ struct server_state {
   bool is_unix = false;
   std::vector<endpoint> endpoints;
 
-  bool on_runtime = false;  // tasks may run on several threads
   std::atomic<bool> serving{true};
   std::atomic<std::size_t> accept_loops{0};
   std::atomic<std::size_t> connections{0};
@@ -80,14 +79,13 @@ struct server_state {
   }
   void close() noexcept {
     if (!serving.exchange(false)) return;
-    if (on_runtime) {
+    // The accept loops close their own listeners as they end: on the runtime one may be inside
+    // accept() on another thread, so closing the listener here would race with it.
+    {
       std::lock_guard lock(mutex);
       for (cancel_state* c : acceptors) {
         if (c != nullptr) c->request();
       }
-    } else {
-      for (tcp_listener& l : tcp) l.close();
-      local_listener.close();
     }
     serving_waiters.notify_all();
     maybe_closed();
@@ -212,12 +210,10 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
   } catch (...) {
     error = std::current_exception();
   }
-  if (s->on_runtime) {  // this loop's own listener: nobody else uses it now
-    if (s->is_unix) {
-      s->local_listener.close();
-    } else {
-      s->tcp[index].close();
-    }
+  if (s->is_unix) {  // this loop's own listener: nobody else uses it now
+    s->local_listener.close();
+  } else {
+    s->tcp[index].close();
   }
   --s->accept_loops;
   if (error) s->close();  // an accept that fails for good (not EMFILE: that one waits) stops it
@@ -242,8 +238,6 @@ std::shared_ptr<server_state> new_state(connection_handler handler, const server
     throw std::invalid_argument(std::string(api) + ": bad stream_options");
   }
   auto s = std::make_shared<server_state>();
-  const loop_core* loop = current_loop_core_or_null();
-  s->on_runtime = loop != nullptr && loop->shared();
   s->handler = std::move(handler);
   s->streams = options.streams;
   return s;
@@ -358,7 +352,7 @@ task<server> start_unix_server(connection_handler handler, std::string path,
 }
 
 server serve(connection_handler handler, const endpoint& where, server_options options) {
-  detail::current_loop_core("coloop::serve");  // before binding: no loop, no listener
+  detail::require_running_loop("coloop::serve");  // before binding: no loop, no listener
   if (where.family() == endpoint::family_type::none) {
     throw std::invalid_argument("coloop::serve: empty endpoint");
   }

@@ -32,7 +32,7 @@
 #include <coloop/detail/scheduler.hpp>
 
 #include "core/cpu_relax.hpp"
-#include "runtime/reactor.hpp"
+#include "runtime/driver/reactor.hpp"
 
 namespace coloop::detail {
 namespace {

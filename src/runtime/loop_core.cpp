@@ -23,6 +23,7 @@
 #include <coloop/core/errors.hpp>
 
 #include "core/cpu_relax.hpp"
+#include "runtime/context.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -192,35 +193,47 @@ void loop_core::cancel_all_tasks() noexcept {
 }
 
 bool loop_core::drive(bool may_block) {
-  while (driver_waiters_.load(std::memory_order_acquire) > 0) cpu_relax();  // registrations first
-  std::lock_guard lock(driver_mutex_);
-  constexpr std::int64_t none = no_timer;
+  std::unique_lock<std::mutex> driver;
+  if (shared()) {
+    while (driver_waiters_.load(std::memory_order_acquire) > 0) cpu_relax();  // registrations first
+    driver = std::unique_lock(driver_mutex_);
+  }
+  // Virtual time jumps only when nothing else can happen: on the loop, when no callback is
+  // ready; on the runtime, while someone waits for the tasks (let_clock_jump).
+  const bool may_jump = manual_clock_ && may_block &&
+                        (!shared() || clock_jumpers_.load(std::memory_order_acquire) > 0);
   std::int64_t timeout = 0;
-  std::int64_t next = none;
-  const bool may_jump = host_ == nullptr || clock_jumpers_.load(std::memory_order_acquire) > 0;
-  {
+  std::int64_t next = no_timer;
+  if (may_block) {
     // Publishing the deadline under the timer lock: a timer inserted after this sees it and
     // wakes the poll if it is earlier.
-    std::lock_guard timers(timer_mutex_);
+    std::unique_lock<std::recursive_mutex> timers;
+    if (shared()) timers = std::unique_lock(timer_mutex_);
     next = timers_.next_deadline();
-    if (may_block) {
-      // With the manual clock and a timer armed: look at I/O without blocking, then jump.
-      if (next == none || (manual_clock_ && !may_jump)) {
-        timeout = -1;
-      } else if (!manual_clock_) {
-        timeout = poll_timeout(next, now(), true);
-      }
-      if (timeout != 0) driver_deadline_.store(next, std::memory_order_relaxed);
+    // With the manual clock and a timer armed: look at I/O without blocking, then jump.
+    if (next == no_timer || (manual_clock_ && !may_jump)) {
+      timeout = -1;
+    } else if (!manual_clock_) {
+      timeout = poll_timeout(next, now(), true);
     }
+    // seq_cst pairs with push_remote: either the flag is seen here, or its wake() lands in the
+    // poll below.
+    if (remote_pending_.load(std::memory_order_seq_cst)) timeout = 0;
+    if (timeout != 0 && shared()) driver_deadline_.store(next, std::memory_order_relaxed);
   }
   std::size_t events = reactor_->poll(timeout);
-  const bool would_jump = manual_clock_ && may_block && may_jump && events == 0 && next != none;
-  if (would_jump && reactor_->completion_lag_ns() > 0) {
+  bool jump = may_jump && events == 0 && next != no_timer;
+  if (jump && reactor_->completion_lag_ns() > 0) {
     events = reactor_->poll(reactor_->completion_lag_ns());  // nothing may still be on its way
   }
-  driver_deadline_.store(std::numeric_limits<std::int64_t>::min(), std::memory_order_relaxed);
-  std::lock_guard timers(timer_mutex_);
-  if (would_jump && events == 0 && next > manual_now_.load(std::memory_order_relaxed)) {
+  if (shared()) {
+    driver_deadline_.store(std::numeric_limits<std::int64_t>::min(), std::memory_order_relaxed);
+  }
+  jump = jump && events == 0 && ready_.empty() && !remote_pending_.load(std::memory_order_acquire);
+  drain_remote();  // before the timers fire: callbacks posted earlier run first
+  std::unique_lock<std::recursive_mutex> timers;
+  if (shared()) timers = std::unique_lock(timer_mutex_);
+  if (jump && next > manual_now_.load(std::memory_order_relaxed)) {
     manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
   }
   return timers_.expire(now()) > 0 || events > 0;
@@ -317,30 +330,7 @@ void loop_core::turn(bool (*done)(const void*), const void* arg) {
     if (stop_requested_ || (done != nullptr && done(arg))) return;
   }
   drain_remote();
-  wait_for_events();
-  timers_.expire(now());
-}
-
-void loop_core::wait_for_events() {
-  if (!ready_.empty()) {
-    reactor_->poll(0);
-    return;
-  }
-  const std::int64_t next = timers_.next_deadline();
-  if (manual_clock_) {
-    // Virtual time: I/O that is already possible goes first; otherwise jump to the next timer.
-    if (reactor_->poll(0) > 0 || !ready_.empty() || remote_pending_.load()) return;
-    if (next != no_timer) {
-      if (next > manual_now_.load(std::memory_order_relaxed)) {
-        manual_now_.store(next, std::memory_order_relaxed);
-      }
-      return;
-    }
-  }
-  std::int64_t timeout = poll_timeout(next, now(), !timers_.empty());
-  if (remote_pending_.load(std::memory_order_seq_cst)) timeout = 0;
-  reactor_->poll(timeout);
-  drain_remote();
+  drive(ready_.empty());
 }
 
 void loop_core::report(std::exception_ptr e) noexcept {
@@ -386,6 +376,8 @@ loop_core& current_loop_core(const char* api) {
 }
 
 loop_core* current_loop_core_or_null() noexcept { return running_loop; }
+
+void require_running_loop(const char* api) { current_loop_core(api); }
 
 loop_core_scope::loop_core_scope(loop_core* loop) noexcept : saved_(running_loop) {
   running_loop = loop;

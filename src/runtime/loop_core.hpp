@@ -15,11 +15,11 @@
 #include <coloop/detail/scheduler.hpp>
 #include <coloop/runtime/loop_options.hpp>
 
-#include "runtime/reactor.hpp"
-#include "runtime/ready_queue.hpp"
+#include "runtime/current_thread/ready_queue.hpp"
+#include "runtime/driver/reactor.hpp"
+#include "runtime/driver/timer_entry.hpp"
+#include "runtime/driver/timer_wheel.hpp"
 #include "runtime/task_registry.hpp"
-#include "runtime/timer_entry.hpp"
-#include "runtime/timer_wheel.hpp"
 
 namespace coloop::detail {
 
@@ -86,9 +86,10 @@ class loop_core final : public scheduler {
   /// Runtime: blocks the calling thread until no spawned task is live.
   void wait_until_no_tasks() noexcept;
 
-  // The runtime's driver. One thread at a time: the caller owns the driver (see runtime.cpp).
-  /// Polls I/O (blocking up to the next timer when `may_block`, until wake()) and fires due
-  /// timers; with the manual clock and `may_block`, jumps to the next timer if no I/O is ready.
+  /// The one poll of the event loop's turn and of the runtime's parked worker (one thread at a
+  /// time: see multi_thread/runtime.cpp). Polls I/O (blocking up to the next timer when
+  /// `may_block`, until wake()), moves cross-thread callbacks in and fires due timers; with the
+  /// manual clock and `may_block`, jumps to the next timer if nothing is ready.
   /// Returns whether anything happened (events or timers).
   bool drive(bool may_block);
   /// Interrupts a blocking drive() from any thread.
@@ -112,7 +113,6 @@ class loop_core final : public scheduler {
  private:
   void turn(bool (*done)(const void*), const void* arg);
   void drain_remote();
-  void wait_for_events();
 
   bool manual_clock_;
   std::atomic<std::int64_t> manual_now_{0};

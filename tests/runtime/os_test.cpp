@@ -26,7 +26,7 @@
 #include "runtime/os/sigpipe.hpp"
 #include "runtime/os/sockets.hpp"
 #include "runtime/os/wake_fd.hpp"
-#include "runtime/reactor.hpp"
+#include "runtime/driver/reactor.hpp"
 #include "support/fd_audit.hpp"
 
 namespace coloop::detail {

@@ -1,7 +1,7 @@
 // timer_wheel: ordering against a std::map model, FIFO, never early, cancel-while-due (with
 // freed memory, for ASan), re-arming from callbacks, 1M timers, INT64_MAX, next_deadline.
 
-#include "runtime/timer_wheel.hpp"
+#include "runtime/driver/timer_wheel.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,8 @@
 #pragma once
 // layer: runtime
-// A timer as the loop's timing wheel sees it (src/runtime/timer_wheel.hpp). Public only so that
-// awaiters can embed one in the coroutine frame: arming a sleep or a timeout allocates nothing.
+// A timer as the loop's timing wheel sees it (src/runtime/driver/timer_wheel.hpp). Public only
+// so that awaiters can embed one in the coroutine frame: arming a sleep or a timeout allocates
+// nothing.
 
 #include <cstdint>
 

@@ -31,8 +31,8 @@
 
 #include <coloop/core/errors.hpp>
 
+#include "runtime/driver/reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
-#include "runtime/reactor.hpp"
 #include "runtime/tsan_signals.hpp"
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))

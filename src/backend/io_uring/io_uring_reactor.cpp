@@ -63,8 +63,8 @@
 #include <system_error>
 
 #include "backend/io_uring/uring_setup.hpp"
+#include "runtime/driver/reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
-#include "runtime/reactor.hpp"
 #include "runtime/tsan_signals.hpp"
 
 namespace coloop::detail {

@@ -1,6 +1,6 @@
 #pragma once
 // What the rest of coloop (backend selection, tests) sees of the io_uring backend, beyond
-// make_io_uring_reactor() in runtime/reactor.hpp. Private; no liburing here.
+// make_io_uring_reactor() in runtime/driver/reactor.hpp. Private; no liburing here.
 
 #include <string>
 #include <system_error>

@@ -36,7 +36,7 @@
 #include <memory>
 #include <system_error>
 
-#include "runtime/reactor.hpp"
+#include "runtime/driver/reactor.hpp"
 
 #ifdef EVFILT_USER
 #define COLOOP_KQUEUE_USER_WAKE 1

@@ -1,10 +1,10 @@
 #pragma once
 // Test hooks of the libuv reactor (libuv_reactor.cpp); the reactor itself is reached through
-// make_libuv_reactor() in runtime/reactor.hpp.
+// make_libuv_reactor() in runtime/driver/reactor.hpp.
 
 #include <cstddef>
 
-#include "runtime/reactor.hpp"
+#include "runtime/driver/reactor.hpp"
 
 namespace coloop::detail {
 

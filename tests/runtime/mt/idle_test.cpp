@@ -1,7 +1,7 @@
 // idle: the half-searching cap, last-searcher detection, when a producer wakes somebody, which
 // worker it picks, unparking by id, and a threaded stress test of the counts.
 
-#include "runtime/mt/idle.hpp"
+#include "runtime/multi_thread/idle.hpp"
 
 #include <gtest/gtest.h>
 

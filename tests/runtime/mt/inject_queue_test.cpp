@@ -1,7 +1,7 @@
 // inject_queue: FIFO order across growth, the closing rule (push refused, push_batch accepted,
 // pop still drains), pop_into's batch sizing, and a multi-producer multi-consumer stress test.
 
-#include "runtime/mt/inject_queue.hpp"
+#include "runtime/multi_thread/inject_queue.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "runtime/mt/fake_tasks.hpp"
-#include "runtime/mt/local_queue.hpp"
+#include "runtime/multi_thread/local_queue.hpp"
 
 namespace coloop::detail::mt {
 namespace {

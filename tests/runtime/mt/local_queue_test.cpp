@@ -3,7 +3,7 @@
 // threaded stress test (one owner pushing and popping, three stealers that also steal from each
 // other) in which every task must be consumed exactly once.
 
-#include "runtime/mt/local_queue.hpp"
+#include "runtime/multi_thread/local_queue.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "runtime/mt/fake_tasks.hpp"
-#include "runtime/mt/inject_queue.hpp"
+#include "runtime/multi_thread/inject_queue.hpp"
 
 namespace coloop::detail::mt {
 namespace {

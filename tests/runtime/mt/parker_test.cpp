@@ -2,7 +2,7 @@
 // from another thread, timeouts, parking on a driver (poll on an eventfd), and two ping-pong
 // stress tests, with and without spinning, that hang (ctest timeout) on a lost wake-up.
 
-#include "runtime/mt/parker.hpp"
+#include "runtime/multi_thread/parker.hpp"
 
 #include <gtest/gtest.h>
 #include <poll.h>

@@ -1,12 +1,12 @@
 // inject_queue: the design and the closing rule are in inject_queue.hpp.
 
-#include "runtime/mt/inject_queue.hpp"
+#include "runtime/multi_thread/inject_queue.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cassert>
 
-#include "runtime/mt/local_queue.hpp"
+#include "runtime/multi_thread/local_queue.hpp"
 
 namespace coloop::detail::mt {
 

@@ -2,7 +2,7 @@
 // for entries whose fd_entry::completion is set, which only a completion backend does, so a
 // readiness backend reaching them is a bug in that backend.
 
-#include "runtime/reactor.hpp"
+#include "runtime/driver/reactor.hpp"
 
 #include <exception>
 #include <stdexcept>

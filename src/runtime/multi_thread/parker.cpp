@@ -2,7 +2,7 @@
 // own, or the portable fallback); the state word's own acquire/release pairs carry the
 // happens-before (TSan does not see Linux's futex, and need not).
 
-#include "runtime/mt/parker.hpp"
+#include "runtime/multi_thread/parker.hpp"
 
 #include <cassert>
 #include <thread>

@@ -3,11 +3,11 @@
 // the one its writer had seen, else tail - real underflows. Every CAS that moves head is
 // therefore a release, and every head load that precedes a tail load is an acquire.
 
-#include "runtime/mt/local_queue.hpp"
+#include "runtime/multi_thread/local_queue.hpp"
 
 #include <cassert>
 
-#include "runtime/mt/inject_queue.hpp"
+#include "runtime/multi_thread/inject_queue.hpp"
 
 namespace coloop::detail::mt {
 

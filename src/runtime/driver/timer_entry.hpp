@@ -9,7 +9,7 @@
 
 #include <coloop/detail/callback.hpp>
 
-#include "runtime/timer_wheel.hpp"
+#include "runtime/driver/timer_wheel.hpp"
 
 namespace coloop::detail {
 

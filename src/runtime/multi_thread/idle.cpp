@@ -1,6 +1,6 @@
 // idle: the design and the lost-wake-up argument are in idle.hpp.
 
-#include "runtime/mt/idle.hpp"
+#include "runtime/multi_thread/idle.hpp"
 
 #include <algorithm>
 #include <cassert>

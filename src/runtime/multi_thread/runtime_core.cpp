@@ -7,20 +7,20 @@
 // blocking, so neither starves. The LIFO slot runs at most 3 times in a row, then goes to the
 // back of the ring, so two tasks waking each other cannot starve the rest.
 //
-// Idle workers (mt/idle.hpp): at most half search at once; a producer wakes a parked worker only
+// Idle workers (idle.hpp): at most half search at once; a producer wakes a parked worker only
 // when nobody searches; a searcher that finds work and was the last one wakes another. A worker
 // about to sleep records itself parked and, if it was the last searcher, re-checks every queue.
 //
 // The driver (loop_core in shared mode: the reactor, the timer wheel, the task registry) is
 // polled by exactly one worker at a time: the first to park takes it and blocks in the reactor
-// (mt/parker.hpp's park_on_driver; unpark wakes the reactor); the others sleep on futexes. With
+// (parker.hpp's park_on_driver; unpark wakes the reactor); the others sleep on futexes. With
 // the manual clock only the last worker to park may drive, and it then jumps to the next timer.
 //
 // Randomized mode (a seed): posts go to the LIFO slot, the ring or the inject queue at random
 // and the inject queue is taken first at random ticks, so tests see many interleavings; the
 // seed is printed so a failure can be replayed.
 
-#include "runtime/mt/runtime_core.hpp"
+#include "runtime/multi_thread/runtime_core.hpp"
 
 #include "runtime/task_registry.hpp"
 

@@ -17,7 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "runtime/mt/runtime_core.hpp"
+#include "runtime/multi_thread/runtime_core.hpp"
 #include "runtime/os/futex.hpp"
 
 namespace coloop {

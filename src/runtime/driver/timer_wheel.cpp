@@ -27,7 +27,7 @@
 // by callbacks go into the wheel and wait for the next expire(). Nothing throws: without memory
 // for the scratch array a batch is insertion-sorted, as small batches always are.
 
-#include "runtime/timer_wheel.hpp"
+#include "runtime/driver/timer_wheel.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -15,10 +15,10 @@
 #include <coloop/runtime/loop_options.hpp>
 
 #include "runtime/loop_core.hpp"
-#include "runtime/mt/idle.hpp"
-#include "runtime/mt/inject_queue.hpp"
-#include "runtime/mt/local_queue.hpp"
-#include "runtime/mt/parker.hpp"
+#include "runtime/multi_thread/idle.hpp"
+#include "runtime/multi_thread/inject_queue.hpp"
+#include "runtime/multi_thread/local_queue.hpp"
+#include "runtime/multi_thread/parker.hpp"
 
 namespace coloop::detail::mt {
 
