@@ -37,14 +37,11 @@ signal_set::signal_set(std::initializer_list<int> signals) {
 
 task<int> signal_set::wait() {
   char drain[256];  // a burst leaves up to one byte per handler run; take many per read
-  for (;;) {
-    if (slot_ < 0)
-      detail::throw_io_error(-static_cast<int>(errc::closed), "coloop::signal_set::wait");
+  while (slot_ >= 0) {
     if (const int signo = detail::signals::take_pending(slot_); signo != 0) co_return signo;
-    if (co_await fd_.read_some(drain, sizeof drain) == 0) {  // the write end closed under us
-      detail::throw_io_error(-static_cast<int>(errc::closed), "coloop::signal_set::wait");
-    }
+    if (co_await fd_.read_some(drain, sizeof drain) == 0) break;  // the write end closed under us
   }
+  detail::throw_io_error(-static_cast<int>(errc::closed), "coloop::signal_set::wait");
 }
 
 void signal_set::close() noexcept {

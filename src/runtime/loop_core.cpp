@@ -49,15 +49,12 @@ void log_exception(std::exception_ptr e) {
 
 constexpr std::int64_t no_timer = std::numeric_limits<std::int64_t>::max();
 
-/// The poll timeout for the earliest deadline `next` at `now`: 0 when due (however far in the
-/// past: "next - now" would overflow for time_point::min()), -1 without a timer.
-std::int64_t poll_timeout(std::int64_t next, std::int64_t now, bool has_timers) noexcept {
-  if (has_timers && next <= now) return 0;
-  if (next == no_timer) return -1;
-  // next > now here, and now >= 0 (monotonic or manual), so the difference cannot overflow. Nor
-  // can the reactors' own "their now + timeout": a far deadline shows here as the start of its
-  // wheel slot (timer_wheel::next_deadline), well before the end of the clock.
-  return next - now;
+/// The poll timeout for the earliest deadline `next` at `now`: 0 when due, however far in the
+/// past ("next - now" would overflow for time_point::min()). When next > now the difference
+/// cannot overflow (now >= 0), nor can the reactors' own "their now + timeout": a far deadline
+/// shows here as the start of its wheel slot (timer_wheel::next_deadline).
+std::int64_t poll_timeout(std::int64_t next, std::int64_t now) noexcept {
+  return next <= now ? 0 : next - now;
 }
 
 }  // namespace
@@ -214,7 +211,7 @@ bool loop_core::drive(bool may_block) {
     if (next == no_timer || (manual_clock_ && !may_jump)) {
       timeout = -1;
     } else if (!manual_clock_) {
-      timeout = poll_timeout(next, now(), true);
+      timeout = poll_timeout(next, now());
     }
     // seq_cst pairs with push_remote: either the flag is seen here, or its wake() lands in the
     // poll below.
