@@ -13,4 +13,17 @@ std::coroutine_handle<> bounce(std::coroutine_handle<> next) noexcept {
   return next;
 }
 
+bool post_from_any_thread(scheduler* s, std::coroutine_handle<> h) noexcept {
+  if (this_thread.current == s) {
+    s->post(h);
+    return true;
+  }
+  try {
+    s->post_threadsafe(h);
+    return true;
+  } catch (...) {
+    return false;  // closed: nothing runs there any more
+  }
+}
+
 }  // namespace coloop::detail

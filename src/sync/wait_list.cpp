@@ -83,7 +83,7 @@ void wait_list::notify_all() noexcept {
     woken = a->next_;
     a->next_ = nullptr;
     if (a->cancel_ != nullptr) a->cancel_->disarm();
-    a->sched_->post(a->waiter_);  // the frame holding `a` may run from here on
+    post_from_any_thread(a->sched_, a->waiter_);  // the frame holding `a` may run from here on
   }
 }
 

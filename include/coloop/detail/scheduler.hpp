@@ -72,6 +72,10 @@ inline void resume_step(std::coroutine_handle<> h) {
   h.resume();
 }
 
+/// Resumes `h` on `s` from any thread: the cheap post() when this thread runs `s`, otherwise
+/// post_threadsafe(). False when `s` has shut down (the waiter's frame then dies with it).
+bool post_from_any_thread(scheduler* s, std::coroutine_handle<> h) noexcept;
+
 /// Makes `s` this thread's current scheduler for the scope's lifetime.
 class scheduler_scope {
  public:
