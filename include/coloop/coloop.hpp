@@ -24,6 +24,12 @@
 #include <coloop/runtime/wait_for.hpp>
 #include <coloop/runtime/yield.hpp>
 
+#include <coloop/sync/barrier.hpp>
+#include <coloop/sync/broadcast.hpp>
+#include <coloop/sync/event.hpp>
+#include <coloop/sync/latch.hpp>
+#include <coloop/sync/watch.hpp>
+
 #include <coloop/executor/thread_pool.hpp>
 #include <coloop/executor/to_thread.hpp>
 

@@ -5,7 +5,7 @@
 // either withdraws the wait (cancelled_error) or finds it already woken (the request stays
 // pending for the task's next await): never both.
 
-#include "sync/wait_list.hpp"
+#include <coloop/detail/wait_list.hpp>
 
 #include <utility>
 
