@@ -13,6 +13,11 @@
 #elif defined(COLOOP_CASE_now_alone)
 #include <coloop/runtime/now.hpp>
 #elif defined(COLOOP_CASE_sync_ok)
+#include <coloop/sync/barrier.hpp>
+#include <coloop/sync/broadcast.hpp>
+#include <coloop/sync/event.hpp>
+#include <coloop/sync/latch.hpp>
+#include <coloop/sync/watch.hpp>
 #include "sync/wait_list.hpp"
 #elif defined(COLOOP_CASE_net_ok)
 #include <coloop/executor/to_thread.hpp>
