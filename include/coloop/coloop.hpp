@@ -5,6 +5,7 @@
 
 #include <coloop/core/errors.hpp>
 #include <coloop/core/frame_pool.hpp>
+#include <coloop/core/shutdown_mode.hpp>
 #include <coloop/core/future.hpp>
 #include <coloop/core/sync_wait.hpp>
 #include <coloop/core/task.hpp>
@@ -23,6 +24,11 @@
 #include <coloop/runtime/timer_handle.hpp>
 #include <coloop/runtime/wait_for.hpp>
 #include <coloop/runtime/yield.hpp>
+
+#include <coloop/sync/condition.hpp>
+#include <coloop/sync/mutex.hpp>
+#include <coloop/sync/queue.hpp>
+#include <coloop/sync/semaphore.hpp>
 
 #include <coloop/executor/thread_pool.hpp>
 #include <coloop/executor/to_thread.hpp>

@@ -1,0 +1,66 @@
+#pragma once
+// condition: an asyncio.Condition bound to a coloop::mutex.
+
+#include <coroutine>
+
+#include <coloop/core/task.hpp>
+#include <coloop/detail/handoff.hpp>
+#include <coloop/sync/mutex.hpp>
+
+namespace coloop {
+
+/// A condition variable for tasks, bound to one mutex. Thread-safe; notify_one/notify_all may be
+/// called with or without the mutex held, from any task or thread. Destroy it only when no task
+/// waits on it.
+class condition final : private detail::handoff_owner {
+ public:
+  /// Binds it to `m` for its lifetime.
+  explicit condition(coloop::mutex& m) noexcept : m_(&m) {}
+
+  /// Unlocks `g`, waits for a notification, locks `g` again (FIFO among the mutex's waiters) and
+  /// returns. std::logic_error if `g` does not hold this condition's mutex. Cancellable: a
+  /// cancelled wait takes the lock again before it throws cancelled_error; a cancel after the
+  /// notification stays pending for the task's next await. A waiter whose frame is destroyed
+  /// after it was notified passes the notification to the next waiter.
+  task<void> wait(coloop::mutex::guard& g);
+  /// Waits until pred() holds, checking it with the lock held (before the first wait, too).
+  /// Pass a named callable (g++ 12 mishandles a lambda temporary in a co_await operand).
+  template <class Pred>
+  task<void> wait(coloop::mutex::guard& g, Pred pred) {
+    check(g);
+    while (!pred()) co_await wait(g);
+  }
+  /// Wakes the longest-waiting task, if any.
+  void notify_one() noexcept;
+  /// Wakes every waiting task.
+  void notify_all() noexcept;
+  /// The mutex it is bound to.
+  coloop::mutex& mutex() const noexcept { return *m_; }
+
+ private:
+  class [[nodiscard]] notified_awaiter : private detail::handoff_waiter {
+   public:
+    notified_awaiter(condition& c, coloop::mutex::guard& g) noexcept : handoff_waiter(c), c_(&c), g_(&g) {}
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+      return c_->suspend(*this, h, detail::cancel_state_of(h));
+    }
+    /// Whether the wait was withdrawn by a cancel (the caller re-locks, then throws).
+    bool await_resume() const noexcept { return state() == detail::handoff_state::cancelled; }
+
+   private:
+    friend class condition;
+    condition* c_;
+    coloop::mutex::guard* g_;
+  };
+
+  void check(const coloop::mutex::guard& g) const;
+  bool suspend(notified_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept;
+  void abandoned(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept override;
+
+  coloop::mutex* m_;
+  detail::handoff_list waiters_;
+};
+
+}  // namespace coloop
