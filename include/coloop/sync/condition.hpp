@@ -47,7 +47,11 @@ class condition final : private detail::handoff_owner {
       return c_->suspend(*this, h, detail::cancel_state_of(h));
     }
     /// Whether the wait was withdrawn by a cancel (the caller re-locks, then throws).
-    bool await_resume() const noexcept { return state() == detail::handoff_state::cancelled; }
+    bool await_resume() noexcept {
+      if (state() == detail::handoff_state::cancelled) return true;
+      set_state(detail::handoff_state::taken);  // the notification is consumed
+      return false;
+    }
 
    private:
     friend class condition;

@@ -1,0 +1,177 @@
+// condition: wait/notify bound to a coloop::mutex, predicates, misuse, cancellation.
+
+#include <gtest/gtest.h>
+
+#include <coloop/coloop.hpp>
+#include <coloop/sync/condition.hpp>
+#include <stdexcept>
+#include <vector>
+
+#include "support/flavour.hpp"
+#include "sync/sync_test_util.hpp"
+
+namespace {
+
+using coloop::task;
+using coloop::test::until_idle;
+
+class Condition : public coloop::test::flavour_test {};
+
+struct shared {
+  coloop::mutex m;
+  coloop::condition c{m};
+  int value = 0;
+  std::vector<int> woke;  // guarded by m
+};
+
+task<void> wait_once(shared* s, int id) {
+  auto g = co_await s->m.lock();
+  co_await s->c.wait(g);
+  EXPECT_TRUE(g.owns_lock());
+  s->woke.push_back(id);
+}
+
+TEST_P(Condition, NotifyOneWakesInOrderAndNotifyAllWakesTheRest) {
+  run(
+      []() -> task<void> {
+        shared s;
+        std::vector<coloop::join_handle<void>> hs;
+        for (int id = 0; id < 3; ++id) {
+          hs.push_back(coloop::spawn(wait_once, &s, id));
+          co_await until_idle();
+        }
+        EXPECT_FALSE(s.m.locked());  // each released it while waiting
+        s.c.notify_one();
+        co_await hs[0];
+        EXPECT_EQ(s.woke, (std::vector<int>{0}));
+        s.c.notify_all();
+        co_await hs[1];
+        co_await hs[2];
+        // Woken in order; on the runtime they may re-take the mutex in either order.
+        if (s.woke.size() == 3 && s.woke[1] > s.woke[2]) std::swap(s.woke[1], s.woke[2]);
+        EXPECT_EQ(s.woke, (std::vector<int>{0, 1, 2}));
+        s.c.notify_one();  // nobody waits: a no-op
+        EXPECT_FALSE(s.m.locked());
+      }(),
+      {.manual_clock = true});
+}
+
+task<void> wait_for_value(shared* s, int want) {
+  auto g = co_await s->m.lock();
+  auto ready = [s, want] { return s->value >= want; };
+  co_await s->c.wait(g, ready);
+  EXPECT_GE(s->value, want);
+}
+
+TEST_P(Condition, WaitWithAPredicateWaitsUntilItHolds) {
+  run(
+      []() -> task<void> {
+        shared s;
+        auto h = coloop::spawn(wait_for_value, &s, 2);
+        co_await until_idle();
+        for (int i = 1; i <= 2; ++i) {
+          auto g = co_await s.m.lock();
+          s.value = i;
+          s.c.notify_all();
+        }
+        co_await h;
+        s.value = 5;
+        auto g = co_await s.m.lock();
+        auto already = [&s] { return s.value == 5; };
+        co_await s.c.wait(g, already);  // true at once: no wait
+        EXPECT_TRUE(g.owns_lock());
+      }(),
+      {.manual_clock = true});
+}
+
+TEST_P(Condition, GuardOfAnotherMutexIsALogicError) {
+  run([]() -> task<void> {
+    shared s;
+    coloop::mutex other;
+    auto g = co_await other.lock();
+    bool threw = false;
+    try {
+      co_await s.c.wait(g);
+    } catch (const std::logic_error& e) {
+      threw = std::string(e.what()).find("another mutex") != std::string::npos;
+    }
+    EXPECT_TRUE(threw);
+    coloop::mutex::guard empty;
+    threw = false;
+    try {
+      co_await s.c.wait(empty);
+    } catch (const std::logic_error&) {
+      threw = true;
+    }
+    EXPECT_TRUE(threw);
+    EXPECT_TRUE(g.owns_lock());
+    EXPECT_EQ(&s.c.mutex(), &s.m);
+  }());
+}
+
+task<void> wait_expect_cancel(shared* s, int* relocked) {
+  auto g = co_await s->m.lock();
+  try {
+    co_await s->c.wait(g);
+  } catch (const coloop::cancelled_error&) {
+    if (g.owns_lock()) ++*relocked;
+    throw;
+  }
+}
+
+// Three waiters, `victim` cancelled while the test holds the mutex: it re-takes the lock (after
+// the test lets go) before it throws, and the next notify_one goes to the oldest of the others.
+task<void> cancel_waiter(int victim) {
+  shared s;
+  int relocked = 0;
+  std::vector<coloop::join_handle<void>> hs;
+  for (int id = 0; id < 3; ++id) {
+    if (id == victim) {
+      hs.push_back(coloop::spawn(wait_expect_cancel, &s, &relocked));
+    } else {
+      hs.push_back(coloop::spawn(wait_once, &s, id));
+    }
+    co_await until_idle();
+  }
+  {
+    auto g = co_await s.m.lock();
+    hs[static_cast<std::size_t>(victim)].cancel();
+    co_await until_idle();
+    EXPECT_EQ(relocked, 0);  // it waits for the lock we hold
+  }
+  EXPECT_EQ(co_await coloop::test::sync_error_of(std::move(hs[static_cast<std::size_t>(victim)])),
+            coloop::errc::cancelled);
+  EXPECT_EQ(relocked, 1);
+  s.c.notify_one();
+  co_await until_idle();
+  EXPECT_EQ(s.woke, (std::vector<int>{victim == 0 ? 1 : 0}));
+  s.c.notify_one();
+  for (int id = 0; id < 3; ++id) {
+    if (id != victim) co_await hs[static_cast<std::size_t>(id)];
+  }
+  EXPECT_EQ(s.woke.size(), 2u);
+  EXPECT_FALSE(s.m.locked());
+}
+
+TEST_P(Condition, CancelledHeadRelocksAndThrows) { run(cancel_waiter(0), {.manual_clock = true}); }
+TEST_P(Condition, CancelledMiddleRelocksAndThrows) { run(cancel_waiter(1), {.manual_clock = true}); }
+TEST_P(Condition, CancelledTailRelocksAndThrows) { run(cancel_waiter(2), {.manual_clock = true}); }
+
+TEST_P(Condition, CancelAfterTheNotificationStaysPendingAndKeepsTheLock) {
+  run(
+      []() -> task<void> {
+        shared s;
+        auto a = coloop::spawn(wait_once, &s, 7);
+        co_await until_idle();
+        s.c.notify_one();
+        a.cancel();  // after the notification: wait returns normally, with the lock
+        co_await coloop::test::sync_error_of(std::move(a));
+        EXPECT_EQ(s.woke, (std::vector<int>{7}));
+        EXPECT_FALSE(s.m.locked());
+      }(),
+      {.manual_clock = true});
+}
+
+COLOOP_INSTANTIATE_FLAVOURS(Condition);
+
+}  // namespace
