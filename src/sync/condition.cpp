@@ -1,8 +1,14 @@
-// condition: waiters queue on the condition's own list, then re-take the mutex through the
-// mutex's FIFO. The waiter links itself and releases the mutex under the condition's lock, so a
-// notifier that takes the mutex after the release always finds it queued (no lost wake-up). Lock
-// order: condition::lock_, then mutex::lock_; the mutex never takes a condition's lock. Re-locking
-// after the wait is not cancellable, so a cancelled wait always returns with the lock held.
+// condition: a waiter queues on the condition's list and releases the mutex under the
+// condition's lock, so a notifier that takes the mutex after the release always finds it queued
+// (no lost wake-up). A notification moves the waiter straight onto the mutex's FIFO (wait
+// morphing), so notified waiters re-take the mutex in the order they were notified and are
+// resumed once, already owning it. Lock order: condition::lock_, then mutex::lock_; the mutex
+// never takes a condition's lock.
+//
+// Cancellation: withdrawn before its notification, a waiter re-takes the mutex and throws. Once
+// notified it is on the mutex's queue with its cancel slot still armed: a cancel there withdraws
+// it, and it passes the notification on to the next waiter before it re-takes the mutex and
+// throws (CPython gh-112202). A cancel after it was handed the lock stays pending.
 
 #include <coloop/sync/condition.hpp>
 
@@ -22,12 +28,20 @@ void condition::check(const coloop::mutex::guard& g) const {
 task<void> condition::wait(coloop::mutex::guard& g) {
   check(g);
   bool cancelled = false;
+  bool notified = false;
   {
-    notified_awaiter notified(*this, g);
-    cancelled = co_await notified;
+    notified_awaiter waiter(*this, g);
+    cancelled = co_await waiter;
+    notified = waiter.notified_;
   }
-  if (!g.owns_lock()) g = co_await m_->relock();
-  if (cancelled) detail::throw_cancelled();
+  if (!cancelled) {
+    g.m_ = m_;  // handed over with the notification
+    co_return;
+  }
+  if (g.owns_lock()) detail::throw_cancelled();  // the cancel was pending: it never let go
+  if (notified) notify_one();                     // not used: the next waiter gets it
+  g = co_await m_->relock();                      // not cancellable: always returns locked
+  detail::throw_cancelled();
 }
 
 bool condition::suspend(notified_awaiter& a, std::coroutine_handle<> h,
@@ -41,20 +55,26 @@ bool condition::suspend(notified_awaiter& a, std::coroutine_handle<> h,
   return true;
 }
 
+void condition::notify_head(detail::wake_batch& woken) noexcept {
+  detail::handoff_waiter* w = waiters_.pop_front();
+  static_cast<notified_awaiter&>(*w).notified_ = true;
+  m_->take_notified(*w, woken);
+}
+
 void condition::notify_one() noexcept {
   detail::wake_batch woken;
   std::lock_guard lock(lock_);
-  if (detail::handoff_waiter* w = waiters_.pop_front()) woken.add(*w);
+  if (!waiters_.empty()) notify_head(woken);
 }
 
 void condition::notify_all() noexcept {
   detail::wake_batch woken;
   std::lock_guard lock(lock_);
-  while (detail::handoff_waiter* w = waiters_.pop_front()) woken.add(*w);
+  while (!waiters_.empty()) notify_head(woken);
 }
 
-void condition::abandoned(detail::handoff_waiter&, detail::wake_batch& woken) noexcept {
-  if (detail::handoff_waiter* w = waiters_.pop_front()) woken.add(*w);
+void condition::abandoned(detail::handoff_waiter&, detail::wake_batch&) noexcept {
+  // Never called: a condition grants nothing itself, a notified waiter belongs to the mutex.
 }
 
 }  // namespace coloop

@@ -47,37 +47,52 @@ bool handoff_waiter::requeue(std::coroutine_handle<> h) noexcept {
   return true;
 }
 
-void handoff_waiter::leave() noexcept {
-  bool disarm = false;
+handoff_owner* handoff_waiter::lock_owner() noexcept {
+  // relaxed: a stale owner is caught by the re-check under its lock, which orders the change.
+  handoff_owner* o = owner_.load(std::memory_order_relaxed);
+  for (;;) {
+    o->lock_.lock();
+    handoff_owner* now = owner_.load(std::memory_order_relaxed);
+    if (now == o) return o;
+    o->lock_.unlock();
+    o = now;
+  }
+}
+
+handoff_state handoff_waiter::leave() noexcept {
+  handoff_state found;
   {
     wake_batch woken;
-    std::lock_guard lock(owner_->lock_);
-    switch (state()) {
+    handoff_owner* o = lock_owner();
+    std::lock_guard lock(o->lock_, std::adopt_lock);
+    found = state();
+    switch (found) {
       case handoff_state::queued:
         list_->remove(*this);
         set_state(handoff_state::cancelled);
-        owner_->withdrawn(*this, woken);
-        disarm = true;
+        o->withdrawn(*this, woken);
         break;
       case handoff_state::granted:
         set_state(handoff_state::taken);
-        owner_->abandoned(*this, woken);
+        o->abandoned(*this, woken);
         break;
       default:
         break;
     }
   }
-  if (disarm && cancel_ != nullptr) cancel_->disarm();
+  if (found == handoff_state::queued && cancel_ != nullptr) cancel_->disarm();
+  return found;
 }
 
 cancel_outcome handoff_waiter::on_cancel(cancel_slot* self) noexcept {
   auto* w = static_cast<handoff_waiter*>(self);
   wake_batch woken;  // others the withdrawal unblocks: woken after the lock is released
-  std::lock_guard lock(w->owner_->lock_);
+  handoff_owner* o = w->lock_owner();
+  std::lock_guard lock(o->lock_, std::adopt_lock);
   if (w->state() != handoff_state::queued) return cancel_outcome::completed();
   w->list_->remove(*w);  // the slot was taken by cancel_state::request already
   w->set_state(handoff_state::cancelled);
-  w->owner_->withdrawn(*w, woken);
+  o->withdrawn(*w, woken);
   return {w->waiter_, w->sched_};
 }
 

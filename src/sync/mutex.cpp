@@ -31,6 +31,28 @@ bool mutex::suspend(lock_awaiter& a, std::coroutine_handle<> h, detail::cancel_s
   return false;
 }
 
+void mutex::take_notified(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept {
+  std::lock_guard lock(lock_);
+  w.move_to(*this);
+  unsigned s = state_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (s == unlocked) {
+      // acquire: as in try_lock_fast; the waiter resumes owning the lock.
+      if (state_.compare_exchange_weak(s, locked_alone, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+        woken.add(w);
+        return;
+      }
+    } else if (s == locked_alone) {
+      // relaxed: as in suspend.
+      if (state_.compare_exchange_weak(s, locked_waited, std::memory_order_relaxed)) break;
+    } else {
+      break;
+    }
+  }
+  waiters_.push_back(w);  // still queued, now here: a cancel withdraws it from this list
+}
+
 void mutex::hand_on(detail::wake_batch& woken) noexcept {
   if (detail::handoff_waiter* next = waiters_.pop_front()) {
     // relaxed: lock_ orders the hand-over; the word only tracks whether others still wait.

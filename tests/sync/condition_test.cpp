@@ -47,8 +47,6 @@ TEST_P(Condition, NotifyOneWakesInOrderAndNotifyAllWakesTheRest) {
         s.c.notify_all();
         co_await hs[1];
         co_await hs[2];
-        // Woken in order; on the runtime they may re-take the mutex in either order.
-        if (s.woke.size() == 3 && s.woke[1] > s.woke[2]) std::swap(s.woke[1], s.woke[2]);
         EXPECT_EQ(s.woke, (std::vector<int>{0, 1, 2}));
         s.c.notify_one();  // nobody waits: a no-op
         EXPECT_FALSE(s.m.locked());
@@ -168,6 +166,50 @@ TEST_P(Condition, CancelAfterTheNotificationStaysPendingAndKeepsTheLock) {
         co_await coloop::test::sync_error_of(std::move(a));
         EXPECT_EQ(s.woke, (std::vector<int>{7}));
         EXPECT_FALSE(s.m.locked());
+      }(),
+      {.manual_clock = true});
+}
+
+TEST_P(Condition, CancelWhileReTakingTheMutexPassesTheNotificationOn) {
+  run(
+      []() -> task<void> {
+        shared s;
+        int relocked = 0;
+        auto a = coloop::spawn(wait_expect_cancel, &s, &relocked);
+        co_await until_idle();
+        auto b = coloop::spawn(wait_once, &s, 2);
+        co_await until_idle();
+        {
+          auto g = co_await s.m.lock();
+          s.c.notify_one();  // a is notified and queues for the mutex we hold...
+          a.cancel();        // ...and is cancelled there: b gets the notification
+          co_await until_idle();
+          EXPECT_EQ(relocked, 0);
+        }
+        EXPECT_EQ(co_await coloop::test::sync_error_of(std::move(a)), coloop::errc::cancelled);
+        EXPECT_EQ(relocked, 1);
+        co_await b;
+        EXPECT_EQ(s.woke, (std::vector<int>{2}));
+        EXPECT_FALSE(s.m.locked());
+      }(),
+      {.manual_clock = true});
+}
+
+TEST_P(Condition, NotifiedWaitersReTakeTheMutexInOrder) {
+  run(
+      []() -> task<void> {
+        shared s;
+        std::vector<coloop::join_handle<void>> hs;
+        for (int id = 0; id < 3; ++id) {
+          hs.push_back(coloop::spawn(wait_once, &s, id));
+          co_await until_idle();
+        }
+        {
+          auto g = co_await s.m.lock();
+          s.c.notify_all();  // all three queue on the mutex, in order, behind us
+        }
+        for (auto& h : hs) co_await h;
+        EXPECT_EQ(s.woke, (std::vector<int>{0, 1, 2}));
       }(),
       {.manual_clock = true});
 }

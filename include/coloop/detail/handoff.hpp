@@ -62,16 +62,28 @@ class handoff_waiter : public cancel_slot {
   /// granted (so a frame destroyed before it resumes passes it on) and gives way.
   bool requeue(std::coroutine_handle<> h) noexcept;
   void set_state(handoff_state s) noexcept { state_.store(s, std::memory_order_relaxed); }
+  /// Ends the wait of a frame being destroyed: unlinks a queued waiter, passes on a grant that
+  /// was never taken. Returns the state it found.
+  handoff_state leave() noexcept;
+
+ public:
+  /// Hands a queued, unlinked waiter over to another owner (condition to mutex), with both
+  /// owners' locks held; its cancel slot stays armed and now withdraws it from `o`.
+  void move_to(handoff_owner& o) noexcept { owner_.store(&o, std::memory_order_relaxed); }
+
+ protected:
 
   unsigned char kind_ = 0;  // which of its owner's lists it waits on, for the owner's hooks
 
  private:
   friend class handoff_list;
   friend class wake_batch;
-  void leave() noexcept;
+  /// Locks the owner's lock_, following a move_to that happened meanwhile.
+  handoff_owner* lock_owner() noexcept;
   static cancel_outcome on_cancel(cancel_slot* self) noexcept;
 
-  handoff_owner* owner_;
+  // Changed only by move_to, under both owners' locks: stable for whoever holds its lock_.
+  std::atomic<handoff_owner*> owner_;
   handoff_list* list_ = nullptr;
   handoff_waiter* prev_ = nullptr;
   handoff_waiter* next_ = nullptr;

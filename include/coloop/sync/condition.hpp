@@ -38,18 +38,31 @@ class condition final : private detail::handoff_owner {
   coloop::mutex& mutex() const noexcept { return *m_; }
 
  private:
+  // Queued on the condition until notified, then on the mutex (take_notified) until it is handed
+  // the lock; it resumes owning the lock unless it was cancelled.
   class [[nodiscard]] notified_awaiter : private detail::handoff_waiter {
    public:
-    notified_awaiter(condition& c, coloop::mutex::guard& g) noexcept : handoff_waiter(c), c_(&c), g_(&g) {}
+    notified_awaiter(condition& c, coloop::mutex::guard& g) noexcept
+        : handoff_waiter(c), c_(&c), g_(&g) {}
+    ~notified_awaiter() {
+      // A frame destroyed after its notification passes it on (the lock, if it was handed
+      // over, goes on through the mutex's abandoned()).
+      const detail::handoff_state s = state();
+      if (s != detail::handoff_state::queued && s != detail::handoff_state::granted) return;
+      const detail::handoff_state found = leave();
+      const bool unused = found == detail::handoff_state::queued ||
+                          found == detail::handoff_state::granted;
+      if (unused && notified_) c_->notify_one();
+    }
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
       return c_->suspend(*this, h, detail::cancel_state_of(h));
     }
-    /// Whether the wait was withdrawn by a cancel (the caller re-locks, then throws).
+    /// True if the wait was withdrawn by a cancel; false: notified, and the lock is ours.
     bool await_resume() noexcept {
       if (state() == detail::handoff_state::cancelled) return true;
-      set_state(detail::handoff_state::taken);  // the notification is consumed
+      set_state(detail::handoff_state::taken);
       return false;
     }
 
@@ -57,11 +70,14 @@ class condition final : private detail::handoff_owner {
     friend class condition;
     condition* c_;
     coloop::mutex::guard* g_;
+    bool notified_ = false;  // set under the condition's lock, read once the wait has ended
   };
 
   void check(const coloop::mutex::guard& g) const;
   bool suspend(notified_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept;
   void abandoned(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept override;
+  /// Under lock_: moves the head waiter over to the mutex.
+  void notify_head(detail::wake_batch& woken) noexcept;
 
   coloop::mutex* m_;
   detail::handoff_list waiters_;

@@ -113,6 +113,9 @@ class mutex final : private detail::handoff_owner {
   void hand_on(detail::wake_batch& woken) noexcept;
   /// Unlocks on behalf of condition::wait, adding the next owner to `woken`.
   void unlock_into(detail::wake_batch& woken) noexcept;
+  /// Under the condition's lock: a notified condition waiter joins this mutex's queue (or takes
+  /// the lock at once if it is free), so notified waiters re-take the mutex in notification order.
+  void take_notified(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept;
   bool suspend(lock_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept;
   lock_awaiter relock() noexcept { return lock_awaiter(*this, false); }
 
