@@ -143,6 +143,27 @@ TEST_P(Queue, JoinWaitsForTaskDone) {
       {.manual_clock = true});
 }
 
+task<void> join_queue(coloop::queue<int>* q) { co_await q->join(); }
+
+TEST_P(Queue, CancelledJoinLeavesTheCountAlone) {
+  run(
+      []() -> task<void> {
+        coloop::queue<int> q;
+        co_await q.put(1);
+        auto joiner = coloop::spawn(join_queue, &q);
+        co_await until_idle();
+        joiner.cancel();
+        EXPECT_EQ(co_await sync_error_of(std::move(joiner)), coloop::errc::cancelled);
+        auto second = coloop::spawn(join_queue, &q);
+        co_await until_idle();
+        EXPECT_FALSE(second.done());
+        EXPECT_EQ(q.try_get(), 1);
+        q.task_done();
+        co_await second;
+      }(),
+      {.manual_clock = true});
+}
+
 TEST_P(Queue, ShutdownDrainWakesEveryoneAndLetsTheRestOut) {
   run(
       []() -> task<void> {
