@@ -4,6 +4,7 @@
 
 #include <coloop/coloop.hpp>
 #include <coloop/sync/mutex.hpp>
+#include <atomic>
 #include <vector>
 
 #include "support/flavour.hpp"
@@ -176,6 +177,28 @@ TEST_P(Mutex, WaiterDestroyedWhileQueuedLeaves) {
     }
     g.unlock();
     EXPECT_FALSE(m.locked());  // nobody was left to hand it to
+  }());
+}
+
+task<void> raise_flag(std::atomic<bool>* flag) {
+  flag->store(true);
+  co_return;
+}
+
+TEST_P(Mutex, UncontendedLocksSpendTheCoopBudget) {
+  // With two workers the other task may be stolen by a worker the OS then deschedules: only one
+  // thread makes "it ran before the loop ended" a deterministic consequence of the budget.
+  if (GetParam().workers > 1) GTEST_SKIP() << "needs a single thread";
+  run([]() -> task<void> {
+    coloop::mutex m;
+    std::atomic<bool> flag{false};
+    auto other = coloop::spawn(raise_flag, &flag);
+    for (int i = 0; i < 10'000 && !flag.load(); ++i) {
+      auto g = co_await m.lock();  // free every time: completes at once
+    }
+    EXPECT_TRUE(flag.load());  // the budget made it give way
+    EXPECT_FALSE(m.locked());
+    co_await other;
   }());
 }
 

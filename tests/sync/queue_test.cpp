@@ -5,6 +5,7 @@
 
 #include <coloop/coloop.hpp>
 #include <coloop/sync/queue.hpp>
+#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -235,26 +236,57 @@ TEST_P(Queue, CancelledHeadGetterTakesNothing) { run(cancel_getter(0), {.manual_
 TEST_P(Queue, CancelledMiddleGetterTakesNothing) { run(cancel_getter(1), {.manual_clock = true}); }
 TEST_P(Queue, CancelledTailGetterTakesNothing) { run(cancel_getter(2), {.manual_clock = true}); }
 
-TEST_P(Queue, CancelledPutterPutsNothing) {
-  run(
-      []() -> task<void> {
-        coloop::queue<int> q(1);
-        co_await q.put(0);
-        std::vector<coloop::join_handle<void>> hs;
-        for (int v = 1; v <= 3; ++v) {
-          hs.push_back(coloop::spawn(put_value, &q, v));
-          co_await until_idle();
-        }
-        hs[1].cancel();
-        EXPECT_EQ(co_await sync_error_of(std::move(hs[1])), coloop::errc::cancelled);
-        std::vector<int> got;
-        for (int i = 0; i < 3; ++i) got.push_back(co_await q.get());
-        co_await hs[0];
-        co_await hs[2];
-        EXPECT_EQ(got, (std::vector<int>{0, 1, 3}));
-        EXPECT_TRUE(q.empty());
-      }(),
-      {.manual_clock = true});
+// Three queued putters on a full queue, `victim` cancelled: its item never goes in, the others'
+// go in order.
+task<void> cancel_putter(int victim) {
+  coloop::queue<int> q(1);
+  co_await q.put(0);
+  std::vector<coloop::join_handle<void>> hs;
+  for (int v = 1; v <= 3; ++v) {
+    hs.push_back(coloop::spawn(put_value, &q, v));
+    co_await until_idle();
+  }
+  hs[static_cast<std::size_t>(victim)].cancel();
+  EXPECT_EQ(co_await sync_error_of(std::move(hs[static_cast<std::size_t>(victim)])),
+            coloop::errc::cancelled);
+  std::vector<int> got;
+  for (int i = 0; i < 3; ++i) got.push_back(co_await q.get());
+  std::vector<int> expected{0};
+  for (int id = 0; id < 3; ++id) {
+    if (id == victim) continue;
+    co_await hs[static_cast<std::size_t>(id)];
+    expected.push_back(id + 1);
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST_P(Queue, CancelledHeadPutterPutsNothing) { run(cancel_putter(0), {.manual_clock = true}); }
+TEST_P(Queue, CancelledMiddlePutterPutsNothing) { run(cancel_putter(1), {.manual_clock = true}); }
+TEST_P(Queue, CancelledTailPutterPutsNothing) { run(cancel_putter(2), {.manual_clock = true}); }
+
+task<void> raise_flag(std::atomic<bool>* flag) {
+  flag->store(true);
+  co_return;
+}
+
+TEST_P(Queue, ImmediateGetsSpendTheCoopBudget) {
+  // With two workers the other task may be stolen by a worker the OS then deschedules: only one
+  // thread makes "it ran before the loop ended" a deterministic consequence of the budget.
+  if (GetParam().workers > 1) GTEST_SKIP() << "needs a single thread";
+  run([]() -> task<void> {
+    coloop::queue<int> q;
+    for (int i = 0; i < 10'000; ++i) EXPECT_TRUE(q.try_put(std::move(i)));
+    std::atomic<bool> flag{false};
+    auto other = coloop::spawn(raise_flag, &flag);
+    int taken = 0;
+    while (!flag.load() && taken < 10'000) {
+      EXPECT_EQ(co_await q.get(), taken);  // never suspends for want of items
+      ++taken;
+    }
+    EXPECT_TRUE(flag.load());  // the budget made it give way
+    co_await other;
+  }());
 }
 
 task<void> get_then_yield(coloop::queue<int>* q, std::vector<int>* out) {
