@@ -5,7 +5,6 @@
 
 #include <benchmark/benchmark.h>
 
-#include <condition_variable>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/runtime.hpp>
@@ -13,6 +12,7 @@
 #include <coloop/sync/mutex.hpp>
 #include <coloop/sync/queue.hpp>
 #include <coloop/sync/semaphore.hpp>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>

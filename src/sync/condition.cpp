@@ -11,7 +11,6 @@
 // throws (CPython gh-112202). A cancel after it was handed the lock stays pending.
 
 #include <coloop/sync/condition.hpp>
-
 #include <stdexcept>
 
 namespace coloop {
@@ -39,8 +38,8 @@ task<void> condition::wait(coloop::mutex::guard& g) {
     co_return;
   }
   if (g.owns_lock()) detail::throw_cancelled();  // the cancel was pending: it never let go
-  if (notified) notify_one();                     // not used: the next waiter gets it
-  g = co_await m_->relock();                      // not cancellable: always returns locked
+  if (notified) notify_one();                    // not used: the next waiter gets it
+  g = co_await m_->relock();                     // not cancellable: always returns locked
   detail::throw_cancelled();
 }
 

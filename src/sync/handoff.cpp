@@ -8,7 +8,6 @@
 // destructor. Waking (disarm, then post) happens after the lock is released.
 
 #include <coloop/detail/handoff.hpp>
-
 #include <system_error>
 
 namespace coloop::detail {
@@ -41,7 +40,7 @@ bool handoff_waiter::park(handoff_list& list, std::coroutine_handle<> h,
 
 bool handoff_waiter::requeue(std::coroutine_handle<> h) noexcept {
   scheduler* s = current_scheduler();
-  if (s == nullptr) return false;  // no scheduler to give way to: carry on
+  if (s == nullptr) return false;     // no scheduler to give way to: carry on
   set_state(handoff_state::granted);  // only this thread touches it until it resumes
   s->post_yield(h);
   return true;

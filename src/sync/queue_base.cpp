@@ -4,7 +4,6 @@
 // items put and not yet task_done(), and join() waiters are woken the moment it reaches zero.
 
 #include <coloop/detail/queue_base.hpp>
-
 #include <stdexcept>
 #include <system_error>
 

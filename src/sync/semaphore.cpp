@@ -5,22 +5,16 @@
 // (tokio's acquire_many cancellation bug), so withdrawal dispatches again.
 
 #include <coloop/sync/semaphore.hpp>
-
 #include <stdexcept>
 #include <string>
 
 namespace coloop {
 
-namespace {
-
-void check_request(const char* what, std::size_t k) {
-  if (k == 0) throw std::invalid_argument(std::string(what) + ": k must be at least 1");
-  if (k > semaphore::max_permits) {
-    throw std::invalid_argument(std::string(what) + ": k is larger than semaphore::max_permits");
-  }
+void semaphore::throw_bad_request(const char* what, std::size_t k) {
+  throw std::invalid_argument(
+      std::string(what) +
+      (k == 0 ? ": k must be at least 1" : ": k is larger than semaphore::max_permits"));
 }
-
-}  // namespace
 
 semaphore::semaphore(std::size_t initial) : state_(initial << 1) {
   if (initial > max_permits) {
@@ -28,13 +22,8 @@ semaphore::semaphore(std::size_t initial) : state_(initial << 1) {
   }
 }
 
-semaphore::acquire_awaiter semaphore::acquire(std::size_t k) {
-  check_request("semaphore::acquire", k);
-  return acquire_awaiter(*this, k);
-}
-
 std::optional<semaphore::permit> semaphore::try_acquire(std::size_t k) {
-  check_request("semaphore::try_acquire", k);
+  if (k - 1 >= max_permits) throw_bad_request("semaphore::try_acquire", k);
   if (!try_take_fast(k)) return std::nullopt;
   return permit(*this, k);
 }
@@ -42,9 +31,20 @@ std::optional<semaphore::permit> semaphore::try_acquire(std::size_t k) {
 void semaphore::release(std::size_t k) {
   if (k == 0) return;
   if (k > max_permits) throw std::overflow_error("semaphore::release: past max_permits");
+  std::size_t s = state_.load(std::memory_order_relaxed);
+  while ((s & waited) == 0) {
+    if ((s >> 1) > max_permits - k) {
+      throw std::overflow_error("semaphore::release: past max_permits");
+    }
+    // release: as in give_back.
+    if (state_.compare_exchange_weak(s, s + (k << 1), std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+      return;
+    }
+  }
   detail::wake_batch woken;
   std::lock_guard lock(lock_);
-  const std::size_t s = state_.load(std::memory_order_relaxed);
+  s = state_.load(std::memory_order_relaxed);
   if ((s >> 1) > max_permits - k) throw std::overflow_error("semaphore::release: past max_permits");
   if ((s & waited) != 0) {
     dispatch((s >> 1) + k, woken);
@@ -55,18 +55,10 @@ void semaphore::release(std::size_t k) {
   }
 }
 
-void semaphore::give_back(std::size_t k) noexcept {
-  std::size_t s = state_.load(std::memory_order_relaxed);
-  while ((s & waited) == 0) {
-    // release: as in release().
-    if (state_.compare_exchange_weak(s, s + (k << 1), std::memory_order_release,
-                                     std::memory_order_relaxed)) {
-      return;
-    }
-  }
+void semaphore::give_back_slow(std::size_t k) noexcept {
   detail::wake_batch woken;
   std::lock_guard lock(lock_);
-  s = state_.load(std::memory_order_relaxed);
+  const std::size_t s = state_.load(std::memory_order_relaxed);
   if ((s & waited) != 0) {
     dispatch((s >> 1) + k, woken);
   } else {

@@ -152,7 +152,9 @@ task<void> cancel_waiter(int victim) {
 }
 
 TEST_P(Condition, CancelledHeadRelocksAndThrows) { run(cancel_waiter(0), {.manual_clock = true}); }
-TEST_P(Condition, CancelledMiddleRelocksAndThrows) { run(cancel_waiter(1), {.manual_clock = true}); }
+TEST_P(Condition, CancelledMiddleRelocksAndThrows) {
+  run(cancel_waiter(1), {.manual_clock = true});
+}
 TEST_P(Condition, CancelledTailRelocksAndThrows) { run(cancel_waiter(2), {.manual_clock = true}); }
 
 TEST_P(Condition, CancelAfterTheNotificationStaysPendingAndKeepsTheLock) {

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <coloop/coloop.hpp>
 #include <coloop/sync/mutex.hpp>
-#include <atomic>
 #include <vector>
 
 #include "support/flavour.hpp"
@@ -99,9 +99,15 @@ task<void> cancel_queued(int victim) {
   EXPECT_TRUE(m.try_lock().has_value());
 }
 
-TEST_P(Mutex, CancelledHeadLeavesTheStateUnchanged) { run(cancel_queued(0), {.manual_clock = true}); }
-TEST_P(Mutex, CancelledMiddleLeavesTheStateUnchanged) { run(cancel_queued(1), {.manual_clock = true}); }
-TEST_P(Mutex, CancelledTailLeavesTheStateUnchanged) { run(cancel_queued(2), {.manual_clock = true}); }
+TEST_P(Mutex, CancelledHeadLeavesTheStateUnchanged) {
+  run(cancel_queued(0), {.manual_clock = true});
+}
+TEST_P(Mutex, CancelledMiddleLeavesTheStateUnchanged) {
+  run(cancel_queued(1), {.manual_clock = true});
+}
+TEST_P(Mutex, CancelledTailLeavesTheStateUnchanged) {
+  run(cancel_queued(2), {.manual_clock = true});
+}
 
 task<void> lock_then_yield(coloop::mutex* m, int* got) {
   auto g = co_await m->lock();

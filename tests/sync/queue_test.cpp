@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <coloop/coloop.hpp>
 #include <coloop/sync/queue.hpp>
-#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -82,10 +82,14 @@ TEST_P(Queue, MoveOnlyItemsAndAFailedTryPutKeepsTheItem) {
   }());
 }
 
-task<void> get_into(coloop::queue<int>* q, std::vector<int>* out) { out->push_back(co_await q->get()); }
+task<void> get_into(coloop::queue<int>* q, std::vector<int>* out) {
+  out->push_back(co_await q->get());
+}
 task<void> put_value(coloop::queue<int>* q, int v) { co_await q->put(v); }
 template <class Q>
-task<void> get_one(Q* q) { (void)co_await q->get(); }
+task<void> get_one(Q* q) {
+  (void)co_await q->get();
+}
 
 TEST_P(Queue, GettersAndPuttersWaitInOrder) {
   run(

@@ -3,9 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <coloop/coloop.hpp>
 #include <coloop/sync/semaphore.hpp>
-#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <thread>

@@ -3,12 +3,11 @@
 // for the "frame destroyed after the hand-off, before it resumed" cases (the posted no-op resumes
 // nothing, so the awaiter can be destroyed in between without a dangling resumption).
 
+#include <coloop/core/task.hpp>
 #include <coroutine>
 #include <system_error>
 #include <utility>
 #include <vector>
-
-#include <coloop/core/task.hpp>
 
 namespace coloop::test {
 

@@ -9,12 +9,11 @@
 // so nothing is resumed or disarmed while a lock is held (an on_cancel takes lock_).
 
 #include <atomic>
-#include <coroutine>
-#include <mutex>
-
 #include <coloop/core/cancellation.hpp>
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/scheduler.hpp>
+#include <coroutine>
+#include <mutex>
 
 namespace coloop::detail {
 
@@ -34,7 +33,8 @@ enum class handoff_state : unsigned char {
 /// A waiter of a hand-off primitive. Subclasses add what is handed over (k permits, an item).
 class handoff_waiter : public cancel_slot {
  public:
-  explicit handoff_waiter(handoff_owner& owner) noexcept : cancel_slot{&on_cancel}, owner_(&owner) {}
+  explicit handoff_waiter(handoff_owner& owner) noexcept
+      : cancel_slot{&on_cancel}, owner_(&owner) {}
   handoff_waiter(const handoff_waiter&) = delete;
   handoff_waiter& operator=(const handoff_waiter&) = delete;
   /// A frame destroyed while queued leaves the list; one destroyed after its hand-off but before
@@ -72,7 +72,6 @@ class handoff_waiter : public cancel_slot {
   void move_to(handoff_owner& o) noexcept { owner_.store(&o, std::memory_order_relaxed); }
 
  protected:
-
   unsigned char kind_ = 0;  // which of its owner's lists it waits on, for the owner's hooks
 
  private:

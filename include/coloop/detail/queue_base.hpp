@@ -5,14 +5,13 @@
 // buffers with one interface.
 
 #include <algorithm>
+#include <coloop/core/shutdown_mode.hpp>
+#include <coloop/detail/handoff.hpp>
 #include <coroutine>
 #include <cstddef>
 #include <deque>
 #include <utility>
 #include <vector>
-
-#include <coloop/core/shutdown_mode.hpp>
-#include <coloop/detail/handoff.hpp>
 
 namespace coloop::detail {
 

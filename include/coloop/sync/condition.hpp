@@ -1,11 +1,10 @@
 #pragma once
 // condition: an asyncio.Condition bound to a coloop::mutex.
 
-#include <coroutine>
-
 #include <coloop/core/task.hpp>
 #include <coloop/detail/handoff.hpp>
 #include <coloop/sync/mutex.hpp>
+#include <coroutine>
 
 namespace coloop {
 
@@ -50,8 +49,8 @@ class condition final : private detail::handoff_owner {
       const detail::handoff_state s = state();
       if (s != detail::handoff_state::queued && s != detail::handoff_state::granted) return;
       const detail::handoff_state found = leave();
-      const bool unused = found == detail::handoff_state::queued ||
-                          found == detail::handoff_state::granted;
+      const bool unused =
+          found == detail::handoff_state::queued || found == detail::handoff_state::granted;
       if (unused && notified_) c_->notify_one();
     }
     bool await_ready() const noexcept { return false; }

@@ -3,10 +3,9 @@
 // at the head when it is released, and try_lock fails while anyone waits.
 
 #include <atomic>
+#include <coloop/detail/handoff.hpp>
 #include <coroutine>
 #include <optional>
-
-#include <coloop/detail/handoff.hpp>
 
 namespace coloop {
 

@@ -3,6 +3,8 @@
 // shutdown included) for tasks on any loop or worker, and for plain threads through the try_
 // functions.
 
+#include <coloop/core/shutdown_mode.hpp>
+#include <coloop/detail/queue_base.hpp>
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
@@ -10,9 +12,6 @@
 #include <mutex>
 #include <optional>
 #include <utility>
-
-#include <coloop/core/shutdown_mode.hpp>
-#include <coloop/detail/queue_base.hpp>
 
 namespace coloop {
 
@@ -31,7 +30,9 @@ class basic_queue : private detail::queue_base {
     put_awaiter(basic_queue& q, T&& item) : handoff_waiter(q), q_(&q), item_(std::move(item)) {
       kind_ = putter;
     }
-    bool await_ready() { return q_->put_now(*this) && (state() != detail::handoff_state::taken || spend()); }
+    bool await_ready() {
+      return q_->put_now(*this) && (state() != detail::handoff_state::taken || spend());
+    }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
       if (state() == detail::handoff_state::taken) return requeue(h);
@@ -49,7 +50,9 @@ class basic_queue : private detail::queue_base {
   class [[nodiscard]] get_awaiter : private detail::handoff_waiter {
    public:
     explicit get_awaiter(basic_queue& q) noexcept : handoff_waiter(q), q_(&q) { kind_ = getter; }
-    bool await_ready() { return q_->get_now(*this) && (state() != detail::handoff_state::taken || spend()); }
+    bool await_ready() {
+      return q_->get_now(*this) && (state() != detail::handoff_state::taken || spend());
+    }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> h) {
       if (state() == detail::handoff_state::taken) return requeue(h);
@@ -89,9 +92,7 @@ class basic_queue : private detail::queue_base {
     return offer(item, woken);
   }
   /// try_put of a copy.
-  bool try_put(const T& item)
-    requires std::copy_constructible<T>
-  {
+  bool try_put(const T& item) requires std::copy_constructible<T> {
     T copy(item);
     return try_put(std::move(copy));
   }

@@ -3,12 +3,11 @@
 // acquire_many): a large request at the head is served before smaller ones behind it.
 
 #include <atomic>
+#include <coloop/detail/handoff.hpp>
 #include <coroutine>
 #include <cstddef>
 #include <limits>
 #include <optional>
-
-#include <coloop/detail/handoff.hpp>
 
 namespace coloop {
 
@@ -85,16 +84,17 @@ class semaphore final : private detail::handoff_owner {
   /// Waits for k permits, FIFO. std::invalid_argument (at the call) if k is 0 or past
   /// max_permits. Cancellable: a cancelled wait throws cancelled_error and takes nothing (the
   /// waiters behind it may then be served); a cancel after the hand-over stays pending.
-  acquire_awaiter acquire(std::size_t k = 1);
+  acquire_awaiter acquire(std::size_t k = 1) {
+    if (k - 1 >= max_permits) throw_bad_request("semaphore::acquire", k);  // k == 0 wraps
+    return acquire_awaiter(*this, k);
+  }
   /// k permits if they are there and nobody waits (no barging), else nullopt; k as in acquire.
   std::optional<permit> try_acquire(std::size_t k = 1);
   /// Adds k permits (for permits taken with permit::forget, or to raise the count). Any thread.
   /// std::overflow_error past max_permits; k = 0 does nothing.
   void release(std::size_t k = 1);
   /// Permits free now (a snapshot; 0 while tasks wait).
-  std::size_t available() const noexcept {
-    return state_.load(std::memory_order_relaxed) >> 1;
-  }
+  std::size_t available() const noexcept { return state_.load(std::memory_order_relaxed) >> 1; }
 
  private:
   static constexpr std::size_t waited = 1;  // low bit of state_: the list is non-empty
@@ -110,7 +110,19 @@ class semaphore final : private detail::handoff_owner {
     }
     return false;
   }
-  void give_back(std::size_t k) noexcept;
+  [[noreturn]] static void throw_bad_request(const char* what, std::size_t k);
+  void give_back(std::size_t k) noexcept {
+    std::size_t s = state_.load(std::memory_order_relaxed);
+    while ((s & waited) == 0) {
+      // release: publishes the holder's writes to whoever takes the permits next.
+      if (state_.compare_exchange_weak(s, s + (k << 1), std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+        return;
+      }
+    }
+    give_back_slow(k);
+  }
+  void give_back_slow(std::size_t k) noexcept;
   /// Under lock_ with `waited` set: serves the head while `free` covers it, then stores the rest.
   void dispatch(std::size_t free, detail::wake_batch& woken) noexcept;
   bool suspend(acquire_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept;
