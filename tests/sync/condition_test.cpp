@@ -4,6 +4,8 @@
 
 #include <coloop/coloop.hpp>
 #include <coloop/sync/condition.hpp>
+#include <coroutine>
+#include <exception>
 #include <stdexcept>
 #include <vector>
 
@@ -212,6 +214,47 @@ TEST_P(Condition, NotifiedWaitersReTakeTheMutexInOrder) {
         }
         for (auto& h : hs) co_await h;
         EXPECT_EQ(s.woke, (std::vector<int>{0, 1, 2}));
+      }(),
+      {.manual_clock = true});
+}
+
+// A bare coroutine the test resumes and destroys by hand, to drop a waiting frame.
+struct manual_coroutine {
+  struct promise_type {
+    manual_coroutine get_return_object() {
+      return {std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> h;
+};
+
+manual_coroutine wait_by_hand(coloop::condition* c, coloop::mutex::guard* g) {
+  co_await c->wait(*g);
+}
+
+TEST_P(Condition, WaiterDestroyedAfterItsNotificationPassesItOn) {
+  run(
+      []() -> task<void> {
+        shared s;
+        auto mine = co_await s.m.lock();
+        manual_coroutine dropped = wait_by_hand(&s.c, &mine);  // queued first; lets go of m
+        EXPECT_FALSE(s.m.locked());
+        auto b = coloop::spawn(wait_once, &s, 2);
+        co_await until_idle();
+        {
+          auto g = co_await s.m.lock();
+          s.c.notify_one();     // `dropped` is notified and queues for the mutex we hold...
+          dropped.h.destroy();  // ...and its frame dies there: b gets the notification
+        }
+        co_await until_idle();
+        EXPECT_EQ(s.woke, (std::vector<int>{2}));
+        if (s.woke.empty()) s.c.notify_all();  // a lost notification fails, not hangs
+        co_await b;
+        EXPECT_FALSE(s.m.locked());
       }(),
       {.manual_clock = true});
 }

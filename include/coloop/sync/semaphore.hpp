@@ -93,7 +93,7 @@ class semaphore final : private detail::handoff_owner {
   /// Adds k permits (for permits taken with permit::forget, or to raise the count). Any thread.
   /// std::overflow_error past max_permits; k = 0 does nothing.
   void release(std::size_t k = 1);
-  /// Permits free now (a snapshot; 0 while tasks wait).
+  /// Permits free and not yet handed to a waiter (a snapshot).
   std::size_t available() const noexcept { return state_.load(std::memory_order_relaxed) >> 1; }
 
  private:
