@@ -5,6 +5,7 @@
 
 #include <coloop/core/errors.hpp>
 #include <coloop/core/frame_pool.hpp>
+#include <coloop/core/shutdown_mode.hpp>
 #include <coloop/core/future.hpp>
 #include <coloop/core/sync_wait.hpp>
 #include <coloop/core/task.hpp>
@@ -26,8 +27,12 @@
 
 #include <coloop/sync/barrier.hpp>
 #include <coloop/sync/broadcast.hpp>
+#include <coloop/sync/condition.hpp>
 #include <coloop/sync/event.hpp>
 #include <coloop/sync/latch.hpp>
+#include <coloop/sync/mutex.hpp>
+#include <coloop/sync/queue.hpp>
+#include <coloop/sync/semaphore.hpp>
 #include <coloop/sync/watch.hpp>
 
 #include <coloop/executor/thread_pool.hpp>

@@ -19,6 +19,14 @@
 #include <coloop/sync/latch.hpp>
 #include <coloop/sync/watch.hpp>
 #include "sync/wait_list.hpp"
+#elif defined(COLOOP_CASE_mutex_alone)  // each sync header compiles on its own, in its layer
+#include <coloop/sync/mutex.hpp>
+#elif defined(COLOOP_CASE_semaphore_alone)
+#include <coloop/sync/semaphore.hpp>
+#elif defined(COLOOP_CASE_condition_alone)
+#include <coloop/sync/condition.hpp>
+#elif defined(COLOOP_CASE_queue_alone)
+#include <coloop/sync/queue.hpp>
 #elif defined(COLOOP_CASE_net_ok)
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/net/server.hpp>

@@ -3,6 +3,7 @@
 // asyncio's run_in_executor on the loop side).
 
 #include <chrono>
+#include <coloop/core/shutdown_mode.hpp>
 #include <coloop/detail/executor_job.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -21,11 +22,8 @@ enum class rejection_policy {
   discard_oldest,  ///< drop the oldest queued job (its awaiter gets errc::rejected), queue this one
 };
 
-/// How shutdown treats the jobs still queued (running jobs always finish).
-enum class shutdown_mode {
-  drain,   ///< run them
-  cancel,  ///< drop them: their awaiters get cancelled_error
-};
+// shutdown_mode (core/shutdown_mode.hpp): how shutdown treats the jobs still queued; running
+// jobs always finish.
 
 struct thread_pool_options {
   static constexpr std::size_t unbounded = std::numeric_limits<std::size_t>::max();
