@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -293,7 +294,14 @@ TEST_P(TaskGroup, ChildFailingAfterTheGroupWasDroppedGoesToTheHandler) {
     h.detach();
     auto two = [&seen] { return seen->get().size() == 2; };
     EXPECT_TRUE(co_await coloop::test::yield_until(two));
-    EXPECT_EQ(seen->get()[1], "late");
+    // On the runtime the child may fail on another worker before the group reports its drop.
+    auto got = seen->get();
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got.size(), 2u);
+    if (got.size() == 2) {
+      EXPECT_NE(got[0].find("task_group destroyed without join()"), std::string::npos) << got[0];
+      EXPECT_EQ(got[1], "late");
+    }
   };
   run(main(), manual());
 }
