@@ -357,9 +357,11 @@ TEST_P(TaskGroup, ManyChildrenRaceToFinish) {
 }
 
 TEST_P(TaskGroup, ManyFailuresRaceAndAllAreCollected) {
-  auto child = [](int i) -> coloop::task<void> {
+  // Released together once all are spawned: a failure spawned early would otherwise cancel the
+  // group (on the runtime, children run while the loop below still spawns) and spawn would throw.
+  auto child = [](std::atomic<bool>* go, int i) -> coloop::task<void> {
     try {
-      co_await coloop::yield();
+      while (!go->load()) co_await coloop::yield();
       if (i % 2 == 0) throw std::runtime_error("even");
       co_await coloop::sleep_for(1h);
     } catch (const coloop::cancelled_error&) {
@@ -367,14 +369,17 @@ TEST_P(TaskGroup, ManyFailuresRaceAndAllAreCollected) {
     }
   };
   auto main = [](decltype(child) c) -> coloop::task<void> {
+    std::atomic<bool> go{false};
     coloop::task_group g;
-    for (int i = 0; i < 400; ++i) g.spawn(c, i);
+    for (int i = 0; i < 400; ++i) g.spawn(c, &go, i);
+    go = true;
     try {
       co_await g.join();
       ADD_FAILURE() << "join did not throw";
     } catch (const coloop::exception_group& e) {
       EXPECT_EQ(e.exceptions().size(), 400u);
     }
+    EXPECT_THROW(g.spawn(c, &go, 0), std::logic_error);
   };
   run(main(child));
 }
