@@ -1,6 +1,6 @@
 // task_group's shared state (see include/coloop/detail/task_group_core.hpp).
 //
-// Invariants, all under `mutex_`: a member is linked from group_start until group_leave, so its
+// Invariants, all under `mutex_` (a spin lock): a member is linked from group_start until group_leave, so its
 // root frame is alive while linked (the task's own reference is dropped only after it left) and
 // cancelling walks the list safely. `live_` counts linked members. The state is freed by the
 // last of {the task_group object, the live members} to let go, decided under the lock.
@@ -12,14 +12,42 @@
 
 #include <coloop/runtime/task_group.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "core/cpu_relax.hpp"
 #include "runtime/loop_core.hpp"
 
 namespace coloop::detail {
+
+namespace {
+/// Held for a few instructions per child (link, unlink): cheaper than a mutex uncontended, which
+/// is the common case. Yields after a short spin, as a preempted holder may hold it a while.
+class spin_lock {
+ public:
+  void lock() noexcept {
+    // acquire: what the previous holder wrote under the lock is visible once we hold it.
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+        if (spins < 64) {
+          cpu_relax();
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  // release: publishes what we wrote under the lock to the next holder.
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+}  // namespace
 
 class group_core : private cancel_slot {
  public:
@@ -203,7 +231,7 @@ class group_core : private cancel_slot {
     for (group_member* m = head_; m != nullptr; m = m->gnext_) m->root_->request_cancel();
   }
 
-  std::mutex mutex_;
+  spin_lock mutex_;
   group_member* head_ = nullptr;
   std::size_t live_ = 0;
   std::vector<std::exception_ptr> failures_;
