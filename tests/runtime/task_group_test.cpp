@@ -309,7 +309,7 @@ TEST_P(TaskGroup, ChildFailingAfterTheGroupWasDroppedGoesToTheHandler) {
 TEST_P(TaskGroup, CallableFormStoresACapturingLambda) {
   auto main = []() -> coloop::task<void> {
     coloop::task_group g;
-    const int base = 40;
+    int base = 40;
     auto h = g.spawn(
         [base](int extra) -> coloop::task<int> {
           co_await coloop::sleep_for(1ms);

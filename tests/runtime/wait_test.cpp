@@ -176,7 +176,7 @@ TEST_P(Wait, HandleAwaitedElsewhereIsALogicError) {
     auto hs = spawn_at({20});
     auto other = coloop::spawn(j, &hs[0]);
     co_await coloop::sleep_for(10ms);  // `other` is now suspended on hs[0]
-    EXPECT_THROW(coloop::wait(hs), std::logic_error);
+    EXPECT_THROW(auto w = coloop::wait(hs), std::logic_error);
     EXPECT_EQ(co_await other, 20);
   };
   run(main(joiner), manual());
