@@ -173,6 +173,25 @@ TEST_P(TaskGroup, CancellingTheJoinerCancelsEveryChildBeforeJoinThrows) {
   run(main(owner), manual());
 }
 
+TEST_P(TaskGroup, FailuresWhileTheJoinerIsCancelledGoToTheHandler) {
+  auto owner = [](std::atomic<int>* cancelled) -> coloop::task<void> {
+    coloop::task_group g;
+    g.spawn(fail_when_cancelled(cancelled, "cleanup failed"));
+    co_await g.join();
+  };
+  auto main = [](decltype(owner) o) -> coloop::task<void> {
+    auto seen = std::make_shared<reports>();
+    coloop::test::set_exception_handler([seen](std::exception_ptr e) { (*seen)(e); });
+    std::atomic<int> cancelled{0};
+    auto h = coloop::spawn(o, &cancelled);
+    co_await coloop::sleep_for(10ms);
+    h.cancel();
+    EXPECT_THROW(co_await h, coloop::cancelled_error);
+    EXPECT_EQ(seen->get(), (std::vector<std::string>{"cleanup failed"}));
+  };
+  run(main(owner), manual());
+}
+
 TEST_P(TaskGroup, CancelStopsTheChildrenIsNoFailureAndForbidsSpawning) {
   auto main = []() -> coloop::task<void> {
     std::atomic<int> cancelled{0};
@@ -385,5 +404,20 @@ TEST_P(TaskGroup, ManyFailuresRaceAndAllAreCollected) {
 }
 
 COLOOP_INSTANTIATE_FLAVOURS(TaskGroup);
+
+TEST(ExceptionGroup, KeepsTheOrderSharesOnCopyAndNamesTheFirst) {
+  std::vector<std::exception_ptr> list{std::make_exception_ptr(std::runtime_error("a")),
+                                       std::make_exception_ptr(std::logic_error("b"))};
+  const coloop::exception_group g(list);
+  const coloop::exception_group copy = g;  // NOLINT(performance-unnecessary-copy-initialization)
+  EXPECT_EQ(messages(copy), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(&copy.exceptions(), &g.exceptions());
+  EXPECT_STREQ(g.what(), "coloop::exception_group: 2 failures; first: a");
+  const std::exception& base = g;
+  EXPECT_STREQ(base.what(), g.what());
+  EXPECT_STREQ(coloop::exception_group({list[1]}).what(),
+               "coloop::exception_group: 1 failure; first: b");
+  EXPECT_STREQ(coloop::exception_group({}).what(), "coloop::exception_group: 0 failures");
+}
 
 }  // namespace
