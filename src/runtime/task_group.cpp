@@ -32,6 +32,7 @@ class spin_lock {
   void lock() noexcept {
     // acquire: what the previous holder wrote under the lock is visible once we hold it.
     while (locked_.exchange(true, std::memory_order_acquire)) {
+      // relaxed: only a hint to retry the exchange, which does the acquiring.
       for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
         if (spins < 64) {
           cpu_relax();

@@ -109,10 +109,6 @@ class watch_set {
     }
     resume();
   }
-  std::size_t finished() noexcept {
-    std::lock_guard lock(mutex_);
-    return order_.size();
-  }
   std::size_t at(std::size_t n) noexcept {
     std::lock_guard lock(mutex_);
     return order_[n];
@@ -162,6 +158,8 @@ void check_watchable(const std::vector<spawn_promise_base*>& roots, const char* 
       throw std::logic_error(std::string(api) + ": handle " + std::to_string(i) +
                              " was already joined with co_await std::move(handle)");
     }
+    // relaxed: the bit is set by a task awaiting the handle, which the caller's task must have
+    // handed it to earlier (join_handle's one-task rule); as check_joinable.
     if (!roots[i]->is_done() &&
         (roots[i]->state_.load(std::memory_order_relaxed) & spawn_promise_base::joiner_bit) != 0) {
       throw std::logic_error(std::string(api) + ": handle " + std::to_string(i) +
@@ -189,7 +187,9 @@ void watch_set::arm(const std::vector<spawn_promise_base*>& roots, const char* a
       continue;
     }
     std::coroutine_handle<> w = run_watcher(this, i).h;
-    r.refs_.fetch_add(1, std::memory_order_relaxed);  // the root's frame outlives a dropped handle
+    // Keeps the frame past a dropped handle; relaxed: the handle's reference is held, as in a
+    // shared_ptr copy.
+    r.refs_.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard lock(mutex_);
       entries_[i].watcher = w;
@@ -271,7 +271,6 @@ bool watch_suspend(watch_set& s, std::coroutine_handle<> waiter, cancel_state* c
 }
 watch_outcome watch_resume(watch_set& s) noexcept { return s.resume(); }
 void watch_abandon(watch_set& s) noexcept { s.abandon(); }
-std::size_t watch_finished(watch_set& s) noexcept { return s.finished(); }
 std::size_t watch_at(watch_set& s, std::size_t n) noexcept { return s.at(n); }
 std::size_t watch_count(watch_set& s) noexcept { return s.count(); }
 

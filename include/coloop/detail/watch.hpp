@@ -33,8 +33,7 @@ bool watch_suspend(watch_set& s, std::coroutine_handle<> waiter, cancel_state* c
 watch_outcome watch_resume(watch_set& s) noexcept;
 /// The waiter's frame is destroyed while suspended.
 void watch_abandon(watch_set& s) noexcept;
-/// as_completed: how many have finished so far, and the index that finished `n`-th.
-std::size_t watch_finished(watch_set& s) noexcept;
+/// as_completed: the index whose task finished `n`-th (n < the number finished so far).
 std::size_t watch_at(watch_set& s, std::size_t n) noexcept;
 std::size_t watch_count(watch_set& s) noexcept;
 
