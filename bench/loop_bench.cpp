@@ -1,12 +1,15 @@
-// Event loop costs: spawn + join, call_soon dispatch, yield.
+// Event loop costs: spawn + join (bare and in a task_group), call_soon dispatch, yield.
 
 #include <benchmark/benchmark.h>
+
+#include <vector>
 
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/run.hpp>
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/task_group.hpp>
 #include <coloop/runtime/yield.hpp>
 
 namespace {
@@ -20,6 +23,36 @@ coloop::task<void> spawn_join_loop(benchmark::State& state) {
 }
 void BM_spawn_join(benchmark::State& state) { coloop::run(spawn_join_loop(state)); }
 BENCHMARK(BM_spawn_join);
+
+// Per child: 100 children spawned, then joined (each handle, or the group at once). The group's
+// target is at most 1.2x the bare spawn + join.
+constexpr int children = 100;
+
+coloop::task<void> spawn_join_batch_loop(benchmark::State& state) {
+  std::vector<coloop::join_handle<int>> hs;
+  hs.reserve(children);
+  for (auto _ : state) {
+    for (int i = 0; i < children; ++i) hs.push_back(coloop::spawn(leaf(i)));
+    for (auto& h : hs) benchmark::DoNotOptimize(co_await std::move(h));
+    hs.clear();
+  }
+  state.SetItemsProcessed(state.iterations() * children);
+}
+void BM_spawn_join_batch(benchmark::State& state) { coloop::run(spawn_join_batch_loop(state)); }
+BENCHMARK(BM_spawn_join_batch);
+
+coloop::task<void> task_group_batch_loop(benchmark::State& state) {
+  for (auto _ : state) {
+    coloop::task_group g;
+    for (int i = 0; i < children; ++i) g.spawn(leaf(i));
+    co_await g.join();
+  }
+  state.SetItemsProcessed(state.iterations() * children);
+}
+void BM_task_group_spawn_join_batch(benchmark::State& state) {
+  coloop::run(task_group_batch_loop(state));
+}
+BENCHMARK(BM_task_group_spawn_join_batch);
 
 constexpr int batch = 1000;
 

@@ -4,6 +4,7 @@
 #include <coloop/version.hpp>
 
 #include <coloop/core/errors.hpp>
+#include <coloop/core/exception_group.hpp>
 #include <coloop/core/frame_pool.hpp>
 #include <coloop/core/shutdown_mode.hpp>
 #include <coloop/core/future.hpp>
@@ -21,7 +22,9 @@
 #include <coloop/runtime/runtime.hpp>
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/task_group.hpp>
 #include <coloop/runtime/timer_handle.hpp>
+#include <coloop/runtime/wait.hpp>
 #include <coloop/runtime/wait_for.hpp>
 #include <coloop/runtime/yield.hpp>
 

@@ -28,7 +28,7 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
   if ((old & joiner_bit) != 0) {
     joiner = std::exchange(joiner_, {});
     if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
-  } else if ((old & detached_bit) != 0 && error_ && !is_cancellation(error_)) {
+  } else if ((old & detached_bit) != 0 && error_ && !error_observed_ && !is_cancellation(error_)) {
     loop_->report(error_);
   }
   release();  // may free this frame: touch no member after it
@@ -81,6 +81,16 @@ void spawn_promise_base::join_abandon() noexcept {
   if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
   joiner_ = {};
   joiner_cancel_ = nullptr;
+}
+
+bool spawn_promise_base::join_withdraw() noexcept {
+  // acq_rel: pairs with finished()'s fetch_or; whichever comes first decides who owns joiner_.
+  const unsigned char old = state_.fetch_and(static_cast<unsigned char>(~joiner_bit),
+                                             std::memory_order_acq_rel);
+  if ((old & done_bit) != 0) return false;
+  joiner_ = {};
+  joiner_cancel_ = nullptr;
+  return true;
 }
 
 cancel_outcome spawn_promise_base::on_joiner_cancel(cancel_slot* self) noexcept {

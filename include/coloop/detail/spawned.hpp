@@ -45,6 +45,9 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   void check_joinable() const;
   bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept;
   void join_abandon() noexcept;  // the joiner's frame is destroyed while waiting
+  /// Takes back a joiner registered without a cancel_state, racing the task's end on any thread:
+  /// true if it will not be resumed; false if the task has finished and resumes (or resumed) it.
+  bool join_withdraw() noexcept;
   void join_resume();            // rethrows the task's exception
   /// The loop is closing with the task unfinished: destroy its coroutines, mark it cancelled.
   virtual void abort() noexcept = 0;
@@ -66,7 +69,9 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
 
  protected:
-  ~spawn_promise_base() = default;
+  // Virtual only to keep -Wnon-virtual-dtor quiet now that spawn_promise<T> has a derived class
+  // (task_group's children); frames are always destroyed through their own type.
+  virtual ~spawn_promise_base() = default;
 
  private:
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
@@ -76,7 +81,7 @@ template <class T>
 class spawned_root;
 
 template <class T>
-class spawn_promise final : public spawn_promise_base {
+class spawn_promise : public spawn_promise_base {
  public:
   spawned_root<T> get_return_object() noexcept;
   /// Moves the finished inner task's outcome here and frees its frame early.

@@ -12,6 +12,7 @@ namespace coloop {
 
 namespace detail {
 [[noreturn]] void throw_empty_join_handle(bool taken);
+struct join_handle_access;  // wait / as_completed: the spawned task behind a handle
 }  // namespace detail
 
 /// The handle of a spawned task. `co_await h` (an lvalue) yields a reference to the task's stored
@@ -61,6 +62,7 @@ class join_handle {
   auto operator co_await() & { return awaiter<false>{checked()}; }
 
  private:
+  friend struct detail::join_handle_access;
   template <bool Take>
   struct [[nodiscard]] awaiter {
     detail::spawn_promise<T>* p;
