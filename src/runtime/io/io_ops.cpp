@@ -32,7 +32,7 @@
 #include <coloop/detail/scheduler.hpp>
 
 #include "core/cpu_relax.hpp"
-#include "runtime/driver/reactor.hpp"
+#include "runtime/io/readiness_reactor.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -154,32 +154,30 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
     op.cancelled = true;  // a cancel was pending: don't even try the syscall
     return false;
   }
-  fd_entry& e = *op.fd;
-  // A completion backend (io_uring) runs its fds' operations itself; see reactor::start.
-  if (e.completion != nullptr) [[unlikely]] return e.completion->start(op, waiter, sched, cancel);
+  return op.fd->owner->submit(op, waiter, sched, cancel);
+}
+
+attempt_outcome attempt_now(io_op& op, fd_entry& e) noexcept {
   const int d = index(op.dir);
-  entry_lock lock(e);
-  if (e.ready[d] && e.head[d] == nullptr) {
-    // Coop budget: past it the task resumes on a later step instead of continuing at once.
-    const bool in_budget = spend_budget();
-    if (!in_budget && op.shared_buffer) [[unlikely]] {
-      // The buffer is shared scratch that another task may fill before this one resumes: yield
-      // before the syscall (result 0, nothing transferred); the awaiter tries again.
-      lock.unlock();
-      sched->post_yield(waiter);
-      return true;
-    }
-    if (op.attempt(&op)) {
-      lock.unlock();
-      if (in_budget) [[likely]] return false;  // done at once, no trip through the loop
-      sched->post_yield(waiter);  // done, but the budget is spent: the result waits in the op
-      return true;
-    }
-    e.ready[d] = false;
+  if (!e.ready[d] || e.head[d] != nullptr) return attempt_outcome::queue;
+  // Coop budget: past it the task resumes on a later step instead of continuing at once.
+  const bool in_budget = spend_budget();
+  // A shared buffer is scratch that another task may fill before this one resumes: past the
+  // budget, yield before the syscall (result 0, nothing transferred); the awaiter tries again.
+  if (!in_budget && op.shared_buffer) [[unlikely]] return attempt_outcome::yield;
+  if (op.attempt(&op)) {
+    // Done; past the budget the result waits in the op while the task yields.
+    return in_budget ? attempt_outcome::done : attempt_outcome::yield;
   }
+  e.ready[d] = false;
+  return attempt_outcome::queue;
+}
+
+bool enqueue(io_op& op, fd_entry& e, std::coroutine_handle<> waiter, scheduler* sched,
+             cancel_state* cancel, cancel_outcome (*on_cancel)(cancel_slot*) noexcept) noexcept {
   // Armed under the entry lock: a canceller takes the slot, then this lock, and finds the
   // operation queued. Nothing is disarmed under the lock (cancellation.hpp).
-  op.on_cancel = &cancel_queued;
+  op.on_cancel = on_cancel;
   if (cancel != nullptr && !cancel->arm(&op)) {
     op.cancelled = true;  // requested just now
     return false;
@@ -191,7 +189,25 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
   // queued, the operation only waits for readiness and the awaiter transfers after.
   if (op.shared_buffer) op.attempt = &attempt_probe;
   link_tail(e, op);
-  if (e.on_queued != nullptr && e.head[d] == &op) e.on_queued(e, op.dir);
+  return true;
+}
+
+bool readiness_reactor::submit(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
+                               cancel_state* cancel) {
+  fd_entry& e = *op.fd;
+  entry_lock lock(e);
+  switch (attempt_now(op, e)) {
+    case attempt_outcome::done:
+      return false;  // no trip through the loop
+    case attempt_outcome::yield:
+      lock.unlock();
+      sched->post_yield(waiter);
+      return true;
+    case attempt_outcome::queue:
+      break;
+  }
+  if (!enqueue(op, e, waiter, sched, cancel, &cancel_queued)) return false;
+  if (on_queued_ != nullptr && e.head[index(op.dir)] == &op) on_queued_(e, op.dir);
   return true;
 }
 
@@ -227,12 +243,10 @@ void fail_all(fd_entry& entry, int error) noexcept {
 }
 
 void withdraw(io_op& op) noexcept {
-  if (op.fd == nullptr) return;
-  if (op.fd->completion != nullptr) [[unlikely]] {
-    if (!op.queued) return;
-    op.fd->completion->cancel(op);  // returns once the kernel is done with op's buffers
-    return;
-  }
+  if (op.fd != nullptr) op.fd->owner->withdraw(op);
+}
+
+void readiness_reactor::withdraw(io_op& op) noexcept {
   {
     entry_lock lock(*op.fd);
     if (!op.queued) return;
