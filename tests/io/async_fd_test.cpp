@@ -1,4 +1,4 @@
-// async_fd over pipes and socketpairs on the epoll reactor: data paths, end of stream, FIFO
+// async_fd over pipes and socketpairs on every flavour: data paths, end of stream, FIFO
 // order, cancellation (including a cancel racing a completion), close() with operations waiting,
 // SIGPIPE, and a loop destroyed with reads pending. Every test checks that no fd leaked.
 // Inside coroutines only EXPECT_* is used (ASSERT_* would `return` from a coroutine).
