@@ -1,13 +1,15 @@
 #pragma once
 // layer: runtime
-// An I/O operation as the reactor sees it. It lives inside the awaiter (so in the coroutine
-// frame): submitting one allocates nothing. No OS headers here.
+// An I/O operation and the registered fd it runs on, as the reactor sees them. An operation
+// lives inside the awaiter (so in the coroutine frame): submitting one allocates nothing. No OS
+// headers here.
 
+#include <atomic>
 #include <coroutine>
-
-#include <coloop/core/cancellation.hpp>
 #include <cstddef>
 #include <cstdint>
+
+#include <coloop/core/cancellation.hpp>
 
 namespace coloop::detail {
 
@@ -55,12 +57,37 @@ struct io_op : cancel_slot {
   io_op* prev = nullptr;
 };
 
+/// Per registered fd: cached readiness and FIFO queues of waiting operations, per direction.
+/// On a multi-threaded runtime (`shared`) the fields below `locked` are guarded by it: workers
+/// submit while the driver thread reports readiness. On an event_loop the lock is never taken.
+struct fd_entry {
+  int fd = -1;
+  bool shared = false;
+  std::atomic<bool> locked{false};
+  bool ready[2] = {false, false};  // cached: the last syscall did not return EAGAIN
+  io_op* head[2] = {nullptr, nullptr};
+  io_op* tail[2] = {nullptr, nullptr};
+  // Sticky: the backend saw the peer's end of stream, a hang-up or an error. No new edge will
+  // follow, so a short read must not clear the cached readiness any more.
+  std::atomic<bool> peer_closed{false};
+  // Set by the reactor's register_fd: the reactor, and its entry point for this fd's operations
+  // (DESIGN §5's reactor::submit, reached without a virtual call from the awaiter).
+  reactor* owner = nullptr;
+  bool (*submit)(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) = nullptr;
+};
+
+/// Completes `op` with errc::closed (its handle was closed, or never opened).
+bool submit_to_closed(io_op& op) noexcept;
+
 /// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues
 /// it and registers it for cancellation. Returns true when the caller must suspend: the op is
 /// then queued, or (coop budget spent) its waiter is already posted with the op completed, or
 /// for a shared_buffer op not even tried (result 0, error 0, not cancelled). An op whose
 /// fd was closed completes at once with errc::closed; std::logic_error without a running loop.
-bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
+inline bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+  if (op.fd == nullptr) [[unlikely]] return submit_to_closed(op);
+  return op.fd->submit(op, waiter, cancel);
+}
 /// Withdraws a queued operation without resuming it (its awaiter is being destroyed).
 void withdraw(io_op& op) noexcept;
 

@@ -93,7 +93,7 @@ class epoll_reactor final : public readiness_reactor {
   fd_entry* register_fd(int fd) override {
     auto e = std::make_unique<epoll_entry>();
     e->fd = fd;
-    e->owner = this;
+    adopt(*e);
     e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;

@@ -143,11 +143,11 @@ class uring_reactor final : public reactor {
   void wake() noexcept override { wake_.notify(); }
   const char* name() const noexcept override { return "io_uring"; }
   std::int64_t completion_lag_ns() const noexcept override { return shared_ ? 5'000'000 : 0; }
-  bool submit(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-              cancel_state* cancel) override;
   void withdraw(io_op& op) noexcept override;
 
  private:
+  /// fd_entry::submit of this reactor's entries (self: the entry's owner).
+  static bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
   static cancel_outcome on_cancel(cancel_slot* slot) noexcept;
 
   reactor_lock lock() noexcept { return {mutex_, shared_}; }
@@ -224,6 +224,7 @@ fd_entry* uring_reactor::register_fd(int fd) {
   } else {
     e = new uring_entry;
     e->owner = this;  // never changes (see the top)
+    e->submit = &submit;
   }
   e->fd = fd;
   e->ready[0] = e->ready[1] = true;  // unknown: the first readiness op just tries the syscall
@@ -321,10 +322,12 @@ uring_reactor::~uring_reactor() {
 
 // --- starting and cancelling operations --------------------------------------------------------
 
-bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-                           cancel_state* cancel) {
+bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+  scheduler* const sched = begin_submit(op, cancel);
+  if (sched == nullptr) return false;
   auto& e = static_cast<uring_entry&>(*op.fd);
-  auto held = lock();
+  auto& self = *static_cast<uring_reactor*>(e.owner);
+  auto held = self.lock();
   entry_lock entry_held(e);
   // The readiness fast path also for recv and accept: when the last transfer says the syscall
   // will likely succeed (a read that filled its buffer, a fresh socket, a connection just
@@ -347,10 +350,10 @@ bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, scheduler*
   }
   op.backend_state = 0;
   if (!enqueue(op, e, waiter, sched, cancel, &on_cancel)) return false;
-  touch(e, index(op.dir));
+  self.touch(e, index(op.dir));
   entry_held.unlock();
-  submit_from_worker();
-  io_op* done = take_done();
+  self.submit_from_worker();
+  io_op* done = self.take_done();
   held.unlock();
   resume_done(done);  // `op` may be among them: we may be resumed before returning
   return true;

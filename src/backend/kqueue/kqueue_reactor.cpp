@@ -120,7 +120,7 @@ class kqueue_reactor final : public readiness_reactor {
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) throw_errno(EPERM, "kevent(EV_ADD)");
     auto e = std::make_unique<kqueue_entry>();
     e->fd = fd;
-    e->owner = this;
+    adopt(*e);
     e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
     // One kevent() per filter, so that each reports its own error: some fds take only one
     // (a pipe's write end whose reader is gone refuses EVFILT_WRITE with EPIPE on FreeBSD). A

@@ -110,7 +110,7 @@ class libuv_reactor final : public readiness_reactor {
     auto e = std::make_unique<uv_entry>();
     e->fd = fd;
     e->ready[rd] = e->ready[wr] = true;  // unknown: the first operation just tries the syscall
-    e->owner = this;
+    adopt(*e);
     if (const int r = uv_poll_init(&loop_, &e->handle, fd); r < 0) throw_uv(r, "uv_poll_init");
     e->handle.data = e.get();
     uv_entry* raw = e.release();

@@ -31,11 +31,8 @@ class reactor {
   /// Name for logs and metrics: "epoll", "kqueue", "io_uring", "libuv".
   virtual const char* name() const noexcept = 0;
 
-  /// Starts `op` on an entry of this reactor, after io_op.hpp's submit() made the checks every
-  /// backend shares (fd open, scheduler found, no pending cancel). Same contract as submit().
-  /// Readiness backends run readiness_reactor's; a completion backend hands ops to the kernel.
-  virtual bool submit(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-                      cancel_state* cancel) = 0;
+  // submit (DESIGN §5) is per entry: register_fd sets fd_entry::submit, which the awaiters call
+  // directly (no virtual call on the I/O path).
   /// withdraw() of an operation whose awaiter is being destroyed: returns only once nothing
   /// (the kernel included) touches op's buffers any more; the waiter is never resumed.
   virtual void withdraw(io_op& op) noexcept = 0;

@@ -1,32 +1,19 @@
 #pragma once
-// The reactor's record of a registered fd, and what backends call to report on it. Private to
-// the runtime (the backends and io_ops.cpp) and to the layers above that build operations on an
-// entry (io's async_fd, net's stream writer): io_op.hpp, which awaiters embed, only names it.
+// What the backends share to run operations on a registered fd (its lock, the readiness fast
+// path, the queues) and what they call to report on it. Private to the runtime (the backends and
+// io_ops.cpp) and to the layers above that build operations on an entry (io's async_fd, net's
+// streams).
 
 #include <atomic>
 #include <coroutine>
 #include <utility>
 
 #include <coloop/detail/io_op.hpp>
+#include <coloop/detail/scheduler.hpp>
 
 namespace coloop::detail {
 
-/// Per registered fd: cached readiness and FIFO queues of waiting operations, per direction.
-/// On a multi-threaded runtime (`shared`) the fields below `locked` are guarded by it: workers
-/// submit while the driver thread reports readiness. On an event_loop the lock is never taken.
-struct fd_entry {
-  int fd = -1;
-  bool shared = false;
-  std::atomic<bool> locked{false};
-  bool ready[2] = {false, false};  // cached: the last syscall did not return EAGAIN
-  io_op* head[2] = {nullptr, nullptr};
-  io_op* tail[2] = {nullptr, nullptr};
-  // Sticky: the backend saw the peer's end of stream, a hang-up or an error. No new edge will
-  // follow, so a short read must not clear the cached readiness any more.
-  std::atomic<bool> peer_closed{false};
-  void* backend = nullptr;  // backend-private
-  reactor* owner = nullptr;  // set by register_fd: submit() and withdraw() go to it
-};
+[[noreturn]] void throw_no_scheduler_for_io();
 
 void lock_entry_slow(fd_entry& e) noexcept;
 
@@ -59,8 +46,23 @@ bool attempt_probe(io_op* op) noexcept;
 void link_tail(fd_entry& e, io_op& op) noexcept;
 void unlink(io_op& op) noexcept;
 
-// The two halves of a reactor's submit that every backend shares. Call both under the entry's
-// lock.
+// The parts of a reactor's submit that every backend shares: begin_submit first, then
+// attempt_now and enqueue under the entry's lock.
+
+/// Clears `op`'s result and finds the scheduler to resume on; nullptr when a pending cancel was
+/// consumed instead (op.cancelled set: finish at once). std::logic_error without a scheduler.
+inline scheduler* begin_submit(io_op& op, cancel_state* cancel) {
+  op.cancelled = false;
+  op.error = 0;
+  op.result = 0;
+  scheduler* const sched = current_scheduler();
+  if (sched == nullptr) [[unlikely]] throw_no_scheduler_for_io();
+  if (cancel != nullptr && cancel->consume_pending()) {
+    op.cancelled = true;  // a cancel was pending: don't even try the syscall
+    return nullptr;
+  }
+  return sched;
+}
 
 enum class attempt_outcome {
   done,   // finished at once: the awaiter continues without suspending
@@ -70,7 +72,21 @@ enum class attempt_outcome {
 };
 /// The readiness fast path: when readiness is cached and nobody is queued ahead, runs the
 /// syscall now (coop budget included); EAGAIN clears the cached readiness.
-attempt_outcome attempt_now(io_op& op, fd_entry& e) noexcept;
+inline attempt_outcome attempt_now(io_op& op, fd_entry& e) noexcept {
+  const int d = static_cast<int>(op.dir);
+  if (!e.ready[d] || e.head[d] != nullptr) return attempt_outcome::queue;
+  // Coop budget: past it the task resumes on a later step instead of continuing at once.
+  const bool in_budget = spend_budget();
+  // A shared buffer is scratch that another task may fill before this one resumes: past the
+  // budget, yield before the syscall (result 0, nothing transferred); the awaiter tries again.
+  if (!in_budget && op.shared_buffer) [[unlikely]] return attempt_outcome::yield;
+  if (op.attempt(&op)) {
+    // Done; past the budget the result waits in the op while the task yields.
+    return in_budget ? attempt_outcome::done : attempt_outcome::yield;
+  }
+  e.ready[d] = false;
+  return attempt_outcome::queue;
+}
 /// Arms `op`'s cancel slot with `on_cancel` and appends it to its queue. False (nothing queued,
 /// op.cancelled set) when a cancel request was pending.
 bool enqueue(io_op& op, fd_entry& e, std::coroutine_handle<> waiter, scheduler* sched,

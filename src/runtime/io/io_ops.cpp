@@ -137,40 +137,15 @@ void drain(fd_entry& e, io_dir d, finished_list& done) noexcept {
 
 }  // namespace
 
-bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+bool submit_to_closed(io_op& op) noexcept {
   op.cancelled = false;
-  op.error = 0;
   op.result = 0;
-  if (op.fd == nullptr) {  // the handle was closed (or never opened)
-    op.error = -static_cast<int>(errc::closed);
-    return false;
-  }
-  scheduler* const sched = current_scheduler();
-  if (sched == nullptr) {
-    throw std::logic_error(
-        "coloop: I/O awaited outside an event loop (no scheduler on this thread)");
-  }
-  if (cancel != nullptr && cancel->consume_pending()) {
-    op.cancelled = true;  // a cancel was pending: don't even try the syscall
-    return false;
-  }
-  return op.fd->owner->submit(op, waiter, sched, cancel);
+  op.error = -static_cast<int>(errc::closed);
+  return false;
 }
 
-attempt_outcome attempt_now(io_op& op, fd_entry& e) noexcept {
-  const int d = index(op.dir);
-  if (!e.ready[d] || e.head[d] != nullptr) return attempt_outcome::queue;
-  // Coop budget: past it the task resumes on a later step instead of continuing at once.
-  const bool in_budget = spend_budget();
-  // A shared buffer is scratch that another task may fill before this one resumes: past the
-  // budget, yield before the syscall (result 0, nothing transferred); the awaiter tries again.
-  if (!in_budget && op.shared_buffer) [[unlikely]] return attempt_outcome::yield;
-  if (op.attempt(&op)) {
-    // Done; past the budget the result waits in the op while the task yields.
-    return in_budget ? attempt_outcome::done : attempt_outcome::yield;
-  }
-  e.ready[d] = false;
-  return attempt_outcome::queue;
+void throw_no_scheduler_for_io() {
+  throw std::logic_error("coloop: I/O awaited outside an event loop (no scheduler on this thread)");
 }
 
 bool enqueue(io_op& op, fd_entry& e, std::coroutine_handle<> waiter, scheduler* sched,
@@ -192,8 +167,9 @@ bool enqueue(io_op& op, fd_entry& e, std::coroutine_handle<> waiter, scheduler* 
   return true;
 }
 
-bool readiness_reactor::submit(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-                               cancel_state* cancel) {
+bool readiness_reactor::submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+  scheduler* const sched = begin_submit(op, cancel);
+  if (sched == nullptr) return false;
   fd_entry& e = *op.fd;
   entry_lock lock(e);
   switch (attempt_now(op, e)) {
@@ -207,7 +183,8 @@ bool readiness_reactor::submit(io_op& op, std::coroutine_handle<> waiter, schedu
       break;
   }
   if (!enqueue(op, e, waiter, sched, cancel, &cancel_queued)) return false;
-  if (on_queued_ != nullptr && e.head[index(op.dir)] == &op) on_queued_(e, op.dir);
+  auto on_queued = static_cast<readiness_reactor*>(e.owner)->on_queued_;
+  if (on_queued != nullptr && e.head[index(op.dir)] == &op) on_queued(e, op.dir);
   return true;
 }
 
@@ -244,6 +221,11 @@ void fail_all(fd_entry& entry, int error) noexcept {
 
 void withdraw(io_op& op) noexcept {
   if (op.fd != nullptr) op.fd->owner->withdraw(op);
+}
+
+void readiness_reactor::adopt(fd_entry& e) noexcept {
+  e.owner = this;
+  e.submit = &readiness_reactor::submit;
 }
 
 void readiness_reactor::withdraw(io_op& op) noexcept {

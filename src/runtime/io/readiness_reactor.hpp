@@ -6,15 +6,18 @@
 #include "runtime/driver/reactor.hpp"
 #include "runtime/io/fd_entry.hpp"
 
+#include <coroutine>
+
 namespace coloop::detail {
 
 class readiness_reactor : public reactor {
  public:
-  bool submit(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-              cancel_state* cancel) final;
   void withdraw(io_op& op) noexcept final;
 
  protected:
+  /// Called by register_fd on a new entry: its operations run by readiness (submit below).
+  void adopt(fd_entry& e) noexcept;
+
   /// `on_queued`, or null (epoll, kqueue: their interest is permanent), runs under the entry's
   /// lock when an operation queues on an empty direction, so a backend whose OS interest is
   /// level-triggered (libuv) can ask for that direction only while someone waits on it.
@@ -22,6 +25,8 @@ class readiness_reactor : public reactor {
       : on_queued_(on_queued) {}
 
  private:
+  /// fd_entry::submit of every entry: the readiness fast path, else queue until on_ready.
+  static bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
   void (*const on_queued_)(fd_entry&, io_dir) noexcept;
 };
 
