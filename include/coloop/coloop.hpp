@@ -40,6 +40,7 @@
 
 #include <coloop/executor/thread_pool.hpp>
 #include <coloop/executor/to_thread.hpp>
+#include <coloop/io/async_fd.hpp>
 
 #include <coloop/net/endpoint.hpp>
 #include <coloop/net/resolve.hpp>

@@ -2,8 +2,10 @@
 // Socket plumbing shared by tcp, unix and udp sockets (private to src/net).
 
 #include <coloop/core/task.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
+
+#include "runtime/io/fd_entry.hpp"
 
 namespace coloop::detail {
 

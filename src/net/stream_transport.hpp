@@ -2,7 +2,7 @@
 // stream_transport: the socket and write state a stream_reader and stream_writer share, plus the
 // I/O step both use. Private to src/net.
 
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <coloop/net/stream_socket.hpp>
 #include <coloop/net/streams.hpp>
 #include <cstddef>
@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "runtime/io/fd_entry.hpp"
 #include "sync/wait_list.hpp"
 
 namespace coloop::detail {

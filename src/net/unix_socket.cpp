@@ -42,14 +42,14 @@ std::pair<unix_stream, unix_stream> unix_stream::pair() {
   if (detail::os::socketpair_nonblocking_cloexec(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
     detail::throw_errno(errno, "coloop::unix_stream::pair");
   }
-  detail::async_fd first;
+  async_fd first;
   try {
-    first = detail::async_fd(fds[0], detail::async_fd::adopt_socket_t{});
+    first = async_fd(fds[0], async_fd::adopt_socket_t{});
   } catch (...) {
     ::close(fds[1]);
     throw;
   }
-  detail::async_fd second(fds[1], detail::async_fd::adopt_socket_t{});
+  async_fd second(fds[1], async_fd::adopt_socket_t{});
   return {unix_stream(std::move(first)), unix_stream(std::move(second))};
 }
 

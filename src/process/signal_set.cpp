@@ -27,7 +27,7 @@ signal_set::signal_set(std::initializer_list<int> signals) {
   int fds[2];
   detail::signals::make_wake_pipe(fds);
   try {
-    fd_ = detail::async_fd(fds[0]);  // owns fds[0] even when it throws
+    fd_ = async_fd(fds[0]);  // owns fds[0] even when it throws
   } catch (...) {
     ::close(fds[1]);
     throw;

@@ -10,6 +10,7 @@
 // withdraw from timers and the reactor as their frames go); 3. drop queued callbacks and timers
 // without running them; 4. release the reactor (closes its fds).
 
+#include "runtime/io/fd_entry.hpp"
 #include "runtime/loop_core.hpp"
 
 #include <fmt/format.h>

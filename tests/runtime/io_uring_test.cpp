@@ -11,7 +11,7 @@
 
 #include <cerrno>
 #include <coloop/coloop.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <coloop/net/tcp.hpp>
 #include <cstdio>
 #include <cstring>
@@ -33,7 +33,7 @@ using coloop::test::fd_pair;
 using coloop::test::make_socketpair;
 using coloop::test::read_byte;
 using coloop::test::read_byte_or_timeout;
-using coloop::detail::async_fd;
+using coloop::async_fd;
 using namespace std::chrono_literals;
 
 const coloop::loop_options manual{.manual_clock = true};

@@ -14,7 +14,7 @@
 #include <chrono>
 #include <coloop/coloop.hpp>
 #include <cstdint>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "backend/libuv/libuv_reactor.hpp"
+#include "runtime/io/fd_entry.hpp"
 #include "runtime/loop_core.hpp"
 #include "support/fd_pairs.hpp"
 
@@ -31,7 +32,7 @@ namespace {
 using coloop::task;
 using coloop::test::fd_pair;
 using coloop::test::make_socketpair;
-using coloop::detail::async_fd;
+using coloop::async_fd;
 using namespace std::chrono_literals;
 
 const coloop::loop_options on_libuv{.backend = coloop::backend::libuv};

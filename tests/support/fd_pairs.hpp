@@ -10,7 +10,7 @@
 #include <chrono>
 #include <coloop/core/errors.hpp>
 #include <coloop/runtime/wait_for.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <system_error>
 
 namespace coloop::test {
@@ -38,7 +38,7 @@ inline fd_pair make_socketpair() {
 }
 
 /// Reads one byte; returns it (-1 at end of stream).
-inline task<int> read_byte(detail::async_fd& fd) {
+inline task<int> read_byte(async_fd& fd) {
   unsigned char c = 0;
   const std::size_t n = co_await fd.read_some(&c, 1);
   co_return n == 0 ? -1 : c;
@@ -46,7 +46,7 @@ inline task<int> read_byte(detail::async_fd& fd) {
 
 /// read_byte bounded by an hour of virtual time: -3 if nothing came (a lost byte fails the test
 /// instead of hanging it).
-inline task<int> read_byte_or_timeout(detail::async_fd& fd) {
+inline task<int> read_byte_or_timeout(async_fd& fd) {
   try {
     co_return co_await wait_for(read_byte(fd), std::chrono::hours(1));
   } catch (const timeout_error&) {

@@ -1,15 +1,15 @@
 #pragma once
 // layer: runtime
-// An I/O operation as the reactor sees it. It lives inside the awaiter (so in the coroutine
-// frame): submitting one allocates nothing. No OS headers here.
+// An I/O operation and the registered fd it runs on, as the reactor sees them. An operation
+// lives inside the awaiter (so in the coroutine frame): submitting one allocates nothing. No OS
+// headers here.
 
 #include <atomic>
 #include <coroutine>
-
-#include <coloop/core/cancellation.hpp>
 #include <cstddef>
 #include <cstdint>
-#include <utility>
+
+#include <coloop/core/cancellation.hpp>
 
 namespace coloop::detail {
 
@@ -70,52 +70,24 @@ struct fd_entry {
   // Sticky: the backend saw the peer's end of stream, a hang-up or an error. No new edge will
   // follow, so a short read must not clear the cached readiness any more.
   std::atomic<bool> peer_closed{false};
-  void* backend = nullptr;  // backend-private
-  // Backend hook, or null (epoll, kqueue: their interest is permanent). submit calls it when an
-  // operation is queued on an empty queue, so a backend whose OS interest is level-triggered
-  // (libuv's uv_poll_t) can ask for that direction only while someone waits on it.
-  void (*on_queued)(fd_entry& entry, io_dir dir) noexcept = nullptr;
-  // Set by a completion backend (io_uring) on its entries: submit() and withdraw() hand this
-  // fd's operations to completion->start()/cancel(). Null for readiness backends.
-  reactor* completion = nullptr;
+  // Set by the reactor's register_fd: the reactor, and its entry point for this fd's operations
+  // (DESIGN §5's reactor::submit, reached without a virtual call from the awaiter).
+  reactor* owner = nullptr;
+  bool (*submit)(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) = nullptr;
 };
 
-void lock_entry_slow(fd_entry& e) noexcept;
-
-/// Holds an fd_entry's lock for a scope when the entry is shared (a no-op on an event_loop).
-class entry_lock {
- public:
-  explicit entry_lock(fd_entry& e) noexcept : e_(e.shared ? &e : nullptr) {
-    if (e_ != nullptr && e_->locked.exchange(true, std::memory_order_acquire)) lock_entry_slow(e);
-  }
-  ~entry_lock() { unlock(); }
-  void unlock() noexcept {
-    if (e_ != nullptr) std::exchange(e_, nullptr)->locked.store(false, std::memory_order_release);
-  }
-  entry_lock(const entry_lock&) = delete;
-  entry_lock& operator=(const entry_lock&) = delete;
-
- private:
-  fd_entry* e_;
-};
+/// Completes `op` with errc::closed (its handle was closed, or never opened).
+bool submit_to_closed(io_op& op) noexcept;
 
 /// Starts `op`: runs the syscall at once if readiness is cached, otherwise (or on EAGAIN) queues
 /// it and registers it for cancellation. Returns true when the caller must suspend: the op is
 /// then queued, or (coop budget spent) its waiter is already posted with the op completed, or
 /// for a shared_buffer op not even tried (result 0, error 0, not cancelled). An op whose
 /// fd was closed completes at once with errc::closed; std::logic_error without a running loop.
-bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
-/// Called by backends when `entry` became readable and/or writable: completes queued operations
-/// in order until one would block, posting their waiters.
-void on_ready(fd_entry& entry, bool readable, bool writable) noexcept;
-/// Completes every queued operation of `entry` with `error` (e.g. on deregistration).
-void fail_all(fd_entry& entry, int error) noexcept;
-/// The attempt of a queued shared_buffer operation: readiness came; nothing is transferred.
-bool attempt_probe(io_op* op) noexcept;
-/// Appends `op` to its fd's queue in its direction / takes it out (for backends that keep the
-/// queues themselves, like io_uring). Callers hold the entry's lock when it is shared.
-void link_tail(fd_entry& e, io_op& op) noexcept;
-void unlink(io_op& op) noexcept;
+inline bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+  if (op.fd == nullptr) [[unlikely]] return submit_to_closed(op);
+  return op.fd->submit(op, waiter, cancel);
+}
 /// Withdraws a queued operation without resuming it (its awaiter is being destroyed).
 void withdraw(io_op& op) noexcept;
 

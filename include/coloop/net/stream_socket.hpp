@@ -2,7 +2,7 @@
 // stream_socket: what tcp_stream and unix_stream share, a connected stream socket on the loop.
 
 #include <coloop/core/task.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
 #include <cstddef>
 
@@ -16,7 +16,7 @@ class stream_socket {
  public:
   stream_socket() noexcept = default;
   /// Wraps a connected socket fd (ownership taken).
-  explicit stream_socket(detail::async_fd fd) noexcept : fd_(std::move(fd)) {}
+  explicit stream_socket(async_fd fd) noexcept : fd_(std::move(fd)) {}
 
   /// Awaitable: up to `n` bytes into `buf`; 0 at end of stream. Cancel-safe: a cancelled read
   /// consumed nothing.
@@ -64,7 +64,7 @@ class stream_socket {
   int native_handle() const noexcept { return fd_.native_handle(); }
 
  protected:
-  detail::async_fd fd_;
+  async_fd fd_;
 };
 
 }  // namespace coloop

@@ -2,7 +2,7 @@
 // TCP: tcp_stream (a connection) and tcp_listener (a bound, listening socket).
 
 #include <coloop/core/task.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
 #include <coloop/net/stream_socket.hpp>
 #include <cstdint>
@@ -14,7 +14,7 @@ namespace coloop {
 class tcp_stream : public stream_socket {
  public:
   tcp_stream() noexcept = default;
-  explicit tcp_stream(detail::async_fd fd) noexcept : stream_socket(std::move(fd)) {}
+  explicit tcp_stream(async_fd fd) noexcept : stream_socket(std::move(fd)) {}
 
   /// Connects to `peer` on the running loop. Throws std::system_error (ECONNREFUSED, ...),
   /// std::logic_error without a running loop; cancellable (wait_for gives a connect timeout).
@@ -53,7 +53,7 @@ class tcp_listener {
   int native_handle() const noexcept { return fd_.native_handle(); }
 
  private:
-  detail::async_fd fd_;
+  async_fd fd_;
 };
 
 }  // namespace coloop

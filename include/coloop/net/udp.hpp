@@ -2,7 +2,7 @@
 // UDP: udp_socket, datagrams to and from any peer, or one connected peer.
 
 #include <coloop/core/task.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
 #include <cstddef>
 
@@ -40,7 +40,7 @@ class udp_socket {
   bool is_open() const noexcept { return fd_.is_open(); }
 
  private:
-  detail::async_fd fd_;
+  async_fd fd_;
 };
 
 }  // namespace coloop

@@ -2,7 +2,7 @@
 // Unix-domain stream sockets: unix_stream (a connection) and unix_listener.
 
 #include <coloop/core/task.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <coloop/net/endpoint.hpp>
 #include <coloop/net/stream_socket.hpp>
 #include <string>
@@ -15,7 +15,7 @@ namespace coloop {
 class unix_stream : public stream_socket {
  public:
   unix_stream() noexcept = default;
-  explicit unix_stream(detail::async_fd fd) noexcept : stream_socket(std::move(fd)) {}
+  explicit unix_stream(async_fd fd) noexcept : stream_socket(std::move(fd)) {}
 
   /// Connects to the socket at `path`. Throws std::system_error (ENOENT, ECONNREFUSED, ...),
   /// std::invalid_argument for a bad path; cancellable.
@@ -44,7 +44,7 @@ class unix_listener {
   bool is_open() const noexcept { return fd_.is_open(); }
 
  private:
-  detail::async_fd fd_;
+  async_fd fd_;
   std::string path_;
 };
 

@@ -2,7 +2,7 @@
 // signal_set: POSIX signals as an awaitable on the event loop (asyncio's add_signal_handler).
 
 #include <coloop/core/task.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <initializer_list>
 
 namespace coloop {
@@ -33,7 +33,7 @@ class signal_set {
   void close() noexcept;
 
  private:
-  detail::async_fd fd_;  // read end of the wake pipe
+  async_fd fd_;  // read end of the wake pipe
   int slot_ = -1;        // the registration in the process-wide table; -1 once closed
 };
 

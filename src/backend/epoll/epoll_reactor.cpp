@@ -1,4 +1,4 @@
-// The epoll reactor (Linux): a readiness backend for runtime/io_ops.cpp.
+// The epoll reactor (Linux): a readiness backend for runtime/io/io_ops.cpp.
 //
 // Each fd is added once, edge-triggered, for read and write (EPOLLIN|EPOLLOUT|EPOLLRDHUP|
 // EPOLLET) with data.ptr = its fd_entry; there is no epoll_ctl per operation. poll() turns each
@@ -31,7 +31,7 @@
 
 #include <coloop/core/errors.hpp>
 
-#include "runtime/driver/reactor.hpp"
+#include "runtime/io/readiness_reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
 #include "runtime/tsan_signals.hpp"
 
@@ -60,7 +60,7 @@ struct epoll_entry : fd_entry {
   epoll_entry* next = nullptr;
 };
 
-class epoll_reactor final : public reactor {
+class epoll_reactor final : public readiness_reactor {
  public:
   epoll_reactor() {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -93,6 +93,7 @@ class epoll_reactor final : public reactor {
   fd_entry* register_fd(int fd) override {
     auto e = std::make_unique<epoll_entry>();
     e->fd = fd;
+    adopt(*e);
     e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;

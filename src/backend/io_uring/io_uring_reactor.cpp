@@ -1,7 +1,6 @@
 // The io_uring reactor (Linux): a completion backend (DESIGN.md §5).
 //
-// Every fd_entry it registers has fd_entry::completion set, so io_ops.cpp hands it the fd's
-// operations (start, cancel) and it runs them itself:
+// io_ops.cpp hands it the operations of its fds (submit, withdraw) and it runs them itself:
 //  - recv, send and accept (io_kind) become SQEs on the operation's own buffers; the kernel does
 //    the transfer and one CQE reports it;
 //  - everything else (io_kind::other: pipe writes, whose SIGPIPE the SQE path could not hold off;
@@ -24,8 +23,8 @@
 //  - An op in the kernel stays linked (op.queued) until its CQE is reaped; its entry is not
 //    reused while any SQE naming it or its ops is in the kernel (entry.in_kernel), even after
 //    deregister_fd, so a CQE never points at another fd. Entries are recycled, never freed
-//    before the reactor, and `completion` never changes: a canceller may read it through
-//    op.fd before it takes the lock.
+//    before the reactor, and `owner` never changes: a canceller may read it through op.fd
+//    before it takes the lock.
 //  - Finished ops are collected (done_) and their waiters disarmed and posted only once the
 //    lock is released (as io_ops.cpp's finished_list): a disarm may wait for a canceller that
 //    needs the lock. Never resumed inline.
@@ -40,7 +39,7 @@
 // result (bytes, an accepted fd): it is delivered and the task's cancel is requested again, so
 // its next await throws; nothing that arrived is lost, and an accepted fd is owned by the task.
 // A frame destroyed with its op in the kernel (withdraw, e.g. the loop closing) blocks in
-// cancel() until the kernel has returned the op, because the buffer is in that frame; an fd
+// withdraw() until the kernel has returned the op, because the buffer is in that frame; an fd
 // accepted in that window is closed.
 //
 // Shutdown: the loop destroys its tasks first (each in-kernel op is cancelled and waited for),
@@ -64,6 +63,7 @@
 
 #include "backend/io_uring/uring_setup.hpp"
 #include "runtime/driver/reactor.hpp"
+#include "runtime/io/fd_entry.hpp"
 #include "runtime/os/wake_fd.hpp"
 #include "runtime/tsan_signals.hpp"
 
@@ -143,11 +143,11 @@ class uring_reactor final : public reactor {
   void wake() noexcept override { wake_.notify(); }
   const char* name() const noexcept override { return "io_uring"; }
   std::int64_t completion_lag_ns() const noexcept override { return shared_ ? 5'000'000 : 0; }
-  bool start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-             cancel_state* cancel) override;
-  void cancel(io_op& op) noexcept override;
+  void withdraw(io_op& op) noexcept override;
 
  private:
+  /// fd_entry::submit of this reactor's entries (self: the entry's owner).
+  static bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
   static cancel_outcome on_cancel(cancel_slot* slot) noexcept;
 
   reactor_lock lock() noexcept { return {mutex_, shared_}; }
@@ -223,7 +223,8 @@ fd_entry* uring_reactor::register_fd(int fd) {
     e->prev = e->next = nullptr;  // queues, in_kernel and dirty are empty/0 on a freed entry
   } else {
     e = new uring_entry;
-    e->completion = this;  // never changes (see the top)
+    e->owner = this;  // never changes (see the top)
+    e->submit = &submit;
   }
   e->fd = fd;
   e->ready[0] = e->ready[1] = true;  // unknown: the first readiness op just tries the syscall
@@ -321,49 +322,38 @@ uring_reactor::~uring_reactor() {
 
 // --- starting and cancelling operations --------------------------------------------------------
 
-bool uring_reactor::start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-                          cancel_state* cancel) {
+bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+  scheduler* const sched = begin_submit(op, cancel);
+  if (sched == nullptr) return false;
   auto& e = static_cast<uring_entry&>(*op.fd);
-  const int d = index(op.dir);
-  auto held = lock();
+  auto& self = *static_cast<uring_reactor*>(e.owner);
+  auto held = self.lock();
   entry_lock entry_held(e);
-  if (op.kind != io_kind::send && e.ready[d] && e.head[d] == nullptr) {
-    // The readiness fast path, as io_ops.cpp's submit() runs it (coop budget included). Also for
-    // recv and accept: when the last transfer says the syscall will likely succeed (a read that
-    // filled its buffer, a fresh socket, a connection just accepted), one syscall now beats an
-    // SQE, a suspension and a CQE; EAGAIN clears the hint and the op goes to the kernel. Not for
-    // send, which nearly always succeeds at once: measured on the echo benchmark, a send SQE
-    // batched into the turn's io_uring_enter costs less server CPU than a send(2) here.
-    const bool in_budget = spend_budget();
-    if (!in_budget && op.shared_buffer) [[unlikely]] {
-      entry_held.unlock();
-      held.unlock();
-      sched->post_yield(waiter);
-      return true;
-    }
-    if (op.attempt(&op)) {
-      if (in_budget) [[likely]] return false;
-      entry_held.unlock();
-      held.unlock();
-      sched->post_yield(waiter);
-      return true;
+  // The readiness fast path also for recv and accept: when the last transfer says the syscall
+  // will likely succeed (a read that filled its buffer, a fresh socket, a connection just
+  // accepted), one syscall now beats an SQE, a suspension and a CQE; EAGAIN clears the hint and
+  // the op goes to the kernel. Not for send, which nearly always succeeds at once: measured on
+  // the echo benchmark, a send SQE batched into the turn's io_uring_enter costs less server CPU
+  // than a send(2) here.
+  if (op.kind != io_kind::send) {
+    switch (attempt_now(op, e)) {
+      case attempt_outcome::done:
+        return false;
+      case attempt_outcome::yield:
+        entry_held.unlock();
+        held.unlock();
+        sched->post_yield(waiter);
+        return true;
+      case attempt_outcome::queue:
+        break;
     }
   }
-  op.waiter = waiter;
-  op.sched = sched;
   op.backend_state = 0;
-  op.on_cancel = &on_cancel;
-  if (cancel != nullptr && !cancel->arm(&op)) {
-    op.cancelled = true;  // requested just now
-    return false;
-  }
-  op.cancel = cancel;
-  if (op.shared_buffer) op.attempt = &attempt_probe;  // as io_ops' submit: only wait, queued
-  link_tail(e, op);
-  touch(e, d);
+  if (!enqueue(op, e, waiter, sched, cancel, &on_cancel)) return false;
+  self.touch(e, index(op.dir));
   entry_held.unlock();
-  submit_from_worker();
-  io_op* done = take_done();
+  self.submit_from_worker();
+  io_op* done = self.take_done();
   held.unlock();
   resume_done(done);  // `op` may be among them: we may be resumed before returning
   return true;
@@ -371,7 +361,7 @@ bool uring_reactor::start(io_op& op, std::coroutine_handle<> waiter, scheduler* 
 
 cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
   auto& op = *static_cast<io_op*>(slot);
-  auto& self = *static_cast<uring_reactor*>(op.fd->completion);  // valid: see the top
+  auto& self = *static_cast<uring_reactor*>(op.fd->owner);  // valid: see the top
   auto held = self.lock();
   cancel_outcome out = cancel_outcome::completed();  // not queued: the result is on its way
   if (op.queued) {
@@ -399,7 +389,7 @@ cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
   return out;
 }
 
-void uring_reactor::cancel(io_op& op) noexcept {
+void uring_reactor::withdraw(io_op& op) noexcept {
   uring_entry& e = entry_of(op);
   const int d = index(op.dir);
   auto held = lock();
@@ -638,7 +628,7 @@ void uring_reactor::wait_for_cqe(std::int64_t timeout_ns) noexcept {
                   sizeof arg);
 }
 
-/// One blocking io_uring_enter and the completions it brings (for cancel() and the destructor).
+/// One blocking io_uring_enter and the completions it brings (for withdraw() and the destructor).
 void uring_reactor::wait_some() noexcept {
   const int r = io_uring_submit_and_wait(&ring_, 1);
   if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY) std::terminate();

@@ -1,5 +1,5 @@
 // The kqueue reactor (FreeBSD, OpenBSD, NetBSD, DragonFly, macOS): a readiness backend for
-// runtime/io_ops.cpp, built the way the epoll one is (epoll_reactor.cpp) and compiled only where
+// runtime/io/io_ops.cpp, built the way the epoll one is (epoll_reactor.cpp) and compiled only where
 // <sys/event.h> exists and the OS is not Linux (cmake/coloop_backends.cmake).
 //
 // Each fd gets an EVFILT_READ and an EVFILT_WRITE filter once (either alone is accepted for fds
@@ -36,7 +36,7 @@
 #include <memory>
 #include <system_error>
 
-#include "runtime/driver/reactor.hpp"
+#include "runtime/io/readiness_reactor.hpp"
 
 #ifdef EVFILT_USER
 #define COLOOP_KQUEUE_USER_WAKE 1
@@ -75,7 +75,7 @@ struct kqueue_entry : fd_entry {
   kqueue_entry* next = nullptr;
 };
 
-class kqueue_reactor final : public reactor {
+class kqueue_reactor final : public readiness_reactor {
  public:
   kqueue_reactor() {
     kq_ = ::kqueue();
@@ -120,6 +120,7 @@ class kqueue_reactor final : public reactor {
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) throw_errno(EPERM, "kevent(EV_ADD)");
     auto e = std::make_unique<kqueue_entry>();
     e->fd = fd;
+    adopt(*e);
     e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
     // One kevent() per filter, so that each reports its own error: some fds take only one
     // (a pipe's write end whose reader is gone refuses EVFILT_WRITE with EPIPE on FreeBSD). A

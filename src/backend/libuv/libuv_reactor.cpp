@@ -1,5 +1,5 @@
 // The libuv reactor: the loop waits inside uv_run, the role uvloop gives libuv under asyncio.
-// A readiness backend for runtime/io_ops.cpp, like epoll: each fd is one uv_poll_t whose reports
+// A readiness backend for runtime/io/io_ops.cpp, like epoll: each fd is one uv_poll_t whose reports
 // become on_ready(entry, readable, writable). wake() is a uv_async_t; poll(timeout) bounds the
 // wait with one uv_timer_t (coloop's own timer wheel decides what fires; this timer only ends
 // uv_run in time). Why uv_poll_t and not libuv's streams: io_ops already owns the queues, the
@@ -8,7 +8,7 @@
 //
 // uv_poll_t is level-triggered, io_ops assumes edges. Interest is therefore kept per direction
 // only while it is useful, with `want` tracking what we ask libuv for:
-//  - a direction is asked for when an operation queues on it (fd_entry::on_queued, since the
+//  - a direction is asked for when an operation queues on it (readiness_reactor's on_queued, since the
 //    queue only fills after EAGAIN, the level is low then and the next report is a real edge);
 //  - a report for a direction nobody waits on whose readiness is already cached repeats the
 //    same level. For reads it is ignored while the loop has other work (poll(0): the task that
@@ -64,7 +64,6 @@ class libuv_reactor;
 /// An fd_entry, its uv_poll_t and the reactor's bookkeeping for it.
 struct uv_entry : fd_entry {
   uv_poll_t handle{};
-  libuv_reactor* owner = nullptr;
   uv_entry* prev = nullptr;  // the reactor's live list
   uv_entry* next = nullptr;
   uv_entry* dirty_next = nullptr;
@@ -74,9 +73,9 @@ struct uv_entry : fd_entry {
   bool closing = false;    // deregistered: uv_close'd, freed by the close callback
 };
 
-class libuv_reactor final : public reactor {
+class libuv_reactor final : public readiness_reactor {
  public:
-  libuv_reactor() {
+  libuv_reactor() : readiness_reactor(&on_queued) {
     if (const int r = uv_loop_init(&loop_); r < 0) throw_uv(r, "uv_loop_init");
     if (const int r = uv_async_init(&loop_, &wake_, &on_wake); r < 0) {
       uv_loop_close(&loop_);
@@ -111,8 +110,7 @@ class libuv_reactor final : public reactor {
     auto e = std::make_unique<uv_entry>();
     e->fd = fd;
     e->ready[rd] = e->ready[wr] = true;  // unknown: the first operation just tries the syscall
-    e->owner = this;
-    e->on_queued = &on_queued;
+    adopt(*e);
     if (const int r = uv_poll_init(&loop_, &e->handle, fd); r < 0) throw_uv(r, "uv_poll_init");
     e->handle.data = e.get();
     uv_entry* raw = e.release();
@@ -180,17 +178,17 @@ class libuv_reactor final : public reactor {
   static void on_timer(uv_timer_t* h) { uv_stop(h->loop); }
   static void on_closed(uv_handle_t* h) { delete static_cast<uv_entry*>(h->data); }
 
-  /// fd_entry::on_queued: an operation waits on `d` now (any thread, see the top).
+  /// readiness_reactor's on_queued: an operation waits on `d` now (any thread, see the top).
   static void on_queued(fd_entry& entry, io_dir d) noexcept {
     auto& e = static_cast<uv_entry&>(entry);
     e.want |= d == io_dir::read ? want_read : want_write;
     const int watching = d == io_dir::read ? UV_READABLE : UV_WRITABLE;
-    if ((e.os_events & watching) == 0) e.owner->mark_dirty(e, true);
+    if ((e.os_events & watching) == 0) static_cast<libuv_reactor*>(e.owner)->mark_dirty(e, true);
   }
 
   static void on_poll(uv_poll_t* h, int status, int events) {
     auto& e = *static_cast<uv_entry*>(h->data);
-    libuv_reactor& self = *e.owner;
+    auto& self = *static_cast<libuv_reactor*>(e.owner);
     bool readable = (events & (UV_READABLE | UV_DISCONNECT)) != 0;
     bool writable = (events & UV_WRITABLE) != 0;
     {

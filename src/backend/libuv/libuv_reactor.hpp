@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "runtime/driver/reactor.hpp"
+#include "runtime/io/readiness_reactor.hpp"
 
 namespace coloop::detail {
 

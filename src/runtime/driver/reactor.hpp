@@ -2,7 +2,7 @@
 // The private interface between the event loop and an OS readiness/completion backend
 // (DESIGN.md §5). One reactor per loop; every member is called on the loop's thread except wake().
 // A runtime's driver (shared) calls register_fd, deregister_fd and poll under its driver lock,
-// wake() anywhere, and a completion backend's start() and cancel() on any worker.
+// wake() anywhere, and submit() and withdraw() run on any worker.
 
 #include <coroutine>
 #include <cstdint>
@@ -31,17 +31,11 @@ class reactor {
   /// Name for logs and metrics: "epoll", "kqueue", "io_uring", "libuv".
   virtual const char* name() const noexcept = 0;
 
-  // Completion backends only (io_uring). Such a backend sets fd_entry::completion on the entries
-  // it registers, and io_ops.cpp hands it those fds' operations instead of running them by
-  // readiness. Readiness backends never see these calls.
-
-  /// submit() for an entry of this backend, after the common checks (fd open, scheduler found,
-  /// no pending cancel: `cancel` is armed with `op` already). Same contract as submit().
-  virtual bool start(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
-                     cancel_state* cancel);
-  /// withdraw() of a queued operation whose awaiter is being destroyed: returns only once the
-  /// kernel no longer touches op's buffers; the waiter is never resumed.
-  virtual void cancel(io_op& op) noexcept;
+  // submit (DESIGN §5) is per entry: register_fd sets fd_entry::submit, which the awaiters call
+  // directly (no virtual call on the I/O path).
+  /// withdraw() of an operation whose awaiter is being destroyed: returns only once nothing
+  /// (the kernel included) touches op's buffers any more; the waiter is never resumed.
+  virtual void withdraw(io_op& op) noexcept = 0;
   /// Real time to wait for completions before a manual clock may jump: nonzero when they can
   /// lag behind the event that caused them (io_uring shared by workers, whose CQEs are posted
   /// by the submitting thread's task work).

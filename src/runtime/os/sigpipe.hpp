@@ -1,5 +1,5 @@
 // Discarding the SIGPIPE a failed write() on a pipe raised while the thread blocked it
-// (runtime/async_fd.cpp's write_without_sigpipe). Linux: sigtimedwait with a zero timeout,
+// (io/async_fd.cpp's write_without_sigpipe). Linux: sigtimedwait with a zero timeout,
 // inline (sigpipe_linux.hpp). Elsewhere (sigpipe_portable.cpp): sigpending, then sigwait only
 // if SIGPIPE is pending, so it cannot block; macOS has no sigtimedwait.
 #pragma once

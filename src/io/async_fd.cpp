@@ -28,10 +28,11 @@
 #include <unistd.h>
 
 #include <coloop/core/errors.hpp>
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 #include <system_error>
 #include <utility>
 
+#include "runtime/io/fd_entry.hpp"
 #include "runtime/loop_core.hpp"
 #include "runtime/os/sigpipe.hpp"
 #include "runtime/os/sockets.hpp"
@@ -136,22 +137,34 @@ void throw_io_error(int error, const char* what) {
   throw_errno(error, what);
 }
 
+}  // namespace coloop::detail
+
+namespace coloop {
+using detail::current_loop_core;
+using detail::entry_lock;
+using detail::fd_closer;
+using detail::io_dir;
+using detail::io_op;
+using detail::loop_core;
+using detail::throw_errno;
+using detail::throw_io_error;
+
 async_fd::async_fd(int fd) {
   fd_closer guard{fd};
-  if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
-  loop_core& loop = current_loop_core("coloop::detail::async_fd");
+  if (fd < 0) throw_errno(EBADF, "coloop::async_fd");
+  loop_core& loop = current_loop_core("coloop::async_fd");
   const int status = ::fcntl(fd, F_GETFL);
-  if (status < 0) throw_errno(errno, "coloop::detail::async_fd: fcntl(F_GETFL)");
+  if (status < 0) throw_errno(errno, "coloop::async_fd: fcntl(F_GETFL)");
   if ((status & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, status | O_NONBLOCK) < 0) {
-    throw_errno(errno, "coloop::detail::async_fd: fcntl(F_SETFL)");
+    throw_errno(errno, "coloop::async_fd: fcntl(F_SETFL)");
   }
   const int flags = ::fcntl(fd, F_GETFD);
-  if (flags < 0) throw_errno(errno, "coloop::detail::async_fd: fcntl(F_GETFD)");
+  if (flags < 0) throw_errno(errno, "coloop::async_fd: fcntl(F_GETFD)");
   if ((flags & FD_CLOEXEC) == 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
-    throw_errno(errno, "coloop::detail::async_fd: fcntl(F_SETFD)");
+    throw_errno(errno, "coloop::async_fd: fcntl(F_SETFD)");
   }
   struct stat st {};
-  if (::fstat(fd, &st) < 0) throw_errno(errno, "coloop::detail::async_fd: fstat");
+  if (::fstat(fd, &st) < 0) throw_errno(errno, "coloop::async_fd: fstat");
   is_socket_ = S_ISSOCK(st.st_mode);
   entry_ = loop.register_fd(fd);
   loop_ = &loop;
@@ -160,8 +173,8 @@ async_fd::async_fd(int fd) {
 
 async_fd::async_fd(int fd, adopt_socket_t) {
   fd_closer guard{fd};
-  if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
-  loop_core& loop = current_loop_core("coloop::detail::async_fd");
+  if (fd < 0) throw_errno(EBADF, "coloop::async_fd");
+  loop_core& loop = current_loop_core("coloop::async_fd");
   is_socket_ = true;
   entry_ = loop.register_fd(fd);
   loop_ = &loop;
@@ -200,7 +213,7 @@ long async_fd::try_read(void* buf, std::size_t n) {
     throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_read");
   // Edge-triggered: without cached readiness the syscall would only return EAGAIN.
   entry_lock lock(*entry_);
-  if (!entry_->ready[0] || !attempt_read_stream(&op)) return -1;
+  if (!entry_->ready[0] || !detail::attempt_read_stream(&op)) return -1;
   lock.unlock();
   if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_read");
   return static_cast<long>(op.result);
@@ -215,7 +228,7 @@ long async_fd::try_write(const void* buf, std::size_t n) {
   if (entry_ == nullptr)
     throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_write");
   entry_lock lock(*entry_);
-  if (!entry_->ready[1] || !(is_socket_ ? attempt_send_stream(&op) : attempt_write(&op))) return -1;
+  if (!entry_->ready[1] || !(is_socket_ ? detail::attempt_send_stream(&op) : detail::attempt_write(&op))) return -1;
   lock.unlock();
   if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_write");
   return static_cast<long>(op.result);
@@ -232,4 +245,4 @@ task<void> async_fd::write_all(const void* buf, std::size_t n) {
   }
 }
 
-}  // namespace coloop::detail
+}  // namespace coloop

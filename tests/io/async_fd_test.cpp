@@ -1,9 +1,9 @@
-// async_fd over pipes and socketpairs on the epoll reactor: data paths, end of stream, FIFO
+// async_fd over pipes and socketpairs on every flavour: data paths, end of stream, FIFO
 // order, cancellation (including a cancel racing a completion), close() with operations waiting,
 // SIGPIPE, and a loop destroyed with reads pending. Every test checks that no fd leaked.
 // Inside coroutines only EXPECT_* is used (ASSERT_* would `return` from a coroutine).
 
-#include <coloop/detail/async_fd.hpp>
+#include <coloop/io/async_fd.hpp>
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -36,7 +36,7 @@ using coloop::test::make_pipe;
 using coloop::test::make_socketpair;
 using coloop::test::read_byte;
 using coloop::test::read_byte_or_timeout;
-using coloop::detail::async_fd;
+using coloop::async_fd;
 using namespace std::chrono_literals;
 
 const coloop::loop_options manual{.manual_clock = true};

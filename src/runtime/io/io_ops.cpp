@@ -32,7 +32,7 @@
 #include <coloop/detail/scheduler.hpp>
 
 #include "core/cpu_relax.hpp"
-#include "runtime/driver/reactor.hpp"
+#include "runtime/io/readiness_reactor.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -137,49 +137,22 @@ void drain(fd_entry& e, io_dir d, finished_list& done) noexcept {
 
 }  // namespace
 
-bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+bool submit_to_closed(io_op& op) noexcept {
   op.cancelled = false;
-  op.error = 0;
   op.result = 0;
-  if (op.fd == nullptr) {  // the handle was closed (or never opened)
-    op.error = -static_cast<int>(errc::closed);
-    return false;
-  }
-  scheduler* const sched = current_scheduler();
-  if (sched == nullptr) {
-    throw std::logic_error(
-        "coloop: I/O awaited outside an event loop (no scheduler on this thread)");
-  }
-  if (cancel != nullptr && cancel->consume_pending()) {
-    op.cancelled = true;  // a cancel was pending: don't even try the syscall
-    return false;
-  }
-  fd_entry& e = *op.fd;
-  // A completion backend (io_uring) runs its fds' operations itself; see reactor::start.
-  if (e.completion != nullptr) [[unlikely]] return e.completion->start(op, waiter, sched, cancel);
-  const int d = index(op.dir);
-  entry_lock lock(e);
-  if (e.ready[d] && e.head[d] == nullptr) {
-    // Coop budget: past it the task resumes on a later step instead of continuing at once.
-    const bool in_budget = spend_budget();
-    if (!in_budget && op.shared_buffer) [[unlikely]] {
-      // The buffer is shared scratch that another task may fill before this one resumes: yield
-      // before the syscall (result 0, nothing transferred); the awaiter tries again.
-      lock.unlock();
-      sched->post_yield(waiter);
-      return true;
-    }
-    if (op.attempt(&op)) {
-      lock.unlock();
-      if (in_budget) [[likely]] return false;  // done at once, no trip through the loop
-      sched->post_yield(waiter);  // done, but the budget is spent: the result waits in the op
-      return true;
-    }
-    e.ready[d] = false;
-  }
+  op.error = -static_cast<int>(errc::closed);
+  return false;
+}
+
+void throw_no_scheduler_for_io() {
+  throw std::logic_error("coloop: I/O awaited outside an event loop (no scheduler on this thread)");
+}
+
+bool enqueue(io_op& op, fd_entry& e, std::coroutine_handle<> waiter, scheduler* sched,
+             cancel_state* cancel, cancel_outcome (*on_cancel)(cancel_slot*) noexcept) noexcept {
   // Armed under the entry lock: a canceller takes the slot, then this lock, and finds the
   // operation queued. Nothing is disarmed under the lock (cancellation.hpp).
-  op.on_cancel = &cancel_queued;
+  op.on_cancel = on_cancel;
   if (cancel != nullptr && !cancel->arm(&op)) {
     op.cancelled = true;  // requested just now
     return false;
@@ -191,7 +164,27 @@ bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
   // queued, the operation only waits for readiness and the awaiter transfers after.
   if (op.shared_buffer) op.attempt = &attempt_probe;
   link_tail(e, op);
-  if (e.on_queued != nullptr && e.head[d] == &op) e.on_queued(e, op.dir);
+  return true;
+}
+
+bool readiness_reactor::submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel) {
+  scheduler* const sched = begin_submit(op, cancel);
+  if (sched == nullptr) return false;
+  fd_entry& e = *op.fd;
+  entry_lock lock(e);
+  switch (attempt_now(op, e)) {
+    case attempt_outcome::done:
+      return false;  // no trip through the loop
+    case attempt_outcome::yield:
+      lock.unlock();
+      sched->post_yield(waiter);
+      return true;
+    case attempt_outcome::queue:
+      break;
+  }
+  if (!enqueue(op, e, waiter, sched, cancel, &cancel_queued)) return false;
+  auto on_queued = static_cast<readiness_reactor*>(e.owner)->on_queued_;
+  if (on_queued != nullptr && e.head[index(op.dir)] == &op) on_queued(e, op.dir);
   return true;
 }
 
@@ -227,12 +220,15 @@ void fail_all(fd_entry& entry, int error) noexcept {
 }
 
 void withdraw(io_op& op) noexcept {
-  if (op.fd == nullptr) return;
-  if (op.fd->completion != nullptr) [[unlikely]] {
-    if (!op.queued) return;
-    op.fd->completion->cancel(op);  // returns once the kernel is done with op's buffers
-    return;
-  }
+  if (op.fd != nullptr) op.fd->owner->withdraw(op);
+}
+
+void readiness_reactor::adopt(fd_entry& e) noexcept {
+  e.owner = this;
+  e.submit = &readiness_reactor::submit;
+}
+
+void readiness_reactor::withdraw(io_op& op) noexcept {
   {
     entry_lock lock(*op.fd);
     if (!op.queued) return;

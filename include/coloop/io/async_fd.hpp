@@ -1,8 +1,8 @@
 #pragma once
-// layer: runtime
-// async_fd: a non-blocking file descriptor registered with the event loop of its thread, with
-// cancel-safe read/write awaitables. The building block of pipes, sockets and subprocess stdio.
-// No OS headers here: the syscalls live in src/runtime/async_fd.cpp.
+// async_fd: a non-blocking file descriptor registered with the event loop (or runtime) of its
+// thread, with cancel-safe read/write awaitables. The building block of pipes, sockets,
+// subprocess stdio and whatever fd a user brings (asyncio's add_reader, tokio's AsyncFd).
+// No OS headers here: the syscalls live in src/io/async_fd.cpp.
 
 #include <coloop/core/task.hpp>
 #include <coloop/detail/io_op.hpp>
@@ -83,12 +83,20 @@ class [[nodiscard]] fd_io_awaiter {
   const char* what_;
 };
 
+}  // namespace coloop::detail
+
+namespace coloop {
+
 /// Owns a file descriptor, non-blocking and close-on-exec, registered with the event loop
 /// running on the constructing thread. Move-only; use it on that loop's thread only, and close
 /// or destroy it before the loop is closed. Do not move or destroy it while one of its
 /// write_all() tasks runs. At most one read_some and one write_some should wait at a time (more
 /// are served FIFO).
 class async_fd {
+  using fd_io_awaiter = detail::fd_io_awaiter;
+  using io_dir = detail::io_dir;
+  using io_kind = detail::io_kind;
+
  public:
   async_fd() noexcept = default;
   /// Takes ownership of `fd` (even when it throws: the fd is closed then), makes it
@@ -110,7 +118,7 @@ class async_fd {
   /// Throws std::system_error (errno; errc::closed once the fd is closed), cancelled_error when
   /// the task is cancelled while it waits; a cancelled read has consumed no bytes.
   fd_io_awaiter read_some(void* buf, std::size_t n) noexcept {
-    return {entry_, io_dir::read, &attempt_read, buf, n, "coloop::async_fd::read_some",
+    return {entry_, io_dir::read, &detail::attempt_read, buf, n, "coloop::async_fd::read_some",
             is_socket_ ? io_kind::recv : io_kind::other};
   }
   /// Awaitable: writes up to `n` bytes from `buf`; yields the byte count written (at least 1
@@ -119,7 +127,7 @@ class async_fd {
   fd_io_awaiter write_some(const void* buf, std::size_t n) noexcept {
     return {entry_,
             io_dir::write,
-            is_socket_ ? &attempt_send : &attempt_write,
+            is_socket_ ? &detail::attempt_send : &detail::attempt_write,
             const_cast<void*>(buf),
             n,
             "coloop::async_fd::write_some",
@@ -128,7 +136,7 @@ class async_fd {
   /// Awaitable: completes once the fd is (or may be) readable, reading nothing; pair it with
   /// try_read so no buffer is held while waiting. Errors and cancellation as read_some.
   fd_io_awaiter wait_readable() noexcept {
-    return {entry_, io_dir::read, &attempt_readable, nullptr, 0, "coloop::async_fd::wait_readable"};
+    return {entry_, io_dir::read, &detail::attempt_readable, nullptr, 0, "coloop::async_fd::wait_readable"};
   }
   /// One non-blocking read: the byte count (0 at end of stream), or -1 when nothing is there
   /// (the cached readiness is cleared then). For byte streams (pipes, stream sockets) with no
@@ -148,12 +156,12 @@ class async_fd {
   /// The fd, or -1 once closed.
   int native_handle() const noexcept;
   /// The reactor's entry, for operations built elsewhere (accept, connect); null once closed.
-  fd_entry* entry() const noexcept { return entry_; }
+  detail::fd_entry* entry() const noexcept { return entry_; }
 
  private:
-  fd_entry* entry_ = nullptr;
-  loop_core* loop_ = nullptr;
+  detail::fd_entry* entry_ = nullptr;
+  detail::loop_core* loop_ = nullptr;
   bool is_socket_ = false;
 };
 
-}  // namespace coloop::detail
+}  // namespace coloop
