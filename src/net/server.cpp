@@ -38,7 +38,7 @@
 #include <utility>
 
 #include "runtime/context.hpp"
-#include "sync/wait_list.hpp"
+#include <coloop/detail/wait_list.hpp>
 
 namespace coloop {
 namespace detail {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "runtime/io/fd_entry.hpp"
-#include "sync/wait_list.hpp"
+#include <coloop/detail/wait_list.hpp>
 
 namespace coloop::detail {
 

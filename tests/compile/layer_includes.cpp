@@ -18,7 +18,7 @@
 #include <coloop/sync/event.hpp>
 #include <coloop/sync/latch.hpp>
 #include <coloop/sync/watch.hpp>
-#include "sync/wait_list.hpp"
+#include <coloop/detail/wait_list.hpp>
 #elif defined(COLOOP_CASE_mutex_alone)  // each sync header compiles on its own, in its layer
 #include <coloop/sync/mutex.hpp>
 #elif defined(COLOOP_CASE_semaphore_alone)
@@ -31,7 +31,7 @@
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/net/server.hpp>
 #include <coloop/runtime/spawn.hpp>
-#include "sync/wait_list.hpp"
+#include <coloop/detail/wait_list.hpp>
 #elif defined(COLOOP_CASE_runtime_includes_net)
 #include <coloop/net/tcp.hpp>
 #elif defined(COLOOP_CASE_sync_includes_runtime)
