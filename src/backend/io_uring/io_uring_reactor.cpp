@@ -47,6 +47,7 @@
 // every CQE, and exits the ring.
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -82,8 +83,9 @@ enum : std::uint8_t {
 };
 
 // user_data: an io_op* (tag 0), an entry's poll (entry* | 1 read, | 2 write), the wake-up poll
-// (3), or 0 for CQEs to ignore (failed cancels). Ops and entries are at least 8-byte aligned.
+// (3), a file_op* | 4, or 0 for CQEs to ignore (failed cancels). Ops and entries are at least 8-byte aligned.
 constexpr std::uint64_t ud_wake = 3;
+constexpr std::uint64_t ud_file = 4;  // | a file_op* (8-byte aligned): an fs call
 constexpr std::size_t max_transfer = 0x7ffff000;  // what read(2)/send(2) do at most anyway
 
 constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
@@ -146,6 +148,9 @@ class uring_reactor final : public reactor {
   bool submit(io_op& op, std::coroutine_handle<> waiter, scheduler* sched,
               cancel_state* cancel) override;
   void withdraw(io_op& op) noexcept override;
+  bool start_file_op(file_op& op) override;
+  void cancel_file_op(file_op& op) noexcept override;
+  void wait_file_op(file_op& op) noexcept override;
 
  private:
   static cancel_outcome on_cancel(cancel_slot* slot) noexcept;
@@ -200,6 +205,7 @@ class uring_reactor final : public reactor {
   io_op* done_ = nullptr;  // finished ops, oldest first, through next
   io_op** done_tail_ = &done_;
   std::size_t finished_in_flush_ = 0;
+  file_op* files_ = nullptr;  // fs calls in the kernel (event loop only), through next/prev
 };
 
 // --- registration ------------------------------------------------------------------------------
@@ -278,6 +284,9 @@ void uring_reactor::maybe_free(uring_entry& e) noexcept {
 }
 
 uring_reactor::~uring_reactor() {
+  // fs calls still in the kernel (an open whose awaiter was cancelled): their done() drops the
+  // outcome (closing a late fd) once the kernel gives them back.
+  for (file_op* f = files_; f != nullptr; f = f->next) cancel_file_op(*f);
   // Handles that outlived their loop: withdraw their operations silently (as epoll does) and
   // take back from the kernel everything that names them before freeing anything.
   for (uring_entry* e = live_; e != nullptr; e = e->next) {
@@ -305,7 +314,7 @@ uring_reactor::~uring_reactor() {
   dirty_ = nullptr;
   if (wake_armed_) send_cancel(ud_wake);
   for (;;) {
-    bool busy = wake_armed_;
+    bool busy = wake_armed_ || files_ != nullptr;
     for (uring_entry* e = live_; e != nullptr && !busy; e = e->next) busy = e->in_kernel > 0;
     if (!busy) break;
     wait_some();
@@ -429,6 +438,54 @@ void uring_reactor::withdraw(io_op& op) noexcept {
     if (gone) return;
     // Another thread may reap our CQE between the check and the wait: bound the wait.
     wait_for_cqe(1'000'000);
+  }
+}
+
+// --- fs calls (file_op.hpp) ----------------------------------------------------------------------
+// Only on an event loop's ring: shared by a runtime, done() would have to run outside the lock
+// and cancels come from other workers; the fs layer uses the blocking pool there instead. The
+// SQE is written at once: it names the path (copied by the kernel when submitted; the op owns
+// it until done) or an fd its file keeps open until the call is done.
+
+bool uring_reactor::start_file_op(file_op& op) {
+  if (shared_ || op.op == file_op::kind::size) return false;
+  io_uring_sqe* s = get_sqe();
+  switch (op.op) {
+    case file_op::kind::open:
+      io_uring_prep_openat(s, AT_FDCWD, op.path, op.flags | O_CLOEXEC, op.perms);
+      break;
+    case file_op::kind::read:
+      io_uring_prep_read(s, op.fd, op.buffer, op.length, op.offset);
+      break;
+    case file_op::kind::write:  // offset ~0: the fd's position (an O_APPEND fd: its end)
+      io_uring_prep_write(s, op.fd, op.buffer, op.length, op.offset);
+      break;
+    case file_op::kind::fsync:
+      io_uring_prep_fsync(s, op.fd, 0);
+      break;
+    case file_op::kind::close:
+      io_uring_prep_close(s, op.fd);
+      break;
+    case file_op::kind::size:
+      break;  // refused above
+  }
+  s->user_data = reinterpret_cast<std::uintptr_t>(&op) | ud_file;
+  op.owner = this;
+  op.prev = nullptr;
+  op.next = files_;
+  if (files_ != nullptr) files_->prev = &op;
+  files_ = &op;
+  return true;
+}
+
+void uring_reactor::cancel_file_op(file_op& op) noexcept {
+  if (op.owner == this) send_cancel(reinterpret_cast<std::uintptr_t>(&op) | ud_file);
+}
+
+void uring_reactor::wait_file_op(file_op& op) noexcept {
+  while (op.owner == this) {
+    wait_some();
+    resume_done(take_done());
   }
 }
 
@@ -649,6 +706,18 @@ void uring_reactor::handle(std::uint64_t user_data, int res) noexcept {
   if (user_data == ud_wake) {
     wake_armed_ = false;
     wake_.drain();
+    return;
+  }
+  if ((user_data & 7) == ud_file) {
+    auto* f = reinterpret_cast<file_op*>(user_data & ~std::uint64_t{7});
+    if (f->prev != nullptr) {
+      f->prev->next = f->next;
+    } else {
+      files_ = f->next;
+    }
+    if (f->next != nullptr) f->next->prev = f->prev;
+    f->owner = nullptr;  // wait_file_op's signal
+    f->done(f, res);     // may free f
     return;
   }
   const unsigned tag = user_data & 3;
