@@ -76,6 +76,7 @@ std::atomic<int> held_kind{-1};     // the call kind to hold, -1: none
 std::binary_semaphore entered{0};   // a pool thread is about to make the held call
 std::binary_semaphore release{0};   // let it go
 std::atomic<int> settled_count{0};  // outcomes of held-kind calls made final
+std::binary_semaphore settled_sem{0};  // released with each of them (for a waiter off any loop)
 
 std::atomic<int> pool_calls{0};     // calls made on a pool thread (the size() of read_file aside)
 
@@ -86,7 +87,9 @@ void hold_call(kind k) {
   release.acquire();
 }
 void count_settled(kind k) {
-  if (static_cast<int>(k) == held_kind.load()) settled_count.fetch_add(1);
+  if (static_cast<int>(k) != held_kind.load()) return;
+  settled_count.fetch_add(1);
+  settled_sem.release();
 }
 
 class FileTest : public coloop::test::flavour_test {
@@ -95,6 +98,7 @@ class FileTest : public coloop::test::flavour_test {
     std::string tmpl = (std::filesystem::temp_directory_path() / "coloop-fs-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
+    (void)settled_sem.try_acquire();
     auto& hooks = coloop::detail::fs_test_hooks();
     hooks.before_call.store(&hold_call);
     hooks.settled.store(&count_settled);
@@ -404,6 +408,41 @@ TEST_P(FileTest, AnOpenCancelledInTheKernelLeaksNoFd) {
       }(p),
       manual);
   EXPECT_TRUE(cancelled);
+  EXPECT_EQ(coloop::test::open_fds(), before);
+}
+
+// The loop closes (or the runtime shuts down) with the open out: the awaiting frame is destroyed,
+// and the fd that arrives afterwards is closed. io_uring: the reactor cancels the open and waits
+// for the kernel before it goes.
+TEST_P(FileTest, AnOpenOutWhenItsLoopClosesLeaksNoFd) {
+  const bool kernel = kernel_runs_calls();
+  const std::string p = path(kernel ? "fifo" : "opened");
+  if (kernel) {
+    ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+  } else {
+    ::close(::open(p.c_str(), O_CREAT | O_WRONLY, 0644));
+  }
+  const auto before = coloop::test::open_fds();
+  held_kind.store(static_cast<int>(kind::open));
+  run(
+      [](std::string q, bool in_kernel) -> task<void> {
+        std::atomic<bool> started{false};
+        auto opener = coloop::spawn(open_only, q, &started);
+        auto has_started = [&started] { return started.load(); };
+        EXPECT_TRUE(co_await coloop::test::yield_until(has_started));
+        if (in_kernel) {
+          co_await coloop::test::until_idle();  // the SQE is in the kernel
+        } else {
+          entered.acquire();  // the pool thread is about to open
+        }
+        opener.detach();
+      }(p, kernel),
+      manual);
+  if (!kernel) {
+    release.release();
+    settled_sem.acquire();  // the pool thread has dropped the outcome
+  }
+  EXPECT_EQ(settled_count.load(), 1);
   EXPECT_EQ(coloop::test::open_fds(), before);
 }
 
