@@ -44,8 +44,6 @@ fs_hooks& fs_test_hooks() noexcept {
 }
 
 namespace {
-constexpr std::size_t max_transfer = 0x7ffff000;  // what read(2)/write(2) do at most anyway
-
 long blocking_call(const file_op& op) noexcept {
   long r;
   do {
