@@ -1,8 +1,8 @@
 // One file call between its awaiter and what runs it.
 //
-// Where it runs: start() first offers the call to the reactor of this thread (io_uring on an
-// event loop writes an SQE; reactor::start_file_op); any other backend, and io_uring shared by a
-// runtime, runs it on the default thread_pool as one blocking syscall (pread/pwrite at an
+// Where it runs: start() first offers the call to the reactor of this thread (io_uring, on an
+// event loop or a runtime, writes an SQE; reactor::start_file_op); any other backend runs it on
+// the default thread_pool as one blocking syscall (pread/pwrite at an
 // explicit offset, so nothing depends on the fd's own position).
 //
 // The request is a small heap object with two references, the awaiter's and the runner's (a
@@ -122,10 +122,11 @@ bool file_request::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
   refs_.fetch_add(1, std::memory_order_relaxed);  // the runner's; published by the hand-off
   reactor* r = current_reactor();
   if (r != nullptr) {
-    phase_.store(running, std::memory_order_relaxed);  // the reactor runs on this thread
-    in_kernel_ = true;
-    if (r->start_file_op(*this)) return true;
-    in_kernel_ = false;
+    // Relaxed: the reactor's lock (or its thread, on an event loop) publishes it.
+    phase_.store(running, std::memory_order_relaxed);
+    via_ = r;
+    if (r->start_file_op(*this)) return true;  // may already be done: touch nothing more
+    via_ = nullptr;
     phase_.store(pending, std::memory_order_relaxed);
   }
   try {
@@ -149,14 +150,12 @@ void file_request::run_blocking() noexcept {
   settle(blocking_call(*this));
 }
 
-void file_request::on_done(file_op* op, long result) noexcept {
-  auto* self = static_cast<file_request*>(op);
-  self->in_kernel_ = false;
-  self->settle(result);
+void file_request::on_done(file_op* op, long outcome) noexcept {
+  static_cast<file_request*>(op)->settle(outcome);
 }
 
-void file_request::settle(long result) noexcept {
-  result_ = result;
+void file_request::settle(long outcome) noexcept {
+  result_ = outcome;
   int expected = running;
   // acq_rel: release orders result_ before the waiter sees `posting`; acquire sees `dropped`.
   if (phase_.compare_exchange_strong(expected, posting, std::memory_order_acq_rel)) {
@@ -182,9 +181,10 @@ cancel_outcome file_request::on_cancel(cancel_slot* slot) noexcept {
   if (!withdrawn && expected == running && self->prompt()) {
     withdrawn = self->phase_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel);
   }
-  if (self->in_kernel_ && (withdrawn || expected == running)) {
-    self->cancel_sent_ = true;
-    self->owner->cancel_file_op(*self);  // same thread: io_uring runs file calls on event loops only
+  if (self->via_ != nullptr && (withdrawn || expected == running)) {
+    // Relaxed: only tells finish() that an -ECANCELED may be this cancel's doing.
+    self->cancel_sent_.store(true, std::memory_order_relaxed);
+    self->via_->cancel_file_op(*self);  // a no-op once the kernel gave it back
   }
   if (!withdrawn) return cancel_outcome::completed();  // the outcome is on its way
   self->cancelled_ = true;
@@ -196,7 +196,7 @@ std::uint64_t file_request::finish() {
   cancel_state* const cancel = std::exchange(cancel_, nullptr);
   if (cancel != nullptr) cancel->disarm();
   if (cancelled_) throw_cancelled();
-  if (cancel_sent_ && (result_ == -ECANCELED || result_ == -EINTR)) {
+  if (cancel_sent_.load(std::memory_order_relaxed) && (result_ == -ECANCELED || result_ == -EINTR)) {
     if (cancel != nullptr) (void)cancel->consume_pending();  // this is that cancel
     throw_cancelled();
   }
@@ -219,14 +219,14 @@ void file_request::drop(bool suspended) noexcept {
       if (p == pending || (p == running && prompt())) {
         // acq_rel: as on_cancel.
         if (!phase_.compare_exchange_strong(p, dropped, std::memory_order_acq_rel)) continue;
-        if (in_kernel_) owner->cancel_file_op(*this);
+        if (via_ != nullptr) via_->cancel_file_op(*this);
         break;
       }
       if (p == running) {
         if (!phase_.compare_exchange_strong(p, abandoned, std::memory_order_acq_rel)) continue;
-        if (in_kernel_) {
-          owner->cancel_file_op(*this);
-          owner->wait_file_op(*this);
+        if (via_ != nullptr) {
+          via_->cancel_file_op(*this);
+          via_->wait_file_op(*this);  // then done() runs here or on the thread that reaped it
         }
         while (phase_.load(std::memory_order_acquire) != dropped) std::this_thread::yield();
         break;

@@ -14,6 +14,7 @@
 namespace coloop::detail {
 
 class scheduler;
+class reactor;
 
 class file_request : public file_op, private cancel_slot {
  public:
@@ -42,8 +43,8 @@ class file_request : public file_op, private cancel_slot {
   ~file_request();
   void release() noexcept;
   void run_blocking() noexcept;         // a pool thread
-  void settle(long result) noexcept;    // the outcome is there: deliver or drop it
-  static void on_done(file_op* op, long result) noexcept;
+  void settle(long outcome) noexcept;    // the outcome is there: deliver or drop it
+  static void on_done(file_op* op, long outcome) noexcept;
   static cancel_outcome on_cancel(cancel_slot* self) noexcept;
   /// Whether a running call may be abandoned at once: it touches no buffer of the caller's.
   bool prompt() const noexcept { return op != kind::read && op != kind::write; }
@@ -53,9 +54,9 @@ class file_request : public file_op, private cancel_slot {
   std::string path_;
   const char* api_;
   long result_ = -1;  // bytes, an fd (owned until taken), or -errno
-  bool in_kernel_ = false;
+  reactor* via_ = nullptr;  // the reactor running it (io_uring), else the pool
   bool cancelled_ = false;    // the waiter resumes to throw cancelled_error
-  bool cancel_sent_ = false;  // an ASYNC_CANCEL went to the kernel for it
+  std::atomic<bool> cancel_sent_{false};  // an ASYNC_CANCEL went to the kernel for it
   std::coroutine_handle<> waiter_;
   scheduler* sched_ = nullptr;
   cancel_state* cancel_ = nullptr;

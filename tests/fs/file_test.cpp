@@ -113,10 +113,8 @@ class FileTest : public coloop::test::flavour_test {
     std::filesystem::remove_all(dir_);
   }
   std::string path(const char* name) const { return dir_ + "/" + name; }
-  /// Whether file calls go to io_uring SQEs (an io_uring event loop) rather than the pool.
-  bool kernel_runs_calls() const {
-    return GetParam().workers == 0 && GetParam().backend == coloop::backend::io_uring;
-  }
+  /// Whether file calls go to io_uring SQEs (an io_uring loop or runtime) rather than the pool.
+  bool kernel_runs_calls() const { return GetParam().backend == coloop::backend::io_uring; }
 
   std::string dir_;
 };

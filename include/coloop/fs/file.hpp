@@ -1,7 +1,7 @@
 #pragma once
 // coloop::file: files with co_await (tokio::fs::File, aiofiles). Regular files are never
-// "ready" to a readiness backend, so each call runs elsewhere: as an io_uring SQE on the loop's
-// ring when the event loop runs io_uring, otherwise as a blocking call on the default
+// "ready" to a readiness backend, so each call runs elsewhere: as an io_uring SQE on the ring of
+// the loop (or runtime) when it runs io_uring, otherwise as a blocking call on the default
 // thread_pool (to_thread's). See docs/fs.md. No OS headers here: src/fs/.
 
 #include <coloop/core/task.hpp>

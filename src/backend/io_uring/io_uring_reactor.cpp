@@ -161,14 +161,20 @@ class uring_reactor final : public reactor {
   /// Shared: waits (no lock held) until a CQE may be there, the wake-up or `timeout_ns`.
   void wait_for_cqe(std::int64_t timeout_ns) noexcept;
   std::size_t poll_shared(std::int64_t timeout_ns);
-  /// Takes the finished ops (under the lock); resume_done() then disarms and posts them.
-  io_op* take_done() noexcept {
-    io_op* list = done_;
+  /// Takes the finished ops and fs calls (under the lock); resume_done() then disarms and posts
+  /// the ops, and calls the fs calls' done().
+  struct done_list {
+    io_op* ops;
+    file_op* files;
+  };
+  done_list take_done() noexcept {
+    const done_list list{done_, files_done_};
     done_ = nullptr;
     done_tail_ = &done_;
+    files_done_ = nullptr;
     return list;
   }
-  static void resume_done(io_op* list) noexcept;
+  static void resume_done(done_list list) noexcept;
 
   io_uring_sqe* get_sqe() noexcept;
   void flush() noexcept;
@@ -205,7 +211,8 @@ class uring_reactor final : public reactor {
   io_op* done_ = nullptr;  // finished ops, oldest first, through next
   io_op** done_tail_ = &done_;
   std::size_t finished_in_flush_ = 0;
-  file_op* files_ = nullptr;  // fs calls in the kernel (event loop only), through next/prev
+  file_op* files_ = nullptr;       // fs calls in the kernel, through next/prev
+  file_op* files_done_ = nullptr;  // fs calls reaped, their done() not called yet, through next
 };
 
 // --- registration ------------------------------------------------------------------------------
@@ -266,7 +273,7 @@ void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
   entry_held.unlock();
   maybe_free(e);
   submit_from_worker();
-  io_op* done = take_done();
+  done_list done = take_done();
   held.unlock();
   resume_done(done);
 }
@@ -286,7 +293,9 @@ void uring_reactor::maybe_free(uring_entry& e) noexcept {
 uring_reactor::~uring_reactor() {
   // fs calls still in the kernel (an open whose awaiter was cancelled): their done() drops the
   // outcome (closing a late fd) once the kernel gives them back.
-  for (file_op* f = files_; f != nullptr; f = f->next) cancel_file_op(*f);
+  for (file_op* f = files_; f != nullptr; f = f->next) {
+    send_cancel(reinterpret_cast<std::uintptr_t>(f) | ud_file);
+  }
   // Handles that outlived their loop: withdraw their operations silently (as epoll does) and
   // take back from the kernel everything that names them before freeing anything.
   for (uring_entry* e = live_; e != nullptr; e = e->next) {
@@ -318,6 +327,7 @@ uring_reactor::~uring_reactor() {
     for (uring_entry* e = live_; e != nullptr && !busy; e = e->next) busy = e->in_kernel > 0;
     if (!busy) break;
     wait_some();
+    resume_done({nullptr, std::exchange(files_done_, nullptr)});
   }
   for (uring_entry* list : {live_, free_}) {
     while (uring_entry* e = list) {
@@ -359,7 +369,7 @@ bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, scheduler*
   touch(e, index(op.dir));
   entry_held.unlock();
   submit_from_worker();
-  io_op* done = take_done();
+  done_list done = take_done();
   held.unlock();
   resume_done(done);  // `op` may be among them: we may be resumed before returning
   return true;
@@ -389,7 +399,7 @@ cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
     }
   }
   self.submit_from_worker();
-  io_op* done = self.take_done();
+  done_list done = self.take_done();
   held.unlock();
   resume_done(done);
   return out;
@@ -417,7 +427,7 @@ void uring_reactor::withdraw(io_op& op) noexcept {
     }
   }
   submit_from_worker();
-  io_op* done = take_done();
+  done_list done = take_done();
   held.unlock();
   if (armed != nullptr) armed->disarm();  // no lock held: a canceller may be waiting for it
   resume_done(done);
@@ -442,13 +452,14 @@ void uring_reactor::withdraw(io_op& op) noexcept {
 }
 
 // --- fs calls (file_op.hpp) ----------------------------------------------------------------------
-// Only on an event loop's ring: shared by a runtime, done() would have to run outside the lock
-// and cancels come from other workers; the fs layer uses the blocking pool there instead. The
-// SQE is written at once: it names the path (copied by the kernel when submitted; the op owns
-// it until done) or an fd its file keeps open until the call is done.
+// The SQE is written at once (shared: under the lock, and submitted at once): it names the path
+// (copied by the kernel when submitted; the op owns it until done) or an fd that its file keeps
+// open until the call is done, so the flush() rule for sockets does not apply. done() runs from
+// resume_done, no lock held, on whichever thread reaped the CQE.
 
 bool uring_reactor::start_file_op(file_op& op) {
-  if (shared_ || op.op == file_op::kind::size) return false;
+  if (op.op == file_op::kind::size) return false;  // no STATX: fstat on the pool
+  auto held = lock();
   io_uring_sqe* s = get_sqe();
   switch (op.op) {
     case file_op::kind::open:
@@ -475,17 +486,31 @@ bool uring_reactor::start_file_op(file_op& op) {
   op.next = files_;
   if (files_ != nullptr) files_->prev = &op;
   files_ = &op;
+  submit_from_worker();
   return true;
 }
 
 void uring_reactor::cancel_file_op(file_op& op) noexcept {
-  if (op.owner == this) send_cancel(reinterpret_cast<std::uintptr_t>(&op) | ud_file);
+  auto held = lock();
+  if (op.owner != this) return;  // reaped already: its done() is on its way
+  send_cancel(reinterpret_cast<std::uintptr_t>(&op) | ud_file);
+  submit_from_worker();
 }
 
 void uring_reactor::wait_file_op(file_op& op) noexcept {
-  while (op.owner == this) {
-    wait_some();
-    resume_done(take_done());
+  for (;;) {
+    auto held = lock();
+    if (shared_) reap();
+    const bool gone = op.owner != this;
+    done_list done = take_done();
+    held.unlock();
+    resume_done(done);
+    if (gone) return;
+    if (shared_) {
+      wait_for_cqe(1'000'000);  // another thread may reap our CQE between the check and the wait
+    } else {
+      wait_some();
+    }
   }
 }
 
@@ -496,7 +521,13 @@ void uring_reactor::finish(io_op& op, bool again) noexcept {
   done_tail_ = &op.next;
 }
 
-void uring_reactor::resume_done(io_op* list) noexcept {
+void uring_reactor::resume_done(done_list done) noexcept {
+  // fs calls first: their order is their own, and done() takes no lock.
+  while (file_op* f = done.files) {
+    done.files = f->next;
+    f->done(f, f->result);  // may free f
+  }
+  io_op* list = done.ops;
   while (io_op* op = list) {
     list = op->next;
     op->next = nullptr;
@@ -650,7 +681,7 @@ std::size_t uring_reactor::poll_shared(std::int64_t timeout_ns) {
     throw std::system_error(-r, std::generic_category(), "io_uring_enter");
   }
   std::size_t n = reap() + finished_in_flush_;
-  io_op* done = take_done();
+  done_list done = take_done();
   held.unlock();
   resume_done(done);
   if (n > 0 || timeout_ns == 0) return n;
@@ -717,7 +748,9 @@ void uring_reactor::handle(std::uint64_t user_data, int res) noexcept {
     }
     if (f->next != nullptr) f->next->prev = f->prev;
     f->owner = nullptr;  // wait_file_op's signal
-    f->done(f, res);     // may free f
+    f->result = res;
+    f->next = files_done_;  // done() runs in resume_done, with no lock held
+    files_done_ = f;
     return;
   }
   const unsigned tag = user_data & 3;

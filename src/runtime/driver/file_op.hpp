@@ -20,10 +20,12 @@ struct file_op {
   void* buffer = nullptr;      // read/write; size: a statx buffer of the reactor's choosing
   unsigned length = 0;
   std::uint64_t offset = 0;    // read/write: ~0 means the fd's own position (O_APPEND writes)
-  /// Called once with the kernel's result (bytes, an fd, 0, or -errno), on the thread that
-  /// polls the reactor, no reactor lock held. The op may be freed from then on.
+  /// Called once with the kernel's result (bytes, an fd, 0, or -errno), on a thread that polls
+  /// the reactor (any worker's or the driver's on a runtime), no reactor lock held. The op may
+  /// be freed from then on.
   void (*done)(file_op* op, long result) noexcept = nullptr;
-  reactor* owner = nullptr;    // set by start_file_op
+  reactor* owner = nullptr;    // set by start_file_op; the reactor's, under its lock
+  long result = 0;             // the reactor's: the result between reaping and done()
   file_op* next = nullptr;     // the reactor's list of ops in the kernel
   file_op* prev = nullptr;
 };

@@ -47,9 +47,9 @@ class reactor {
   virtual std::int64_t completion_lag_ns() const noexcept { return 0; }
 
   /// File operations (src/runtime/driver/file_op.hpp) the backend runs itself: true when `op`
-  /// was handed to the kernel (op.done() follows, on this reactor's polling thread); false when
-  /// this backend does not (readiness backends, and io_uring shared by a runtime): the caller
-  /// then runs the call on the blocking pool. The reactor's thread only.
+  /// was handed to the kernel (op.done() follows, on a thread polling this reactor); false when
+  /// this backend does not (readiness backends): the caller then runs the call on the blocking
+  /// pool. Called like submit(): the loop's thread, or any worker of a runtime.
   virtual bool start_file_op(file_op& op) { return (void)op, false; }
   /// Asks the kernel to stop a started `op` (best effort): done() still comes, with -ECANCELED
   /// or the result that beat the cancel.
