@@ -517,6 +517,37 @@ TEST_P(FileTest, AReadCancelledWhileRunningDeliversItsBytes) {
   EXPECT_EQ(r.position, 3u);
 }
 
+// io_uring: a read of a FIFO with nothing in it waits in the kernel; the cancel's ASYNC_CANCEL
+// wins, so the read throws cancelled_error having consumed nothing, and the position stays.
+TEST_P(FileTest, AReadCancelledInTheKernelConsumesNothing) {
+  if (!kernel_runs_calls()) GTEST_SKIP() << "pool: a pread of a FIFO is ESPIPE";
+  const std::string p = path("fifo");
+  ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+  const read_outcome r = run(
+      [](std::string q) -> task<read_outcome> {
+        file f = co_await file::open(q, open_mode::read | open_mode::write);  // O_RDWR: no wait
+        std::atomic<bool> started{false};
+        auto reader = coloop::spawn(read_three, &f, &started);
+        co_await coloop::test::until_idle();  // the read waits in the kernel
+        reader.cancel();
+        read_outcome out;
+        out.cancelled = is_cancelled(co_await failure_of(std::move(reader)));
+        out.position = f.position();
+        const int w = ::open(q.c_str(), O_WRONLY | O_NONBLOCK);
+        EXPECT_EQ(::write(w, "xyz", 3), 3);
+        ::close(w);
+        char buf[3];
+        const std::size_t n = co_await f.read_some(buf, sizeof buf);  // the bytes are all there
+        out.bytes.assign(buf, n);
+        co_await f.close();
+        co_return out;
+      }(p),
+      manual);
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_EQ(r.position, 0u);
+  EXPECT_EQ(r.bytes, "xyz");
+}
+
 TEST_P(FileTest, AReadCancelledBeforeItStartsLeavesThePosition) {
   const read_outcome r = run([](std::string p) -> task<read_outcome> {
     co_await coloop::write_file(p, "abcdef");
