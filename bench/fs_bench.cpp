@@ -1,6 +1,6 @@
 // 4 KiB random reads of a 256 MiB file whose pages are all cached: coloop::file::read_at on an
-// io_uring event loop (SQEs) and on an epoll loop (the blocking pool), one read at a time and 64
-// in flight, next to pread(2) in a plain loop (the floor: no scheduler at all). The file is
+// io_uring event loop (SQEs), on an epoll loop (the blocking pool) and on the io_uring runtime,
+// one read at a time and 64 in flight, next to pread(2) in a plain loop (the floor: no scheduler at all). The file is
 // made under /tmp on first use and removed at exit. The CPU column is the whole process's (pool
 // threads and io_uring's io-wq workers included): on a loaded machine real time mostly says how
 // many threads competed for the cores, CPU time says what a read costs.
@@ -115,13 +115,15 @@ coloop::task<void> read_loop(benchmark::State& state, int in_flight) {
   state.SetItemsProcessed(state.iterations() * per_iteration);
 }
 
-/// range(0): 0 = an epoll loop (the calls go to the blocking pool), 1 = an io_uring loop (SQEs);
-/// range(1): reads in flight.
+/// range(0): 0 = an epoll loop (the calls go to the blocking pool), 1 = an io_uring loop (SQEs),
+/// 2 = the io_uring runtime with 2 workers (SQEs on the shared ring); range(1): reads in flight.
 void BM_file_read_at(benchmark::State& state) {
   (void)the_file();
   coloop::loop_options options;
-  options.backend = state.range(0) == 1 ? coloop::backend::io_uring : coloop::backend::epoll;
-  state.SetLabel(state.range(0) == 1 ? "io_uring" : "pool");
+  options.backend = state.range(0) >= 1 ? coloop::backend::io_uring : coloop::backend::epoll;
+  if (state.range(0) == 2) options.workers = 2;
+  const char* labels[] = {"pool", "io_uring", "io_uring runtime"};
+  state.SetLabel(labels[state.range(0)]);
   try {
     coloop::run(read_loop(state, static_cast<int>(state.range(1))), options);
   } catch (const std::exception& e) {
@@ -131,10 +133,11 @@ void BM_file_read_at(benchmark::State& state) {
 BENCHMARK(BM_file_read_at)
     ->UseRealTime()
     ->MeasureProcessCPUTime()
-    ->ArgNames({"uring", "in_flight"})
+    ->ArgNames({"path", "in_flight"})
     ->Args({0, 1})
     ->Args({1, 1})
     ->Args({0, 64})
-    ->Args({1, 64});
+    ->Args({1, 64})
+    ->Args({2, 64});
 
 }  // namespace
