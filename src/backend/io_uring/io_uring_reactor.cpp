@@ -8,6 +8,9 @@
 //    which the kernel must not fill while another task may be using it) keeps the readiness
 //    model: `attempt` runs at once when readiness is cached, else a one-shot IORING_OP_POLL_ADD
 //    for that fd and direction reports readiness, and `attempt` runs then.
+//  - fs calls (file_op.hpp: open, read, write, fsync, close of regular files) are SQEs too, but
+//    the fs layer owns their waiters and cancellation: the reactor writes the SQE, sends an
+//    ASYNC_CANCEL when asked, and hands the CQE's result to op.done() with no lock held.
 // One loop turn is one io_uring_enter: poll() writes the SQEs of the operations started since
 // the last turn, submits them and waits for completions in the same call.
 //
@@ -83,7 +86,8 @@ enum : std::uint8_t {
 };
 
 // user_data: an io_op* (tag 0), an entry's poll (entry* | 1 read, | 2 write), the wake-up poll
-// (3), a file_op* | 4, or 0 for CQEs to ignore (failed cancels). Ops and entries are at least 8-byte aligned.
+// (3), an fs call (file_op* | 4), or 0 for CQEs to ignore (failed cancels). Ops, entries and
+// file_ops are at least 8-byte aligned.
 constexpr std::uint64_t ud_wake = 3;
 constexpr std::uint64_t ud_file = 4;  // | a file_op* (8-byte aligned): an fs call
 constexpr std::size_t max_transfer = 0x7ffff000;  // what read(2)/send(2) do at most anyway
