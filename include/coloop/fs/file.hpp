@@ -130,7 +130,8 @@ class file {
   /// Awaitable: reads up to `n` bytes at `offset` (the position is untouched); yields the count,
   /// 0 at or past the end. Cancellation as read_some.
   detail::file_awaiter read_at(void* buf, std::size_t n, std::uint64_t offset);
-  /// Writes all `n` bytes at the file position (at the end in append mode) and advances it. On
+  /// Writes all `n` bytes at the file position and advances it (append mode: at the end of the
+  /// file, position untouched). On
   /// an error or a cancel a prefix may have been written (and the position covers it). `buf`
   /// and this file must stay put until the task finishes.
   task<void> write_all(const void* buf, std::size_t n);
