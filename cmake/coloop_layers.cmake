@@ -2,8 +2,8 @@
 # layer's OBJECT library links exactly these and sees only their headers) and the layering lint
 # (tests/support/check_layering.cmake) read. Only layers that exist are listed; `uses` is the
 # whole set a layer may include, not just the next one down, so the lint needs no closure.
-# net and process are siblings: neither may include the other.
-set(COLOOP_LAYERS core runtime sync executor io net process)
+# net, process and fs are siblings: none may include another.
+set(COLOOP_LAYERS core runtime sync executor io net process fs)
 set(COLOOP_LAYER_USES_core "")
 set(COLOOP_LAYER_USES_runtime core)
 set(COLOOP_LAYER_USES_sync core)  # only the abstract scheduler and cancellation: no loop, no OS
@@ -13,6 +13,9 @@ set(COLOOP_LAYER_USES_executor core)
 set(COLOOP_LAYER_USES_io core runtime)
 set(COLOOP_LAYER_USES_net core runtime sync executor io)
 set(COLOOP_LAYER_USES_process core runtime io)
+# fs: files; io_uring SQEs through the runtime's reactor (start_file_op), else the executor's
+# default pool. A sibling of net and process.
+set(COLOOP_LAYER_USES_fs core runtime executor io)
 
 # Layer of a header of include/coloop/detail/, from the `// layer: NAME` tag on one of its first
 # lines: detail/ is shared by every layer, so a header's name or folder cannot tell. "" if the

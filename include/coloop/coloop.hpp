@@ -54,3 +54,5 @@
 #include <coloop/net/unix_socket.hpp>
 
 #include <coloop/process/signal_set.hpp>
+
+#include <coloop/fs/file.hpp>

@@ -377,6 +377,8 @@ loop_core* current_loop_core_or_null() noexcept { return running_loop; }
 
 void require_running_loop(const char* api) { current_loop_core(api); }
 
+reactor* current_reactor() noexcept { return running_loop != nullptr ? &running_loop->io() : nullptr; }
+
 loop_core_scope::loop_core_scope(loop_core* loop) noexcept : saved_(running_loop) {
   running_loop = loop;
 }

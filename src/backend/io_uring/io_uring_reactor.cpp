@@ -8,6 +8,9 @@
 //    which the kernel must not fill while another task may be using it) keeps the readiness
 //    model: `attempt` runs at once when readiness is cached, else a one-shot IORING_OP_POLL_ADD
 //    for that fd and direction reports readiness, and `attempt` runs then.
+//  - fs calls (file_op.hpp: open, read, write, fsync, close of regular files) are SQEs too, but
+//    the fs layer owns their waiters and cancellation: the reactor writes the SQE, sends an
+//    ASYNC_CANCEL when asked, and hands the CQE's result to op.done() with no lock held.
 // One loop turn is one io_uring_enter: poll() writes the SQEs of the operations started since
 // the last turn, submits them and waits for completions in the same call.
 //
@@ -47,6 +50,7 @@
 // every CQE, and exits the ring.
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -82,8 +86,10 @@ enum : std::uint8_t {
 };
 
 // user_data: an io_op* (tag 0), an entry's poll (entry* | 1 read, | 2 write), the wake-up poll
-// (3), or 0 for CQEs to ignore (failed cancels). Ops and entries are at least 8-byte aligned.
+// (3), an fs call (file_op* | 4), or 0 for CQEs to ignore (failed cancels). Ops, entries and
+// file_ops are at least 8-byte aligned.
 constexpr std::uint64_t ud_wake = 3;
+constexpr std::uint64_t ud_file = 4;  // | a file_op* (8-byte aligned): an fs call
 constexpr std::size_t max_transfer = 0x7ffff000;  // what read(2)/send(2) do at most anyway
 
 constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
@@ -144,6 +150,9 @@ class uring_reactor final : public reactor {
   const char* name() const noexcept override { return "io_uring"; }
   std::int64_t completion_lag_ns() const noexcept override { return shared_ ? 5'000'000 : 0; }
   void withdraw(io_op& op) noexcept override;
+  bool start_file_op(file_op& op) override;
+  void cancel_file_op(file_op& op) noexcept override;
+  void wait_file_op(file_op& op) noexcept override;
 
  private:
   /// fd_entry::submit of this reactor's entries (self: the entry's owner).
@@ -156,14 +165,20 @@ class uring_reactor final : public reactor {
   /// Shared: waits (no lock held) until a CQE may be there, the wake-up or `timeout_ns`.
   void wait_for_cqe(std::int64_t timeout_ns) noexcept;
   std::size_t poll_shared(std::int64_t timeout_ns);
-  /// Takes the finished ops (under the lock); resume_done() then disarms and posts them.
-  io_op* take_done() noexcept {
-    io_op* list = done_;
+  /// Takes the finished ops and fs calls (under the lock); resume_done() then disarms and posts
+  /// the ops, and calls the fs calls' done().
+  struct done_list {
+    io_op* ops;
+    file_op* files;
+  };
+  done_list take_done() noexcept {
+    const done_list list{done_, files_done_};
     done_ = nullptr;
     done_tail_ = &done_;
+    files_done_ = nullptr;
     return list;
   }
-  static void resume_done(io_op* list) noexcept;
+  static void resume_done(done_list list) noexcept;
 
   io_uring_sqe* get_sqe() noexcept;
   void flush() noexcept;
@@ -200,6 +215,8 @@ class uring_reactor final : public reactor {
   io_op* done_ = nullptr;  // finished ops, oldest first, through next
   io_op** done_tail_ = &done_;
   std::size_t finished_in_flush_ = 0;
+  file_op* files_ = nullptr;       // fs calls in the kernel, through next/prev
+  file_op* files_done_ = nullptr;  // fs calls reaped, their done() not called yet, through next
 };
 
 // --- registration ------------------------------------------------------------------------------
@@ -261,7 +278,7 @@ void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
   entry_held.unlock();
   maybe_free(e);
   submit_from_worker();
-  io_op* done = take_done();
+  done_list done = take_done();
   held.unlock();
   resume_done(done);
 }
@@ -279,6 +296,11 @@ void uring_reactor::maybe_free(uring_entry& e) noexcept {
 }
 
 uring_reactor::~uring_reactor() {
+  // fs calls still in the kernel (an open whose awaiter was cancelled): their done() drops the
+  // outcome (closing a late fd) once the kernel gives them back.
+  for (file_op* f = files_; f != nullptr; f = f->next) {
+    send_cancel(reinterpret_cast<std::uintptr_t>(f) | ud_file);
+  }
   // Handles that outlived their loop: withdraw their operations silently (as epoll does) and
   // take back from the kernel everything that names them before freeing anything.
   for (uring_entry* e = live_; e != nullptr; e = e->next) {
@@ -306,10 +328,11 @@ uring_reactor::~uring_reactor() {
   dirty_ = nullptr;
   if (wake_armed_) send_cancel(ud_wake);
   for (;;) {
-    bool busy = wake_armed_;
+    bool busy = wake_armed_ || files_ != nullptr;
     for (uring_entry* e = live_; e != nullptr && !busy; e = e->next) busy = e->in_kernel > 0;
     if (!busy) break;
     wait_some();
+    resume_done({nullptr, std::exchange(files_done_, nullptr)});
   }
   for (uring_entry* list : {live_, free_}) {
     while (uring_entry* e = list) {
@@ -353,7 +376,7 @@ bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, cancel_sta
   self.touch(e, index(op.dir));
   entry_held.unlock();
   self.submit_from_worker();
-  io_op* done = self.take_done();
+  done_list done = self.take_done();
   held.unlock();
   resume_done(done);  // `op` may be among them: we may be resumed before returning
   return true;
@@ -383,7 +406,7 @@ cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
     }
   }
   self.submit_from_worker();
-  io_op* done = self.take_done();
+  done_list done = self.take_done();
   held.unlock();
   resume_done(done);
   return out;
@@ -411,7 +434,7 @@ void uring_reactor::withdraw(io_op& op) noexcept {
     }
   }
   submit_from_worker();
-  io_op* done = take_done();
+  done_list done = take_done();
   held.unlock();
   if (armed != nullptr) armed->disarm();  // no lock held: a canceller may be waiting for it
   resume_done(done);
@@ -435,6 +458,69 @@ void uring_reactor::withdraw(io_op& op) noexcept {
   }
 }
 
+// --- fs calls (file_op.hpp) ----------------------------------------------------------------------
+// The SQE is written at once (shared: under the lock, and submitted at once): it names the path
+// (copied by the kernel when submitted; the op owns it until done) or an fd that its file keeps
+// open until the call is done, so the flush() rule for sockets does not apply. done() runs from
+// resume_done, no lock held, on whichever thread reaped the CQE.
+
+bool uring_reactor::start_file_op(file_op& op) {
+  if (op.op == file_op::kind::size) return false;  // no STATX: fstat on the pool
+  auto held = lock();
+  io_uring_sqe* s = get_sqe();
+  switch (op.op) {
+    case file_op::kind::open:
+      io_uring_prep_openat(s, AT_FDCWD, op.path, op.flags | O_CLOEXEC, op.perms);
+      break;
+    case file_op::kind::read:
+      io_uring_prep_read(s, op.fd, op.buffer, op.length, op.offset);
+      break;
+    case file_op::kind::write:  // offset ~0: the fd's position (an O_APPEND fd: its end)
+      io_uring_prep_write(s, op.fd, op.buffer, op.length, op.offset);
+      break;
+    case file_op::kind::fsync:
+      io_uring_prep_fsync(s, op.fd, 0);
+      break;
+    case file_op::kind::close:
+      io_uring_prep_close(s, op.fd);
+      break;
+    case file_op::kind::size:
+      break;  // refused above
+  }
+  s->user_data = reinterpret_cast<std::uintptr_t>(&op) | ud_file;
+  op.owner = this;
+  op.prev = nullptr;
+  op.next = files_;
+  if (files_ != nullptr) files_->prev = &op;
+  files_ = &op;
+  submit_from_worker();
+  return true;
+}
+
+void uring_reactor::cancel_file_op(file_op& op) noexcept {
+  auto held = lock();
+  if (op.owner != this) return;  // reaped already: its done() is on its way
+  send_cancel(reinterpret_cast<std::uintptr_t>(&op) | ud_file);
+  submit_from_worker();
+}
+
+void uring_reactor::wait_file_op(file_op& op) noexcept {
+  for (;;) {
+    auto held = lock();
+    if (shared_) reap();
+    const bool gone = op.owner != this;
+    done_list done = take_done();
+    held.unlock();
+    resume_done(done);
+    if (gone) return;
+    if (shared_) {
+      wait_for_cqe(1'000'000);  // another thread may reap our CQE between the check and the wait
+    } else {
+      wait_some();
+    }
+  }
+}
+
 void uring_reactor::finish(io_op& op, bool again) noexcept {
   unlink(op);
   op.backend_state = again ? rerequest : 0;
@@ -442,7 +528,13 @@ void uring_reactor::finish(io_op& op, bool again) noexcept {
   done_tail_ = &op.next;
 }
 
-void uring_reactor::resume_done(io_op* list) noexcept {
+void uring_reactor::resume_done(done_list done) noexcept {
+  // fs calls first: their order is their own, and done() takes no lock.
+  while (file_op* f = done.files) {
+    done.files = f->next;
+    f->done(f, f->result);  // may free f
+  }
+  io_op* list = done.ops;
   while (io_op* op = list) {
     list = op->next;
     op->next = nullptr;
@@ -596,7 +688,7 @@ std::size_t uring_reactor::poll_shared(std::int64_t timeout_ns) {
     throw std::system_error(-r, std::generic_category(), "io_uring_enter");
   }
   std::size_t n = reap() + finished_in_flush_;
-  io_op* done = take_done();
+  done_list done = take_done();
   held.unlock();
   resume_done(done);
   if (n > 0 || timeout_ns == 0) return n;
@@ -652,6 +744,20 @@ void uring_reactor::handle(std::uint64_t user_data, int res) noexcept {
   if (user_data == ud_wake) {
     wake_armed_ = false;
     wake_.drain();
+    return;
+  }
+  if ((user_data & 7) == ud_file) {
+    auto* f = reinterpret_cast<file_op*>(user_data & ~std::uint64_t{7});
+    if (f->prev != nullptr) {
+      f->prev->next = f->next;
+    } else {
+      files_ = f->next;
+    }
+    if (f->next != nullptr) f->next->prev = f->prev;
+    f->owner = nullptr;  // wait_file_op's signal
+    f->result = res;
+    f->next = files_done_;  // done() runs in resume_done, with no lock held
+    files_done_ = f;
     return;
   }
   const unsigned tag = user_data & 3;

@@ -11,6 +11,8 @@
 #include <coloop/detail/io_op.hpp>
 #include <coloop/runtime/loop_options.hpp>
 
+#include "runtime/driver/file_op.hpp"
+
 namespace coloop::detail {
 
 class reactor {
@@ -40,6 +42,18 @@ class reactor {
   /// lag behind the event that caused them (io_uring shared by workers, whose CQEs are posted
   /// by the submitting thread's task work).
   virtual std::int64_t completion_lag_ns() const noexcept { return 0; }
+
+  /// File operations (src/runtime/driver/file_op.hpp) the backend runs itself: true when `op`
+  /// was handed to the kernel (op.done() follows, on a thread polling this reactor); false when
+  /// this backend does not (readiness backends): the caller then runs the call on the blocking
+  /// pool. Called like submit(): the loop's thread, or any worker of a runtime.
+  virtual bool start_file_op(file_op& op) { return (void)op, false; }
+  /// Asks the kernel to stop a started `op` (best effort): done() still comes, with -ECANCELED
+  /// or the result that beat the cancel.
+  virtual void cancel_file_op(file_op& op) noexcept { (void)op; }
+  /// Blocks (polling the kernel) until done() of a started `op` was called: its awaiter dies
+  /// with the buffer the kernel writes into. Cancel it first.
+  virtual void wait_file_op(file_op& op) noexcept { (void)op; }
 };
 
 // One factory per backend (src/backend/<name>/); only the compiled-in ones are defined (the
