@@ -2,14 +2,14 @@
 # layer's OBJECT library links exactly these and sees only their headers) and the layering lint
 # (tests/support/check_layering.cmake) read. Only layers that exist are listed; `uses` is the
 # whole set a layer may include, not just the next one down, so the lint needs no closure.
-# net and process are siblings: neither may include the other.
+# process sits above net: its subprocess pipes are net's stream_reader / stream_writer.
 set(COLOOP_LAYERS core runtime sync executor net process)
 set(COLOOP_LAYER_USES_core "")
 set(COLOOP_LAYER_USES_runtime core)
 set(COLOOP_LAYER_USES_sync core)  # only the abstract scheduler and cancellation: no loop, no OS
 set(COLOOP_LAYER_USES_executor core)
 set(COLOOP_LAYER_USES_net core runtime sync executor)
-set(COLOOP_LAYER_USES_process core runtime)
+set(COLOOP_LAYER_USES_process core runtime sync executor net)
 
 # Layer of a header of include/coloop/detail/, from the `// layer: NAME` tag on one of its first
 # lines: detail/ is shared by every layer, so a header's name or folder cannot tell. "" if the

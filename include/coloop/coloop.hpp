@@ -38,4 +38,5 @@
 #include <coloop/net/udp.hpp>
 #include <coloop/net/unix_socket.hpp>
 
+#include <coloop/process/process.hpp>
 #include <coloop/process/signal_set.hpp>

@@ -1,0 +1,24 @@
+// The process layer's per-OS seam (DESIGN.md §1; the pattern of src/runtime/os/): how a child's
+// exit becomes readable on an fd, and close-on-exec pipes. Linux: pidfd_open and pipe2, inline
+// (child_os_linux.hpp). Elsewhere, and on Linux with COLOOP_PORTABLE_FALLBACKS=ON
+// (child_os_portable.cpp): no pidfds, so exits come through SIGCHLD (sigchld_reaper.cpp), and
+// pipe() + fcntl.
+#pragma once
+
+#include "runtime/os/config.hpp"
+
+namespace coloop::detail::os {
+
+#if COLOOP_PORTABLE_FALLBACKS
+/// A pidfd for process `pid` (close-on-exec), readable once it has exited; -1 with errno set
+/// when there is none (ENOSYS: this OS, or this kernel before 5.3, has no pidfds). Never throws.
+int open_pidfd(int pid) noexcept;
+/// A pipe with both ends close-on-exec and blocking; throws std::system_error naming `what`.
+void cloexec_pipe(int fds[2], const char* what);
+#endif
+
+}  // namespace coloop::detail::os
+
+#if !COLOOP_PORTABLE_FALLBACKS
+#include "process/os/child_os_linux.hpp"
+#endif

@@ -1,0 +1,27 @@
+// Linux's open_pidfd and cloexec_pipe (process/os/child_os.hpp, contract there). Only
+// child_os.hpp includes this file.
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <system_error>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434  // the same number on every architecture
+#endif
+
+namespace coloop::detail::os {
+
+inline int open_pidfd(int pid) noexcept {
+  // pidfds are close-on-exec from birth. glibc's pidfd_open wrapper needs 2.36: call it direct.
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+inline void cloexec_pipe(int fds[2], const char* what) {
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), what);
+}
+
+}  // namespace coloop::detail::os
