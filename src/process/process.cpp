@@ -204,9 +204,11 @@ process process::start(std::vector<std::string> args, const process_options& opt
   if (rc == 0 && !options.cwd.empty()) {
     rc = posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
   }
+  // Every signal back to SIG_DFL, glibc's internal ones (32, 33) included: sigfillset leaves
+  // those out, and glibc's posix_spawn then sets them to SIG_IGN, which exec would keep.
   sigset_t all;
+  std::memset(&all, 0xff, sizeof all);
   sigset_t none;
-  sigfillset(&all);
   sigemptyset(&none);
   short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
   if (options.new_process_group) flags |= POSIX_SPAWN_SETPGROUP;
