@@ -268,6 +268,9 @@ process& process::operator=(process&& other) noexcept {
 
 process::~process() {
   if (s_ == nullptr) return;
+  // SIGCHLD mode: the reaper must find the status pipe closed (and so close its end before it
+  // reaps) whatever makes the child exit next: closing stdin or SIGKILL.
+  if (s_->by_sigchld) s_->exit_fd.close();
   s_->in.close();  // flushes what is buffered in the background, then the child reads EOF
   s_->out = stream_reader();
   s_->err = stream_reader();

@@ -20,7 +20,7 @@ struct process_state {
   bool kill_on_drop = false;
   exit_status status;
   int raw_status = 0;  // waitpid's, filled by the reap attempt
-  char status_bytes[sizeof(int)] = {};  // by_sigchld: the status read so far (kept across cancels)
+  char status_bytes[2 * sizeof(int)] = {};  // by_sigchld: the status read so far (kept across cancels)
   unsigned status_got = 0;
   async_fd exit_fd;    // readable once the child has exited (pidfd) or been reaped (reaper)
   stream_writer in;

@@ -5,8 +5,8 @@
 // readable, and an attempt that finds the child still running clears the cached readiness and
 // waits for the next report, as an EAGAIN read would. Nothing polls.
 //
-// SIGCHLD mode: the reaper thread writes the raw status into the child's status pipe and closes
-// it; wait() reads it to end of file, keeping the bytes in the state, so a cancelled wait loses
+// SIGCHLD mode: the reaper thread writes the exit code and signal into the child's status pipe,
+// reaps the child and closes the pipe; wait() reads it to end of file, keeping the bytes in the state, so a cancelled wait loses
 // nothing.
 
 #include <errno.h>
@@ -76,13 +76,13 @@ task<void> await_exit(process_state& s) {
       }
     }
     s.exit_fd.close();
-    if (s.status_got < sizeof(int)) {
-      s.reaped = true;  // by someone else: there is no status to have
+    s.reaped = true;
+    if (s.status_got < sizeof s.status_bytes) {  // reaped by someone else: no status to have
       throw std::system_error(ECHILD, std::generic_category(), "coloop::process::wait");
     }
-    int raw = 0;
-    std::memcpy(&raw, s.status_bytes, sizeof raw);
-    set_status(s, raw);
+    int code_and_signal[2];
+    std::memcpy(code_and_signal, s.status_bytes, sizeof code_and_signal);
+    s.status = exit_status(code_and_signal[0], code_and_signal[1]);
     co_return;
   }
   if (!try_reap(s)) {

@@ -9,14 +9,16 @@
 // none runs; it ends when its reap pass leaves no child to watch, so no thread or fd outlives
 // the last child.
 //
-// Reap pass (the thread, after SIGCHLD or a kick): waitpid(pid, WNOHANG) for every watched
-// child. watch_child kicks after registering, so a child that exited before it was registered
-// is found by the pass the kick causes; a SIGCHLD that lands during a pass wakes the next one.
+// Pass (the thread, after SIGCHLD or a kick): waitid(WNOWAIT) finds the watched children that
+// have exited. watch_child kicks after registering, so a child that exited before it was
+// registered is found by the pass the kick causes; a SIGCHLD during a pass wakes the next one.
 //
-// Order at the end of a pass, for the clean-exit audits: under the lock, the reaped children
-// leave the table and, if it is empty, the generation's fds are closed; then, outside it, each
-// status is written and the status pipe closed. A waiter reads to end of file, so when wait()
-// returns, the reaper holds no fd for that child (nor, if it was the last, any at all).
+// Order, for the clean-exit audits (a test that sees its child gone checks at once that no fd
+// or child is left): under the lock, the exited children leave the table and, if it is empty,
+// the generation's fds are closed; then, outside it, each status is written, the child reaped
+// and its status pipe closed, except that a pipe whose reader is gone (the process object was
+// dropped) is closed before the reap. A waiter reads to end of file, so when wait() returns the
+// child is reaped and the reaper holds no fd for it; a dropped child is reaped last.
 //
 // SIGPIPE: a process object dropped before the exit has closed its read end; the thread blocks
 // SIGPIPE for itself, the write fails with EPIPE and the pending signal dies with the thread.
@@ -58,9 +60,10 @@ std::vector<child> children_;
 generation* current_ = nullptr;
 
 struct reaped {
+  int pid;
   int status_fd;
-  int status;
-  bool known;  // false: ECHILD, someone else reaped it
+  int status[2];  // exit code (-1 if killed), signal (0 if none)
+  bool known;     // false: ECHILD, someone else reaped it
 };
 
 void close_generation(generation* g) noexcept {
@@ -71,16 +74,24 @@ void close_generation(generation* g) noexcept {
   delete g;
 }
 
-/// One reap pass; true when it ended the generation. Under mutex_.
-bool reap_locked(generation* g, std::vector<reaped>& out) {
+/// One pass over the table: the children that have exited leave it (they are not reaped yet:
+/// WNOWAIT); if none is left, the generation ends. True when it did. Under mutex_.
+bool collect_locked(generation* g, std::vector<reaped>& out) {
   for (std::size_t i = 0; i < children_.size();) {
-    int status = 0;
-    const int r = ::waitpid(children_[i].pid, &status, WNOHANG);
-    if (r == 0 || (r < 0 && errno == EINTR)) {
+    siginfo_t info{};
+    const int r = ::waitid(P_PID, static_cast<id_t>(children_[i].pid), &info,
+                           WEXITED | WNOHANG | WNOWAIT);
+    if ((r < 0 && errno != ECHILD) || (r == 0 && info.si_pid == 0)) {  // running (or EINTR)
       ++i;
       continue;
     }
-    out.push_back({children_[i].status_fd, status, r > 0});
+    reaped done{children_[i].pid, children_[i].status_fd, {-1, 0}, r == 0};
+    if (info.si_code == CLD_EXITED) {
+      done.status[0] = info.si_status;
+    } else {
+      done.status[1] = info.si_status;
+    }
+    out.push_back(done);
     children_[i] = children_.back();
     children_.pop_back();
   }
@@ -88,6 +99,23 @@ bool reap_locked(generation* g, std::vector<reaped>& out) {
   current_ = nullptr;
   close_generation(g);
   return true;
+}
+
+/// Hands one exited child's status over, then reaps it. The order is for the clean-exit audits
+/// (see the top): a dropped process (the write fails) gets its pipe closed before the reap, a
+/// waiting one reads end of file only after it.
+void deliver(const reaped& r) noexcept {
+  bool open = true;
+  if (r.known) {
+    // 8 bytes, atomic (< PIPE_BUF). EPIPE: the process object is gone.
+    if (::write(r.status_fd, r.status, sizeof r.status) < 0) {
+      ::close(r.status_fd);
+      open = false;
+    }
+    while (::waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {  // a zombie: does not block
+    }
+  }
+  if (open) ::close(r.status_fd);
 }
 
 void drain(int fd) noexcept {
@@ -110,15 +138,9 @@ void run(generation* g) {
     if (fds[1].revents != 0) drain(g->kick[0]);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      last = reap_locked(g, done);
+      last = collect_locked(g, done);  // g is gone when this is true
     }
-    for (const reaped& r : done) {
-      if (r.known) {
-        const ssize_t n = ::write(r.status_fd, &r.status, sizeof r.status);  // atomic: < PIPE_BUF
-        (void)n;  // EPIPE: the process object is gone, the child is reaped all the same
-      }
-      ::close(r.status_fd);
-    }
+    for (const reaped& r : done) deliver(r);
     done.clear();
   }
 }
