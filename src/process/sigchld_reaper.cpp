@@ -56,7 +56,9 @@ struct generation {
 };
 
 std::mutex mutex_;
-std::vector<child> children_;
+// Never destroyed: a detached reaper thread may have used it last, with nothing ordering that
+// before exit-time destructors.
+std::vector<child>& children_ = *new std::vector<child>;
 generation* current_ = nullptr;
 
 struct reaped {
