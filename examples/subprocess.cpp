@@ -52,7 +52,8 @@ coloop::task<int> pipeline(long count, long lines) {
 
   const coloop::exit_status seq_status = co_await seq.wait();
   const coloop::exit_status sort_status = co_await sort.wait();
-  const bool ok = seq_status.success() && (sort_status.success() || sort_status.signal() == SIGPIPE);
+  const bool ok =
+      seq_status.success() && (sort_status.success() || sort_status.signal() == SIGPIPE);
   if (!ok) {
     std::fprintf(stderr, "subprocess: seq exited %d (signal %d), sort exited %d (signal %d)\n",
                  seq_status.code(), seq_status.signal(), sort_status.code(), sort_status.signal());

@@ -12,8 +12,9 @@
 // child exists, any failure kills and reaps it before the exception leaves start().
 //
 // Dropped without wait(): the pipes close, SIGKILL if kill_on_drop, and a detached task reaps the
-// child when its pidfd says so; if the loop ends first, its pid goes to a list that the next
-// start() reaps (Python's subprocess does the same with its _active list).
+// child when its pidfd says so. If the loop ends first, a killed child is waited for (SIGKILL
+// cannot be caught, so that is bounded); any other goes to a list that the next start() reaps
+// (Python's subprocess does the same with its _active list).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +141,11 @@ void reap_orphans() noexcept {
 process_state::~process_state() {
   if (reaped || by_sigchld || pid < 0) return;
   exit_fd.close();
+  if (killed) {  // SIGKILL cannot be caught: waiting for it is bounded
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return;
+  }
   if (::waitpid(pid, nullptr, WNOHANG) != 0) return;  // reaped now (or ECHILD)
   try {
     std::lock_guard<std::mutex> lock(orphans_mutex_);
@@ -275,7 +281,10 @@ process::~process() {
   s_->out = stream_reader();
   s_->err = stream_reader();
   if (s_->reaped) return;
-  if (s_->kill_on_drop) ::kill(s_->pid, SIGKILL);
+  if (s_->kill_on_drop) {
+    ::kill(s_->pid, SIGKILL);
+    s_->killed = true;
+  }
   if (s_->by_sigchld) return;  // the reaper reaps it
   try {
     if (detail::try_reap(*s_)) return;

@@ -10,19 +10,22 @@ struct process_state {
   process_state() = default;
   process_state(const process_state&) = delete;
   process_state& operator=(const process_state&) = delete;
-  /// Reaps the child if it has exited; if it has not (the loop ended before it), leaves its pid
-  /// to the next process::start() (pidfd mode; the SIGCHLD reaper needs no help).
+  /// Reaps the child if it has exited, or waits for it if it was sent SIGKILL (it dies at once);
+  /// otherwise (the loop ended before it), leaves its pid to the next process::start(). Only in
+  /// pidfd mode: the SIGCHLD reaper needs no help.
   ~process_state();
 
   int pid = -1;
   bool by_sigchld = false;  // exit_fd is the SIGCHLD reaper's status pipe, not a pidfd
   bool reaped = false;
   bool kill_on_drop = false;
+  bool killed = false;  // dropped with kill_on_drop: SIGKILL was sent
   exit_status status;
   int raw_status = 0;  // waitpid's, filled by the reap attempt
-  char status_bytes[2 * sizeof(int)] = {};  // by_sigchld: the status read so far (kept across cancels)
+  char status_bytes[2 * sizeof(int)] =
+      {};  // by_sigchld: the status read so far (kept across cancels)
   unsigned status_got = 0;
-  async_fd exit_fd;    // readable once the child has exited (pidfd) or been reaped (reaper)
+  async_fd exit_fd;  // readable once the child has exited (pidfd) or been reaped (reaper)
   stream_writer in;
   stream_reader out;
   stream_reader err;

@@ -6,8 +6,8 @@
 // waits for the next report, as an EAGAIN read would. Nothing polls.
 //
 // SIGCHLD mode: the reaper thread writes the exit code and signal into the child's status pipe,
-// reaps the child and closes the pipe; wait() reads it to end of file, keeping the bytes in the state, so a cancelled wait loses
-// nothing.
+// reaps the child and closes the pipe; wait() reads it to end of file, keeping the bytes in the
+// state, so a cancelled wait loses nothing.
 
 #include <errno.h>
 #include <sys/wait.h>

@@ -50,8 +50,8 @@ struct child {
 };
 
 struct generation {
-  int signal_fd = -1;    // read end of the SIGCHLD watch's wake pipe
-  int slot = -1;         // the watch
+  int signal_fd = -1;  // read end of the SIGCHLD watch's wake pipe
+  int slot = -1;       // the watch
   int kick[2] = {-1, -1};
 };
 
@@ -81,8 +81,8 @@ void close_generation(generation* g) noexcept {
 bool collect_locked(generation* g, std::vector<reaped>& out) {
   for (std::size_t i = 0; i < children_.size();) {
     siginfo_t info{};
-    const int r = ::waitid(P_PID, static_cast<id_t>(children_[i].pid), &info,
-                           WEXITED | WNOHANG | WNOWAIT);
+    const int r =
+        ::waitid(P_PID, static_cast<id_t>(children_[i].pid), &info, WEXITED | WNOHANG | WNOWAIT);
     if ((r < 0 && errno != ECHILD) || (r == 0 && info.si_pid == 0)) {  // running (or EINTR)
       ++i;
       continue;

@@ -13,9 +13,10 @@
 
 #include <algorithm>
 #include <coloop/core/when_all.hpp>
-#include <set>
 #include <coloop/process/process.hpp>
+#include <coloop/process/signal_set.hpp>
 #include <coloop/runtime/wait_for.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -157,7 +158,7 @@ TEST_P(process_test, grandchild_holding_stdout_does_not_hang_kill_and_wait) {
     const exit_status st = co_await sh.wait();  // the exit, not the pipe's end of file
     EXPECT_EQ(st.code(), -1);
     EXPECT_EQ(st.signal(), SIGKILL);
-    sh.kill();  // reaped: does nothing (the pid may belong to someone else by now)
+    sh.kill();                   // reaped: does nothing (the pid may belong to someone else by now)
     ::kill(-sh.pid(), SIGKILL);  // the grandchild, in the child's process group
     EXPECT_EQ(co_await sh.stdout_pipe().read(), "");  // its end of stdout closes as it dies
   }());
@@ -216,17 +217,15 @@ TEST_P(process_test, cancel_wait_and_communicate) {
 
 TEST_P(process_test, bad_programs_and_bad_input) {
   run([]() -> task<void> {
-    const std::exception_ptr missing = co_await failure_of(
-        []() -> task<void> {
-          process::start({"/nonexistent/coloop-program"});
-          co_return;
-        }());
+    const std::exception_ptr missing = co_await failure_of([]() -> task<void> {
+      process::start({"/nonexistent/coloop-program"});
+      co_return;
+    }());
     EXPECT_EQ(code_of(missing), std::errc::no_such_file_or_directory);
-    const std::exception_ptr not_in_path = co_await failure_of(
-        []() -> task<void> {
-          process::start({"coloop-no-such-program-in-path"});
-          co_return;
-        }());
+    const std::exception_ptr not_in_path = co_await failure_of([]() -> task<void> {
+      process::start({"coloop-no-such-program-in-path"});
+      co_return;
+    }());
     EXPECT_EQ(code_of(not_in_path), std::errc::no_such_file_or_directory);
     process_options bad_cwd;
     bad_cwd.cwd = "/nonexistent/coloop-dir";
@@ -331,6 +330,45 @@ TEST_P(process_test, dropped_without_wait_is_reaped_in_the_background) {
   }());
 }
 
+TEST_P(process_test, a_signal_set_watching_sigchld_still_gets_it) {
+  run([]() -> task<void> {
+    coloop::signal_set children{SIGCHLD};  // the SIGCHLD reaper shares its handler
+    process p = process::start({"true"});
+    EXPECT_EQ(co_await children.wait(), SIGCHLD);
+    EXPECT_EQ((co_await p.wait()).code(), 0);
+  }());
+}
+
+TEST_P(process_test, cancelled_run_process_kills_its_child) {
+  run(
+      []() -> task<void> {
+        const std::vector<std::string> args{"sh", "-c", "echo $$; exec sleep 1000"};
+        process_options options;
+        options.out = stdio_option::pipe();
+        // run_process's own child cannot be named from outside: start the same way it does
+        // (kill_on_drop) and cancel communicate() the way a cancelled run_process does.
+        options.kill_on_drop = true;
+        int pid = 0;
+        {
+          process p = process::start(args, options);
+          pid = p.pid();
+          EXPECT_EQ(co_await p.stdout_pipe().read_line(), std::to_string(pid) + "\n");
+          const std::exception_ptr e = co_await failure_of(coloop::wait_for(p.communicate(), 1s));
+          EXPECT_EQ(code_of(e), coloop::errc::timed_out);
+        }
+        auto reaped = [pid] { return gone(pid); };
+        EXPECT_TRUE(co_await coloop::test::yield_until(reaped));
+        const std::exception_ptr e =
+            co_await failure_of(coloop::wait_for(coloop::run_process(args), 1s));
+        EXPECT_EQ(code_of(e), coloop::errc::timed_out);  // and its sleep is killed and reaped
+      }(),
+      {.manual_clock = true});
+}
+
 COLOOP_INSTANTIATE_FLAVOURS(process_test);
+
+TEST(process, start_needs_a_running_loop) {
+  EXPECT_THROW(process::start({"true"}), std::logic_error);
+}
 
 }  // namespace

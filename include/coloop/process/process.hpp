@@ -85,7 +85,7 @@ struct process_result {
 /// is pending. The exit is learned from a pidfd (Linux) or SIGCHLD (elsewhere), never by polling.
 /// Destroyed before its exit was waited for, it closes its pipes, sends SIGKILL if
 /// kill_on_drop, and reaps the child in the background without blocking; if the loop ends
-/// first, the next process::start() reaps it.
+/// first, it waits for a killed child, and the next process::start() reaps any other.
 class process {
  public:
   /// Starts `args[0]` (searched in PATH when it has no '/') with `args`. The child starts with
