@@ -12,12 +12,14 @@
 // child exists, any failure kills and reaps it before the exception leaves start().
 //
 // Dropped without wait(): the pipes close, SIGKILL if kill_on_drop, and a detached task reaps the
-// child when its pidfd says so. If the loop ends first, a killed child is waited for (SIGKILL
-// cannot be caught, so that is bounded); any other goes to a list that the next start() reaps
-// (Python's subprocess does the same with its _active list).
+// child when its pidfd says so (SIGCHLD mode: the reaper reaps it; for a killed child the task
+// waits for the reaper's end of file). If the loop ends first, a killed child is waited for
+// (SIGKILL cannot be caught, so that is bounded); any other goes to a list that the next
+// start() reaps (Python's subprocess does the same with its _active list).
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -37,12 +39,19 @@
 #include "process/os/child_os.hpp"
 #include "process/process_state.hpp"
 #include "process/sigchld_reaper.hpp"
+#include "runtime/tsan_signals.hpp"
 
 extern char** environ;
 
 namespace coloop {
 namespace detail {
 namespace {
+
+#ifdef COLOOP_TSAN_DEFERS_SIGNALS
+constexpr int wait_slice_ms = 10;  // see runtime/tsan_signals.hpp
+#else
+constexpr int wait_slice_ms = -1;
+#endif
 
 std::mutex orphans_mutex_;
 std::vector<int> orphans_;  // pids of dropped children not yet reaped (pidfd mode)
@@ -139,7 +148,22 @@ void reap_orphans() noexcept {
 }
 
 process_state::~process_state() {
-  if (reaped || by_sigchld || pid < 0) return;
+  if (reaped || pid < 0) return;
+  if (by_sigchld) {
+    if (killed && exit_fd.is_open()) {  // wait for the reaper's end of file, as below
+      pollfd p{exit_fd.native_handle(), POLLIN, 0};
+      char buf[16];
+      for (;;) {
+        // TSan: sliced, and the SIGCHLD it may hold for this thread let through (see
+        // runtime/tsan_signals.hpp and sigchld_reaper.cpp).
+        ::poll(&p, 1, wait_slice_ms);
+        run_deferred_signal_handlers();
+        const ssize_t n = ::read(p.fd, buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
+      }
+    }
+    return;
+  }
   exit_fd.close();
   if (killed) {  // SIGKILL cannot be caught: waiting for it is bounded
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -274,20 +298,19 @@ process& process::operator=(process&& other) noexcept {
 
 process::~process() {
   if (s_ == nullptr) return;
-  // SIGCHLD mode: the reaper must find the status pipe closed (and so close its end before it
-  // reaps) whatever makes the child exit next: closing stdin or SIGKILL.
-  if (s_->by_sigchld) s_->exit_fd.close();
-  s_->in.close();  // flushes what is buffered in the background, then the child reads EOF
-  s_->out = stream_reader();
-  s_->err = stream_reader();
-  if (s_->reaped) return;
-  if (s_->kill_on_drop) {
+  if (!s_->reaped && s_->kill_on_drop) {
     ::kill(s_->pid, SIGKILL);
     s_->killed = true;
   }
-  if (s_->by_sigchld) return;  // the reaper reaps it
+  // SIGCHLD mode, child left running: the reaper must find the status pipe closed (so it closes
+  // its end before it reaps) whatever makes the child exit next, such as closing its stdin.
+  if (s_->by_sigchld && !s_->killed) s_->exit_fd.close();
+  s_->in.close();  // flushes what is buffered in the background, then the child reads EOF
+  s_->out = stream_reader();
+  s_->err = stream_reader();
+  if (s_->reaped || !s_->exit_fd.is_open()) return;  // reaped, or left to the SIGCHLD reaper
   try {
-    if (detail::try_reap(*s_)) return;
+    if (!s_->by_sigchld && detail::try_reap(*s_)) return;
     spawn(detail::reap_later(std::move(s_))).detach();
   } catch (...) {  // no loop here, or ECHILD: ~process_state deals with it
   }

@@ -40,6 +40,7 @@
 
 #include "process/os/child_os.hpp"
 #include "process/signal_dispatch.hpp"
+#include "runtime/tsan_signals.hpp"
 
 namespace coloop::detail::sigchld {
 namespace {
@@ -54,6 +55,15 @@ struct generation {
   int slot = -1;       // the watch
   int kick[2] = {-1, -1};
 };
+
+// Under TSan a signal handler runs only once its thread passes an interceptor, and a thread
+// asleep in poll may hold the SIGCHLD that would wake it (runtime/tsan_signals.hpp): sleep in
+// slices there. Elsewhere: no timeout.
+#ifdef COLOOP_TSAN_DEFERS_SIGNALS
+constexpr int wait_slice_ms = 10;
+#else
+constexpr int wait_slice_ms = -1;
+#endif
 
 std::mutex mutex_;
 // Never destroyed: a detached reaper thread may have used it last, with nothing ordering that
@@ -134,7 +144,9 @@ void run(generation* g) {
   std::vector<reaped> done;
   for (bool last = false; !last;) {
     pollfd fds[2] = {{g->signal_fd, POLLIN, 0}, {g->kick[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) continue;  // EINTR
+    const int woken = ::poll(fds, 2, wait_slice_ms);
+    run_deferred_signal_handlers();  // TSan: a SIGCHLD it held for this thread writes its byte
+    if (woken <= 0) continue;        // EINTR, or a TSan slice ended
     // Drained before the pass: a SIGCHLD after this point leaves a byte for the next poll.
     if (fds[0].revents != 0) drain(g->signal_fd);
     if (fds[1].revents != 0) drain(g->kick[0]);
