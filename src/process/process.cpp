@@ -5,7 +5,8 @@
 // ENOENT comes back from the call, and glibc reaps the failed child itself: nothing is left).
 // POSIX_SPAWN_SETSIGDEF over every signal and POSIX_SPAWN_SETSIGMASK with an empty set undo a
 // parent that ignores SIGPIPE or blocks signals. Every fd coloop makes is close-on-exec from
-// birth, so the child gets 0-2 from the file actions and nothing else of ours.
+// birth, so the child gets 0-2 from the file actions and nothing else of ours; on Linux a
+// closefrom(3) file action also keeps out fds the application opened without close-on-exec.
 //
 // Exit: a pidfd where the OS has them (readable once the child exits; wait() then reaps with
 // waitpid WNOHANG); otherwise the SIGCHLD reaper's status pipe (sigchld_reaper.cpp). Once the
@@ -231,6 +232,7 @@ process process::start(std::vector<std::string> args, const process_options& opt
                                             0);
     }
   }
+  if (rc == 0) rc = detail::os::add_close_from(&actions, 3);  // after the dup2s onto 0-2
   if (rc == 0 && !options.cwd.empty()) {
     rc = posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
   }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +23,11 @@ inline int open_pidfd(int pid) noexcept {
 
 inline void cloexec_pipe(int fds[2], const char* what) {
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), what);
+}
+
+inline int add_close_from(posix_spawn_file_actions_t* actions, int lowest) noexcept {
+  // glibc 2.34+: close_range in the child, after the dup2s of the file actions.
+  return ::posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
 
 }  // namespace coloop::detail::os

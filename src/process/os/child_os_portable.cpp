@@ -30,4 +30,6 @@ void cloexec_pipe(int fds[2], const char* what) {
   }
 }
 
+int add_close_from(posix_spawn_file_actions_t*, int) noexcept { return 0; }
+
 }  // namespace coloop::detail::os
