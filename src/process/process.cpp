@@ -187,13 +187,18 @@ process process::start(std::vector<std::string> args, const process_options& opt
   for (const std::string& a : args) detail::check_text(a, "an argument");
   detail::check_text(options.cwd, "cwd");
   detail::reap_orphans();
-  std::vector<std::string> env = detail::environment(options);
+  // The common case, everything inherited, passes environ itself: no copy.
+  const bool own_env = !options.inherit_env || !options.env.empty();
+  std::vector<std::string> env;
+  if (own_env) env = detail::environment(options);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<char*> envp;
-  for (std::string& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  if (own_env) {
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
   auto s = std::make_unique<detail::process_state>();  // allocated before the child exists
   s->kill_on_drop = options.kill_on_drop;
 
@@ -249,7 +254,10 @@ process process::start(std::vector<std::string> args, const process_options& opt
   if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
   if (rc == 0) rc = posix_spawnattr_setflags(&attr, flags);
   pid_t pid = -1;
-  if (rc == 0) rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), envp.data());
+  if (rc == 0) {
+    rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
+                        own_env ? envp.data() : environ);
+  }
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   for (int i = 0; i < 3; ++i) {  // the child has its copies

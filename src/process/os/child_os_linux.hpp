@@ -18,6 +18,10 @@ namespace coloop::detail::os {
 
 inline int open_pidfd(int pid) noexcept {
   // pidfds are close-on-exec from birth. glibc's pidfd_open wrapper needs 2.36: call it direct.
+  // Non-blocking from birth too (Linux 5.10; EINVAL before), which saves async_fd an fcntl.
+  constexpr unsigned pidfd_nonblock = O_NONBLOCK;  // PIDFD_NONBLOCK
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, pidfd_nonblock));
+  if (fd >= 0 || errno != EINVAL) return fd;
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
 
