@@ -2,7 +2,8 @@
 # layer's OBJECT library links exactly these and sees only their headers) and the layering lint
 # (tests/support/check_layering.cmake) read. Only layers that exist are listed; `uses` is the
 # whole set a layer may include, not just the next one down, so the lint needs no closure.
-# net, process and fs are siblings: none may include another.
+# process sits above net (its subprocess pipes are net's stream_reader / stream_writer); net and
+# fs are siblings, as are process and fs: none of those may include the other.
 set(COLOOP_LAYERS core runtime sync executor io net process fs)
 set(COLOOP_LAYER_USES_core "")
 set(COLOOP_LAYER_USES_runtime core)
@@ -12,7 +13,7 @@ set(COLOOP_LAYER_USES_executor core)
 # operations (src/runtime/io/), which the backends below the runtime need and so stay there.
 set(COLOOP_LAYER_USES_io core runtime)
 set(COLOOP_LAYER_USES_net core runtime sync executor io)
-set(COLOOP_LAYER_USES_process core runtime io)
+set(COLOOP_LAYER_USES_process core runtime sync executor io net)
 # fs: files; io_uring SQEs through the runtime's reactor (start_file_op), else the executor's
 # default pool. A sibling of net and process.
 set(COLOOP_LAYER_USES_fs core runtime executor io)

@@ -53,6 +53,7 @@
 #include <coloop/net/udp.hpp>
 #include <coloop/net/unix_socket.hpp>
 
+#include <coloop/process/process.hpp>
 #include <coloop/process/signal_set.hpp>
 
 #include <coloop/fs/file.hpp>

@@ -78,7 +78,7 @@ io_step::io_step(stream_transport& t, void* buffer, std::size_t length, const ch
 }
 
 io_step::io_step(stream_transport& t, const char* what) noexcept : t_(t), what_(what) {
-  op_.attempt = &attempt_send_stream;
+  op_.attempt = t.write_attempt();
   op_.dir = io_dir::write;
   op_.shared_buffer = true;  // the buffer may move while the step waits
 }
@@ -116,8 +116,9 @@ async_fd& fd_of(stream_socket& socket) noexcept { return socket.*socket_access::
 
 char* scratch() noexcept { return scratch_area; }
 
-stream_transport::stream_transport(stream_socket s, const stream_options& options)
+stream_transport::stream_transport(stream_socket s, const stream_options& options, bool is_pipe)
     : shared(fd_of(s).entry() != nullptr && fd_of(s).entry()->shared),
+      pipe(is_pipe),
       socket(std::move(s)),
       limit(options.limit),
       high_water(options.high_water),
@@ -141,12 +142,20 @@ void stream_transport::flushed() noexcept {
   to_wake |= wake_drain;
   if (eof_requested && !error && !closed) {
     try {
-      socket.shutdown_write();
+      shut_write();
     } catch (...) {
       fail(std::current_exception());
     }
   }
   if (closing) close_socket();
+}
+
+void stream_transport::shut_write() {
+  if (pipe) {
+    close_socket();  // the reader at the other end sees end of stream
+  } else {
+    socket.shutdown_write();
+  }
 }
 
 void stream_transport::close_socket() noexcept {

@@ -61,7 +61,9 @@ async_fd& fd_of(stream_socket& socket) noexcept;
 /// last of them. On the runtime these run on any worker: every field below `mutex` is guarded
 /// by it (see transport_scope); on an event_loop the lock is skipped.
 struct stream_transport : std::enable_shared_from_this<stream_transport> {
-  stream_transport(stream_socket s, const stream_options& options);
+  /// `pipe`: `s` holds one end of a pipe, not a socket: writes use write() (SIGPIPE held off)
+  /// and a half-close closes the fd (a pipe end is only ever read or only ever written).
+  stream_transport(stream_socket s, const stream_options& options, bool pipe = false);
   ~stream_transport();
 
   // The functions below are called inside a transport_scope; what they wake is woken as it ends.
@@ -72,10 +74,18 @@ struct stream_transport : std::enable_shared_from_this<stream_transport> {
   /// Called when nothing is left to send: shuts down or closes as requested.
   void flushed() noexcept;
   void close_socket() noexcept;
+  /// write_eof() once flushed: shutdown(SHUT_WR) on a socket, close() on a pipe. Throws
+  /// std::system_error.
+  void shut_write();
+  /// The attempt function of a write: send() on a socket, write() on a pipe.
+  bool (*write_attempt() const noexcept)(io_op*) noexcept {
+    return pipe ? &attempt_write : &attempt_send_stream;
+  }
   /// Starts the flusher task for the buffered bytes.
   void start_flusher();
 
   const bool shared;  // on the runtime: take `mutex`
+  const bool pipe;    // the fd is a pipe end (see the constructor)
   mutable std::mutex mutex;
   stream_socket socket;
   std::size_t limit;

@@ -34,7 +34,7 @@ std::size_t send_now(detail::stream_transport& t, std::string_view data) {
   op.dir = detail::io_dir::write;
   op.buffer = const_cast<char*>(data.data());
   op.length = data.size();
-  if (!detail::attempt_send_stream(&op)) return 0;  // EAGAIN: readiness is cleared
+  if (!t.write_attempt()(&op)) return 0;  // EAGAIN: readiness is cleared
   lock.unlock();
   if (op.error != 0) {
     t.fail(std::make_exception_ptr(
@@ -125,7 +125,7 @@ void stream_writer::write_eof() {
   t.eof_requested = true;
   if (t.flushing) return;  // the flusher shuts down once the buffer is sent
   try {
-    t.socket.shutdown_write();
+    t.shut_write();
   } catch (...) {
     t.fail(std::current_exception());
     throw;

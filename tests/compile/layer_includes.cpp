@@ -40,6 +40,9 @@
 #include "net/socket_ops.hpp"
 #elif defined(COLOOP_CASE_core_includes_runtime_detail)
 #include <coloop/detail/spawned.hpp>
+#elif defined(COLOOP_CASE_process_ok)  // process sits above net: its pipes are net's streams
+#include <coloop/process/process.hpp>
+#include "net/pipe_streams.hpp"
 #elif defined(COLOOP_CASE_net_includes_process)
 #include <coloop/process/signal_set.hpp>
 #endif

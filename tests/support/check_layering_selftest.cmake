@@ -68,7 +68,7 @@ foreach(c IN LISTS cases)
   if(nf GREATER 3)
     list(GET f 3 expect)
   endif()
-  if(name STREQUAL "sibling")  # net and process are siblings: net may not include process
+  if(name STREQUAL "sibling")  # net may not include process, the layer above it
     file(WRITE "${root}/include/coloop/process/signal_set.hpp" "#pragma once\n")
     set(expect "src/net/bad.cpp:1: net includes process header coloop/process/signal_set.hpp")
   endif()

@@ -1,8 +1,10 @@
 // The main() of every test binary: GoogleTest plus a listener that fails the run when a test
-// leaves an fd open or a thread running (DEVELOPERS.md: every test ends clean). ctest runs one
-// test per process, so a leak fails exactly the test that caused it.
+// leaves an fd open, a thread running or a child process behind (DEVELOPERS.md: every test ends
+// clean). ctest runs one test per process, so a leak fails exactly the test that caused it.
 
 #include <dirent.h>
+#include <errno.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdio>
@@ -57,6 +59,11 @@ class clean_exit_listener : public testing::EmptyTestEventListener {
     if (threads != threads_) {
       report(name, std::to_string(threads - threads_) + " thread(s) left running");
     }
+    // A child still running, or a zombie nobody reaped (this reaps one, so the next test
+    // starts clean).
+    const int child = ::waitpid(-1, nullptr, WNOHANG);
+    if (child == 0) report(name, "child process(es) left running");
+    if (child > 0) report(name, "child " + std::to_string(child) + " left unreaped (zombie)");
   }
   void report(const std::string& test, const std::string& what) {
     std::fprintf(stderr, "LEAK in %s: %s\n", test.c_str(), what.c_str());
