@@ -29,3 +29,4 @@ coloop::task<std::string> query();
 coloop::task<int> compute();
 coloop::task<void> worker();
 coloop::task<void> fetch_all();
+coloop::task<void> handle_job(const std::string& job);
