@@ -32,7 +32,7 @@
 #include <system_error>
 #include <utility>
 
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
 #include "runtime/os/sigpipe.hpp"
 #include "runtime/os/sockets.hpp"
 
@@ -139,7 +139,7 @@ void throw_io_error(int error, const char* what) {
 async_fd::async_fd(int fd) {
   fd_closer guard{fd};
   if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
-  loop_core& loop = current_loop_core("coloop::detail::async_fd");
+  driver& loop = current_driver("coloop::detail::async_fd");
   const int status = ::fcntl(fd, F_GETFL);
   if (status < 0) throw_errno(errno, "coloop::detail::async_fd: fcntl(F_GETFL)");
   if ((status & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, status | O_NONBLOCK) < 0) {
@@ -161,7 +161,7 @@ async_fd::async_fd(int fd) {
 async_fd::async_fd(int fd, adopt_socket_t) {
   fd_closer guard{fd};
   if (fd < 0) throw_errno(EBADF, "coloop::detail::async_fd");
-  loop_core& loop = current_loop_core("coloop::detail::async_fd");
+  driver& loop = current_driver("coloop::detail::async_fd");
   is_socket_ = true;
   entry_ = loop.register_fd(fd);
   loop_ = &loop;

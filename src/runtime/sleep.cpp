@@ -6,14 +6,14 @@
 
 #include <limits>
 
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
 
 namespace coloop {
 
-time_point now() { return time_point(duration(detail::current_loop_core("coloop::now").now())); }
+time_point now() { return time_point(duration(detail::current_driver("coloop::now").now())); }
 
 std::string_view running_backend() {
-  return detail::current_loop_core("coloop::running_backend").backend_name();
+  return detail::current_driver("coloop::running_backend").backend_name();
 }
 
 }  // namespace coloop
@@ -21,21 +21,21 @@ std::string_view running_backend() {
 namespace coloop::detail {
 
 std::int64_t deadline_after(duration d) {
-  const std::int64_t now = current_loop_core("coloop::sleep_for").now();
+  const std::int64_t now = current_driver("coloop::sleep_for").now();
   const std::int64_t ns = d.count() < 0 ? 0 : d.count();
   const std::int64_t max = std::numeric_limits<std::int64_t>::max();
   return ns > max - now ? max : now + ns;
 }
 
 bool sleep_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
-  loop_core& loop = current_loop_core("coloop::sleep_until");
+  context& ctx = current_context("coloop::sleep_until");
   // Everything on_cancel reads is set before arm() publishes the slot to other threads.
   waiter_ = waiter;
-  loop_ = &loop;
+  ctx_ = &ctx;
   cancel_ = cancel;
   node_.fire = &on_fire;
-  if (!loop.insert_timer(node_, cancel, this)) {
-    loop_ = nullptr;
+  if (!ctx.drv().insert_timer(node_, cancel, this)) {
+    ctx_ = nullptr;
     cancel_ = nullptr;
     cancelled_ = true;
     return false;
@@ -50,7 +50,7 @@ void sleep_awaiter::on_fire(timer_node* node) noexcept {
   sleep_awaiter* self = static_cast<node_type*>(node)->owner;
   if (self->claimed_.exchange(true, std::memory_order_acq_rel)) return;  // the canceller resumes it
   if (self->cancel_ != nullptr) self->cancel_->disarm();
-  static_cast<loop_core*>(self->loop_)->post(self->waiter_);
+  self->ctx_->post(self->waiter_);
 }
 
 cancel_outcome sleep_awaiter::on_cancel(cancel_slot* self) noexcept {
@@ -58,27 +58,26 @@ cancel_outcome sleep_awaiter::on_cancel(cancel_slot* self) noexcept {
   if (s->claimed_.exchange(true, std::memory_order_acq_rel)) {
     return cancel_outcome::completed();  // fired: the wake-up is queued
   }
-  auto* loop = static_cast<loop_core*>(s->loop_);
-  loop->remove_timer(s->node_);  // a no-op if the driver already took it out to fire it
+  s->ctx_->drv().remove_timer(s->node_);  // a no-op if the driver already took it out to fire it
   s->cancelled_ = true;
-  return {s->waiter_, loop};
+  return {s->waiter_, s->ctx_};
 }
 
 sleep_awaiter::~sleep_awaiter() {
   // The frame is being destroyed while the sleep is pending (the loop is closing).
-  if (loop_ != nullptr && node_.armed()) {
-    static_cast<loop_core*>(loop_)->remove_timer(node_);
+  if (ctx_ != nullptr && node_.armed()) {
+    ctx_->drv().remove_timer(node_);
     if (cancel_ != nullptr) cancel_->disarm();
   }
 }
 
 bool yield_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
-  loop_core& loop = current_loop_core("coloop::yield");
+  context& ctx = current_context("coloop::yield");
   if (cancel != nullptr && cancel->consume_pending()) {
     cancelled_ = true;
     return false;
   }
-  loop.post_yield(waiter);
+  ctx.post_yield(waiter);
   return true;
 }
 

@@ -4,20 +4,20 @@
 
 #include <coloop/runtime/sleep.hpp>
 
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
 
 namespace coloop::detail {
 
 deadline_timer::deadline_timer(duration timeout, cancel_state& target)
-    : target_(&target), loop_(&current_loop_core("coloop::wait_for")) {
+    : target_(&target), driver_(&current_driver("coloop::wait_for")) {
   node_.owner = this;
   node_.fire = &on_fire;
   node_.deadline = deadline_after(timeout);
-  static_cast<loop_core*>(loop_)->insert_timer(node_);
+  driver_->insert_timer(node_);
 }
 
 void deadline_timer::disarm() noexcept {
-  static_cast<loop_core*>(loop_)->remove_timer(node_);
+  driver_->remove_timer(node_);
 }
 
 void deadline_timer::on_fire(timer_node* node) noexcept {

@@ -13,7 +13,7 @@
 
 namespace coloop::detail {
 
-class loop_core;
+class driver;
 
 // The attempt functions of io_op (one syscall each, EINTR retried, EAGAIN → false).
 bool attempt_read(io_op* op) noexcept;
@@ -152,7 +152,7 @@ class async_fd {
 
  private:
   fd_entry* entry_ = nullptr;
-  loop_core* loop_ = nullptr;
+  driver* loop_ = nullptr;
   bool is_socket_ = false;
 };
 

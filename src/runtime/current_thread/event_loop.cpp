@@ -1,10 +1,10 @@
-// event_loop: the public face of loop_core.
+// event_loop: the public face of loop_scheduler (the event loop's scheduler).
 
 #include <coloop/runtime/event_loop.hpp>
 
 #include <stdexcept>
 
-#include "runtime/loop_core.hpp"
+#include "runtime/current_thread/loop_scheduler.hpp"
 
 namespace coloop {
 namespace {
@@ -14,7 +14,7 @@ std::int64_t to_ns(duration d) noexcept { return d.count(); }
 }  // namespace
 
 event_loop::event_loop(loop_options options)
-    : core_(std::make_unique<detail::loop_core>(options)) {}
+    : core_(std::make_unique<detail::loop_scheduler>(options)) {}
 
 event_loop::~event_loop() {
   if (core_->running()) {
@@ -60,7 +60,7 @@ void event_loop::call_soon_threadsafe(detail::callback fn) { core_->push_remote(
 
 timer_handle event_loop::call_later(duration delay, detail::callback fn) {
   if (delay.count() < 0) delay = duration::zero();
-  const std::int64_t now = core_->now();
+  const std::int64_t now = core_->io_driver().now();
   const std::int64_t max = std::numeric_limits<std::int64_t>::max();
   const std::int64_t deadline = to_ns(delay) > max - now ? max : now + to_ns(delay);
   detail::timer_entry* e = core_->add_timer(deadline, std::move(fn));
@@ -72,11 +72,11 @@ timer_handle event_loop::call_at(time_point when, detail::callback fn) {
   return {e, e->generation};
 }
 
-time_point event_loop::time() const noexcept { return time_point(duration(core_->now())); }
+time_point event_loop::time() const noexcept { return time_point(duration(core_->io_driver().now())); }
 
-void event_loop::advance_time(duration d) { core_->advance(to_ns(d)); }
+void event_loop::advance_time(duration d) { core_->io_driver().advance(to_ns(d)); }
 
-std::string_view event_loop::backend_name() const noexcept { return core_->backend_name(); }
+std::string_view event_loop::backend_name() const noexcept { return core_->io_driver().backend_name(); }
 
 void event_loop::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
   core_->exception_handler = std::move(handler);
@@ -85,13 +85,15 @@ void event_loop::set_exception_handler(std::function<void(std::exception_ptr)> h
 void event_loop::cancel_all_tasks() {
   if (core_->closed()) return;
   core_->cancel_all_tasks();
-  run_until([](const void* core) { return static_cast<const detail::loop_core*>(core)->tasks_empty(); },
+  run_until([](const void* core) { return static_cast<const detail::loop_scheduler*>(core)->live_tasks() == 0; },
             core_.get());
 }
 
 std::size_t event_loop::live_tasks() const noexcept { return core_->live_tasks(); }
 
 event_loop* event_loop::current() noexcept { return current_event_loop; }
+
+detail::context& event_loop::ctx() noexcept { return *core_; }
 
 bool timer_handle::cancel() noexcept {
   if (!pending()) return false;

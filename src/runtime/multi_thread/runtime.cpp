@@ -23,10 +23,10 @@
 namespace coloop {
 namespace detail {
 
-void block_signal::started() noexcept { driver_->let_clock_jump(true); }
+void block_signal::started() noexcept { rt_->io_driver().let_clock_jump(true); }
 
 void block_signal::set() noexcept {
-  driver_->let_clock_jump(false);
+  rt_->io_driver().let_clock_jump(false);
   done_.store(1, std::memory_order_release);
   // The waiter may already be gone: the futex only uses the address as a key.
   os::futex_wake_one(done_);
@@ -44,9 +44,9 @@ void runtime_core::shutdown() {
   if (on_worker()) throw std::logic_error("coloop::runtime::shutdown: called from its own worker");
   if (shut_down_) return;
   closing_.store(true, std::memory_order_release);  // 1
-  driver_.cancel_all_tasks();                        // 2
+  tasks_.cancel_all();                               // 2
   driver_.let_clock_jump(true);  // 3: cancelled tasks may still sleep while they unwind
-  driver_.wait_until_no_tasks();
+  tasks_.wait_until_empty();
   driver_.let_clock_jump(false);
   stop_.store(true, std::memory_order_release);      // 4
   for (auto& w : workers_) w->park.unpark();
@@ -61,7 +61,12 @@ void runtime_core::shutdown() {
   }
   while (inject_.pop()) {
   }
-  driver_.close();  // 7
+  while (spawn_promise_base* t = tasks_.take_any()) {  // 7
+    t->abort();
+    t->release();
+  }
+  closed_ = true;
+  driver_.release();
   shut_down_ = true;
 }
 
@@ -79,7 +84,7 @@ void runtime::shutdown() { core_->shutdown(); }
 
 std::size_t runtime::workers() const noexcept { return core_->num_workers(); }
 
-std::size_t runtime::live_tasks() const noexcept { return core_->driver().live_tasks(); }
+std::size_t runtime::live_tasks() const noexcept { return core_->live_tasks(); }
 
 runtime_metrics runtime::metrics() const noexcept {
   std::uint64_t c[6];
@@ -95,7 +100,7 @@ runtime_metrics runtime::metrics() const noexcept {
 }
 
 void runtime::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
-  core_->driver().exception_handler = std::move(handler);
+  core_->exception_handler = std::move(handler);
 }
 
 runtime* runtime::current() noexcept {
@@ -103,7 +108,7 @@ runtime* runtime::current() noexcept {
   return rt != nullptr ? static_cast<runtime*>(rt->face) : nullptr;
 }
 
-detail::loop_core& runtime::loop() noexcept { return core_->driver(); }
+detail::context& runtime::ctx() noexcept { return *core_; }
 
 void runtime::wait_finished(const join_handle<void>& h) noexcept {
   while (!h.done()) std::this_thread::yield();

@@ -13,14 +13,14 @@
 
 namespace coloop::detail {
 
-class loop_core;
+class loop_scheduler;
 
 /// Life of an entry: armed in the wheel -> due (queued on the ready queue, still cancellable,
 /// as in asyncio) -> released when its callback runs or it is cancelled.
 struct timer_entry {
   timer_node node;  // first: fire() casts back
   callback fn;
-  loop_core* loop = nullptr;
+  loop_scheduler* loop = nullptr;
   std::uint64_t generation = 0;
   timer_entry* next_free = nullptr;
   bool due = false;

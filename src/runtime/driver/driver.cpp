@@ -1,0 +1,125 @@
+// The driver: the reactor, the timer wheel and the clock (driver.hpp), in its two builds.
+//
+// local_driver (the event loop's): one thread does everything, so nothing here locks; drive()
+// blocks only when the loop has no ready callback and no remote one pending (the loop's
+// remote_pending flag is set before wake(), and read with seq_cst right before the poll).
+//
+// shared_driver (the runtime's): exactly one worker at a time runs drive() (the runtime's
+// driver_taken flag), under the driver lock; fd registration takes that lock too, waking a
+// blocked poll first (driver_guard), and drive() lets such waiters in before it takes the lock
+// again. The timer wheel is guarded by the timer lock, which drive() holds while it reads the
+// next deadline and publishes it (driver_deadline), so an inserter of an earlier deadline sees
+// it and wakes the poll, and while it fires timers (fire callbacks only post and request).
+// With the manual clock, virtual time jumps only while someone waits for the tasks
+// (let_clock_jump: block_on, shutdown), as an event loop's moves only inside run().
+//
+// Shutdown: the scheduler destroys its unfinished tasks first (their awaiters withdraw from the
+// wheel and the reactor as their frames go), then release() frees the reactor and its fds.
+
+#include "runtime/driver/driver.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace coloop::detail {
+
+std::int64_t driver::monotonic_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+driver::driver(const loop_options& options, bool shared)
+    : manual_clock_(options.manual_clock),
+      manual_now_(monotonic_ns()),
+      timers_(manual_now_.load()),
+      reactor_(make_reactor(options.backend, shared)),
+      backend_name_(reactor_->name()) {}
+
+void driver::advance(std::int64_t ns) {
+  if (!manual_clock_) throw std::logic_error("event_loop::advance_time: the loop has no manual clock");
+  if (ns < 0) throw std::invalid_argument("event_loop::advance_time: negative duration");
+  // Saturates at the end of the clock (wrapping would send it back before every deadline).
+  // Relaxed: only event_loop advances it, on its own thread, which also does all the reading.
+  const std::int64_t now = manual_now_.load(std::memory_order_relaxed);
+  manual_now_.store(ns > no_timer - now ? no_timer : now + ns, std::memory_order_relaxed);
+}
+
+namespace {
+/// The driver lock for a registration: if the driver holds it while blocked in the reactor,
+/// wake it; drive() lets waiters in before it takes the lock again.
+class driver_guard {
+ public:
+  driver_guard(driver_locks& s, reactor& r) : m_(s.driver_mutex) {
+    if (m_.try_lock()) return;
+    s.driver_waiters.fetch_add(1, std::memory_order_acq_rel);
+    r.wake();
+    m_.lock();
+    s.driver_waiters.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  ~driver_guard() { m_.unlock(); }
+  driver_guard(const driver_guard&) = delete;
+  driver_guard& operator=(const driver_guard&) = delete;
+
+ private:
+  std::mutex& m_;
+};
+}  // namespace
+
+template <bool Shared>
+bool basic_driver<Shared>::insert_timer(timer_node& n, cancel_state* cancel, cancel_slot* slot) {
+  std::unique_lock<std::recursive_mutex> lock;
+  if constexpr (Shared) lock = std::unique_lock(sync_.timer_mutex);
+  if (cancel != nullptr && !cancel->arm(slot)) return false;
+  timers_.insert(n);
+  if constexpr (Shared) {
+    if (n.deadline < sync_.driver_deadline.load(std::memory_order_relaxed)) reactor_->wake();
+  }
+  return true;
+}
+
+template <bool Shared>
+void basic_driver<Shared>::remove_timer(timer_node& n) noexcept {
+  std::unique_lock<std::recursive_mutex> lock;
+  if constexpr (Shared) lock = std::unique_lock(sync_.timer_mutex);
+  timers_.remove(n);
+}
+
+template <bool Shared>
+fd_entry* basic_driver<Shared>::register_fd(int fd) {
+  if constexpr (!Shared) {
+    return reactor_->register_fd(fd);
+  } else {
+    driver_guard guard(sync_, *reactor_);
+    fd_entry* e = reactor_->register_fd(fd);
+    e->shared = true;  // before the driver can see an event for it: it waits for this lock
+    return e;
+  }
+}
+
+template <bool Shared>
+void basic_driver<Shared>::deregister_fd(fd_entry* e) noexcept {
+  if constexpr (!Shared) {
+    reactor_->deregister_fd(e);
+  } else {
+    driver_guard guard(sync_, *reactor_);
+    reactor_->deregister_fd(e);
+  }
+}
+
+template <bool Shared>
+void basic_driver<Shared>::let_clock_jump(bool on) noexcept
+  requires Shared
+{
+  if (!manual_clock_) return;
+  if (on) {
+    if (sync_.clock_jumpers.fetch_add(1, std::memory_order_acq_rel) == 0) reactor_->wake();
+  } else {
+    sync_.clock_jumpers.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+template class basic_driver<false>;
+template class basic_driver<true>;
+
+}  // namespace coloop::detail
