@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <stdexcept>
+#include <utility>
 
 namespace coloop::detail {
 namespace {
@@ -49,7 +50,6 @@ context* current_context_or_null() noexcept { return current; }
 
 void require_running_loop(const char* api) { current_context(api); }
 
-context_scope::context_scope(context* c) noexcept : saved_(current) { current = c; }
-context_scope::~context_scope() { current = saved_; }
+context* set_current_context(context* c) noexcept { return std::exchange(current, c); }
 
 }  // namespace coloop::detail

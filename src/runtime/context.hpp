@@ -39,18 +39,9 @@ class context : public scheduler {
   driver* driver_;
 };
 
-/// Makes `c` the one current_context() returns on this thread for the scope (runtime workers;
-/// the event loop sets it in run()).
-class context_scope {
- public:
-  explicit context_scope(context* c) noexcept;
-  ~context_scope();
-  context_scope(const context_scope&) = delete;
-  context_scope& operator=(const context_scope&) = delete;
-
- private:
-  context* saved_;
-};
+/// Makes `c` the one current_context() returns on this thread (the event loop in run(), a
+/// runtime worker for its life); returns the previous one.
+context* set_current_context(context* c) noexcept;
 
 /// The context of this thread; throws std::logic_error naming `api` when there is none.
 context& current_context(const char* api);

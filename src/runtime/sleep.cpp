@@ -4,8 +4,6 @@
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/yield.hpp>
 
-#include <limits>
-
 #include "runtime/context.hpp"
 
 namespace coloop {
@@ -21,10 +19,7 @@ std::string_view running_backend() {
 namespace coloop::detail {
 
 std::int64_t deadline_after(duration d) {
-  const std::int64_t now = current_driver("coloop::sleep_for").now();
-  const std::int64_t ns = d.count() < 0 ? 0 : d.count();
-  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
-  return ns > max - now ? max : now + ns;
+  return current_driver("coloop::sleep_for").deadline_after(d.count() < 0 ? 0 : d.count());
 }
 
 bool sleep_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) {

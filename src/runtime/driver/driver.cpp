@@ -41,8 +41,7 @@ void driver::advance(std::int64_t ns) {
   if (ns < 0) throw std::invalid_argument("event_loop::advance_time: negative duration");
   // Saturates at the end of the clock (wrapping would send it back before every deadline).
   // Relaxed: only event_loop advances it, on its own thread, which also does all the reading.
-  const std::int64_t now = manual_now_.load(std::memory_order_relaxed);
-  manual_now_.store(ns > no_timer - now ? no_timer : now + ns, std::memory_order_relaxed);
+  manual_now_.store(deadline_after(ns), std::memory_order_relaxed);
 }
 
 namespace {

@@ -30,7 +30,11 @@ class driver {
   std::int64_t now() const noexcept {
     return manual_clock_ ? manual_now_.load(std::memory_order_relaxed) : monotonic_ns();
   }
-  bool manual_clock() const noexcept { return manual_clock_; }
+  /// now() + ns (ns >= 0), saturating at the end of the clock.
+  std::int64_t deadline_after(std::int64_t ns) const noexcept {
+    const std::int64_t t = now();
+    return ns > no_timer - t ? no_timer : t + ns;
+  }
   /// Moves the manual clock forward (the event loop's thread only). Throws std::logic_error
   /// without a manual clock, std::invalid_argument for a negative `ns`.
   void advance(std::int64_t ns);

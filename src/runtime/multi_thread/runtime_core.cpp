@@ -276,7 +276,7 @@ void runtime_core::run_worker(worker& w) {
   current_worker = &w;
   task_shard_of_thread = 1 + static_cast<unsigned>(w.index % 15);
   scheduler_scope sched(this);
-  context_scope ctx(this);
+  set_current_context(this);
   while (!stop_.load(std::memory_order_relaxed)) {
     std::coroutine_handle<> h = next_task(w);
     if (!h) h = steal(w);
@@ -290,6 +290,7 @@ void runtime_core::run_worker(worker& w) {
   }
   if (w.searching) leave_searching(w);
   current_worker = nullptr;
+  set_current_context(nullptr);
 }
 
 }  // namespace coloop::detail::mt
