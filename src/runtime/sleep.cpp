@@ -1,7 +1,9 @@
-// sleep_for / sleep_until / yield.
+// The timer awaitables (sleep_for / sleep_until, wait_for's deadline), yield and now, on the
+// driver and scheduler of this thread's context.
 
 #include <coloop/runtime/now.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/wait_for.hpp>
 #include <coloop/runtime/yield.hpp>
 
 #include "runtime/context.hpp"
@@ -76,5 +78,22 @@ bool yield_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) 
   return true;
 }
 
+deadline_timer::deadline_timer(duration timeout, cancel_state& target)
+    : target_(&target), driver_(&current_driver("coloop::wait_for")) {
+  node_.owner = this;
+  node_.fire = &on_fire;
+  node_.deadline = driver_->deadline_after(timeout.count() < 0 ? 0 : timeout.count());
+  driver_->insert_timer(node_);
+}
+
+void deadline_timer::disarm() noexcept { driver_->remove_timer(node_); }
+
+void deadline_timer::on_fire(timer_node* node) noexcept {
+  deadline_timer* self = static_cast<node_type*>(node)->owner;
+  self->fired_.store(true, std::memory_order_release);
+  self->target_->request();
+}
+
+void throw_timeout() { throw timeout_error(); }
 
 }  // namespace coloop::detail

@@ -103,10 +103,6 @@ void spawn_promise_base::join_resume() {
   }
 }
 
-}  // namespace coloop::detail
-
-namespace coloop::detail {
-
 void throw_empty_join_handle(bool taken) {
   if (taken) {
     throw std::logic_error(

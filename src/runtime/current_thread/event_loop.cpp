@@ -1,4 +1,5 @@
-// The event loop: its scheduler (loop_scheduler, private) and its public face (event_loop).
+// The event loop: its scheduler (loop_scheduler, private; with call_later's timer entries) and
+// its public face (event_loop).
 //
 // One turn: run ready callbacks in FIFO order (at most `turn_budget` of them before looking at
 // timers and I/O again, so a flood of ready work cannot starve them); move cross-thread
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
@@ -27,13 +29,55 @@
 
 #include "runtime/context.hpp"
 #include "runtime/current_thread/ready_queue.hpp"
-#include "runtime/current_thread/timer_entry.hpp"
 #include "runtime/driver/driver.hpp"
 #include "runtime/task_registry.hpp"
 
 namespace coloop::detail {
 
 constexpr std::size_t turn_budget = 61;  // tokio's event interval: I/O and timers every 61 steps
+
+class loop_scheduler;
+
+/// A call_later/call_at timer. Entries are recycled through the loop's free list, so arming and
+/// cancelling allocates nothing in steady state, and a stale timer_handle can always check the
+/// generation. Life: armed in the wheel -> due (queued on the ready queue, still cancellable, as
+/// in asyncio) -> released when its callback runs or it is cancelled.
+struct timer_entry {
+  timer_node node;  // first: fire() casts back
+  callback fn;
+  loop_scheduler* loop = nullptr;
+  std::uint64_t generation = 0;
+  timer_entry* next_free = nullptr;
+  bool due = false;
+  bool cancelled = false;
+};
+
+class timer_entry_pool {
+ public:
+  timer_entry* acquire() {
+    if (free_ == nullptr) refill();
+    timer_entry* e = free_;
+    free_ = e->next_free;
+    return e;
+  }
+  void release(timer_entry* e) noexcept {
+    e->fn.reset();
+    e->due = false;
+    e->cancelled = false;
+    ++e->generation;
+    e->next_free = free_;
+    free_ = e;
+  }
+
+ private:
+  void refill() {
+    const std::size_t n = chunks_.empty() ? 64 : 1024;
+    chunks_.push_back(std::make_unique<timer_entry[]>(n));
+    for (std::size_t i = 0; i < n; ++i) release(&chunks_.back()[i]);
+  }
+  std::vector<std::unique_ptr<timer_entry[]>> chunks_;
+  timer_entry* free_ = nullptr;
+};
 
 /// The event loop's scheduler: the ready queue, the remote queue of call_soon_threadsafe, the
 /// task registry and call_later's timer entries, on a local_driver.
@@ -57,7 +101,7 @@ class loop_scheduler final : public context {
 
   void push_remote(callback&& cb);
   void drain_remote();
-  timer_entry* add_timer(std::int64_t deadline, callback&& fn);
+  timer_handle add_timer(std::int64_t deadline, callback&& fn);
   void run_timer(timer_entry* e);
   void cancel_timer(timer_entry* e) noexcept;
   void run(bool (*done)(const void*), const void* arg);
@@ -113,7 +157,7 @@ void loop_scheduler::drain_remote() {
   remote_spare_.clear();
 }
 
-timer_entry* loop_scheduler::add_timer(std::int64_t deadline, callback&& fn) {
+timer_handle loop_scheduler::add_timer(std::int64_t deadline, callback&& fn) {
   if (closed_) throw std::logic_error("coloop::event_loop: timer armed on a closed loop");
   timer_entry* e = timer_entries_.acquire();
   e->fn = std::move(fn);
@@ -129,7 +173,7 @@ timer_entry* loop_scheduler::add_timer(std::int64_t deadline, callback&& fn) {
     }
   };
   driver_.timers().insert(e->node);
-  return e;
+  return {e, e->generation};
 }
 
 void loop_scheduler::run_timer(timer_entry* e) {
@@ -163,12 +207,9 @@ void loop_scheduler::run(bool (*done)(const void*), const void* arg) {
   scheduler_scope scope(this);
   set_current_context(this);
   struct reset {
-    bool& running;
-    ~reset() {
-      running = false;
-      set_current_context(nullptr);
-    }
-  } guard{running_};
+    loop_scheduler* s;
+    ~reset() { s->running_ = false; set_current_context(nullptr); }
+  } guard{this};
   while (!stop_requested_ && (done == nullptr || !done(arg))) turn(done, arg);
 }
 
@@ -253,14 +294,12 @@ void event_loop::call_soon(detail::callback fn) {
 void event_loop::call_soon_threadsafe(detail::callback fn) { core_->push_remote(std::move(fn)); }
 
 timer_handle event_loop::call_later(duration delay, detail::callback fn) {
-  const std::int64_t deadline = core_->driver_.deadline_after(std::max(delay.count(), std::int64_t{0}));
-  detail::timer_entry* e = core_->add_timer(deadline, std::move(fn));
-  return {e, e->generation};
+  const std::int64_t ns = std::max(delay.count(), std::int64_t{0});
+  return core_->add_timer(core_->driver_.deadline_after(ns), std::move(fn));
 }
 
 timer_handle event_loop::call_at(time_point when, detail::callback fn) {
-  detail::timer_entry* e = core_->add_timer(when.time_since_epoch().count(), std::move(fn));
-  return {e, e->generation};
+  return core_->add_timer(when.time_since_epoch().count(), std::move(fn));
 }
 
 time_point event_loop::time() const noexcept { return time_point(duration(core_->driver_.now())); }
@@ -276,8 +315,8 @@ void event_loop::set_exception_handler(std::function<void(std::exception_ptr)> h
 void event_loop::cancel_all_tasks() {
   if (core_->closed()) return;
   core_->tasks_.cancel_all();
-  run_until([](const void* tasks) { return static_cast<const detail::task_registry*>(tasks)->empty(); },
-            &core_->tasks_);
+  using detail::task_registry;
+  run_until([](const void* t) { return static_cast<const task_registry*>(t)->empty(); }, &core_->tasks_);
 }
 
 std::size_t event_loop::live_tasks() const noexcept { return core_->tasks_.size(); }

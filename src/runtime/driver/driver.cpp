@@ -6,8 +6,8 @@
 //
 // shared_driver (the runtime's): exactly one worker at a time runs drive() (the runtime's
 // driver_taken flag), under the driver lock; fd registration takes that lock too, waking a
-// blocked poll first (driver_guard), and drive() lets such waiters in before it takes the lock
-// again. The timer wheel is guarded by the timer lock, which drive() holds while it reads the
+// blocked poll first (driver_locks::lock_for_fd), and drive() lets such waiters in before it
+// takes the lock again. The timer wheel is guarded by the timer lock, which drive() holds while it reads the
 // next deadline and publishes it (driver_deadline), so an inserter of an earlier deadline sees
 // it and wakes the poll, and while it fires timers (fire callbacks only post and request).
 // With the manual clock, virtual time jumps only while someone waits for the tasks
@@ -44,81 +44,12 @@ void driver::advance(std::int64_t ns) {
   manual_now_.store(deadline_after(ns), std::memory_order_relaxed);
 }
 
-namespace {
-/// The driver lock for a registration: if the driver holds it while blocked in the reactor,
-/// wake it; drive() lets waiters in before it takes the lock again.
-class driver_guard {
- public:
-  driver_guard(driver_locks& s, reactor& r) : m_(s.driver_mutex) {
-    if (m_.try_lock()) return;
-    s.driver_waiters.fetch_add(1, std::memory_order_acq_rel);
-    r.wake();
-    m_.lock();
-    s.driver_waiters.fetch_sub(1, std::memory_order_acq_rel);
-  }
-  ~driver_guard() { m_.unlock(); }
-  driver_guard(const driver_guard&) = delete;
-  driver_guard& operator=(const driver_guard&) = delete;
-
- private:
-  std::mutex& m_;
-};
-}  // namespace
-
-template <bool Shared>
-bool basic_driver<Shared>::insert_timer(timer_node& n, cancel_state* cancel, cancel_slot* slot) {
-  std::unique_lock<std::recursive_mutex> lock;
-  if constexpr (Shared) lock = std::unique_lock(sync_.timer_mutex);
-  if (cancel != nullptr && !cancel->arm(slot)) return false;
-  timers_.insert(n);
-  if constexpr (Shared) {
-    if (n.deadline < sync_.driver_deadline.load(std::memory_order_relaxed)) reactor_->wake();
-  }
-  return true;
+void driver_locks::lock_for_fd(reactor& r) {
+  if (driver_mutex.try_lock()) return;
+  driver_waiters.fetch_add(1, std::memory_order_acq_rel);
+  r.wake();
+  driver_mutex.lock();
+  driver_waiters.fetch_sub(1, std::memory_order_acq_rel);
 }
-
-template <bool Shared>
-void basic_driver<Shared>::remove_timer(timer_node& n) noexcept {
-  std::unique_lock<std::recursive_mutex> lock;
-  if constexpr (Shared) lock = std::unique_lock(sync_.timer_mutex);
-  timers_.remove(n);
-}
-
-template <bool Shared>
-fd_entry* basic_driver<Shared>::register_fd(int fd) {
-  if constexpr (!Shared) {
-    return reactor_->register_fd(fd);
-  } else {
-    driver_guard guard(sync_, *reactor_);
-    fd_entry* e = reactor_->register_fd(fd);
-    e->shared = true;  // before the driver can see an event for it: it waits for this lock
-    return e;
-  }
-}
-
-template <bool Shared>
-void basic_driver<Shared>::deregister_fd(fd_entry* e) noexcept {
-  if constexpr (!Shared) {
-    reactor_->deregister_fd(e);
-  } else {
-    driver_guard guard(sync_, *reactor_);
-    reactor_->deregister_fd(e);
-  }
-}
-
-template <bool Shared>
-void basic_driver<Shared>::let_clock_jump(bool on) noexcept
-  requires Shared
-{
-  if (!manual_clock_) return;
-  if (on) {
-    if (sync_.clock_jumpers.fetch_add(1, std::memory_order_acq_rel) == 0) reactor_->wake();
-  } else {
-    sync_.clock_jumpers.fetch_sub(1, std::memory_order_acq_rel);
-  }
-}
-
-template class basic_driver<false>;
-template class basic_driver<true>;
 
 }  // namespace coloop::detail

@@ -21,11 +21,8 @@ namespace coloop::detail {
 
 /// What awaitables ask of the driver of the scheduler they run on. The operations that lock on
 /// a shared driver are virtual: the kind of driver is decided at construction, not per call.
-class driver {
+class driver {  // not copyable: its timer_wheel is not
  public:
-  driver(const driver&) = delete;
-  driver& operator=(const driver&) = delete;
-
   /// Monotonic now in ns (the manual clock when there is one).
   std::int64_t now() const noexcept {
     return manual_clock_ ? manual_now_.load(std::memory_order_relaxed) : monotonic_ns();
@@ -90,6 +87,9 @@ struct driver_locks {
   std::atomic<int> driver_waiters{0};
   std::atomic<std::int64_t> driver_deadline{0};  // what a blocked drive() waits for
   std::atomic<int> clock_jumpers{0};             // see let_clock_jump
+  /// Takes driver_mutex for an fd (de)registration: if drive() holds it while blocked in the
+  /// reactor, wakes it; drive() lets such waiters in before it takes the lock again.
+  void lock_for_fd(reactor& r);
 };
 struct no_locks {};
 
@@ -98,11 +98,41 @@ class basic_driver final : public driver {
  public:
   explicit basic_driver(const loop_options& options) : driver(options, Shared) {}
 
-  bool insert_timer(timer_node& n, cancel_state* cancel = nullptr,
-                    cancel_slot* slot = nullptr) override;
-  void remove_timer(timer_node& n) noexcept override;
-  fd_entry* register_fd(int fd) override;
-  void deregister_fd(fd_entry* e) noexcept override;
+  bool insert_timer(timer_node& n, cancel_state* cancel, cancel_slot* slot) override {
+    std::unique_lock<std::recursive_mutex> lock;
+    if constexpr (Shared) lock = std::unique_lock(sync_.timer_mutex);
+    if (cancel != nullptr && !cancel->arm(slot)) return false;
+    timers_.insert(n);
+    if constexpr (Shared) {
+      if (n.deadline < sync_.driver_deadline.load(std::memory_order_relaxed)) reactor_->wake();
+    }
+    return true;
+  }
+  void remove_timer(timer_node& n) noexcept override {
+    std::unique_lock<std::recursive_mutex> lock;
+    if constexpr (Shared) lock = std::unique_lock(sync_.timer_mutex);
+    timers_.remove(n);
+  }
+  fd_entry* register_fd(int fd) override {
+    if constexpr (!Shared) {
+      return reactor_->register_fd(fd);
+    } else {
+      sync_.lock_for_fd(*reactor_);
+      std::lock_guard lock(sync_.driver_mutex, std::adopt_lock);
+      fd_entry* e = reactor_->register_fd(fd);
+      e->shared = true;  // before the driver can see an event for it: it waits for this lock
+      return e;
+    }
+  }
+  void deregister_fd(fd_entry* e) noexcept override {
+    if constexpr (!Shared) {
+      reactor_->deregister_fd(e);
+    } else {
+      sync_.lock_for_fd(*reactor_);
+      std::lock_guard lock(sync_.driver_mutex, std::adopt_lock);
+      reactor_->deregister_fd(e);
+    }
+  }
 
   /// The one poll of the event loop's turn and of the runtime's parked worker (one thread at a
   /// time: see multi_thread/runtime_core.cpp). Polls I/O (blocking up to the next timer when
@@ -115,7 +145,15 @@ class basic_driver final : public driver {
   /// Shared with the manual clock: virtual time may only jump while someone waits for the
   /// tasks (a block_on, shutdown's wait), as an event loop's moves only inside run(). Counted.
   void let_clock_jump(bool on) noexcept
-    requires Shared;
+    requires Shared
+  {
+    if (!manual_clock_) return;
+    if (!on) {
+      sync_.clock_jumpers.fetch_sub(1, std::memory_order_acq_rel);
+    } else if (sync_.clock_jumpers.fetch_add(1, std::memory_order_acq_rel) == 0) {
+      reactor_->wake();
+    }
+  }
 
  private:
   [[no_unique_address]] std::conditional_t<Shared, driver_locks, no_locks> sync_;
@@ -123,16 +161,6 @@ class basic_driver final : public driver {
 
 using local_driver = basic_driver<false>;
 using shared_driver = basic_driver<true>;
-extern template class basic_driver<false>;  // driver.cpp
-extern template class basic_driver<true>;
-
-/// The poll timeout for the earliest deadline `next` at `now`: 0 when due, however far in the
-/// past ("next - now" would overflow for time_point::min()). When next > now the difference
-/// cannot overflow (now >= 0), nor can the reactors' own "their now + timeout": a far deadline
-/// shows here as the start of its wheel slot (timer_wheel::next_deadline).
-inline std::int64_t poll_timeout(std::int64_t next, std::int64_t now) noexcept {
-  return next <= now ? 0 : next - now;
-}
 
 template <bool Shared>
 template <class Work>
@@ -160,7 +188,12 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
     if (next == no_timer || (manual_clock_ && !may_jump)) {
       timeout = -1;
     } else if (!manual_clock_) {
-      timeout = poll_timeout(next, now());
+      // 0 when due, however far in the past ("next - now" would overflow for
+      // time_point::min()). When next > now the difference cannot overflow (now >= 0), nor can
+      // the reactors' own "their now + timeout": a far deadline shows here as the start of its
+      // wheel slot (timer_wheel::next_deadline).
+      const std::int64_t t = now();
+      timeout = next <= t ? 0 : next - t;
     }
     if (work.remote_pending()) timeout = 0;
     if constexpr (Shared) {

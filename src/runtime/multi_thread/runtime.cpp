@@ -82,21 +82,21 @@ runtime::~runtime() { shutdown(); }
 
 void runtime::shutdown() { core_->shutdown(); }
 
-std::size_t runtime::workers() const noexcept { return core_->num_workers(); }
+std::size_t runtime::workers() const noexcept { return core_->workers_.size(); }
 
-std::size_t runtime::live_tasks() const noexcept { return core_->live_tasks(); }
+std::size_t runtime::live_tasks() const noexcept { return core_->tasks_.size(); }
 
 runtime_metrics runtime::metrics() const noexcept {
-  std::uint64_t c[6];
-  core_->read_metrics(c);
-  return {.workers = core_->num_workers(),
-          .polls = c[0],
-          .lifo_polls = c[1],
-          .steals = c[2],
-          .parks = c[3],
-          .driver_polls = c[4],
-          .injected = static_cast<std::size_t>(c[5]),
-          .live_tasks = live_tasks()};
+  runtime_metrics m{.workers = workers(), .injected = core_->inject_.len(),
+                    .live_tasks = live_tasks()};
+  for (const auto& w : core_->workers_) {
+    m.polls += w->counters.polls.load(std::memory_order_relaxed);
+    m.lifo_polls += w->counters.lifo_polls.load(std::memory_order_relaxed);
+    m.steals += w->counters.steals.load(std::memory_order_relaxed);
+    m.parks += w->counters.parks.load(std::memory_order_relaxed);
+    m.driver_polls += w->counters.driver_polls.load(std::memory_order_relaxed);
+  }
+  return m;
 }
 
 void runtime::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
@@ -128,7 +128,9 @@ void runtime::check_outside(const char* api) const {
 }
 
 void runtime::check_open(const char* api) const {
-  if (core_->closing()) throw std::logic_error(std::string(api) + ": the runtime is shut down");
+  if (core_->closing_.load(std::memory_order_acquire)) {
+    throw std::logic_error(std::string(api) + ": the runtime is shut down");
+  }
 }
 
 }  // namespace coloop

@@ -182,18 +182,6 @@ void runtime_core::leave_searching(worker& w) noexcept {
   if (idle_.transition_worker_from_searching()) notify_parked();
 }
 
-void runtime_core::read_metrics(std::uint64_t (&out)[6]) const noexcept {
-  for (std::uint64_t& v : out) v = 0;
-  for (const auto& w : workers_) {
-    out[0] += w->counters.polls.load(std::memory_order_relaxed);
-    out[1] += w->counters.lifo_polls.load(std::memory_order_relaxed);
-    out[2] += w->counters.steals.load(std::memory_order_relaxed);
-    out[3] += w->counters.parks.load(std::memory_order_relaxed);
-    out[4] += w->counters.driver_polls.load(std::memory_order_relaxed);
-  }
-  out[5] = inject_.len();
-}
-
 void runtime_core::maintenance(worker& w) {
   if (driver_taken_.exchange(true, std::memory_order_acquire)) return;
   worker_counters::bump(w.counters.driver_polls);

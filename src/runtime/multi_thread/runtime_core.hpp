@@ -21,6 +21,10 @@
 #include "runtime/multi_thread/parker.hpp"
 #include "runtime/multi_thread/shared_task_registry.hpp"
 
+namespace coloop {
+class runtime;
+}
+
 namespace coloop::detail::mt {
 
 class runtime_core;
@@ -71,23 +75,18 @@ class runtime_core final : public context {
   // context: any thread (a worker's task spawns or ends; runtime::spawn from outside).
   void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
-  std::size_t live_tasks() noexcept { return tasks_.size(); }
-
   /// The runtime whose worker is the calling thread, or nullptr.
   static runtime_core* current() noexcept;
   void* face = nullptr;  // the public coloop::runtime, for runtime::current()
 
   shared_driver& io_driver() noexcept { return driver_; }
-  std::size_t num_workers() const noexcept { return workers_.size(); }
   /// Whether the calling thread is one of this runtime's workers.
   bool on_worker() const noexcept;
-  bool closing() const noexcept { return closing_.load(std::memory_order_acquire); }
-  /// Sums of the workers' counters, plus the inject queue's depth, into `out`.
-  void read_metrics(std::uint64_t (&out)[6]) const noexcept;
   /// The numbered shutdown steps in runtime.cpp. Idempotent; not from a worker.
   void shutdown();
 
  private:
+  friend class coloop::runtime;  // its public face reads the counters, the registry and the flags
   void start_workers();
   void run_worker(worker& w);
   std::coroutine_handle<> next_task(worker& w);
