@@ -1,5 +1,8 @@
 // The timer awaitables (sleep_for / sleep_until, wait_for's deadline), yield and now, on the
-// driver and scheduler of this thread's context.
+// driver and scheduler of this thread's context (context.hpp), whichever scheduler it is.
+// Threading: on the runtime a timer fires on the worker that drives while its task may be
+// cancelled on another; a sleep's `claimed_` picks the winner (on_fire). Shutdown: an awaiter
+// whose frame is destroyed while armed (its scheduler closing) withdraws its timer.
 
 #include <coloop/runtime/now.hpp>
 #include <coloop/runtime/sleep.hpp>

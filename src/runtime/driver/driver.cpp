@@ -7,9 +7,10 @@
 // shared_driver (the runtime's): exactly one worker at a time runs drive() (the runtime's
 // driver_taken flag), under the driver lock; fd registration takes that lock too, waking a
 // blocked poll first (driver_locks::lock_for_fd), and drive() lets such waiters in before it
-// takes the lock again. The timer wheel is guarded by the timer lock, which drive() holds while it reads the
-// next deadline and publishes it (driver_deadline), so an inserter of an earlier deadline sees
-// it and wakes the poll, and while it fires timers (fire callbacks only post and request).
+// takes the lock again. The timer wheel is guarded by the timer lock, which drive() holds
+// while it reads the next deadline and publishes it (driver_deadline), so an inserter of an
+// earlier deadline sees it and wakes the poll, and while it fires timers (fire callbacks only
+// post and request).
 // With the manual clock, virtual time jumps only while someone waits for the tasks
 // (let_clock_jump: block_on, shutdown), as an event loop's moves only inside run().
 //
@@ -37,7 +38,9 @@ driver::driver(const loop_options& options, bool shared)
       backend_name_(reactor_->name()) {}
 
 void driver::advance(std::int64_t ns) {
-  if (!manual_clock_) throw std::logic_error("event_loop::advance_time: the loop has no manual clock");
+  if (!manual_clock_) {
+    throw std::logic_error("event_loop::advance_time: the loop has no manual clock");
+  }
   if (ns < 0) throw std::invalid_argument("event_loop::advance_time: negative duration");
   // Saturates at the end of the clock (wrapping would send it back before every deadline).
   // Relaxed: only event_loop advances it, on its own thread, which also does all the reading.
