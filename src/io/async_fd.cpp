@@ -32,8 +32,8 @@
 #include <system_error>
 #include <utility>
 
+#include "runtime/context.hpp"
 #include "runtime/io/fd_entry.hpp"
-#include "runtime/loop_core.hpp"
 #include "runtime/os/sigpipe.hpp"
 #include "runtime/os/sockets.hpp"
 
@@ -140,19 +140,19 @@ void throw_io_error(int error, const char* what) {
 }  // namespace coloop::detail
 
 namespace coloop {
-using detail::current_loop_core;
+using detail::current_driver;
+using detail::driver;
 using detail::entry_lock;
 using detail::fd_closer;
 using detail::io_dir;
 using detail::io_op;
-using detail::loop_core;
 using detail::throw_errno;
 using detail::throw_io_error;
 
 async_fd::async_fd(int fd) {
   fd_closer guard{fd};
   if (fd < 0) throw_errno(EBADF, "coloop::async_fd");
-  loop_core& loop = current_loop_core("coloop::async_fd");
+  driver& loop = current_driver("coloop::async_fd");
   const int status = ::fcntl(fd, F_GETFL);
   if (status < 0) throw_errno(errno, "coloop::async_fd: fcntl(F_GETFL)");
   if ((status & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, status | O_NONBLOCK) < 0) {
@@ -174,7 +174,7 @@ async_fd::async_fd(int fd) {
 async_fd::async_fd(int fd, adopt_socket_t) {
   fd_closer guard{fd};
   if (fd < 0) throw_errno(EBADF, "coloop::async_fd");
-  loop_core& loop = current_loop_core("coloop::async_fd");
+  driver& loop = current_driver("coloop::async_fd");
   is_socket_ = true;
   entry_ = loop.register_fd(fd);
   loop_ = &loop;

@@ -40,6 +40,7 @@
 #include "process/os/child_os.hpp"
 #include "process/process_state.hpp"
 #include "process/sigchld_reaper.hpp"
+#include "runtime/context.hpp"
 #include "runtime/tsan_signals.hpp"
 
 extern char** environ;
@@ -182,7 +183,7 @@ process_state::~process_state() {
 }  // namespace detail
 
 process process::start(std::vector<std::string> args, const process_options& options) {
-  detail::current_loop_core("coloop::process::start");  // before any child exists
+  detail::require_running_loop("coloop::process::start");  // before any child exists
   if (args.empty()) throw std::invalid_argument("coloop::process::start: empty args");
   for (const std::string& a : args) detail::check_text(a, "an argument");
   detail::check_text(options.cwd, "cwd");

@@ -1,10 +1,54 @@
 #pragma once
-// What the layers above the runtime (net, process) may ask of the scheduler on this thread,
-// without knowing whether it is an event loop or a runtime worker.
+// The scheduler running this thread's tasks, as the awaitables and the layers above see it:
+// its queues (scheduler), its driver and its task bookkeeping, whether it is an event loop
+// (current_thread/loop_scheduler) or a runtime worker (multi_thread/runtime_core). Nothing
+// that goes through it asks which one it is.
+
+#include <exception>
+#include <functional>
+
+#include <coloop/detail/scheduler.hpp>
+
+#include "runtime/driver/driver.hpp"
 
 namespace coloop::detail {
 
-class reactor;
+class spawn_promise_base;
+
+class context : public scheduler {
+ public:
+  /// The driver's reactor, timers and clock.
+  driver& drv() const noexcept { return *driver_; }
+  /// Registers a spawned task (what close/shutdown cancels and destroys); any thread of it.
+  virtual void add_task(spawn_promise_base& t) noexcept = 0;
+  virtual void remove_task(spawn_promise_base& t) noexcept = 0;
+  /// Closed: no new task may start (the event loop after close(), the runtime at its end).
+  bool closed() const noexcept { return closed_; }
+
+  /// Hands a detached task's exception to the handler (never throws).
+  void report(std::exception_ptr e) noexcept;
+  /// Receives the exceptions of detached tasks; empty: log them to stderr.
+  std::function<void(std::exception_ptr)> exception_handler;
+
+ protected:
+  explicit context(driver& d) noexcept : driver_(&d) {}
+  ~context() = default;
+  bool closed_ = false;
+
+ private:
+  driver* driver_;
+};
+
+/// Makes `c` the one current_context() returns on this thread (the event loop in run(), a
+/// runtime worker for its life); returns the previous one.
+context* set_current_context(context* c) noexcept;
+
+/// The context of this thread; throws std::logic_error naming `api` when there is none.
+context& current_context(const char* api);
+/// The context of this thread, or nullptr.
+context* current_context_or_null() noexcept;
+/// The driver of this thread's context; throws as current_context.
+inline driver& current_driver(const char* api) { return current_context(api).drv(); }
 
 /// The reactor of the event loop (or runtime driver) running on this thread; nullptr on any
 /// other thread. What the fs layer asks whether the backend runs file operations itself.

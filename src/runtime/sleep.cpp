@@ -1,19 +1,22 @@
-// sleep_for / sleep_until / yield.
+// The timer awaitables (sleep_for / sleep_until, wait_for's deadline), yield and now, on the
+// driver and scheduler of this thread's context (context.hpp), whichever scheduler it is.
+// Threading: on the runtime a timer fires on the worker that drives while its task may be
+// cancelled on another; a sleep's `claimed_` picks the winner (on_fire). Shutdown: an awaiter
+// whose frame is destroyed while armed (its scheduler closing) withdraws its timer.
 
 #include <coloop/runtime/now.hpp>
 #include <coloop/runtime/sleep.hpp>
+#include <coloop/runtime/wait_for.hpp>
 #include <coloop/runtime/yield.hpp>
 
-#include <limits>
-
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
 
 namespace coloop {
 
-time_point now() { return time_point(duration(detail::current_loop_core("coloop::now").now())); }
+time_point now() { return time_point(duration(detail::current_driver("coloop::now").now())); }
 
 std::string_view running_backend() {
-  return detail::current_loop_core("coloop::running_backend").backend_name();
+  return detail::current_driver("coloop::running_backend").backend_name();
 }
 
 }  // namespace coloop
@@ -21,21 +24,18 @@ std::string_view running_backend() {
 namespace coloop::detail {
 
 std::int64_t deadline_after(duration d) {
-  const std::int64_t now = current_loop_core("coloop::sleep_for").now();
-  const std::int64_t ns = d.count() < 0 ? 0 : d.count();
-  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
-  return ns > max - now ? max : now + ns;
+  return current_driver("coloop::sleep_for").deadline_after(d.count() < 0 ? 0 : d.count());
 }
 
 bool sleep_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
-  loop_core& loop = current_loop_core("coloop::sleep_until");
+  context& ctx = current_context("coloop::sleep_until");
   // Everything on_cancel reads is set before arm() publishes the slot to other threads.
   waiter_ = waiter;
-  loop_ = &loop;
+  ctx_ = &ctx;
   cancel_ = cancel;
   node_.fire = &on_fire;
-  if (!loop.insert_timer(node_, cancel, this)) {
-    loop_ = nullptr;
+  if (!ctx.drv().insert_timer(node_, cancel, this)) {
+    ctx_ = nullptr;
     cancel_ = nullptr;
     cancelled_ = true;
     return false;
@@ -50,7 +50,7 @@ void sleep_awaiter::on_fire(timer_node* node) noexcept {
   sleep_awaiter* self = static_cast<node_type*>(node)->owner;
   if (self->claimed_.exchange(true, std::memory_order_acq_rel)) return;  // the canceller resumes it
   if (self->cancel_ != nullptr) self->cancel_->disarm();
-  static_cast<loop_core*>(self->loop_)->post(self->waiter_);
+  self->ctx_->post(self->waiter_);
 }
 
 cancel_outcome sleep_awaiter::on_cancel(cancel_slot* self) noexcept {
@@ -58,29 +58,45 @@ cancel_outcome sleep_awaiter::on_cancel(cancel_slot* self) noexcept {
   if (s->claimed_.exchange(true, std::memory_order_acq_rel)) {
     return cancel_outcome::completed();  // fired: the wake-up is queued
   }
-  auto* loop = static_cast<loop_core*>(s->loop_);
-  loop->remove_timer(s->node_);  // a no-op if the driver already took it out to fire it
+  s->ctx_->drv().remove_timer(s->node_);  // a no-op if the driver already took it out to fire it
   s->cancelled_ = true;
-  return {s->waiter_, loop};
+  return {s->waiter_, s->ctx_};
 }
 
 sleep_awaiter::~sleep_awaiter() {
   // The frame is being destroyed while the sleep is pending (the loop is closing).
-  if (loop_ != nullptr && node_.armed()) {
-    static_cast<loop_core*>(loop_)->remove_timer(node_);
+  if (ctx_ != nullptr && node_.armed()) {
+    ctx_->drv().remove_timer(node_);
     if (cancel_ != nullptr) cancel_->disarm();
   }
 }
 
 bool yield_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
-  loop_core& loop = current_loop_core("coloop::yield");
+  context& ctx = current_context("coloop::yield");
   if (cancel != nullptr && cancel->consume_pending()) {
     cancelled_ = true;
     return false;
   }
-  loop.post_yield(waiter);
+  ctx.post_yield(waiter);
   return true;
 }
 
+deadline_timer::deadline_timer(duration timeout, cancel_state& target)
+    : target_(&target), driver_(&current_driver("coloop::wait_for")) {
+  node_.owner = this;
+  node_.fire = &on_fire;
+  node_.deadline = driver_->deadline_after(timeout.count() < 0 ? 0 : timeout.count());
+  driver_->insert_timer(node_);
+}
+
+void deadline_timer::disarm() noexcept { driver_->remove_timer(node_); }
+
+void deadline_timer::on_fire(timer_node* node) noexcept {
+  deadline_timer* self = static_cast<node_type*>(node)->owner;
+  self->fired_.store(true, std::memory_order_release);
+  self->target_->request();
+}
+
+void throw_timeout() { throw timeout_error(); }
 
 }  // namespace coloop::detail

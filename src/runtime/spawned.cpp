@@ -10,18 +10,18 @@
 
 #include <stdexcept>
 
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
 
 namespace coloop::detail {
-void start_spawned(loop_core& loop, spawn_promise_base& root) {
-  if (loop.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
-  root.loop_ = &loop;
-  loop.add_task(root);
-  loop.post(root.self_);
+void start_spawned(context& ctx, spawn_promise_base& root) {
+  if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
+  root.ctx_ = &ctx;
+  ctx.add_task(root);
+  ctx.post(root.self_);
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
-  loop_->remove_task(*this);
+  ctx_->remove_task(*this);
   // acq_rel: publishes the outcome to the joiner / detacher, and sees the joiner's fields.
   const unsigned char old = state_.fetch_or(done_bit, std::memory_order_acq_rel);
   std::coroutine_handle<> joiner;
@@ -29,7 +29,7 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
     joiner = std::exchange(joiner_, {});
     if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
   } else if ((old & detached_bit) != 0 && error_ && !error_observed_ && !is_cancellation(error_)) {
-    loop_->report(error_);
+    ctx_->report(error_);
   }
   release();  // may free this frame: touch no member after it
   return joiner ? transfer_to(joiner) : std::noop_coroutine();
@@ -46,8 +46,8 @@ void spawn_promise_base::request_cancel() noexcept {
 void spawn_promise_base::detach() noexcept {
   const unsigned char old = state_.fetch_or(detached_bit, std::memory_order_acq_rel);
   if ((old & done_bit) != 0 && error_ && !error_observed_ && !is_cancellation(error_) &&
-      loop_ != nullptr) {
-    loop_->report(error_);
+      ctx_ != nullptr) {
+    ctx_->report(error_);
   }
   release();
 }
@@ -112,10 +112,6 @@ void spawn_promise_base::join_resume() {
     joiner_cancel->request();
   }
 }
-
-}  // namespace coloop::detail
-
-namespace coloop::detail {
 
 void throw_empty_join_handle(bool taken) {
   if (taken) {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "core/cpu_relax.hpp"
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
 
 namespace coloop::detail {
 
@@ -54,7 +54,7 @@ class group_core : private cancel_slot {
  public:
   group_core() noexcept : cancel_slot{&on_joiner_cancel} {}
 
-  void start(loop_core& loop, group_member& m) {
+  void start(context& loop, group_member& m) {
     {
       std::lock_guard lock(mutex_);
       if (joined_) {
@@ -105,7 +105,7 @@ class group_core : private cancel_slot {
       }
       free = dropped_ && live_ == 0;
     }
-    if (report && root.loop_ != nullptr) root.loop_->report(failure);
+    if (report && root.ctx_ != nullptr) root.ctx_->report(failure);
     if (joiner) post_from_any_thread(on, joiner);
     if (free) delete this;
   }
@@ -122,7 +122,7 @@ class group_core : private cancel_slot {
   void drop() noexcept {
     std::size_t abandoned = 0;
     std::vector<std::exception_ptr> unreported;
-    loop_core* loop = nullptr;
+    context* loop = nullptr;
     bool free = false;
     {
       std::lock_guard lock(mutex_);
@@ -239,7 +239,7 @@ class group_core : private cancel_slot {
   std::coroutine_handle<> joiner_;
   scheduler* joiner_on_ = nullptr;
   cancel_state* joiner_cancel_ = nullptr;
-  loop_core* loop_ = nullptr;
+  context* loop_ = nullptr;
   bool cancelling_ = false;
   bool joiner_cancelled_ = false;
   bool joined_ = false;
@@ -247,7 +247,7 @@ class group_core : private cancel_slot {
 };
 
 group_core* group_create() { return new group_core(); }
-void group_start(group_core& g, loop_core& loop, group_member& m) { g.start(loop, m); }
+void group_start(group_core& g, context& loop, group_member& m) { g.start(loop, m); }
 void group_leave(group_member& m, bool aborted) noexcept { m.group_->leave(m, aborted); }
 void group_cancel(group_core& g) noexcept { g.cancel(); }
 std::size_t group_size(group_core& g) noexcept { return g.size(); }

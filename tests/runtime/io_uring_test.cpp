@@ -22,7 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/io_uring/io_uring_reactor.hpp"
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
 #include "support/fd_audit.hpp"
 #include "support/fd_pairs.hpp"
 
@@ -66,7 +66,7 @@ class IoUringTest : public ::testing::Test {
   backend_env env_{"io_uring"};
 };
 
-const char* backend_name() { return coloop::detail::current_loop_core("test").io().name(); }
+const char* backend_name() { return coloop::detail::current_driver("test").io().name(); }
 
 TEST_F(IoUringTest, LoopsRunOnIoUring) {
   const std::string name = coloop::run([]() -> task<std::string> { co_return backend_name(); }());

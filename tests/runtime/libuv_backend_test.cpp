@@ -23,8 +23,8 @@
 #include <utility>
 
 #include "backend/libuv/libuv_reactor.hpp"
+#include "runtime/context.hpp"
 #include "runtime/io/fd_entry.hpp"
-#include "runtime/loop_core.hpp"
 #include "support/fd_pairs.hpp"
 
 namespace {
@@ -38,7 +38,7 @@ using namespace std::chrono_literals;
 const coloop::loop_options on_libuv{.backend = coloop::backend::libuv};
 
 coloop::detail::reactor& running_reactor() {
-  return coloop::detail::current_loop_core("libuv_backend_test").io();
+  return coloop::detail::current_driver("libuv_backend_test").io();
 }
 
 TEST(LibuvBackend, ReactorClosesEveryHandle) {

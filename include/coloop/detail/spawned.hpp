@@ -1,7 +1,8 @@
 #pragma once
 // layer: runtime
 // The root coroutine of a spawned task: it owns the user's task, gives it a cancel_state of its
-// own, keeps the outcome for the join_handle and reports unobserved failures to the loop.
+// own, keeps the outcome for the join_handle and reports unobserved failures to its scheduler
+// (the context: an event loop or a runtime).
 // The frame is shared by the running task and the join_handle (refs_), freed by whoever is last.
 // The task may finish on one thread while its handle is awaited, detached or dropped on another
 // (runtime workers), so the hand-off is one atomic state word plus an atomic reference count.
@@ -15,7 +16,7 @@
 
 namespace coloop::detail {
 
-class loop_core;
+class context;
 
 class spawn_promise_base : public promise_base, private cancel_slot {
  public:
@@ -53,7 +54,7 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   virtual void abort() noexcept = 0;
 
   std::coroutine_handle<> self_;
-  loop_core* loop_ = nullptr;
+  context* ctx_ = nullptr;  // the scheduler it runs on
   spawn_promise_base* prev_ = nullptr;  // task_registry links
   spawn_promise_base* next_ = nullptr;
   cancel_state own_cancel_;
@@ -143,7 +144,7 @@ spawned_root<T> spawn_root() {
   co_await run_inner<T>{};
 }
 
-/// Registers the root with `loop` and queues its first step. Throws if the loop is closed.
-void start_spawned(loop_core& loop, spawn_promise_base& root);
+/// Registers the root with `ctx` and queues its first step. Throws if `ctx` is closed.
+void start_spawned(context& ctx, spawn_promise_base& root);
 
 }  // namespace coloop::detail

@@ -28,7 +28,7 @@ struct group_member {
 group_core* group_create();
 /// Links `m` and starts its root on `loop`; throws std::logic_error if the group is joined or
 /// cancelled (or the loop closed), leaving `m` unlinked.
-void group_start(group_core& g, loop_core& loop, group_member& m);
+void group_start(group_core& g, context& loop, group_member& m);
 /// The child's task has ended (its outcome is in the root): unlink, record a failure, wake the
 /// joiner. `aborted`: the loop is closing and destroyed the task; wake nobody.
 void group_leave(group_member& m, bool aborted) noexcept;

@@ -13,7 +13,7 @@
 
 namespace coloop::detail {
 
-class loop_core;
+class driver;
 
 // The attempt functions of io_op (one syscall each, EINTR retried, EAGAIN → false).
 bool attempt_read(io_op* op) noexcept;
@@ -160,7 +160,7 @@ class async_fd {
 
  private:
   detail::fd_entry* entry_ = nullptr;
-  detail::loop_core* loop_ = nullptr;
+  detail::driver* loop_ = nullptr;
   bool is_socket_ = false;
 };
 

@@ -16,6 +16,10 @@
 
 namespace coloop {
 
+namespace detail {
+class loop_scheduler;
+}  // namespace detail
+
 /// One thread's event loop. Every member is for the loop's own thread except
 /// call_soon_threadsafe. Each turn runs the ready callbacks in FIFO order, then the expired
 /// timers, then polls the OS for I/O (without blocking when work is ready).
@@ -66,7 +70,7 @@ class event_loop {
   /// Starts `t` on this loop (it runs on a later turn); see spawn().
   template <class T>
   join_handle<T> create_task(task<T> t) {
-    return detail::spawn_on(*core_, std::move(t));
+    return detail::spawn_on(ctx(), std::move(t));
   }
 
   /// Awaitable: runs `fn(args...)` on `pool` (a coloop::thread_pool, or any executor with
@@ -112,7 +116,8 @@ class event_loop {
     }
   }
 
-  std::unique_ptr<detail::loop_core> core_;
+  detail::context& ctx() noexcept;
+  std::unique_ptr<detail::loop_scheduler> core_;
 };
 
 }  // namespace coloop

@@ -104,13 +104,13 @@ class join_handle {
 
 namespace detail {
 template <class T>
-join_handle<T> spawn_on(loop_core& loop, task<T> t) {
+join_handle<T> spawn_on(context& ctx, task<T> t) {
   if (!t.valid()) throw_empty_task();
   auto root = spawn_root<T>().handle;
   auto& p = root.promise();
   p.inner_ = std::move(t);
   try {
-    start_spawned(loop, p);
+    start_spawned(ctx, p);
   } catch (...) {
     root.destroy();
     throw;

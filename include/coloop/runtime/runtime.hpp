@@ -35,20 +35,20 @@ namespace mt {
 class runtime_core;
 }
 
-class loop_core;
+class context;
 
 /// Wakes the thread blocked in runtime::block_on. set() touches no memory of the signal after
 /// its store, so the waiter may destroy it as soon as it sees the store.
 class block_signal {
  public:
-  explicit block_signal(loop_core& driver) noexcept : driver_(&driver) {}
+  explicit block_signal(mt::runtime_core& rt) noexcept : rt_(&rt) {}
   /// The task began. From here until set(), a manual clock may jump while the task waits.
   void started() noexcept;
   void set() noexcept;
   void wait() noexcept;
 
  private:
-  loop_core* driver_;
+  mt::runtime_core* rt_;
   std::atomic<unsigned> done_{0};
 };
 
@@ -89,9 +89,9 @@ class runtime {
   T block_on(task<T> t) {
     check_outside("coloop::runtime::block_on");
     detail::result<T> out;
-    detail::block_signal signal(loop());
+    detail::block_signal signal(*core_);
     task<void> wrapper = detail::complete_and_signal(std::move(t), out, signal);
-    join_handle<void> h = detail::spawn_on(loop(), std::move(wrapper));
+    join_handle<void> h = detail::spawn_on(ctx(), std::move(wrapper));
     signal.wait();
     wait_finished(h);  // the wrapper is past its last statement: let it leave the task count
     if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
@@ -105,7 +105,7 @@ class runtime {
   template <class T>
   join_handle<T> spawn(task<T> t) {
     check_open("coloop::runtime::spawn");
-    return detail::spawn_on(loop(), std::move(t));
+    return detail::spawn_on(ctx(), std::move(t));
   }
 
   /// 1. refuses new tasks from outside; 2. cancels every live task; 3. waits until they have all
@@ -125,7 +125,7 @@ class runtime {
   static runtime* current() noexcept;
 
  private:
-  detail::loop_core& loop() noexcept;
+  detail::context& ctx() noexcept;
   static void wait_finished(const join_handle<void>& h) noexcept;
   void check_outside(const char* api) const;
   void check_open(const char* api) const;

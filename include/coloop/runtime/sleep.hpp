@@ -14,6 +14,8 @@ namespace coloop {
 
 namespace detail {
 
+class context;
+
 /// The timer of a sleep, embedded in the awaiting frame: arming and cancelling allocate nothing.
 class [[nodiscard]] sleep_awaiter : private cancel_slot {
  public:
@@ -47,7 +49,7 @@ class [[nodiscard]] sleep_awaiter : private cancel_slot {
   node_type node_;
   std::coroutine_handle<> waiter_;
   cancel_state* cancel_ = nullptr;
-  void* loop_ = nullptr;
+  context* ctx_ = nullptr;
   std::atomic<bool> claimed_{false};  // fired or cancelled, whichever came first
   bool cancelled_ = false;
 };

@@ -11,14 +11,14 @@
 namespace coloop {
 
 namespace detail {
-loop_core& current_loop_core(const char* api);
+context& current_context(const char* api);
 }  // namespace detail
 
 /// Starts `t` on the event loop running on this thread; it first runs on a later loop turn.
 /// Throws std::logic_error when no loop runs on this thread.
 template <class T>
 join_handle<T> spawn(task<T> t) {
-  return detail::spawn_on(detail::current_loop_core("coloop::spawn"), std::move(t));
+  return detail::spawn_on(detail::current_context("coloop::spawn"), std::move(t));
 }
 
 namespace detail {

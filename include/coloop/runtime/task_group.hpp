@@ -39,7 +39,7 @@ class task_group {
   template <class T>
   join_handle<T> spawn(task<T> t) {
     if (!t.valid()) detail::throw_empty_task();
-    detail::loop_core& loop = detail::current_loop_core("coloop::task_group::spawn");
+    detail::context& loop = detail::current_context("coloop::task_group::spawn");
     auto root = detail::group_spawn_root<T>().handle;
     auto& p = root.promise();
     p.inner_ = std::move(t);

@@ -12,6 +12,8 @@ namespace coloop {
 
 namespace detail {
 
+class driver;
+
 /// A timer on the current loop that cancels `target` when it expires. Embedded in the wait_for
 /// frame and fired synchronously by the loop, so nothing can outlive the frame.
 class deadline_timer {
@@ -30,7 +32,7 @@ class deadline_timer {
   static void on_fire(timer_node* node) noexcept;
   node_type node_;
   cancel_state* target_;
-  void* loop_;
+  driver* driver_;
   std::atomic<bool> fired_{false};  // set by the driver thread on the runtime
 };
 

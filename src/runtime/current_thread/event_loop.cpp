@@ -1,23 +1,250 @@
-// event_loop: the public face of loop_core.
+// The event loop: its scheduler (loop_scheduler, private; with call_later's timer entries) and
+// its public face (event_loop).
+//
+// One turn: run ready callbacks in FIFO order (at most `turn_budget` of them before looking at
+// timers and I/O again, so a flood of ready work cannot starve them); move cross-thread
+// callbacks in; then drive the local driver: poll the reactor, blocking only when nothing is
+// ready (until the next timer, or without limit), and fire expired timers.
+//
+// Invariants: everything but push_remote (call_soon_threadsafe) runs on the loop's thread; the
+// reactor blocks only when the ready queue is empty and no remote callback is pending
+// (remote_pending_ is set before wake(), and checked with seq_cst by drive() right before it
+// blocks: loop_scheduler::work).
+//
+// Shutdown (close): 1. refuse new remote callbacks; 2. destroy unfinished tasks (their awaiters
+// withdraw from timers and the reactor as their frames go); 3. drop queued callbacks and timers
+// without running them; 4. release the reactor (closes its fds).
 
 #include <coloop/runtime/event_loop.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <system_error>
+#include <vector>
 
-#include "runtime/loop_core.hpp"
+#include <coloop/core/errors.hpp>
+
+#include "runtime/context.hpp"
+#include "runtime/current_thread/ready_queue.hpp"
+#include "runtime/driver/driver.hpp"
+#include "runtime/task_registry.hpp"
+
+namespace coloop::detail {
+
+constexpr std::size_t turn_budget = 61;  // tokio's event interval: I/O and timers every 61 steps
+
+class loop_scheduler;
+
+/// A call_later/call_at timer. Entries are recycled through the loop's free list, so arming and
+/// cancelling allocates nothing in steady state, and a stale timer_handle can always check the
+/// generation. Life: armed in the wheel -> due (queued on the ready queue, still cancellable, as
+/// in asyncio) -> released when its callback runs or it is cancelled.
+struct timer_entry {
+  timer_node node;  // first: fire() casts back
+  callback fn;
+  loop_scheduler* loop = nullptr;
+  std::uint64_t generation = 0;
+  timer_entry* next_free = nullptr;
+  bool due = false;
+  bool cancelled = false;
+};
+
+class timer_entry_pool {
+ public:
+  timer_entry* acquire() {
+    if (free_ == nullptr) refill();
+    timer_entry* e = free_;
+    free_ = e->next_free;
+    return e;
+  }
+  void release(timer_entry* e) noexcept {
+    e->fn.reset();
+    e->due = false;
+    e->cancelled = false;
+    ++e->generation;
+    e->next_free = free_;
+    free_ = e;
+  }
+
+ private:
+  void refill() {
+    const std::size_t n = chunks_.empty() ? 64 : 1024;
+    chunks_.push_back(std::make_unique<timer_entry[]>(n));
+    for (std::size_t i = 0; i < n; ++i) release(&chunks_.back()[i]);
+  }
+  std::vector<std::unique_ptr<timer_entry[]>> chunks_;
+  timer_entry* free_ = nullptr;
+};
+
+/// The event loop's scheduler: the ready queue, the remote queue of call_soon_threadsafe, the
+/// task registry and call_later's timer entries, on a local_driver.
+class loop_scheduler final : public context {
+ public:
+  explicit loop_scheduler(const loop_options& options) : context(driver_), driver_(options) {}
+  ~loop_scheduler() { close(); }
+
+  void post(std::coroutine_handle<> h) noexcept override {
+    // A full ring grows; if even that fails there is no way to keep the promise of resuming h.
+    try {
+      ready_.push(callback::resume(h));
+    } catch (...) {
+      std::terminate();
+    }
+  }
+  void post_threadsafe(std::coroutine_handle<> h) override { push_remote(callback::resume(h)); }
+  // post_yield: post(), the ready queue is FIFO already.
+  void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
+  void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
+
+  void push_remote(callback&& cb) {
+    // wake() happens under the lock: close() takes it too, so the reactor cannot be released
+    // while a poster is still writing to it.
+    std::lock_guard lock(remote_mutex_);
+    if (remote_closed_) {
+      throw std::system_error(make_error_code(errc::closed), "call_soon_threadsafe");
+    }
+    remote_.push_back(std::move(cb));
+    // seq_cst pairs with the loop's check before it blocks: either it sees the flag, or the wake
+    // lands after it started to wait.
+    if (!remote_pending_.exchange(true, std::memory_order_seq_cst)) driver_.wake();
+  }
+  void drain_remote() {
+    if (!remote_pending_.load(std::memory_order_acquire)) return;
+    {
+      std::lock_guard lock(remote_mutex_);
+      remote_spare_.swap(remote_);
+      remote_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (callback& cb : remote_spare_) ready_.push(std::move(cb));
+    remote_spare_.clear();
+  }
+  /// The loop's queues as drive() sees them (driver.hpp's no_local_work is the runtime's).
+  struct work {
+    loop_scheduler& s;
+    // seq_cst pairs with push_remote: either the flag is seen here, or its wake() lands in the
+    // poll that follows.
+    bool remote_pending() const noexcept {
+      return s.remote_pending_.load(std::memory_order_seq_cst);
+    }
+    bool idle() const noexcept {
+      return s.ready_.empty() && !s.remote_pending_.load(std::memory_order_acquire);
+    }
+    void take_remote() { s.drain_remote(); }
+  };
+  timer_handle add_timer(std::int64_t deadline, callback&& fn) {
+    if (closed_) throw std::logic_error("coloop::event_loop: timer armed on a closed loop");
+    timer_entry* e = timer_entries_.acquire();
+    e->fn = std::move(fn);
+    e->loop = this;
+    e->node.deadline = deadline;
+    e->node.fire = [](timer_node* n) noexcept {
+      auto* entry = reinterpret_cast<timer_entry*>(n);
+      entry->due = true;
+      try {
+        entry->loop->ready_.push([entry] { entry->loop->run_timer(entry); });
+      } catch (...) {
+        std::terminate();  // no memory to queue a due callback: nothing sane left to do
+      }
+    };
+    driver_.timers().insert(e->node);
+    return {e, e->generation};
+  }
+  void run_timer(timer_entry* e) {
+    if (e->cancelled) {
+      timer_entries_.release(e);
+      return;
+    }
+    callback fn = std::move(e->fn);
+    timer_entries_.release(e);  // before running: the callback may arm a timer that reuses it
+    fn();
+  }
+  void cancel_timer(timer_entry* e) noexcept {
+    if (e->due) {
+      e->cancelled = true;  // already on the ready queue: skipped and released there
+      return;
+    }
+    driver_.timers().remove(e->node);
+    timer_entries_.release(e);
+  }
+  void run(bool (*done)(const void*), const void* arg) {
+    if (closed_) throw std::logic_error("coloop::event_loop: run on a closed loop");
+    if (running_) throw std::logic_error("coloop::event_loop: the loop is already running");
+    if (current_context_or_null() != nullptr || current_scheduler() != nullptr) {
+      throw std::logic_error(
+          "coloop::event_loop: another event loop (or sync_wait) is already running on this "
+          "thread");
+    }
+    running_ = true;
+    stop_requested_ = false;
+    scheduler_scope scope(this);
+    set_current_context(this);
+    struct reset {
+      loop_scheduler* s;
+      ~reset() { s->running_ = false; set_current_context(nullptr); }
+    } guard{this};
+    while (!stop_requested_ && (done == nullptr || !done(arg))) turn(done, arg);
+  }
+  void turn(bool (*done)(const void*), const void* arg) {
+    // Work readied during the turn runs in the same turn, up to the budget: a spawn+join ping-pong
+    // then costs one poll per `turn_budget` steps instead of one per step.
+    for (std::size_t n = 0; n < turn_budget && !ready_.empty(); ++n) {
+      begin_step();
+      callback cb = ready_.pop();
+      try {
+        cb();
+      } catch (...) {  // a call_soon/call_later callback threw (tasks catch their own)
+        report(std::current_exception());
+      }
+      if (stop_requested_ || (done != nullptr && done(arg))) return;
+    }
+    drain_remote();
+    driver_.drive(ready_.empty(), work{*this});
+  }
+  void close() {
+    if (closed_) return;
+    if (running_) throw std::logic_error("coloop::event_loop::close: the loop is running");
+    {
+      std::lock_guard lock(remote_mutex_);
+      remote_closed_ = true;
+    }
+    while (spawn_promise_base* t = tasks_.first()) {
+      tasks_.remove(*t);
+      t->abort();
+      t->release();
+    }
+    closed_ = true;
+    ready_.clear();
+    remote_.clear();
+    driver_.release();  // callback timers still armed die with timer_entries_
+  }
+
+  local_driver driver_;  // first: outlives everything that refers to its wheel and reactor
+  ready_queue ready_;
+  timer_entry_pool timer_entries_;
+  task_registry tasks_;
+
+  std::mutex remote_mutex_;
+  std::vector<callback> remote_;        // guarded by remote_mutex_
+  std::vector<callback> remote_spare_;  // loop thread: swapped with remote_ to drain it
+  bool remote_closed_ = false;          // guarded by remote_mutex_
+  std::atomic<bool> remote_pending_{false};
+
+  bool stop_requested_ = false;
+  bool running_ = false;
+};
+
+}  // namespace coloop::detail
 
 namespace coloop {
-namespace {
-
-std::int64_t to_ns(duration d) noexcept { return d.count(); }
-
-}  // namespace
 
 event_loop::event_loop(loop_options options)
-    : core_(std::make_unique<detail::loop_core>(options)) {}
+    : core_(std::make_unique<detail::loop_scheduler>(options)) {}
 
 event_loop::~event_loop() {
-  if (core_->running()) {
+  if (core_->running_) {
     // Destroying a running loop is a bug in the caller; closing under its feet would be worse.
     std::fputs("coloop: event_loop destroyed while running\n", stderr);
     std::terminate();
@@ -30,15 +257,11 @@ thread_local event_loop* current_event_loop = nullptr;
 }
 
 void event_loop::run_until(bool (*done)(const void*), const void* arg) {
-  event_loop* saved = current_event_loop;
-  current_event_loop = this;
-  try {
-    core_->run(done, arg);
-  } catch (...) {
-    current_event_loop = saved;
-    throw;
-  }
-  current_event_loop = saved;
+  struct restore {
+    event_loop* saved;
+    ~restore() { current_event_loop = saved; }
+  } guard{std::exchange(current_event_loop, this)};
+  core_->run(done, arg);
 }
 
 void event_loop::throw_stopped_early() {
@@ -46,37 +269,32 @@ void event_loop::throw_stopped_early() {
 }
 
 void event_loop::run_forever() { run_until(nullptr, nullptr); }
-void event_loop::stop() noexcept { core_->stop(); }
+void event_loop::stop() noexcept { core_->stop_requested_ = true; }
 void event_loop::close() { core_->close(); }
 bool event_loop::is_closed() const noexcept { return core_->closed(); }
-bool event_loop::is_running() const noexcept { return core_->running(); }
+bool event_loop::is_running() const noexcept { return core_->running_; }
 
 void event_loop::call_soon(detail::callback fn) {
   if (core_->closed()) throw std::logic_error("event_loop::call_soon: the loop is closed");
-  core_->push_ready(std::move(fn));
+  core_->ready_.push(std::move(fn));
 }
 
 void event_loop::call_soon_threadsafe(detail::callback fn) { core_->push_remote(std::move(fn)); }
 
 timer_handle event_loop::call_later(duration delay, detail::callback fn) {
-  if (delay.count() < 0) delay = duration::zero();
-  const std::int64_t now = core_->now();
-  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
-  const std::int64_t deadline = to_ns(delay) > max - now ? max : now + to_ns(delay);
-  detail::timer_entry* e = core_->add_timer(deadline, std::move(fn));
-  return {e, e->generation};
+  const std::int64_t ns = std::max(delay.count(), std::int64_t{0});
+  return core_->add_timer(core_->driver_.deadline_after(ns), std::move(fn));
 }
 
 timer_handle event_loop::call_at(time_point when, detail::callback fn) {
-  detail::timer_entry* e = core_->add_timer(when.time_since_epoch().count(), std::move(fn));
-  return {e, e->generation};
+  return core_->add_timer(when.time_since_epoch().count(), std::move(fn));
 }
 
-time_point event_loop::time() const noexcept { return time_point(duration(core_->now())); }
+time_point event_loop::time() const noexcept { return time_point(duration(core_->driver_.now())); }
 
-void event_loop::advance_time(duration d) { core_->advance(to_ns(d)); }
+void event_loop::advance_time(duration d) { core_->driver_.advance(d.count()); }
 
-std::string_view event_loop::backend_name() const noexcept { return core_->backend_name(); }
+std::string_view event_loop::backend_name() const noexcept { return core_->driver_.backend_name(); }
 
 void event_loop::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
   core_->exception_handler = std::move(handler);
@@ -84,14 +302,17 @@ void event_loop::set_exception_handler(std::function<void(std::exception_ptr)> h
 
 void event_loop::cancel_all_tasks() {
   if (core_->closed()) return;
-  core_->cancel_all_tasks();
-  run_until([](const void* core) { return static_cast<const detail::loop_core*>(core)->tasks_empty(); },
-            core_.get());
+  core_->tasks_.cancel_all();
+  using detail::task_registry;
+  run_until([](const void* t) { return static_cast<const task_registry*>(t)->empty(); },
+            &core_->tasks_);
 }
 
-std::size_t event_loop::live_tasks() const noexcept { return core_->live_tasks(); }
+std::size_t event_loop::live_tasks() const noexcept { return core_->tasks_.size(); }
 
 event_loop* event_loop::current() noexcept { return current_event_loop; }
+
+detail::context& event_loop::ctx() noexcept { return *core_; }
 
 bool timer_handle::cancel() noexcept {
   if (!pending()) return false;

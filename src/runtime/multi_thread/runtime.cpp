@@ -23,10 +23,10 @@
 namespace coloop {
 namespace detail {
 
-void block_signal::started() noexcept { driver_->let_clock_jump(true); }
+void block_signal::started() noexcept { rt_->io_driver().let_clock_jump(true); }
 
 void block_signal::set() noexcept {
-  driver_->let_clock_jump(false);
+  rt_->io_driver().let_clock_jump(false);
   done_.store(1, std::memory_order_release);
   // The waiter may already be gone: the futex only uses the address as a key.
   os::futex_wake_one(done_);
@@ -44,9 +44,9 @@ void runtime_core::shutdown() {
   if (on_worker()) throw std::logic_error("coloop::runtime::shutdown: called from its own worker");
   if (shut_down_) return;
   closing_.store(true, std::memory_order_release);  // 1
-  driver_.cancel_all_tasks();                        // 2
+  tasks_.cancel_all();                               // 2
   driver_.let_clock_jump(true);  // 3: cancelled tasks may still sleep while they unwind
-  driver_.wait_until_no_tasks();
+  tasks_.wait_until_empty();
   driver_.let_clock_jump(false);
   stop_.store(true, std::memory_order_release);      // 4
   for (auto& w : workers_) w->park.unpark();
@@ -61,7 +61,12 @@ void runtime_core::shutdown() {
   }
   while (inject_.pop()) {
   }
-  driver_.close();  // 7
+  while (spawn_promise_base* t = tasks_.take_any()) {  // 7
+    t->abort();
+    t->release();
+  }
+  closed_ = true;
+  driver_.release();
   shut_down_ = true;
 }
 
@@ -77,25 +82,25 @@ runtime::~runtime() { shutdown(); }
 
 void runtime::shutdown() { core_->shutdown(); }
 
-std::size_t runtime::workers() const noexcept { return core_->num_workers(); }
+std::size_t runtime::workers() const noexcept { return core_->workers_.size(); }
 
-std::size_t runtime::live_tasks() const noexcept { return core_->driver().live_tasks(); }
+std::size_t runtime::live_tasks() const noexcept { return core_->tasks_.size(); }
 
 runtime_metrics runtime::metrics() const noexcept {
-  std::uint64_t c[6];
-  core_->read_metrics(c);
-  return {.workers = core_->num_workers(),
-          .polls = c[0],
-          .lifo_polls = c[1],
-          .steals = c[2],
-          .parks = c[3],
-          .driver_polls = c[4],
-          .injected = static_cast<std::size_t>(c[5]),
-          .live_tasks = live_tasks()};
+  runtime_metrics m{.workers = workers(), .injected = core_->inject_.len(),
+                    .live_tasks = live_tasks()};
+  for (const auto& w : core_->workers_) {
+    m.polls += w->counters.polls.load(std::memory_order_relaxed);
+    m.lifo_polls += w->counters.lifo_polls.load(std::memory_order_relaxed);
+    m.steals += w->counters.steals.load(std::memory_order_relaxed);
+    m.parks += w->counters.parks.load(std::memory_order_relaxed);
+    m.driver_polls += w->counters.driver_polls.load(std::memory_order_relaxed);
+  }
+  return m;
 }
 
 void runtime::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
-  core_->driver().exception_handler = std::move(handler);
+  core_->exception_handler = std::move(handler);
 }
 
 runtime* runtime::current() noexcept {
@@ -103,7 +108,7 @@ runtime* runtime::current() noexcept {
   return rt != nullptr ? static_cast<runtime*>(rt->face) : nullptr;
 }
 
-detail::loop_core& runtime::loop() noexcept { return core_->driver(); }
+detail::context& runtime::ctx() noexcept { return *core_; }
 
 void runtime::wait_finished(const join_handle<void>& h) noexcept {
   while (!h.done()) std::this_thread::yield();
@@ -123,7 +128,9 @@ void runtime::check_outside(const char* api) const {
 }
 
 void runtime::check_open(const char* api) const {
-  if (core_->closing()) throw std::logic_error(std::string(api) + ": the runtime is shut down");
+  if (core_->closing_.load(std::memory_order_acquire)) {
+    throw std::logic_error(std::string(api) + ": the runtime is shut down");
+  }
 }
 
 }  // namespace coloop

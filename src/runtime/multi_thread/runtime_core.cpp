@@ -11,7 +11,7 @@
 // when nobody searches; a searcher that finds work and was the last one wakes another. A worker
 // about to sleep records itself parked and, if it was the last searcher, re-checks every queue.
 //
-// The driver (loop_core in shared mode: the reactor, the timer wheel, the task registry) is
+// The driver (a shared_driver: the reactor, the timer wheel, the clock; driver/driver.cpp) is
 // polled by exactly one worker at a time: the first to park takes it and blocks in the reactor
 // (parker.hpp's park_on_driver; unpark wakes the reactor); the others sleep on futexes. With
 // the manual clock only the last worker to park may drive, and it then jumps to the next timer.
@@ -21,8 +21,6 @@
 // seed is printed so a failure can be replayed.
 
 #include "runtime/multi_thread/runtime_core.hpp"
-
-#include "runtime/task_registry.hpp"
 
 #include <fmt/format.h>
 
@@ -67,8 +65,17 @@ std::uint64_t schedule_seed(const loop_options& options) {
 
 }  // namespace
 
+}  // namespace coloop::detail::mt
+
+namespace coloop::detail {
+constinit thread_local unsigned task_shard_of_thread = 0;
+}  // namespace coloop::detail
+
+namespace coloop::detail::mt {
+
 runtime_core::runtime_core(const loop_options& options)
-    : driver_(options, this),
+    : context(driver_),
+      driver_(options),
       idle_(worker_count(options)),
       seed_(schedule_seed(options)),
       manual_clock_(options.manual_clock) {
@@ -81,7 +88,7 @@ runtime_core::runtime_core(const loop_options& options)
     auto w = std::make_unique<worker>(*this, i);
     w->rng = (seed_ ^ 0x9e3779b97f4a7c15ULL) * (i + 1) | 1;
     w->park.set_driver_waker(
-        [](void* driver) noexcept { static_cast<loop_core*>(driver)->wake_driver(); }, &driver_);
+        [](void* driver) noexcept { static_cast<shared_driver*>(driver)->wake(); }, &driver_);
     workers_.push_back(std::move(w));
   }
   start_workers();
@@ -175,18 +182,6 @@ void runtime_core::leave_searching(worker& w) noexcept {
   if (idle_.transition_worker_from_searching()) notify_parked();
 }
 
-void runtime_core::read_metrics(std::uint64_t (&out)[6]) const noexcept {
-  for (std::uint64_t& v : out) v = 0;
-  for (const auto& w : workers_) {
-    out[0] += w->counters.polls.load(std::memory_order_relaxed);
-    out[1] += w->counters.lifo_polls.load(std::memory_order_relaxed);
-    out[2] += w->counters.steals.load(std::memory_order_relaxed);
-    out[3] += w->counters.parks.load(std::memory_order_relaxed);
-    out[4] += w->counters.driver_polls.load(std::memory_order_relaxed);
-  }
-  out[5] = inject_.len();
-}
-
 void runtime_core::maintenance(worker& w) {
   if (driver_taken_.exchange(true, std::memory_order_acquire)) return;
   worker_counters::bump(w.counters.driver_polls);
@@ -269,7 +264,7 @@ void runtime_core::run_worker(worker& w) {
   current_worker = &w;
   task_shard_of_thread = 1 + static_cast<unsigned>(w.index % 15);
   scheduler_scope sched(this);
-  loop_core_scope loop(&driver_);
+  set_current_context(this);
   while (!stop_.load(std::memory_order_relaxed)) {
     std::coroutine_handle<> h = next_task(w);
     if (!h) h = steal(w);
@@ -283,6 +278,7 @@ void runtime_core::run_worker(worker& w) {
   }
   if (w.searching) leave_searching(w);
   current_worker = nullptr;
+  set_current_context(nullptr);
 }
 
 }  // namespace coloop::detail::mt

@@ -1,6 +1,6 @@
 #pragma once
 // The multi-threaded runtime's engine (private): workers with local queues and a LIFO slot, the
-// inject queue, idle coordination, and the shared driver (a loop_core in shared mode).
+// inject queue, idle coordination, the shared driver and the registry of live tasks.
 // runtime (include/coloop/runtime/runtime.hpp) is its public face; the design is described at
 // the top of runtime_core.cpp.
 
@@ -11,14 +11,19 @@
 #include <thread>
 #include <vector>
 
-#include <coloop/detail/scheduler.hpp>
 #include <coloop/runtime/loop_options.hpp>
 
-#include "runtime/loop_core.hpp"
+#include "runtime/context.hpp"
+#include "runtime/driver/driver.hpp"
 #include "runtime/multi_thread/idle.hpp"
 #include "runtime/multi_thread/inject_queue.hpp"
 #include "runtime/multi_thread/local_queue.hpp"
 #include "runtime/multi_thread/parker.hpp"
+#include "runtime/multi_thread/shared_task_registry.hpp"
+
+namespace coloop {
+class runtime;
+}
 
 namespace coloop::detail::mt {
 
@@ -54,7 +59,7 @@ struct worker {
   std::thread thread;
 };
 
-class runtime_core final : public scheduler {
+class runtime_core final : public context {
  public:
   explicit runtime_core(const loop_options& options);
   ~runtime_core();
@@ -67,21 +72,21 @@ class runtime_core final : public scheduler {
   /// To the back of this worker's ring (not the LIFO slot), so a yielding task lets the rest run.
   void post_yield(std::coroutine_handle<> h) noexcept override;
 
+  // context: any thread (a worker's task spawns or ends; runtime::spawn from outside).
+  void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
+  void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
   /// The runtime whose worker is the calling thread, or nullptr.
   static runtime_core* current() noexcept;
   void* face = nullptr;  // the public coloop::runtime, for runtime::current()
 
-  loop_core& driver() noexcept { return driver_; }
-  std::size_t num_workers() const noexcept { return workers_.size(); }
+  shared_driver& io_driver() noexcept { return driver_; }
   /// Whether the calling thread is one of this runtime's workers.
   bool on_worker() const noexcept;
-  bool closing() const noexcept { return closing_.load(std::memory_order_acquire); }
-  /// Sums of the workers' counters, plus the inject queue's depth, into `out`.
-  void read_metrics(std::uint64_t (&out)[6]) const noexcept;
   /// The numbered shutdown steps in runtime.cpp. Idempotent; not from a worker.
   void shutdown();
 
  private:
+  friend class coloop::runtime;  // its public face reads the counters, the registry and the flags
   void start_workers();
   void run_worker(worker& w);
   std::coroutine_handle<> next_task(worker& w);
@@ -93,7 +98,8 @@ class runtime_core final : public scheduler {
   void leave_searching(worker& w) noexcept;
   std::uint64_t next_random(worker& w) noexcept;
 
-  loop_core driver_;
+  shared_driver driver_;  // first: outlives the workers and the tasks
+  shared_task_registry tasks_;
   std::vector<std::unique_ptr<worker>> workers_;
   inject_queue inject_;
   idle idle_;
