@@ -15,8 +15,9 @@
 // Dropped without wait(): the pipes close, SIGKILL if kill_on_drop, and a detached task reaps the
 // child when its pidfd says so (SIGCHLD mode: the reaper reaps it; for a killed child the task
 // waits for the reaper's end of file). If the loop ends first, a killed child is waited for
-// (SIGKILL cannot be caught, so that is bounded); any other goes to a list that the next
-// start() reaps (Python's subprocess does the same with its _active list).
+// (SIGKILL cannot be caught, so that is bounded); any other is handed to the SIGCHLD reaper
+// thread, which reaps it when it exits (asyncio's threaded child watcher), or, when no thread
+// can be had, to a list that the next start() reaps (Python's subprocess's _active list).
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +174,13 @@ process_state::~process_state() {
     return;
   }
   if (::waitpid(pid, nullptr, WNOHANG) != 0) return;  // reaped now (or ECHILD)
+  // Still running, and its loop is gone: the SIGCHLD reaper thread reaps it when it exits, as
+  // asyncio's threaded child watcher would (its status pipe is not needed: closed at once).
+  try {
+    ::close(sigchld::watch_child(pid));
+    return;
+  } catch (...) {  // no thread or fd to spare: the next start() reaps it
+  }
   try {
     std::lock_guard<std::mutex> lock(orphans_mutex_);
     orphans_.push_back(pid);

@@ -333,6 +333,27 @@ TEST_P(process_test, dropped_without_wait_is_reaped_in_the_background) {
   }());
 }
 
+TEST_P(process_test, dropped_child_that_outlives_its_loop_is_reaped_after_it) {
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  int pid = 0;
+  run([](int child_in, int& child) -> task<void> {
+    process_options options;
+    options.in = stdio_option::from_fd(child_in);
+    options.out = stdio_option::null();
+    process cat = process::start({"cat"}, options);
+    child = cat.pid();
+    co_return;  // dropped while cat still runs: the loop ends before it does
+  }(in[0], pid));
+  EXPECT_FALSE(gone(pid));
+  ::close(in[0]);
+  ::close(in[1]);  // now cat reads end of file and exits, with no loop left to reap it
+  run([](int child) -> task<void> {
+    auto reaped = [child] { return gone(child); };
+    EXPECT_TRUE(co_await coloop::test::yield_until(reaped));
+  }(pid));
+}
+
 TEST_P(process_test, a_signal_set_watching_sigchld_still_gets_it) {
   run([]() -> task<void> {
     coloop::signal_set children{SIGCHLD};  // the SIGCHLD reaper shares its handler
