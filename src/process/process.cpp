@@ -16,8 +16,8 @@
 // child when its pidfd says so (SIGCHLD mode: the reaper reaps it; for a killed child the task
 // waits for the reaper's end of file). If the loop ends first, a killed child is waited for
 // (SIGKILL cannot be caught, so that is bounded); any other is handed to the SIGCHLD reaper
-// thread, which reaps it when it exits (asyncio's threaded child watcher), or, when no thread
-// can be had, to a list that the next start() reaps (Python's subprocess's _active list).
+// thread, which reaps it when it exits (asyncio's threaded child watcher); only when no thread
+// or fd can be had is it left a zombie until this process exits.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +31,6 @@
 #include <coloop/process/process.hpp>
 #include <coloop/runtime/spawn.hpp>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -55,9 +54,6 @@ constexpr int wait_slice_ms = 10;  // see runtime/tsan_signals.hpp
 #else
 constexpr int wait_slice_ms = -1;
 #endif
-
-std::mutex orphans_mutex_;
-std::vector<int> orphans_;  // pids of dropped children not yet reaped (pidfd mode)
 
 /// Closes the fds it holds at scope exit (those still >= 0).
 struct fd_guard {
@@ -145,11 +141,6 @@ bool try_reap(process_state& s) {
   }
 }
 
-void reap_orphans() noexcept {
-  std::lock_guard<std::mutex> lock(orphans_mutex_);
-  std::erase_if(orphans_, [](int pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
-}
-
 process_state::~process_state() {
   if (reaped || pid < 0) return;
   if (by_sigchld) {
@@ -178,13 +169,7 @@ process_state::~process_state() {
   // asyncio's threaded child watcher would (its status pipe is not needed: closed at once).
   try {
     ::close(sigchld::watch_child(pid));
-    return;
-  } catch (...) {  // no thread or fd to spare: the next start() reaps it
-  }
-  try {
-    std::lock_guard<std::mutex> lock(orphans_mutex_);
-    orphans_.push_back(pid);
-  } catch (...) {  // out of memory: a zombie until this process exits
+  } catch (...) {  // no thread or fd to spare: a zombie until this process exits
   }
 }
 
@@ -195,7 +180,6 @@ process process::start(std::vector<std::string> args, const process_options& opt
   if (args.empty()) throw std::invalid_argument("coloop::process::start: empty args");
   for (const std::string& a : args) detail::check_text(a, "an argument");
   detail::check_text(options.cwd, "cwd");
-  detail::reap_orphans();
   // The common case, everything inherited, passes environ itself: no copy.
   const bool own_env = !options.inherit_env || !options.env.empty();
   std::vector<std::string> env;

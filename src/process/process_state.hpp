@@ -36,8 +36,6 @@ struct process_state {
 bool try_reap(process_state& s);
 /// Records a raw waitpid status as s.status and marks the child reaped.
 void set_status(process_state& s, int raw) noexcept;
-/// Reaps the children whose process objects were dropped while no loop could wait for them.
-void reap_orphans() noexcept;
 
 }  // namespace coloop::detail
 
