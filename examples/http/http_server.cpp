@@ -282,7 +282,9 @@ next_step step(const server_state& st, connection_state& c, tcp_stream& s, link&
       return next_step::write_unsent;
     }
   }
-  return close ? next_step::close : next_step::wait_readable;
+  if (close) return next_step::close;
+  arm_deadline(st.options, c, l);
+  return next_step::wait_readable;
 }
 
 /// Serves requests until the client closes, a request asks to close, or an error.

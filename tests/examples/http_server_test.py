@@ -293,6 +293,14 @@ def slowloris_and_idle(port):
     check(elapsed < 3, f"the slowloris client was cut only after {elapsed:.1f} s")
     check(served_meanwhile > 0, "nobody was served while the slowloris client was connected")
     slow.close()
+    # A busy connection outlives both timeouts: each request starts the idle timeout again.
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    began = time.monotonic()
+    while time.monotonic() - began < 1.5:
+        c.request("GET", "/")
+        check(c.getresponse().read() == b"Hello, World!", "a busy connection")
+        time.sleep(0.1)  # paces the client: a tenth of the idle timeout between requests
+    c.close()
     # Idle: a kept-alive connection that sends nothing more is closed by the server.
     s = connect(port)
     s.sendall(b"GET / HTTP/1.1\r\n\r\n")
