@@ -358,6 +358,25 @@ TEST_P(http_serve, TheHeaderTimeoutCutsATrickleAndTheIdleTimeoutAQuietClient) {
   run(trickle_then_quiet(), {.manual_clock = true});
 }
 
+/// The awaited form docs/http.md shows: named handler and options, the listener moved in.
+task<void> serve_awaited(coloop::tcp_listener listener) {
+  const http::handler h = test_handler;
+  const http::server_options options;
+  co_await http::serve(std::move(listener), h, options);
+}
+
+TEST_P(http_serve, TheAwaitedFormServesUntilItsTaskIsCancelled) {
+  run([]() -> task<void> {
+    coloop::tcp_listener listener =
+        coloop::tcp_listener::bind(coloop::endpoint::parse("127.0.0.1:0"));
+    running_server server{listener.local_endpoint(), coloop::spawn(serve_awaited, std::move(listener))};
+    const std::string response = without_date(
+        co_await exchange(server.at, "GET /awaited HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    EXPECT_NE(response.find("\r\n\r\nGET /awaited "), std::string::npos) << response;
+    co_await stop(server);
+  }());
+}
+
 TEST_P(http_serve, BadArgumentsAreInvalidArgument) {
   run([]() -> task<void> {
     http::server_options zero;
