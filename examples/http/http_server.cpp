@@ -9,6 +9,7 @@
 
 #include "http_server.hpp"
 
+#include <http_parser.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -79,25 +80,9 @@ std::string_view date_line() {
   return {line, size};
 }
 
+/// "OK", "Not Found", ... (http-parser's table; "<unknown>" for a status it does not know).
 std::string_view reason(int status) noexcept {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
-  }
+  return http_status_str(static_cast<http_status>(status));
 }
 
 void append_number(std::string& out, std::size_t v) {
