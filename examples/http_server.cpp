@@ -1,13 +1,14 @@
 // http_server: an HTTP/1.1 server on coloop::http (examples/http), the server of bench/http.
 //
-//   http_server --port P [--host 127.0.0.1] [--workers N] [--idle-timeout-ms X]
+//   http_server --port P [--host 127.0.0.1] [--workers N] [--runtime] [--idle-timeout-ms X]
 //               [--header-timeout-ms Y] [--max-header-bytes B] [--max-body-bytes B]
 //
 // GET / (and /plaintext) answers TechEmpower's plaintext test: 200, Content-Type: text/plain,
 // body "Hello, World!"; GET /json answers {"message":"Hello, World!"} as application/json;
 // POST /echo answers the request's body; anything else is 404. Prints "listening on HOST:PORT"
 // once it accepts connections (--port 0 picks a free port) and stops cleanly on SIGINT or
-// SIGTERM. Runs on one event loop, or on the work-stealing runtime with --workers N (N > 1).
+// SIGTERM. Runs on one event loop, or on the work-stealing runtime with --workers N (N > 1);
+// --runtime uses the runtime for N = 1 too (to compare it with the event loop).
 
 #include <signal.h>
 
@@ -28,13 +29,14 @@ struct options {
   std::string host = "127.0.0.1";
   int port = -1;
   unsigned workers = 1;
+  bool runtime = false;  // the runtime even for one worker
   http::server_options server;
 };
 
 [[noreturn]] void usage(const char* error) {
   if (error != nullptr) std::fprintf(stderr, "http_server: %s\n", error);
   std::fprintf(stderr,
-               "usage: http_server --port P [--host 127.0.0.1] [--workers N]\n"
+               "usage: http_server --port P [--host 127.0.0.1] [--workers N] [--runtime]\n"
                "                   [--idle-timeout-ms X] [--header-timeout-ms Y]\n"
                "                   [--max-header-bytes B] [--max-body-bytes B]\n");
   std::exit(error != nullptr ? 2 : 0);
@@ -63,6 +65,8 @@ options parse(int argc, char** argv) {
       o.host = value();
     } else if (arg == "--workers") {
       o.workers = static_cast<unsigned>(number(arg, value(), 1, 1024));
+    } else if (arg == "--runtime") {
+      o.runtime = true;
     } else if (arg == "--idle-timeout-ms") {
       o.server.idle_timeout = std::chrono::milliseconds(number(arg, value(), 1, 86'400'000));
     } else if (arg == "--header-timeout-ms") {
@@ -121,7 +125,11 @@ coloop::task<int> serve(options o) {
 int main(int argc, char** argv) {
   try {
     const options o = parse(argc, argv);
-    return coloop::run(serve(o), {.workers = o.workers > 1 ? o.workers : 0});
+    if (o.runtime || o.workers > 1) {
+      coloop::runtime rt({.workers = o.workers});  // its destructor joins what serve() left
+      return rt.block_on(serve(o));
+    }
+    return coloop::run(serve(o));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "http_server: %s\n", e.what());
     return 1;

@@ -349,6 +349,10 @@ try:
     with_curl(port)
     stop(server)
 
+    server, port = start("--workers", "1", "--runtime")
+    with_http_client(port)
+    stop(server)
+
     for argv in (["--port", "x"], [], ["--port", "0", "--workers", "0"],
                  ["--port", "0", "--idle-timeout-ms", "0"], ["--port", "0", "--bogus"]):
         expect_usage_error(argv)
