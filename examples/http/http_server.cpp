@@ -223,8 +223,10 @@ bool answer(const server_state& st, connection_state& c, const char* buf, std::s
 }
 
 /// One read, the answers to every request it completes, one write: everything between two
-/// waits, without suspending (so the thread's buffers may be used).
-next_step step(const server_state& st, connection_state& c, tcp_stream& s, link& l) {
+/// waits, without suspending (so the thread's buffers may be used). Not inlined into the
+/// coroutine, so no thread-local address it computes (buffers, the Date cache) can be hoisted
+/// into the coroutine's frame and reused on another worker after a resumption.
+[[gnu::noinline]] next_step step(const server_state& st, connection_state& c, tcp_stream& s, link& l) {
   thread_buffers& tb = buffers();
   std::string& carried = c.carried;
   const std::size_t old = carried.size();
