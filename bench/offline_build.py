@@ -1,0 +1,40 @@
+"""Builds the Rust peers of the benchmarks offline (imported by bench/http/run.py and
+bench/sched/run.py). Standard library only.
+
+A peer is a Cargo project whose .cargo/config.toml replaces crates.io with Debian's crate
+directory (/usr/share/cargo/registry, filled by the librust-*-dev packages), so `cargo build
+--release --offline` never touches the network. Cargo reads that config from the working
+directory, so cargo runs inside the project; the binaries go to the build tree (CARGO_TARGET_DIR).
+"""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+DEBIAN_REGISTRY = "/usr/share/cargo/registry"
+
+
+def _log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cargo_build(project, target_dir, binary, crates):
+    """Builds `binary` of the Cargo project `project` into `target_dir`.
+
+    `crates` maps a crate name to the Debian package that ships it, checked first so that a
+    missing one is reported by package name. Returns (path, None) or (None, why)."""
+    cargo = shutil.which("cargo")
+    if not cargo:
+        return None, "cargo not installed (Debian: cargo)"
+    for crate, package in crates.items():
+        if not glob.glob(os.path.join(DEBIAN_REGISTRY, crate + "-[0-9]*")):
+            return None, f"crate {crate} not in {DEBIAN_REGISTRY} (Debian: {package})"
+    env = dict(os.environ, CARGO_TARGET_DIR=target_dir, CARGO_NET_OFFLINE="true")
+    r = subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=project,
+                       env=env, capture_output=True, text=True)
+    path = os.path.join(target_dir, "release", binary)
+    if r.returncode != 0 or not os.access(path, os.X_OK):
+        _log(f"cargo build of {os.path.basename(project)} failed:\n" + r.stderr[-3000:])
+        return None, "cargo build failed (see above)"
+    return path, None
