@@ -4,7 +4,9 @@ bench/sched/run.py). Standard library only.
 A peer is a Cargo project whose .cargo/config.toml replaces crates.io with Debian's crate
 directory (/usr/share/cargo/registry, filled by the librust-*-dev packages), so `cargo build
 --release --offline` never touches the network. Cargo reads that config from the working
-directory, so cargo runs inside the project; the binaries go to the build tree (CARGO_TARGET_DIR).
+directory, so cargo runs inside a copy of the project in the build tree (Cargo.lock is written
+next to the manifest, and a lock file from one cargo can break another: cargo 1.65, Debian 12's,
+rejects the v4 lock files of recent cargo); the binaries go there too (CARGO_TARGET_DIR).
 """
 import glob
 import os
@@ -30,8 +32,17 @@ def cargo_build(project, target_dir, binary, crates):
     for crate, package in crates.items():
         if not glob.glob(os.path.join(DEBIAN_REGISTRY, crate + "-[0-9]*")):
             return None, f"crate {crate} not in {DEBIAN_REGISTRY} (Debian: {package})"
+    # copytree keeps mtimes (copy2), so an unchanged project is not rebuilt.
+    work = os.path.join(target_dir, "src-" + os.path.basename(project))
+    for entry in ("Cargo.toml", ".cargo", "src"):
+        src = os.path.join(project, entry)
+        if os.path.isdir(src):
+            shutil.copytree(src, os.path.join(work, entry), dirs_exist_ok=True)
+        else:
+            os.makedirs(work, exist_ok=True)
+            shutil.copy2(src, os.path.join(work, entry))
     env = dict(os.environ, CARGO_TARGET_DIR=target_dir, CARGO_NET_OFFLINE="true")
-    r = subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=project,
+    r = subprocess.run([cargo, "build", "--release", "--offline", "--quiet"], cwd=work,
                        env=env, capture_output=True, text=True)
     path = os.path.join(target_dir, "release", binary)
     if r.returncode != 0 or not os.access(path, os.X_OK):
