@@ -1,5 +1,8 @@
-"""Builds the Rust peers of the benchmarks offline (imported by bench/http/run.py and
-bench/sched/run.py). Standard library only.
+"""Builds the Go and Rust peers of the benchmarks offline (imported by the bench/*/run.py
+drivers). Standard library only.
+
+A Go peer is one file on the standard library: `go build` in GOPATH mode (GO111MODULE=off), with
+the toolchain as installed (GOTOOLCHAIN=local), no proxy, GOCACHE and GOPATH in the build tree.
 
 A peer is a Cargo project whose .cargo/config.toml replaces crates.io with Debian's crate
 directory (/usr/share/cargo/registry, filled by the librust-*-dev packages), so `cargo build
@@ -49,3 +52,20 @@ def cargo_build(project, target_dir, binary, crates):
         _log(f"cargo build of {os.path.basename(project)} failed:\n" + r.stderr[-3000:])
         return None, "cargo build failed (see above)"
     return path, None
+
+
+def go_build(src, dst, out):
+    """Builds the Go file `src` into `dst` unless `dst` is newer; caches go under `out`.
+    Returns (path, None) or (None, why)."""
+    if os.access(dst, os.X_OK) and os.path.getmtime(dst) >= os.path.getmtime(src):
+        return dst, None
+    go = shutil.which("go")
+    if not go:
+        return None, "go not installed (Debian: golang-go)"
+    env = dict(os.environ, GO111MODULE="off", GOTOOLCHAIN="local", GOPROXY="off", GOFLAGS="",
+               GOCACHE=os.path.join(out, "gocache"), GOPATH=os.path.join(out, "gopath"))
+    r = subprocess.run([go, "build", "-o", dst, src], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        _log(f"go build of {os.path.basename(src)} failed:\n" + r.stderr)
+        return None, "go build failed (see above)"
+    return dst, None

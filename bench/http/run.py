@@ -24,7 +24,6 @@ import os
 import platform
 import resource
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -35,19 +34,16 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402  (bench/harness.py)
 import offline_build  # noqa: E402  (bench/offline_build.py)
+from harness import cpu_model, first_line, free_port, live, log, pin, stop  # noqa: E402
 
 PY = "/usr/bin/python3"  # the Debian python, where python3-httptools and python3-uvloop live
 REF = "nginx"
 BODY = b"Hello, World!"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-live = []  # every process started and not yet reaped
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,21 +151,9 @@ def build_hyper(out, do_build):
 
 def build_go(out, do_build):
     dst = os.path.join(out, "go_http")
-    src = os.path.join(HERE, "http.go")
-    if not do_build or (os.access(dst, os.X_OK) and os.path.getmtime(dst) >= os.path.getmtime(src)):
+    if not do_build:
         return (dst, None) if os.access(dst, os.X_OK) else (None, "not built (--no-build)")
-    go = shutil.which("go")
-    if not go:
-        return None, "go not installed (Debian: golang-go)"
-    # Standard library only: GOPATH mode, the toolchain as installed, never the network.
-    env = dict(os.environ, GO111MODULE="off", GOTOOLCHAIN="local", GOPROXY="off",
-               GOFLAGS="", GOCACHE=os.path.join(out, "gocache"),
-               GOPATH=os.path.join(out, "gopath"))
-    r = subprocess.run([go, "build", "-o", dst, src], env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        log("go build failed:\n" + r.stderr)
-        return None, "go build failed (see above)"
-    return dst, None
+    return offline_build.go_build(os.path.join(HERE, "http.go"), dst, out)
 
 
 def build_native(build):
@@ -193,16 +177,6 @@ def build_native(build):
 
 # ---------------------------------------------------------------------------------------------
 # Processes
-
-
-def pin(cpu, argv):
-    return (["taskset", "-c", str(cpu)] + argv) if PINNING else argv
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -235,30 +209,6 @@ class Server:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError(f"server did not accept on port {self.port} within {timeout} s")
-
-
-def stop(proc, grace=5):
-    """SIGTERM, wait, SIGKILL if needed; always reaps."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the group is just it (and kids)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-    if proc in live:
-        live.remove(proc)
-
-
-def stop_all():
-    for p in list(live):
-        stop(p, grace=2)
 
 
 def check_response(port):
@@ -308,7 +258,8 @@ def wrk(port, conns, duration):
     cmd = pin(1, ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "5s",
                   "-s", os.path.join(HERE, "wrk_report.lua"), f"http://127.0.0.1:{port}/"])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
     live.append(p)
     try:
         text, _ = p.communicate(timeout=duration + 60)
@@ -514,13 +465,6 @@ unset multiplot
 
 
 def versions():
-    def first_line(argv):
-        try:
-            r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-            return (r.stdout or r.stderr).strip().splitlines()[0]
-        except (OSError, IndexError, subprocess.TimeoutExpired):
-            return None
-
     def crate(name):
         found = sorted(glob.glob(os.path.join(offline_build.DEBIAN_REGISTRY, name + "-[0-9]*")))
         return os.path.basename(found[-1]) if found else None
@@ -540,17 +484,6 @@ def versions():
     except OSError:
         pass
     return v
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -574,10 +507,7 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk not installed (Debian: wrk)")
 
-    global PINNING
-    PINNING = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
-    if not PINNING:
-        log("warning: fewer than 2 CPUs or no taskset: servers and wrk are not pinned")
+    pinned = harness.init_pinning("servers and wrk")
 
     build = os.path.abspath(args.build)
     out = os.path.join(build, "bench", "http")
@@ -628,7 +558,7 @@ def main():
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "host": platform.node(), "kernel": platform.release(), "cpu": cpu_model(),
         "nproc": os.cpu_count(), "rounds": args.rounds, "duration": args.duration,
-        "warmup": args.warmup, "connections": args.connections, "pinned": PINNING,
+        "warmup": args.warmup, "connections": args.connections, "pinned": pinned,
         "loadavg_at_end": load, "elapsed_s": round(time.time() - t_start, 1),
         "git": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True).stdout.strip(),
@@ -654,18 +584,5 @@ def main():
     return 1 if any("error" in r for s in raw.values() for r in s.values()) else 0
 
 
-def _on_term(signum, frame):
-    raise KeyboardInterrupt
-
-
 if __name__ == "__main__":
-    PINNING = True
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGINT, _on_term)  # even where the shell started us with SIGINT ignored
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        log("interrupted")
-        sys.exit(130)
-    finally:
-        stop_all()
+    harness.run_main(main)

@@ -19,11 +19,11 @@ import datetime
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import offline_build  # noqa: E402  (bench/offline_build.py)
 
@@ -72,23 +72,6 @@ def build_native(build, no_build):
         sys.exit(f"{binary} not found: cmake --preset release && "
                  f"cmake --build {build} --target coloop_sched_bench")
     return binary
-
-
-def build_go(out):
-    go = shutil.which("go")
-    if not go:
-        return None, "go not installed"
-    src = os.path.join(HERE, "skynet.go")
-    dst = os.path.join(out, "go_skynet")
-    if os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src):
-        return dst, None
-    env = dict(os.environ, GO111MODULE="off", GOCACHE=os.path.join(out, "gocache"),
-               GOPATH=os.path.join(out, "gopath"))
-    r = subprocess.run([go, "build", "-o", dst, src], env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        log("go build failed:\n" + r.stderr)
-        return None, "go build failed"
-    return dst, None
 
 
 def run_case(cmd):
@@ -272,7 +255,8 @@ def main():
         skipped.append("runtime1/runtime2: <coloop/runtime/runtime.hpp> not there yet (issue 4)")
     if "tbb1" not in flavours:
         skipped.append("oneTBB: not found at configure time (libtbb-dev)")
-    go_bin, why = build_go(out)
+    go_bin, why = offline_build.go_build(os.path.join(HERE, "skynet.go"),
+                                         os.path.join(out, "go_skynet"), out)
     if go_bin:
         for procs in (1, 2):
             cases.append(("skynet", f"go{procs}", [go_bin, "-procs", str(procs)]
