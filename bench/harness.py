@@ -24,6 +24,11 @@ def init_pinning(what):
     return _pinning[0]
 
 
+def set_pinning(on):
+    """Turns pinning off for a driver that measures unpinned (bench/echo/workers.py)."""
+    _pinning[0] = on
+
+
 def pin(cpu, argv):
     return (["taskset", "-c", str(cpu)] + argv) if _pinning[0] else argv
 
