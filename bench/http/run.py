@@ -70,13 +70,16 @@ def server_catalogue(build, out, do_build):
         host = ["--host", "127.0.0.1"] if "--host" in text else []
         add("coloop", "coloop examples/http_server, event loop",
             lambda p, d: [coloop, "--port", str(p), *host])
-        if "--workers" in text:
-            add("coloop-workers1", "coloop examples/http_server --workers 1 (runtime)",
-                lambda p, d: [coloop, "--port", str(p), *host, "--workers", "1"])
+        # The work-stealing runtime on one worker, when the server can be asked for it (like
+        # echo_server's --runtime); http_server's --workers 1 alone is the event loop again.
+        if "--runtime" in text and "--workers" in text:
+            add("coloop-runtime1", "coloop examples/http_server --workers 1 --runtime",
+                lambda p, d: [coloop, "--port", str(p), *host, "--workers", "1", "--runtime"])
         else:
-            add("coloop-workers1", "coloop --workers 1", why="http_server has no --workers")
+            add("coloop-runtime1", "coloop on the runtime, 1 worker",
+                why="http_server has no --runtime flag (its --workers 1 is the event loop)")
     else:
-        for n in ("coloop", "coloop-workers1"):
+        for n in ("coloop", "coloop-runtime1"):
             add(n, "coloop examples/http_server",
                 why=f"{os.path.relpath(coloop, REPO)} not built")
 
