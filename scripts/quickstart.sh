@@ -25,8 +25,12 @@ die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
 packages=(cmake ninja-build g++ clang pkg-config python3 libgtest-dev libgmock-dev
   libbenchmark-dev libfmt-dev libuv1-dev liburing-dev libhttp-parser-dev curl)
 # The demo's echo benchmark also runs the peer servers (Asio, asyncio + uvloop) and draws its
-# chart with gnuplot; Go and Node join in when they are installed.
-demo_packages=(libasio-dev python3-uvloop gnuplot-nox)
+# chart with gnuplot; Go and Node join in when they are installed. The HTTP benchmark (wrk) and
+# the scheduler benchmark's peers: nginx, Boost.Beast, Go net/http, asyncio/uvloop + httptools,
+# and hyper and tokio built offline by cargo from the crates Debian ships. Benchmarks only: the
+# test suite needs none of these.
+demo_packages=(libasio-dev python3-uvloop gnuplot-nox wrk nginx-light libboost-dev golang-go
+  python3-httptools cargo librust-hyper-dev librust-tokio-dev)
 
 install_deps() {
   if ! command -v dpkg-query >/dev/null; then

@@ -20,8 +20,6 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,18 +29,17 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(HERE))
+import harness  # noqa: E402  (bench/harness.py)
+import offline_build  # noqa: E402  (bench/offline_build.py)
+from harness import cpu_model, first_line, free_port, live, log, pin, stop  # noqa: E402
+
 PY = "/usr/bin/python3"  # the Debian python, where python3-uvloop lives
 DEFAULT_POINTS = "100x64,10x1024,1x64,1000x512"
 FLOOR = "epoll"
 # Rows also compared with a peer measured in the same round: coloop on libuv against raw libuv.
 PEERS = {"coloop-libuv": "libuv"}
-
-live = []  # every process started and not yet reaped
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
 
 # ---------------------------------------------------------------------------------------------
 # Servers
@@ -99,11 +96,12 @@ def server_catalogue(build, out):
             cat[f"uvloop-{mode}"] = (f"Python uvloop, {mode}", None,
                                      "python3-uvloop not installed")
 
-    go_bin = build_go(out)
+    go_bin, why = offline_build.go_build(os.path.join(HERE, "echo.go"),
+                                         os.path.join(out, "go_echo"), out)
     if go_bin:
         cat["go"] = ("Go, goroutine per connection", lambda p: [go_bin, "--port", str(p)], None)
     else:
-        cat["go"] = ("Go", None, "go not installed or build failed")
+        cat["go"] = ("Go", None, why)
     node = shutil.which("node")
     if node:
         js = os.path.join(HERE, "echo.js")
@@ -131,23 +129,6 @@ def supports_backend(path, name):
         return False
 
 
-def build_go(out):
-    go = shutil.which("go")
-    if not go:
-        return None
-    src = os.path.join(HERE, "echo.go")
-    dst = os.path.join(out, "go_echo")
-    if os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src):
-        return dst
-    env = dict(os.environ, GO111MODULE="off", GOCACHE=os.path.join(out, "gocache"),
-               GOPATH=os.path.join(out, "gopath"))
-    r = subprocess.run([go, "build", "-o", dst, src], env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        log("go build failed:\n" + r.stderr)
-        return None
-    return dst
-
-
 def build_native(build):
     """Build the echo targets (and coloop's echo_server when that target exists)."""
     if not (os.path.exists(os.path.join(build, "build.ninja"))
@@ -169,16 +150,6 @@ def build_native(build):
 
 # ---------------------------------------------------------------------------------------------
 # Processes
-
-
-def pin(cpu, argv):
-    return (["taskset", "-c", str(cpu)] + argv) if PINNING else argv
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -208,30 +179,6 @@ class Server:
         if self.proc.poll() is not None or not any(l.startswith("listening on")
                                                     for l in self.output):
             raise RuntimeError("server did not start: " + " | ".join(self.output[-5:]))
-
-
-def stop(proc, grace=5):
-    """SIGTERM, wait, SIGKILL if needed; always reaps."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)  # its own session: the group is just it (and kids)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(grace)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-    if proc in live:
-        live.remove(proc)
-
-
-def stop_all():
-    for p in list(live):
-        stop(p, grace=2)
 
 
 def run_one(loadgen, argv, conns, size, duration, warmup):
@@ -432,13 +379,7 @@ unset multiplot
 
 
 def versions():
-    def cmd(argv):
-        try:
-            r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-            return (r.stdout or r.stderr).strip().splitlines()[0]
-        except (OSError, IndexError, subprocess.TimeoutExpired):
-            return None
-
+    cmd = first_line
     v = {
         "python": cmd([PY, "--version"]),
         "uvloop": cmd([PY, "-c", "import uvloop; print(uvloop.__version__)"]),
@@ -456,17 +397,6 @@ def versions():
     except OSError:
         pass
     return v
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,10 +427,7 @@ def main():
     if args.quick:
         args.rounds, args.duration, args.warmup = 1, 2.0, 0.5
 
-    global PINNING
-    PINNING = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
-    if not PINNING:
-        log("warning: fewer than 2 CPUs or no taskset: server and load generator are not pinned")
+    pinned = harness.init_pinning("server and load generator")
 
     build = os.path.abspath(args.build)
     out = os.path.join(build, "bench", "echo")
@@ -553,7 +480,7 @@ def main():
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "host": platform.node(), "kernel": platform.release(), "cpu": cpu_model(),
         "nproc": os.cpu_count(), "rounds": args.rounds, "duration": args.duration,
-        "warmup": args.warmup, "pinned": PINNING, "elapsed_s": round(time.time() - t_start, 1),
+        "warmup": args.warmup, "pinned": pinned, "elapsed_s": round(time.time() - t_start, 1),
         "versions": versions(),
         "servers": {n: cat[n][0] for n in servers},
         "skipped": {n: cat[n][2] for n in wanted if cat[n][1] is None},
@@ -577,18 +504,5 @@ def main():
     return 1 if failed else 0
 
 
-def _on_term(signum, frame):
-    raise KeyboardInterrupt
-
-
 if __name__ == "__main__":
-    PINNING = True
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGINT, _on_term)  # even where the shell started us with SIGINT ignored
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        log("interrupted")
-        sys.exit(130)
-    finally:
-        stop_all()
+    harness.run_main(main)

@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--conns", type=int, default=100)
     ap.add_argument("--size", type=int, default=64)
     args = ap.parse_args()
-    run.PINNING = False
+    run.harness.set_pinning(False)
     server = os.path.join(args.build, "examples", "echo_server")
     loadgen = os.path.join(args.build, "bench", "echo", "loadgen")
     for path in (server, loadgen):
@@ -52,7 +52,7 @@ def main():
                 rps[name].append(r["rps"])
                 run.log(f"round {rnd + 1}: {name}: {r['rps']:.0f} req/s")
     finally:
-        run.stop_all()
+        run.harness.stop_all()
     base = statistics.median(rps[SERVERS[0][0]])
     print(f"| echo_server, {args.conns} x {args.size} B, unpinned on {os.cpu_count()} CPUs | "
           "req/s (median) | min-max | vs 1 thread |")

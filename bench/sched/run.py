@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Scheduler benchmarks (BENCHMARKS.md, "Scheduler benchmarks"): runs coloop_sched_bench on every
-(benchmark, flavour) pair it lists, plus Go's skynet when `go` is installed, each in its own
+(benchmark, flavour) pair it lists, plus Go's skynet when `go` is installed and tokio's skynet and
+fib when cargo and librust-tokio-dev are (bench/sched/tokio, built offline), each in its own
 process (so the peak RSS, VmHWM, is that benchmark's alone), in >= 3 interleaved rounds, and
 reports medians with min-max.
 
@@ -10,17 +11,21 @@ Usage: python3 bench/sched/run.py [--build build/release] [--rounds 3] [--quick]
 Writes BUILD/bench/sched/results.json (every run plus the summary) and results.md (the table).
 Flavours: event_loop (coloop::run), runtime1/runtime2 (the work-stealing runtime of issue 4, once
 <coloop/runtime/runtime.hpp> exists: see flavour.hpp), tbb1/tbb2 (oneTBB task_group in a
-task_arena of 1 / 2 threads), go1/go2 (GOMAXPROCS), raw (eventfd ping-pong, wake's reference).
+task_arena of 1 / 2 threads), go1/go2 (GOMAXPROCS), tokio1/tokio2 (tokio's multi-thread runtime
+with 1 / 2 workers), raw (eventfd ping-pong, wake's reference).
 """
 import argparse
 import datetime
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import offline_build  # noqa: E402  (bench/offline_build.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -39,11 +44,13 @@ LABELS = {
     "wake_pinned": "cross-thread wake round trip (pinned: scheduler CPU 0, foreign CPU 1)",
     "baseline": "empty process (RSS floor)",
 }
-FLAVOUR_ORDER = ["event_loop", "runtime1", "runtime2", "tbb1", "tbb2", "go1", "go2", "raw", "none"]
+FLAVOUR_ORDER = ["event_loop", "runtime1", "runtime2", "tbb1", "tbb2", "tokio1", "tokio2", "go1",
+                 "go2", "raw", "none"]
 FLAVOUR_LABELS = {
     "event_loop": "coloop event_loop", "runtime1": "coloop runtime", "runtime2": "coloop runtime",
     "tbb1": "oneTBB task_group", "tbb2": "oneTBB task_group", "go1": "Go goroutines",
-    "go2": "Go goroutines", "raw": "raw eventfd ping-pong", "none": "-",
+    "go2": "Go goroutines", "tokio1": "tokio multi-thread runtime",
+    "tokio2": "tokio multi-thread runtime", "raw": "raw eventfd ping-pong", "none": "-",
 }
 COLOOP = {"event_loop", "runtime1", "runtime2"}
 RSS_TARGET_KB = 64 * 1024
@@ -65,23 +72,6 @@ def build_native(build, no_build):
         sys.exit(f"{binary} not found: cmake --preset release && "
                  f"cmake --build {build} --target coloop_sched_bench")
     return binary
-
-
-def build_go(out):
-    go = shutil.which("go")
-    if not go:
-        return None, "go not installed"
-    src = os.path.join(HERE, "skynet.go")
-    dst = os.path.join(out, "go_skynet")
-    if os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src):
-        return dst, None
-    env = dict(os.environ, GO111MODULE="off", GOCACHE=os.path.join(out, "gocache"),
-               GOPATH=os.path.join(out, "gopath"))
-    r = subprocess.run([go, "build", "-o", dst, src], env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        log("go build failed:\n" + r.stderr)
-        return None, "go build failed"
-    return dst, None
 
 
 def run_case(cmd):
@@ -146,12 +136,17 @@ def summarize(runs):
             ref = ("oneTBB", med(bench, f"tbb{row['threads']}"))
         if ref and ref[1]:
             row["ratio"] = {"to": ref[0], "value": row["ns_per_iter"]["median"] / ref[1]}
+        # The runtime coloop copies: coloop's runtime rows against tokio at the same worker count.
+        tokio = med(bench, f"tokio{row['threads']}") if fl in ("runtime1", "runtime2") else None
+        if tokio:
+            row["ratio_tokio"] = row["ns_per_iter"]["median"] / tokio
         paired = [r["ns_per_op"] / r["ref_ns_per_op"] for r in groups[(bench, fl)]
                   if fl != "raw" and r.get("ref_ns_per_op", -1) > 0]
         if paired:  # wake: the median of each process's own ratio
             row["ratio"] = {"to": "raw eventfd", "value": statistics.median(paired)}
         # 1 -> 2 thread speed-up, on the 2-thread row.
-        for one, two in (("runtime1", "runtime2"), ("tbb1", "tbb2"), ("go1", "go2")):
+        for one, two in (("runtime1", "runtime2"), ("tbb1", "tbb2"), ("go1", "go2"),
+                         ("tokio1", "tokio2")):
             if fl == two and med(bench, one):
                 row["speedup_1_to_2"] = med(bench, one) / row["ns_per_iter"]["median"]
         if fl in COLOOP:
@@ -194,6 +189,8 @@ def table(rows):
             time = "-"
         rss = f"{r['peak_rss_kb']['median'] / 1024:.1f} MB"
         ratio = (f"{r['ratio']['value']:.2f}× {r['ratio']['to']}" if "ratio" in r else "")
+        if "ratio_tokio" in r:
+            ratio += f"; {r['ratio_tokio']:.2f}× tokio"
         speedup = f"{r['speedup_1_to_2']:.2f}×" if "speedup_1_to_2" in r else ""
         tg = "; ".join(f"{x['target']} {'?' if x['met'] is None else ('✓' if x['met'] else '✗')}"
                        for x in r.get("targets", []))
@@ -213,7 +210,11 @@ one untimed warm-up iteration (none with --quick). Ratio to reference: time ÷ o
 thread count (event_loop is compared with tbb1); for wake, the median over rounds of each
 process's scheduler round trip ÷ the raw eventfd round trip (two threads ping-ponging eventfds)
 that the same process measured in interleaved blocks (the raw rows come from the event_loop
-processes). Unpinned, the kernel places the threads as it likes, and a wake-up that crosses CPUs
+processes); the coloop runtime rows of skynet and fib also give their time ÷ tokio's at the same
+worker count. tokio rows (bench/sched/tokio, tokio 1.24 from Debian, built offline): every node is
+a tokio::spawn joined through its JoinHandle, of a boxed future (recursion through spawn needs a
+named future type, so each task costs tokio one more allocation than its task cell), timed inside
+block_on after an untimed warm-up, like the Go row. Unpinned, the kernel places the threads as it likes, and a wake-up that crosses CPUs
 costs several times one that does not; wake_pinned puts the scheduler and the raw peer on CPU 0
 and the foreign thread on CPU 1, so both measurements cross CPUs. The issue 4 targets are the work-stealing runtime's; they are evaluated on the
 event_loop rows too, for comparison (the event_loop runs spawned tasks FIFO, so skynet and fib
@@ -254,13 +255,24 @@ def main():
         skipped.append("runtime1/runtime2: <coloop/runtime/runtime.hpp> not there yet (issue 4)")
     if "tbb1" not in flavours:
         skipped.append("oneTBB: not found at configure time (libtbb-dev)")
-    go_bin, why = build_go(out)
+    go_bin, why = offline_build.go_build(os.path.join(HERE, "skynet.go"),
+                                         os.path.join(out, "go_skynet"), out)
     if go_bin:
         for procs in (1, 2):
             cases.append(("skynet", f"go{procs}", [go_bin, "-procs", str(procs)]
                           + (["-warmup=false"] if args.quick else [])))
     else:
         skipped.append(f"Go skynet: {why}")
+    tokio_bin, why = offline_build.cargo_build(os.path.join(HERE, "tokio"),
+                                               os.path.join(out, "cargo"), "tokio_sched",
+                                               {"tokio": "librust-tokio-dev"})
+    if tokio_bin:
+        for bench in ("skynet", "fib"):
+            for workers in (1, 2):
+                cases.append((bench, f"tokio{workers}", [tokio_bin, bench, str(workers)]
+                              + (["--quick"] if args.quick else [])))
+    else:
+        skipped.append(f"tokio skynet and fib: {why}")
     if only:
         cases = [c for c in cases if c[0] in only]
 
