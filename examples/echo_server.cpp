@@ -111,11 +111,20 @@ options parse(int argc, char** argv) {
   return o;
 }
 
-coloop::task<void> echo(coloop::tcp_stream s) {
+// One scratch buffer per worker thread. Read its address after every resumption, through a call
+// the compiler cannot inline: g++ may keep a thread_local's address in the coroutine frame across a
+// co_await, and on the runtime the task may resume on another worker.
+[[gnu::noinline]] char* thread_buffer() noexcept {
   static thread_local char buffer[64 * 1024];
+  return buffer;
+}
+constexpr std::size_t thread_buffer_size = 64 * 1024;
+
+coloop::task<void> echo(coloop::tcp_stream s) {
   try {
     for (;;) {
-      const long n = s.try_read_some(buffer, sizeof buffer);
+      char* const buffer = thread_buffer();
+      const long n = s.try_read_some(buffer, thread_buffer_size);
       if (n < 0) {
         co_await s.wait_readable();
         continue;
