@@ -69,12 +69,6 @@ void set_event(struct kevent& ev, std::uintptr_t ident, int filter, unsigned fla
   ev.udata = reinterpret_cast<decltype(ev.udata)>(udata);
 }
 
-/// An fd_entry plus the links of the reactor's list of live entries.
-struct kqueue_entry : fd_entry {
-  kqueue_entry* prev = nullptr;
-  kqueue_entry* next = nullptr;
-};
-
 class kqueue_reactor final : public readiness_reactor {
  public:
   kqueue_reactor() {
@@ -100,12 +94,8 @@ class kqueue_reactor final : public readiness_reactor {
   }
 
   ~kqueue_reactor() override {
-    while (kqueue_entry* e = live_) {
-      for (io_dir d : {io_dir::read, io_dir::write}) {
-        while (io_op* op = e->head[static_cast<int>(d)]) withdraw(*op);
-      }
+    while (readiness_entry* e = take_leaked()) {
       delete_filters(e->fd);
-      unlink(e);
       delete e;
     }
     close_all();
@@ -118,10 +108,8 @@ class kqueue_reactor final : public readiness_reactor {
     struct stat st {};
     if (::fstat(fd, &st) < 0) throw_errno(errno, "fstat");
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) throw_errno(EPERM, "kevent(EV_ADD)");
-    auto e = std::make_unique<kqueue_entry>();
+    auto e = std::make_unique<readiness_entry>();
     e->fd = fd;
-    adopt(*e);
-    e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
     // One kevent() per filter, so that each reports its own error: some fds take only one
     // (a pipe's write end whose reader is gone refuses EVFILT_WRITE with EPIPE on FreeBSD). A
     // direction without a filter still works when its syscall fails at once (EPIPE, EBADF),
@@ -136,18 +124,13 @@ class kqueue_reactor final : public readiness_reactor {
       ++i;
     }
     if (errors[0] != 0 && errors[1] != 0) throw_errno(errors[0], "kevent(EV_ADD)");
-    kqueue_entry* raw = e.release();
-    raw->next = live_;
-    if (live_ != nullptr) live_->prev = raw;
-    live_ = raw;
-    return raw;
+    return adopt(*e.release());
   }
 
   void deregister_fd(fd_entry* entry) noexcept override {
-    auto* e = static_cast<kqueue_entry*>(entry);
+    auto* e = static_cast<readiness_entry*>(entry);
     delete_filters(e->fd);
-    fail_all(*e, -static_cast<int>(errc::closed));
-    unlink(e);
+    forget(*e);
     delete e;
   }
 
@@ -246,18 +229,8 @@ class kqueue_reactor final : public readiness_reactor {
     }
   }
 
-  void unlink(kqueue_entry* e) noexcept {
-    if (e->prev != nullptr) {
-      e->prev->next = e->next;
-    } else {
-      live_ = e->next;
-    }
-    if (e->next != nullptr) e->next->prev = e->prev;
-  }
-
   int kq_ = -1;
   int wake_pipe_[2] = {-1, -1};
-  kqueue_entry* live_ = nullptr;
   struct kevent events_[max_events];
 };
 

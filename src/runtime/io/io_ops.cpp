@@ -223,9 +223,27 @@ void withdraw(io_op& op) noexcept {
   if (op.fd != nullptr) op.fd->owner->withdraw(op);
 }
 
-void readiness_reactor::adopt(fd_entry& e) noexcept {
+fd_entry* readiness_reactor::adopt(readiness_entry& e) noexcept {
   e.owner = this;
   e.submit = &readiness_reactor::submit;
+  e.ready[0] = e.ready[1] = true;
+  live_.push_front(e);
+  return &e;
+}
+
+void readiness_reactor::forget(readiness_entry& e) noexcept {
+  fail_all(e, -static_cast<int>(errc::closed));
+  live_.remove(e);
+}
+
+readiness_entry* readiness_reactor::take_leaked() noexcept {
+  readiness_entry* e = live_.pop_front();
+  if (e != nullptr) {
+    for (io_dir d : {io_dir::read, io_dir::write}) {
+      while (io_op* op = e->head[index(d)]) withdraw(*op);
+    }
+  }
+  return e;
 }
 
 void readiness_reactor::withdraw(io_op& op) noexcept {
