@@ -40,10 +40,6 @@
 namespace coloop::detail {
 namespace {
 
-[[noreturn]] void throw_errno(int err, const char* what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 /// write(2) that reports EPIPE without letting a SIGPIPE reach the process (see the top).
 ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
   sigset_t pipe_only;

@@ -27,6 +27,7 @@
 #include <coloop/detail/io_op.hpp>
 
 #include <stdexcept>
+#include <system_error>
 
 #include <coloop/core/errors.hpp>
 #include <coloop/detail/scheduler.hpp>
@@ -146,6 +147,10 @@ bool submit_to_closed(io_op& op) noexcept {
 
 void throw_no_scheduler_for_io() {
   throw std::logic_error("coloop: I/O awaited outside an event loop (no scheduler on this thread)");
+}
+
+void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
 }
 
 bool enqueue(io_op& op, fd_entry& e, std::coroutine_handle<> waiter, scheduler* sched,
