@@ -12,17 +12,20 @@ class intrusive_list {
  public:
   bool empty() const noexcept { return head_ == nullptr; }
   T* front() const noexcept { return head_; }
+  T* back() const noexcept { return tail_; }
   void push_back(T& x) noexcept {
     x.prev_ = tail_;
     x.next_ = nullptr;
     (tail_ != nullptr ? tail_->next_ : head_) = &x;
     tail_ = &x;
   }
-  void push_front(T& x) noexcept {
-    x.prev_ = nullptr;
-    x.next_ = head_;
-    (head_ != nullptr ? head_->prev_ : tail_) = &x;
-    head_ = &x;
+  void push_front(T& x) noexcept { insert_after(nullptr, x); }
+  /// Links `x` right after `at` (in this list), or first when `at` is null.
+  void insert_after(T* at, T& x) noexcept {
+    x.prev_ = at;
+    x.next_ = at != nullptr ? at->next_ : head_;
+    (x.next_ != nullptr ? x.next_->prev_ : tail_) = &x;
+    (at != nullptr ? at->next_ : head_) = &x;
   }
   /// Unlinks `x`, which is in this list, and clears its links.
   void remove(T& x) noexcept {
