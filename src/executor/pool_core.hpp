@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <coloop/detail/executor_job.hpp>
+#include <coloop/detail/intrusive_list.hpp>
 #include <coloop/executor/thread_pool.hpp>
 
 namespace coloop::detail {
@@ -59,8 +60,7 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   // Guarded by mutex_.
-  pool_job* head_ = nullptr;
-  pool_job* tail_ = nullptr;
+  intrusive_list<pool_job> queue_;
   std::size_t queued_ = 0;
   std::size_t threads_ = 0;   // live workers
   std::size_t parked_ = 0;    // in wake_.wait

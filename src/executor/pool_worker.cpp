@@ -85,7 +85,7 @@ void pool_core::worker_main(std::size_t index, std::list<std::thread>::iterator 
     }
     const bool timed_out = wake_.wait_until(lock, deadline) == std::cv_status::timeout;
     --parked_;
-    if (timed_out && head_ == nullptr && !closing_ && threads_ > core_threads_) {
+    if (timed_out && queue_.empty() && !closing_ && threads_ > core_threads_) {
       --threads_;
       exited_.push_back(std::move(*self));
       workers_.erase(self);
@@ -103,9 +103,8 @@ void pool_core::shutdown(shutdown_mode mode) {
     closing_ = true;
     closing_flag_.store(true, std::memory_order_release);  // pairs with closing()'s acquire
     if (mode == shutdown_mode::cancel) {
-      cancelled = head_;
-      for (pool_job* j = head_; j != nullptr; j = j->next_) j->in_queue_ = false;
-      head_ = tail_ = nullptr;
+      cancelled = queue_.take_all();
+      for (pool_job* j = cancelled; j != nullptr; j = j->next_) j->in_queue_ = false;
       queued_ = 0;
       queued_hint_.store(0, std::memory_order_relaxed);
     }

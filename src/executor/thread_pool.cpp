@@ -77,11 +77,11 @@ pool_core::admission pool_core::push(pool_job* job, std::exception_ptr& refusal)
     if (!has_room_locked()) {
       ++rejected_;
       if (on_full_ == rejection_policy::caller_runs) return admission::run_here;
-      if (on_full_ == rejection_policy::abort || head_ == nullptr) {
+      if (on_full_ == rejection_policy::abort || queue_.empty()) {
         refusal = error_of(errc::rejected, "coloop::thread_pool: queue full");
         return admission::refused;
       }
-      victim = head_;  // discard_oldest
+      victim = queue_.front();  // discard_oldest
       unlink(victim);
     }
     link_back(job);
@@ -128,33 +128,19 @@ bool pool_core::withdraw(pool_job* job) noexcept {
 }
 
 void pool_core::link_back(pool_job* job) noexcept {
-  job->prev_ = tail_;
-  job->next_ = nullptr;
-  if (tail_ != nullptr)
-    tail_->next_ = job;
-  else
-    head_ = job;
-  tail_ = job;
+  queue_.push_back(*job);
   job->in_queue_ = true;
   queued_hint_.store(++queued_, std::memory_order_relaxed);
 }
 
 void pool_core::unlink(pool_job* job) noexcept {
-  if (job->prev_ != nullptr)
-    job->prev_->next_ = job->next_;
-  else
-    head_ = job->next_;
-  if (job->next_ != nullptr)
-    job->next_->prev_ = job->prev_;
-  else
-    tail_ = job->prev_;
-  job->prev_ = job->next_ = nullptr;
+  queue_.remove(*job);
   job->in_queue_ = false;
   queued_hint_.store(--queued_, std::memory_order_relaxed);
 }
 
 pool_job* pool_core::pop_locked() noexcept {
-  pool_job* job = head_;
+  pool_job* job = queue_.front();
   if (job != nullptr) unlink(job);
   return job;
 }

@@ -40,10 +40,6 @@
 namespace coloop::detail {
 namespace {
 
-[[noreturn]] void throw_errno(int err, const char* what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 /// write(2) that reports EPIPE without letting a SIGPIPE reach the process (see the top).
 ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
   sigset_t pipe_only;
@@ -64,6 +60,16 @@ ssize_t write_without_sigpipe(int fd, const void* buf, std::size_t n) noexcept {
   if (!was_blocked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = err;
   return r;
+}
+
+/// Runs `call(op)`, a syscall, until it is not interrupted, and settles `op` with its outcome.
+template <class Call>
+bool attempt_syscall(io_op* op, Call call) noexcept {
+  for (;;) {
+    const ssize_t r = call(op);
+    const int err = r < 0 ? errno : 0;
+    if (err != EINTR) return settle_attempt(op, r, err);
+  }
 }
 
 /// Closes the fd it holds unless released (set to -1): constructors own the fd even when they
@@ -92,19 +98,12 @@ bool settle_attempt(io_op* op, long r, int err) noexcept {
 }
 
 bool attempt_read(io_op* op) noexcept {
-  for (;;) {
-    const ssize_t r = ::read(op->fd->fd, op->buffer, op->length);
-    const int err = r < 0 ? errno : 0;
-    if (err != EINTR) return settle_attempt(op, r, err);
-  }
+  return attempt_syscall(op, [](io_op* o) { return ::read(o->fd->fd, o->buffer, o->length); });
 }
 
 bool attempt_send(io_op* op) noexcept {
-  for (;;) {
-    const ssize_t r = ::send(op->fd->fd, op->buffer, op->length, os::send_flags);
-    const int err = r < 0 ? errno : 0;
-    if (err != EINTR) return settle_attempt(op, r, err);
-  }
+  return attempt_syscall(
+      op, [](io_op* o) { return ::send(o->fd->fd, o->buffer, o->length, os::send_flags); });
 }
 
 bool attempt_read_stream(io_op* op) noexcept {
@@ -125,17 +124,35 @@ bool attempt_send_stream(io_op* op) noexcept {
 bool attempt_readable(io_op*) noexcept { return true; }
 
 bool attempt_write(io_op* op) noexcept {
-  for (;;) {
-    const ssize_t r = write_without_sigpipe(op->fd->fd, op->buffer, op->length);
-    const int err = r < 0 ? errno : 0;
-    if (err != EINTR) return settle_attempt(op, r, err);
-  }
+  return attempt_syscall(
+      op, [](io_op* o) { return write_without_sigpipe(o->fd->fd, o->buffer, o->length); });
 }
 
 void throw_io_error(int error, const char* what) {
   if (error < 0) throw std::system_error(make_error_code(static_cast<errc>(-error)), what);
   throw_errno(error, what);
 }
+
+namespace {
+
+/// try_read / try_write: one attempt, and only with readiness cached (edge-triggered: without
+/// it the syscall would only return EAGAIN); -1 when it would block.
+long try_once(fd_entry* e, io_dir d, void* buf, std::size_t n, bool (*attempt)(io_op*) noexcept,
+              const char* what) {
+  if (e == nullptr) throw_io_error(-static_cast<int>(errc::closed), what);
+  io_op op;
+  op.fd = e;
+  op.dir = d;
+  op.buffer = buf;
+  op.length = n;
+  entry_lock lock(*e);
+  if (!e->ready[static_cast<int>(d)] || !attempt(&op)) return -1;
+  lock.unlock();
+  if (op.error != 0) throw_io_error(op.error, what);
+  return static_cast<long>(op.result);
+}
+
+}  // namespace
 
 }  // namespace coloop::detail
 
@@ -204,34 +221,14 @@ void async_fd::close() noexcept {
 }
 
 long async_fd::try_read(void* buf, std::size_t n) {
-  io_op op;
-  op.fd = entry_;
-  op.dir = io_dir::read;
-  op.buffer = buf;
-  op.length = n;
-  if (entry_ == nullptr)
-    throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_read");
-  // Edge-triggered: without cached readiness the syscall would only return EAGAIN.
-  entry_lock lock(*entry_);
-  if (!entry_->ready[0] || !detail::attempt_read_stream(&op)) return -1;
-  lock.unlock();
-  if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_read");
-  return static_cast<long>(op.result);
+  return detail::try_once(entry_, io_dir::read, buf, n, &detail::attempt_read_stream,
+                          "coloop::async_fd::try_read");
 }
 
 long async_fd::try_write(const void* buf, std::size_t n) {
-  io_op op;
-  op.fd = entry_;
-  op.dir = io_dir::write;
-  op.buffer = const_cast<void*>(buf);
-  op.length = n;
-  if (entry_ == nullptr)
-    throw_io_error(-static_cast<int>(errc::closed), "coloop::async_fd::try_write");
-  entry_lock lock(*entry_);
-  if (!entry_->ready[1] || !(is_socket_ ? detail::attempt_send_stream(&op) : detail::attempt_write(&op))) return -1;
-  lock.unlock();
-  if (op.error != 0) throw_io_error(op.error, "coloop::async_fd::try_write");
-  return static_cast<long>(op.result);
+  return detail::try_once(entry_, io_dir::write, const_cast<void*>(buf), n,
+                          is_socket_ ? &detail::attempt_send_stream : &detail::attempt_write,
+                          "coloop::async_fd::try_write");
 }
 
 int async_fd::native_handle() const noexcept { return entry_ != nullptr ? entry_->fd : -1; }

@@ -38,14 +38,15 @@
 #include <utility>
 
 #include "runtime/context.hpp"
+#include <coloop/detail/intrusive_list.hpp>
 #include <coloop/detail/wait_list.hpp>
 
 namespace coloop {
 namespace detail {
 
 struct connection_node {
-  connection_node* prev = nullptr;
-  connection_node* next = nullptr;
+  connection_node* prev_ = nullptr;
+  connection_node* next_ = nullptr;
   cancel_state* cancel = nullptr;
 };
 
@@ -62,7 +63,7 @@ struct server_state {
   std::atomic<std::size_t> connections{0};
   std::atomic<unsigned> epoch{0};  // bumped by close_clients()
   std::mutex mutex;
-  connection_node* running = nullptr;      // under mutex
+  intrusive_list<connection_node> running;  // under mutex
   std::vector<cancel_state*> acceptors;    // under mutex: each accept loop's, null once ended
   wait_list closed_waiters;
   wait_list serving_waiters;
@@ -93,7 +94,7 @@ struct server_state {
   void close_clients() noexcept {
     ++epoch;
     std::lock_guard lock(mutex);
-    for (connection_node* n = running; n != nullptr; n = n->next) {
+    for (connection_node* n = running.front(); n != nullptr; n = n->next_) {
       if (n->cancel != nullptr) n->cancel->request();  // posts the task; unlinks nothing now
     }
   }
@@ -107,20 +108,13 @@ class connection_link {
   connection_link(server_state& s, cancel_state* cancel) noexcept : s_(s) {
     node_.cancel = cancel;
     std::lock_guard lock(s.mutex);
-    node_.next = s.running;
-    if (s.running != nullptr) s.running->prev = &node_;
-    s.running = &node_;
+    s.running.push_front(node_);
   }
   connection_link(const connection_link&) = delete;
   connection_link& operator=(const connection_link&) = delete;
   ~connection_link() {
     std::lock_guard lock(s_.mutex);
-    if (node_.prev != nullptr) {
-      node_.prev->next = node_.next;
-    } else {
-      s_.running = node_.next;
-    }
-    if (node_.next != nullptr) node_.next->prev = node_.prev;
+    s_.running.remove(node_);
     --s_.connections;
   }
 

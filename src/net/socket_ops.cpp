@@ -61,10 +61,6 @@ bool out_of_resources(int err) {
 
 }  // namespace
 
-void throw_errno(int err, const char* what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 async_fd open_socket(const endpoint& local, int type, const char* what) {
   int family = AF_UNIX;
   if (local.family() == endpoint::family_type::ipv4) family = AF_INET;

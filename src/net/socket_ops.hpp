@@ -9,7 +9,6 @@
 
 namespace coloop::detail {
 
-[[noreturn]] void throw_errno(int err, const char* what);
 /// A new non-blocking, close-on-exec socket for `local`'s family, registered with the loop.
 async_fd open_socket(const endpoint& local, int type, const char* what);
 void set_int_option(int fd, int level, int name, int value, const char* what);

@@ -27,10 +27,9 @@
 
 #include "process/signal_dispatch.hpp"
 
-#include "runtime/os/config.hpp"
+#include "runtime/os/sockets.hpp"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -41,7 +40,6 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <system_error>
 
 namespace coloop::detail::signals {
 namespace {
@@ -112,28 +110,7 @@ void release_locked(int index, std::uint64_t counted) noexcept {
 
 }  // namespace
 
-void make_wake_pipe(int fds[2]) {
-#if !COLOOP_PORTABLE_FALLBACKS
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-    throw std::system_error(errno, std::generic_category(), "coloop::signal_set: pipe");
-  }
-#else
-  // No pipe2 (macOS; COLOOP_PORTABLE_FALLBACKS runs this on Linux too): a fork+exec on another thread between the two calls could inherit the
-  // pipe; a wake pipe in a stranger's process only costs it two fds.
-  if (::pipe(fds) != 0) {
-    throw std::system_error(errno, std::generic_category(), "coloop::signal_set: pipe");
-  }
-  for (int i = 0; i < 2; ++i) {
-    if (::fcntl(fds[i], F_SETFD, FD_CLOEXEC) != 0 ||
-        ::fcntl(fds[i], F_SETFL, ::fcntl(fds[i], F_GETFL) | O_NONBLOCK) != 0) {
-      const int err = errno;
-      ::close(fds[0]);
-      ::close(fds[1]);
-      throw std::system_error(err, std::generic_category(), "coloop::signal_set: fcntl");
-    }
-  }
-#endif
-}
+void make_wake_pipe(int fds[2]) { os::cloexec_pipe(fds, "coloop::signal_set: pipe", true); }
 
 int watch(std::uint64_t mask, int write_fd) {
   std::lock_guard<std::mutex> lock(mutex_);

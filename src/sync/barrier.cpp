@@ -35,12 +35,11 @@ bool barrier::awaiter::enter(std::coroutine_handle<> h, detail::cancel_state* ca
     if (b.waiting_ + 1 == b.parties_) {
       // The last arrival: release the cycle in arrival order; it keeps the highest index.
       std::size_t i = 0;
-      for (awaiter* a = b.head_; a != nullptr; a = a->next_) {
+      released = b.waiters_.take_all();
+      for (awaiter* a = released; a != nullptr; a = a->next_) {
         a->index_ = i++;
         a->queued_ = false;
       }
-      released = b.head_;
-      b.head_ = b.tail_ = nullptr;
       b.waiting_ = 0;
       index_ = i;
     } else {
@@ -49,14 +48,7 @@ bool barrier::awaiter::enter(std::coroutine_handle<> h, detail::cancel_state* ca
         return false;
       }
       cancel_ = cancel;
-      prev_ = b.tail_;
-      next_ = nullptr;
-      if (b.tail_ != nullptr) {
-        b.tail_->next_ = this;
-      } else {
-        b.head_ = this;
-      }
-      b.tail_ = this;
+      b.waiters_.push_back(*this);
       ++b.waiting_;
       queued_ = true;
       return true;
@@ -91,17 +83,7 @@ detail::cancel_outcome barrier::awaiter::on_cancel(detail::cancel_slot* self) no
 }
 
 void barrier::unlink(awaiter& a) noexcept {
-  if (a.prev_ != nullptr) {
-    a.prev_->next_ = a.next_;
-  } else {
-    head_ = a.next_;
-  }
-  if (a.next_ != nullptr) {
-    a.next_->prev_ = a.prev_;
-  } else {
-    tail_ = a.prev_;
-  }
-  a.prev_ = a.next_ = nullptr;
+  waiters_.remove(a);
   a.queued_ = false;
   --waiting_;
 }
@@ -109,7 +91,6 @@ void barrier::unlink(awaiter& a) noexcept {
 void barrier::wake(awaiter* list) noexcept {
   while (awaiter* a = list) {
     list = a->next_;
-    a->prev_ = a->next_ = nullptr;
     if (a->cancel_ != nullptr) a->cancel_->disarm();
     detail::post_from_any_thread(a->sched_, a->waiter_);  // the frame holding `a` may run now
   }
@@ -120,12 +101,11 @@ void barrier::abort() noexcept {
   {
     std::lock_guard lock(mutex_);
     broken_ = true;
-    for (awaiter* a = head_; a != nullptr; a = a->next_) {
+    released = waiters_.take_all();
+    for (awaiter* a = released; a != nullptr; a = a->next_) {
       a->broken_ = true;
       a->queued_ = false;
     }
-    released = head_;
-    head_ = tail_ = nullptr;
     waiting_ = 0;
   }
   wake(released);

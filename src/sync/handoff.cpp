@@ -95,39 +95,6 @@ cancel_outcome handoff_waiter::on_cancel(cancel_slot* self) noexcept {
   return {w->waiter_, w->sched_};
 }
 
-void handoff_list::push_back(handoff_waiter& w) noexcept {
-  w.list_ = this;
-  w.prev_ = tail_;
-  w.next_ = nullptr;
-  if (tail_ != nullptr) {
-    tail_->next_ = &w;
-  } else {
-    head_ = &w;
-  }
-  tail_ = &w;
-}
-
-handoff_waiter* handoff_list::pop_front() noexcept {
-  handoff_waiter* w = head_;
-  if (w != nullptr) remove(*w);
-  return w;
-}
-
-void handoff_list::remove(handoff_waiter& w) noexcept {
-  if (w.prev_ != nullptr) {
-    w.prev_->next_ = w.next_;
-  } else {
-    head_ = w.next_;
-  }
-  if (w.next_ != nullptr) {
-    w.next_->prev_ = w.prev_;
-  } else {
-    tail_ = w.prev_;
-  }
-  w.prev_ = w.next_ = nullptr;
-  w.list_ = nullptr;
-}
-
 void wake_batch::add(handoff_waiter& w, handoff_state s) noexcept {
   // release: the waiter's destructor reads the state without the lock once it has resumed.
   w.state_.store(s, std::memory_order_release);

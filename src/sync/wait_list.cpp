@@ -23,14 +23,7 @@ bool wait_list::awaiter::enter(std::coroutine_handle<> waiter, cancel_state* can
     return false;
   }
   cancel_ = cancel;
-  prev_ = list_->tail_;
-  next_ = nullptr;
-  if (list_->tail_ != nullptr) {
-    list_->tail_->next_ = this;
-  } else {
-    list_->head_ = this;
-  }
-  list_->tail_ = this;
+  list_->waiters_.push_back(*this);
   queued_ = true;
   return true;
 }
@@ -53,35 +46,15 @@ cancel_outcome wait_list::awaiter::on_cancel(cancel_slot* self) noexcept {
   return {a->waiter_, a->sched_};
 }
 
-void wait_list::unlink(awaiter& a) noexcept {
-  if (a.prev_ != nullptr) {
-    a.prev_->next_ = a.next_;
-  } else {
-    head_ = a.next_;
-  }
-  if (a.next_ != nullptr) {
-    a.next_->prev_ = a.prev_;
-  } else {
-    tail_ = a.prev_;
-  }
-  a.prev_ = a.next_ = nullptr;
-  a.queued_ = false;
-}
-
 void wait_list::notify_all() noexcept {
   awaiter* woken = nullptr;  // in FIFO order through next_, resumed after the lock is released
   {
     std::lock_guard lock(mutex_);
-    awaiter** tail = &woken;
-    while (awaiter* a = head_) {
-      unlink(*a);
-      *tail = a;
-      tail = &a->next_;
-    }
+    woken = waiters_.take_all();
+    for (awaiter* a = woken; a != nullptr; a = a->next_) a->queued_ = false;
   }
   while (awaiter* a = woken) {
     woken = a->next_;
-    a->next_ = nullptr;
     if (a->cancel_ != nullptr) a->cancel_->disarm();
     post_from_any_thread(a->sched_, a->waiter_);  // the frame holding `a` may run from here on
   }

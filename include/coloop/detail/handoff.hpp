@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <coloop/core/cancellation.hpp>
+#include <coloop/detail/intrusive_list.hpp>
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/scheduler.hpp>
 #include <coroutine>
@@ -76,6 +77,7 @@ class handoff_waiter : public cancel_slot {
 
  private:
   friend class handoff_list;
+  friend class intrusive_list<handoff_waiter>;
   friend class wake_batch;
   /// Locks the owner's lock_, following a move_to that happened meanwhile.
   handoff_owner* lock_owner() noexcept;
@@ -95,15 +97,24 @@ class handoff_waiter : public cancel_slot {
 /// Intrusive FIFO of queued waiters; the owner's lock guards it.
 class handoff_list {
  public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  handoff_waiter* front() const noexcept { return head_; }
-  void push_back(handoff_waiter& w) noexcept;
-  handoff_waiter* pop_front() noexcept;
-  void remove(handoff_waiter& w) noexcept;
+  bool empty() const noexcept { return waiters_.empty(); }
+  handoff_waiter* front() const noexcept { return waiters_.front(); }
+  void push_back(handoff_waiter& w) noexcept {
+    w.list_ = this;
+    waiters_.push_back(w);
+  }
+  handoff_waiter* pop_front() noexcept {
+    handoff_waiter* w = waiters_.front();
+    if (w != nullptr) remove(*w);
+    return w;
+  }
+  void remove(handoff_waiter& w) noexcept {
+    waiters_.remove(w);
+    w.list_ = nullptr;
+  }
 
  private:
-  handoff_waiter* head_ = nullptr;
-  handoff_waiter* tail_ = nullptr;
+  intrusive_list<handoff_waiter> waiters_;
 };
 
 /// Waiters granted (or closed) under a lock, woken when the batch goes out of scope: declare it

@@ -8,6 +8,7 @@
 // resumed or disarmed while it is held.
 
 #include <coloop/core/cancellation.hpp>
+#include <coloop/detail/intrusive_list.hpp>
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/scheduler.hpp>
 #include <coroutine>
@@ -38,6 +39,7 @@ class wait_list {
 
    private:
     friend class wait_list;
+    friend class intrusive_list<awaiter>;
     bool enter(std::coroutine_handle<> waiter, cancel_state* cancel) noexcept;
     void leave() noexcept;  // unlinks without resuming (frame destroyed while waiting)
     static cancel_outcome on_cancel(cancel_slot* self) noexcept;
@@ -68,14 +70,16 @@ class wait_list {
   void notify_all() noexcept;
   bool empty() const noexcept {
     std::lock_guard lock(mutex_);
-    return head_ == nullptr;
+    return waiters_.empty();
   }
 
  private:
-  void unlink(awaiter& a) noexcept;
+  void unlink(awaiter& a) noexcept {
+    waiters_.remove(a);
+    a.queued_ = false;
+  }
   mutable std::mutex mutex_;
-  awaiter* head_ = nullptr;
-  awaiter* tail_ = nullptr;
+  intrusive_list<awaiter> waiters_;
 };
 
 }  // namespace coloop::detail

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <coloop/core/cancellation.hpp>
+#include <coloop/detail/intrusive_list.hpp>
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/scheduler.hpp>
 
@@ -34,6 +35,7 @@ class barrier {
 
    private:
     friend class barrier;
+    friend class detail::intrusive_list<awaiter>;
     bool enter(std::coroutine_handle<> h, detail::cancel_state* cancel) noexcept;
     void leave() noexcept;  // withdraws without resuming (frame destroyed while waiting)
     static detail::cancel_outcome on_cancel(detail::cancel_slot* self) noexcept;
@@ -75,8 +77,7 @@ class barrier {
 
   const std::size_t parties_;
   mutable std::mutex mutex_;
-  awaiter* head_ = nullptr;  // FIFO of this cycle's waiters, guarded by mutex_
-  awaiter* tail_ = nullptr;
+  detail::intrusive_list<awaiter> waiters_;  // this cycle's, in arrival order; under mutex_
   std::size_t waiting_ = 0;
   bool broken_ = false;
 };

@@ -44,21 +44,11 @@
 namespace coloop::detail {
 namespace {
 
-[[noreturn]] void throw_errno(int err, const char* what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
-
 std::int64_t monotonic_ns() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
-
-/// An fd_entry plus the links of the reactor's list of live entries.
-struct epoll_entry : fd_entry {
-  epoll_entry* prev = nullptr;
-  epoll_entry* next = nullptr;
-};
 
 class epoll_reactor final : public readiness_reactor {
  public:
@@ -76,12 +66,8 @@ class epoll_reactor final : public readiness_reactor {
   }
 
   ~epoll_reactor() override {
-    while (epoll_entry* e = live_) {
-      for (io_dir d : {io_dir::read, io_dir::write}) {
-        while (io_op* op = e->head[static_cast<int>(d)]) withdraw(*op);
-      }
+    while (readiness_entry* e = take_leaked()) {
       ::epoll_ctl(epfd_, EPOLL_CTL_DEL, e->fd, nullptr);
-      unlink(e);
       delete e;
     }
     ::close(epfd_);  // wake_ closes after this
@@ -91,27 +77,20 @@ class epoll_reactor final : public readiness_reactor {
   epoll_reactor& operator=(const epoll_reactor&) = delete;
 
   fd_entry* register_fd(int fd) override {
-    auto e = std::make_unique<epoll_entry>();
+    auto e = std::make_unique<readiness_entry>();
     e->fd = fd;
-    adopt(*e);
-    e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.ptr = static_cast<fd_entry*>(e.get());
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(errno, "epoll_ctl(ADD)");
-    epoll_entry* raw = e.release();
-    raw->next = live_;
-    if (live_ != nullptr) live_->prev = raw;
-    live_ = raw;
-    return raw;
+    return adopt(*e.release());
   }
 
   void deregister_fd(fd_entry* entry) noexcept override {
-    auto* e = static_cast<epoll_entry*>(entry);
+    auto* e = static_cast<readiness_entry*>(entry);
     // Fails (EBADF/ENOENT) only if the fd was closed behind our back; nothing left to undo then.
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, e->fd, nullptr);
-    fail_all(*e, -static_cast<int>(errc::closed));
-    unlink(e);
+    forget(*e);
     delete e;
   }
 
@@ -182,19 +161,9 @@ class epoll_reactor final : public readiness_reactor {
 
   void drain_wakeups() noexcept { wake_.drain(); }
 
-  void unlink(epoll_entry* e) noexcept {
-    if (e->prev != nullptr) {
-      e->prev->next = e->next;
-    } else {
-      live_ = e->next;
-    }
-    if (e->next != nullptr) e->next->prev = e->prev;
-  }
-
   int epfd_ = -1;
   os::wake_fd wake_;  // opened before the epoll fd (the constructor body), closed after it
   bool have_pwait2_ = COLOOP_HAVE_EPOLL_PWAIT2 != 0;
-  epoll_entry* live_ = nullptr;
   epoll_event events_[max_events];
 };
 

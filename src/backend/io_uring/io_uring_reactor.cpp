@@ -58,6 +58,7 @@
 
 #include <csignal>
 #include <coloop/core/errors.hpp>
+#include <coloop/detail/intrusive_list.hpp>
 #include <coloop/detail/scheduler.hpp>
 #include <cstdint>
 #include <exception>
@@ -95,8 +96,8 @@ constexpr std::size_t max_transfer = 0x7ffff000;  // what read(2)/send(2) do at 
 constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
 
 struct uring_entry : fd_entry {
-  uring_entry* prev = nullptr;  // live_ list: registered, or deregistered with SQEs in flight
-  uring_entry* next = nullptr;
+  uring_entry* prev_ = nullptr;  // live_ list: registered, or deregistered with SQEs in flight
+  uring_entry* next_ = nullptr;  // also free_'s
   uring_entry* next_dirty = nullptr;
   bool dirty = false;  // in dirty_: flush() may have SQEs to write for it
   bool dead = false;   // deregistered (on free_ once nothing in the kernel names it)
@@ -198,6 +199,19 @@ class uring_reactor final : public reactor {
   }
   void issue(uring_entry& e, int d) noexcept;
   void send_cancel(std::uint64_t target) noexcept;
+  /// Marks `op` (in the kernel) with `why` and asks the kernel for it back, once.
+  void cancel_in_kernel(io_op& op, std::uint8_t why) noexcept {
+    op.backend_state |= why;
+    if ((op.backend_state & cancel_sent) != 0) return;
+    op.backend_state |= cancel_sent;
+    send_cancel(reinterpret_cast<std::uintptr_t>(&op));
+  }
+  /// Ends every operation of `e` (dead from now on): those in the kernel are cancelled with
+  /// `why` (closing, abandoned); the others fail with errc::closed (`resume`) or are withdrawn.
+  void drop_ops(uring_entry& e, std::uint8_t why, bool resume) noexcept;
+  /// Blocks, reaping completions, until `gone()`: the kernel returned an op or fs call.
+  template <class Gone>
+  void wait_returned(Gone gone) noexcept;
   /// Unlinks `op` and queues it on done_ (`again`: re-request its cancel instead of disarming).
   void finish(io_op& op, bool again = false) noexcept;
   void maybe_free(uring_entry& e) noexcept;
@@ -209,14 +223,14 @@ class uring_reactor final : public reactor {
   unsigned features_ = 0;
   os::wake_fd wake_;  // opened before the ring (the constructor body), closed after it
   bool wake_armed_ = false;
-  uring_entry* live_ = nullptr;
-  uring_entry* free_ = nullptr;  // recycled entries, through next
+  intrusive_list<uring_entry> live_;
+  uring_entry* free_ = nullptr;  // recycled entries, through next_
   uring_entry* dirty_ = nullptr;
   io_op* done_ = nullptr;  // finished ops, oldest first, through next
   io_op** done_tail_ = &done_;
   std::size_t finished_in_flush_ = 0;
-  file_op* files_ = nullptr;       // fs calls in the kernel, through next/prev
-  file_op* files_done_ = nullptr;  // fs calls reaped, their done() not called yet, through next
+  intrusive_list<file_op> files_;  // fs calls in the kernel
+  file_op* files_done_ = nullptr;  // fs calls reaped, their done() not called yet, through next_
 };
 
 // --- registration ------------------------------------------------------------------------------
@@ -233,11 +247,10 @@ fd_entry* uring_reactor::register_fd(int fd) {
   const auto held = lock();
   uring_entry* e = free_;
   if (e != nullptr) {
-    free_ = e->next;
+    free_ = e->next_;
     e->dead = false;
     e->peer_closed = false;
-    e->poll_armed[0] = e->poll_armed[1] = false;
-    e->prev = e->next = nullptr;  // queues, in_kernel and dirty are empty/0 on a freed entry
+    e->poll_armed[0] = e->poll_armed[1] = false;  // queues, in_kernel, dirty: empty/0 when freed
   } else {
     e = new uring_entry;
     e->owner = this;  // never changes (see the top)
@@ -245,37 +258,17 @@ fd_entry* uring_reactor::register_fd(int fd) {
   }
   e->fd = fd;
   e->ready[0] = e->ready[1] = true;  // unknown: the first readiness op just tries the syscall
-  e->next = live_;
-  if (live_ != nullptr) live_->prev = e;
-  live_ = e;
+  live_.push_front(*e);
   return e;
 }
 
 void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
   auto& e = static_cast<uring_entry&>(*entry);
   auto held = lock();
-  entry_lock entry_held(e);
-  e.dead = true;
-  for (int d = 0; d < 2; ++d) {
-    io_op* op = e.head[d];
-    while (op != nullptr) {
-      io_op* next = op->next;
-      if ((op->backend_state & in_kernel) != 0) {
-        op->backend_state |= closing;  // resumes when the kernel gives it back
-        if ((op->backend_state & cancel_sent) == 0) {
-          op->backend_state |= cancel_sent;
-          send_cancel(reinterpret_cast<std::uintptr_t>(op));
-        }
-      } else {
-        op->error = -static_cast<int>(errc::closed);
-        op->result = 0;
-        finish(*op);
-      }
-      op = next;
-    }
-    if (e.poll_armed[d]) send_cancel(reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1));
+  {
+    entry_lock entry_held(e);
+    drop_ops(e, closing, true);  // one in the kernel resumes when the kernel gives it back
   }
-  entry_held.unlock();
   maybe_free(e);
   submit_from_worker();
   done_list done = take_done();
@@ -283,60 +276,61 @@ void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
   resume_done(done);
 }
 
+void uring_reactor::drop_ops(uring_entry& e, std::uint8_t why, bool resume) noexcept {
+  e.dead = true;
+  for (int d = 0; d < 2; ++d) {
+    io_op* op = e.head[d];
+    while (op != nullptr) {
+      io_op* next = op->next;
+      if ((op->backend_state & in_kernel) != 0) {
+        cancel_in_kernel(*op, why);
+      } else if (resume) {
+        op->error = -static_cast<int>(errc::closed);
+        op->result = 0;
+        finish(*op);
+      } else {
+        unlink(*op);
+        if (op->cancel != nullptr) op->cancel->disarm();
+      }
+      op = next;
+    }
+    if (e.poll_armed[d]) send_cancel(reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1));
+  }
+}
+
 void uring_reactor::maybe_free(uring_entry& e) noexcept {
   if (!e.dead || e.in_kernel > 0 || e.dirty) return;  // flush() frees a dirty one
-  if (e.prev != nullptr) {
-    e.prev->next = e.next;
-  } else {
-    live_ = e.next;
-  }
-  if (e.next != nullptr) e.next->prev = e.prev;
-  e.next = free_;
+  live_.remove(e);
+  e.next_ = free_;
   free_ = &e;
 }
 
 uring_reactor::~uring_reactor() {
   // fs calls still in the kernel (an open whose awaiter was cancelled): their done() drops the
   // outcome (closing a late fd) once the kernel gives them back.
-  for (file_op* f = files_; f != nullptr; f = f->next) {
+  for (file_op* f = files_.front(); f != nullptr; f = f->next_) {
     send_cancel(reinterpret_cast<std::uintptr_t>(f) | ud_file);
   }
   // Handles that outlived their loop: withdraw their operations silently (as epoll does) and
   // take back from the kernel everything that names them before freeing anything.
-  for (uring_entry* e = live_; e != nullptr; e = e->next) {
-    for (int d = 0; d < 2; ++d) {
-      io_op* op = e->head[d];
-      while (op != nullptr) {
-        io_op* next = op->next;
-        if ((op->backend_state & in_kernel) != 0) {
-          op->backend_state |= abandoned;
-          if ((op->backend_state & cancel_sent) == 0) {
-            op->backend_state |= cancel_sent;
-            send_cancel(reinterpret_cast<std::uintptr_t>(op));
-          }
-        } else {
-          unlink(*op);
-          if (op->cancel != nullptr) op->cancel->disarm();
-        }
-        op = next;
-      }
-      if (e->poll_armed[d]) send_cancel(reinterpret_cast<std::uintptr_t>(e) | static_cast<unsigned>(d + 1));
-    }
-    e->dead = true;
+  for (uring_entry* e = live_.front(); e != nullptr; e = e->next_) {
+    drop_ops(*e, abandoned, false);
     e->dirty = false;
   }
   dirty_ = nullptr;
   if (wake_armed_) send_cancel(ud_wake);
   for (;;) {
-    bool busy = wake_armed_ || files_ != nullptr;
-    for (uring_entry* e = live_; e != nullptr && !busy; e = e->next) busy = e->in_kernel > 0;
+    bool busy = wake_armed_ || !files_.empty();
+    for (uring_entry* e = live_.front(); e != nullptr && !busy; e = e->next_) {
+      busy = e->in_kernel > 0;
+    }
     if (!busy) break;
     wait_some();
     resume_done({nullptr, std::exchange(files_done_, nullptr)});
   }
-  for (uring_entry* list : {live_, free_}) {
+  for (uring_entry* list : {live_.front(), free_}) {
     while (uring_entry* e = list) {
-      list = e->next;
+      list = e->next_;
       delete e;
     }
   }
@@ -391,11 +385,7 @@ cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
     uring_entry& e = entry_of(op);
     entry_lock entry_held(e);
     if ((op.backend_state & in_kernel) != 0) {
-      op.backend_state |= claimed;  // the CQE decides: cancelled, or delivered and re-requested
-      if ((op.backend_state & cancel_sent) == 0) {
-        op.backend_state |= cancel_sent;
-        self.send_cancel(reinterpret_cast<std::uintptr_t>(&op));
-      }
+      self.cancel_in_kernel(op, claimed);  // the CQE decides: cancelled, or delivered again
       out = cancel_outcome::passed_on();  // the CQE resumes the waiter
     } else {
       unlink(op);  // the kernel never saw it; the slot was taken by cancel_state::request
@@ -426,11 +416,7 @@ void uring_reactor::withdraw(io_op& op) noexcept {
       if (!e.dead) touch(e, d);
     } else {
       // The kernel may still write into the op's buffer, which dies with the awaiter: wait.
-      op.backend_state |= abandoned;
-      if ((op.backend_state & cancel_sent) == 0) {
-        op.backend_state |= cancel_sent;
-        send_cancel(reinterpret_cast<std::uintptr_t>(&op));
-      }
+      cancel_in_kernel(op, abandoned);
     }
   }
   submit_from_worker();
@@ -438,23 +424,24 @@ void uring_reactor::withdraw(io_op& op) noexcept {
   held.unlock();
   if (armed != nullptr) armed->disarm();  // no lock held: a canceller may be waiting for it
   resume_done(done);
-  if (!shared_) {
-    while ((op.backend_state & in_kernel) != 0) {
-      wait_some();
-      resume_done(take_done());
-    }
-    return;
-  }
+  wait_returned([&op] { return (op.backend_state & in_kernel) == 0; });
+}
+
+template <class Gone>
+void uring_reactor::wait_returned(Gone gone) noexcept {
   for (;;) {
-    held.lock();
-    reap();
-    const bool gone = (op.backend_state & in_kernel) == 0;
-    done = take_done();
+    auto held = lock();
+    if (shared_) reap();
+    const bool returned = gone();
+    done_list done = take_done();
     held.unlock();
     resume_done(done);
-    if (gone) return;
-    // Another thread may reap our CQE between the check and the wait: bound the wait.
-    wait_for_cqe(1'000'000);
+    if (returned) return;
+    if (shared_) {
+      wait_for_cqe(1'000'000);  // another thread may reap our CQE between the check and the wait
+    } else {
+      wait_some();
+    }
   }
 }
 
@@ -489,10 +476,7 @@ bool uring_reactor::start_file_op(file_op& op) {
   }
   s->user_data = reinterpret_cast<std::uintptr_t>(&op) | ud_file;
   op.owner = this;
-  op.prev = nullptr;
-  op.next = files_;
-  if (files_ != nullptr) files_->prev = &op;
-  files_ = &op;
+  files_.push_front(op);
   submit_from_worker();
   return true;
 }
@@ -505,20 +489,7 @@ void uring_reactor::cancel_file_op(file_op& op) noexcept {
 }
 
 void uring_reactor::wait_file_op(file_op& op) noexcept {
-  for (;;) {
-    auto held = lock();
-    if (shared_) reap();
-    const bool gone = op.owner != this;
-    done_list done = take_done();
-    held.unlock();
-    resume_done(done);
-    if (gone) return;
-    if (shared_) {
-      wait_for_cqe(1'000'000);  // another thread may reap our CQE between the check and the wait
-    } else {
-      wait_some();
-    }
-  }
+  wait_returned([this, &op] { return op.owner != this; });
 }
 
 void uring_reactor::finish(io_op& op, bool again) noexcept {
@@ -531,7 +502,7 @@ void uring_reactor::finish(io_op& op, bool again) noexcept {
 void uring_reactor::resume_done(done_list done) noexcept {
   // fs calls first: their order is their own, and done() takes no lock.
   while (file_op* f = done.files) {
-    done.files = f->next;
+    done.files = f->next_;
     f->done(f, f->result);  // may free f
   }
   io_op* list = done.ops;
@@ -748,15 +719,10 @@ void uring_reactor::handle(std::uint64_t user_data, int res) noexcept {
   }
   if ((user_data & 7) == ud_file) {
     auto* f = reinterpret_cast<file_op*>(user_data & ~std::uint64_t{7});
-    if (f->prev != nullptr) {
-      f->prev->next = f->next;
-    } else {
-      files_ = f->next;
-    }
-    if (f->next != nullptr) f->next->prev = f->prev;
+    files_.remove(*f);
     f->owner = nullptr;  // wait_file_op's signal
     f->result = res;
-    f->next = files_done_;  // done() runs in resume_done, with no lock held
+    f->next_ = files_done_;  // done() runs in resume_done, with no lock held
     files_done_ = f;
     return;
   }

@@ -8,7 +8,8 @@
 // operation. poll() turns each event into on_ready(entry, readable, writable); EV_EOF (the
 // peer's end of stream, or a reset: then fflags holds the errno) sets fd_entry::peer_closed like
 // EPOLLRDHUP/EPOLLHUP do. wake() triggers an EVFILT_USER event (EV_CLEAR, so it resets itself);
-// where EVFILT_USER does not exist (older OpenBSD) a non-blocking self-pipe does the same.
+// where EVFILT_USER does not exist (older OpenBSD) a wake_fd (runtime/os/wake_fd.hpp: a
+// non-blocking self-pipe there) does the same.
 //
 // Invariants:
 //  - Every member but wake() runs on the loop's thread.
@@ -37,6 +38,7 @@
 #include <system_error>
 
 #include "runtime/io/readiness_reactor.hpp"
+#include "runtime/os/wake_fd.hpp"
 
 #ifdef EVFILT_USER
 #define COLOOP_KQUEUE_USER_WAKE 1
@@ -46,10 +48,6 @@
 
 namespace coloop::detail {
 namespace {
-
-[[noreturn]] void throw_errno(int err, const char* what) {
-  throw std::system_error(err, std::generic_category(), what);
-}
 
 std::int64_t monotonic_ns() noexcept {
   timespec ts{};
@@ -69,12 +67,6 @@ void set_event(struct kevent& ev, std::uintptr_t ident, int filter, unsigned fla
   ev.udata = reinterpret_cast<decltype(ev.udata)>(udata);
 }
 
-/// An fd_entry plus the links of the reactor's list of live entries.
-struct kqueue_entry : fd_entry {
-  kqueue_entry* prev = nullptr;
-  kqueue_entry* next = nullptr;
-};
-
 class kqueue_reactor final : public readiness_reactor {
  public:
   kqueue_reactor() {
@@ -86,29 +78,18 @@ class kqueue_reactor final : public readiness_reactor {
     set_event(ev, wake_ident, EVFILT_USER, EV_ADD | EV_CLEAR, 0, nullptr);
     if (::kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0) fail_setup(errno, "kevent(EVFILT_USER)");
 #else
-    if (::pipe(wake_pipe_) < 0) fail_setup(errno, "pipe");
-    for (int fd : wake_pipe_) {
-      if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-          ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-        fail_setup(errno, "fcntl(wake pipe)");
-      }
-    }
     struct kevent ev;
-    set_event(ev, static_cast<std::uintptr_t>(wake_pipe_[0]), EVFILT_READ, EV_ADD, 0, nullptr);
+    set_event(ev, static_cast<std::uintptr_t>(wake_.fd()), EVFILT_READ, EV_ADD, 0, nullptr);
     if (::kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0) fail_setup(errno, "kevent(wake pipe)");
 #endif
   }
 
   ~kqueue_reactor() override {
-    while (kqueue_entry* e = live_) {
-      for (io_dir d : {io_dir::read, io_dir::write}) {
-        while (io_op* op = e->head[static_cast<int>(d)]) withdraw(*op);
-      }
+    while (readiness_entry* e = take_leaked()) {
       delete_filters(e->fd);
-      unlink(e);
       delete e;
     }
-    close_all();
+    ::close(kq_);  // wake_ (if any) closes after this
   }
 
   kqueue_reactor(const kqueue_reactor&) = delete;
@@ -118,10 +99,8 @@ class kqueue_reactor final : public readiness_reactor {
     struct stat st {};
     if (::fstat(fd, &st) < 0) throw_errno(errno, "fstat");
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) throw_errno(EPERM, "kevent(EV_ADD)");
-    auto e = std::make_unique<kqueue_entry>();
+    auto e = std::make_unique<readiness_entry>();
     e->fd = fd;
-    adopt(*e);
-    e->ready[0] = e->ready[1] = true;  // unknown: the first operation just tries the syscall
     // One kevent() per filter, so that each reports its own error: some fds take only one
     // (a pipe's write end whose reader is gone refuses EVFILT_WRITE with EPIPE on FreeBSD). A
     // direction without a filter still works when its syscall fails at once (EPIPE, EBADF),
@@ -136,18 +115,13 @@ class kqueue_reactor final : public readiness_reactor {
       ++i;
     }
     if (errors[0] != 0 && errors[1] != 0) throw_errno(errors[0], "kevent(EV_ADD)");
-    kqueue_entry* raw = e.release();
-    raw->next = live_;
-    if (live_ != nullptr) live_->prev = raw;
-    live_ = raw;
-    return raw;
+    return adopt(*e.release());
   }
 
   void deregister_fd(fd_entry* entry) noexcept override {
-    auto* e = static_cast<kqueue_entry*>(entry);
+    auto* e = static_cast<readiness_entry*>(entry);
     delete_filters(e->fd);
-    fail_all(*e, -static_cast<int>(errc::closed));
-    unlink(e);
+    forget(*e);
     delete e;
   }
 
@@ -174,10 +148,7 @@ class kqueue_reactor final : public readiness_reactor {
     while (::kevent(kq_, &ev, 1, nullptr, 0, nullptr) < 0 && errno == EINTR) {
     }
 #else
-    const char one = 1;
-    // EAGAIN: the pipe is full, so a wake-up is pending anyway.
-    while (::write(wake_pipe_[1], &one, 1) < 0 && errno == EINTR) {
-    }
+    wake_.notify();
 #endif
   }
 
@@ -188,30 +159,21 @@ class kqueue_reactor final : public readiness_reactor {
   static constexpr std::uintptr_t wake_ident = 0;  // EVFILT_USER idents are not fds
 
   [[noreturn]] void fail_setup(int err, const char* what) {
-    close_all();
+    ::close(kq_);
     throw_errno(err, what);
-  }
-
-  void close_all() noexcept {
-    if (wake_pipe_[0] >= 0) ::close(wake_pipe_[0]);
-    if (wake_pipe_[1] >= 0) ::close(wake_pipe_[1]);
-    if (kq_ >= 0) ::close(kq_);
-    wake_pipe_[0] = wake_pipe_[1] = kq_ = -1;
   }
 
   bool is_wake(const struct kevent& ev) const noexcept {
 #if COLOOP_KQUEUE_USER_WAKE
     return ev.filter == EVFILT_USER;
 #else
-    return ev.filter == EVFILT_READ && ev.ident == static_cast<std::uintptr_t>(wake_pipe_[0]);
+    return ev.filter == EVFILT_READ && ev.ident == static_cast<std::uintptr_t>(wake_.fd());
 #endif
   }
 
   void drain_wakeups() noexcept {
 #if !COLOOP_KQUEUE_USER_WAKE
-    char buf[64];
-    while (::read(wake_pipe_[0], buf, sizeof buf) > 0) {
-    }
+    wake_.drain();
 #endif
     // EVFILT_USER with EV_CLEAR resets itself once reported.
   }
@@ -246,18 +208,10 @@ class kqueue_reactor final : public readiness_reactor {
     }
   }
 
-  void unlink(kqueue_entry* e) noexcept {
-    if (e->prev != nullptr) {
-      e->prev->next = e->next;
-    } else {
-      live_ = e->next;
-    }
-    if (e->next != nullptr) e->next->prev = e->prev;
-  }
-
+#if !COLOOP_KQUEUE_USER_WAKE
+  os::wake_fd wake_;  // opened before the kqueue (the constructor body), closed after it
+#endif
   int kq_ = -1;
-  int wake_pipe_[2] = {-1, -1};
-  kqueue_entry* live_ = nullptr;
   struct kevent events_[max_events];
 };
 

@@ -62,10 +62,8 @@ std::atomic<int> last_close_result{1};
 class libuv_reactor;
 
 /// An fd_entry, its uv_poll_t and the reactor's bookkeeping for it.
-struct uv_entry : fd_entry {
+struct uv_entry : readiness_entry {
   uv_poll_t handle{};
-  uv_entry* prev = nullptr;  // the reactor's live list
-  uv_entry* next = nullptr;
   uv_entry* dirty_next = nullptr;
   int os_events = 0;       // what libuv currently watches (0: stopped)
   unsigned char want = 0;  // want_read | want_write: directions to keep watching
@@ -87,13 +85,7 @@ class libuv_reactor final : public readiness_reactor {
   }
 
   ~libuv_reactor() override {
-    while (uv_entry* e = live_) {  // leaked past the loop: withdraw silently
-      for (int d : {rd, wr}) {
-        while (io_op* op = e->head[d]) withdraw(*op);
-      }
-      unlink(e);
-      close_entry(*e);
-    }
+    while (readiness_entry* e = take_leaked()) close_entry(static_cast<uv_entry&>(*e));
     dirty_head_.store(nullptr, std::memory_order_relaxed);
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
@@ -109,21 +101,14 @@ class libuv_reactor final : public readiness_reactor {
   fd_entry* register_fd(int fd) override {
     auto e = std::make_unique<uv_entry>();
     e->fd = fd;
-    e->ready[rd] = e->ready[wr] = true;  // unknown: the first operation just tries the syscall
-    adopt(*e);
     if (const int r = uv_poll_init(&loop_, &e->handle, fd); r < 0) throw_uv(r, "uv_poll_init");
     e->handle.data = e.get();
-    uv_entry* raw = e.release();
-    raw->next = live_;
-    if (live_ != nullptr) live_->prev = raw;
-    live_ = raw;
-    return raw;
+    return adopt(*e.release());
   }
 
   void deregister_fd(fd_entry* entry) noexcept override {
     auto* e = static_cast<uv_entry*>(entry);
-    fail_all(*e, -static_cast<int>(errc::closed));
-    unlink(e);
+    forget(*e);
     close_entry(*e);  // may still be on the dirty list: apply_dirty skips closing entries
   }
 
@@ -301,19 +286,9 @@ class libuv_reactor final : public readiness_reactor {
     uv_close(reinterpret_cast<uv_handle_t*>(&e.handle), &on_closed);
   }
 
-  void unlink(uv_entry* e) noexcept {
-    if (e->prev != nullptr) {
-      e->prev->next = e->next;
-    } else {
-      live_ = e->next;
-    }
-    if (e->next != nullptr) e->next->prev = e->prev;
-  }
-
   uv_loop_t loop_{};
   uv_async_t wake_{};
   uv_timer_t timer_{};
-  uv_entry* live_ = nullptr;
   std::size_t events_ = 0;  // reports that did something, during the current poll
   std::size_t polls_ = 0;   // poll() calls, for tests
   bool blocking_ = false;   // the current poll may block: the loop has nothing else to do

@@ -1,13 +1,14 @@
 // The process layer's per-OS seam (DESIGN.md §1; the pattern of src/runtime/os/): how a child's
-// exit becomes readable on an fd, and close-on-exec pipes. Linux: pidfd_open and pipe2, inline
-// (child_os_linux.hpp). Elsewhere, and on Linux with COLOOP_PORTABLE_FALLBACKS=ON
-// (child_os_portable.cpp): no pidfds, so exits come through SIGCHLD (sigchld_reaper.cpp),
-// pipe() + fcntl, and no closefrom file action (close-on-exec alone keeps coloop's fds out).
+// exit becomes readable on an fd. Linux: pidfd_open, inline (child_os_linux.hpp). Elsewhere,
+// and on Linux with COLOOP_PORTABLE_FALLBACKS=ON (child_os_portable.cpp): no pidfds, so exits
+// come through SIGCHLD (sigchld_reaper.cpp), and no closefrom file action (close-on-exec alone
+// keeps coloop's fds out). Close-on-exec pipes: runtime/os/sockets.hpp.
 #pragma once
 
 #include <spawn.h>
 
 #include "runtime/os/config.hpp"
+#include "runtime/os/sockets.hpp"
 
 namespace coloop::detail::os {
 
@@ -15,8 +16,6 @@ namespace coloop::detail::os {
 /// A pidfd for process `pid` (close-on-exec), readable once it has exited; -1 with errno set
 /// when there is none (ENOSYS: this OS, or this kernel before 5.3, has no pidfds). Never throws.
 int open_pidfd(int pid) noexcept;
-/// A pipe with both ends close-on-exec and blocking; throws std::system_error naming `what`.
-void cloexec_pipe(int fds[2], const char* what);
 /// Adds "close every fd from `lowest` up" to a spawn's file actions, so the child gets no fd the
 /// application opened without close-on-exec either; returns 0 or an errno. Portable: does
 /// nothing and returns 0.

@@ -1,4 +1,4 @@
-// Linux's open_pidfd and cloexec_pipe (process/os/child_os.hpp, contract there). Only
+// Linux's open_pidfd (process/os/child_os.hpp, contract there). Only
 // child_os.hpp includes this file.
 #pragma once
 
@@ -7,8 +7,6 @@
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <system_error>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434  // the same number on every architecture
@@ -23,10 +21,6 @@ inline int open_pidfd(int pid) noexcept {
   const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, pidfd_nonblock));
   if (fd >= 0 || errno != EINVAL) return fd;
   return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-inline void cloexec_pipe(int fds[2], const char* what) {
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), what);
 }
 
 inline int add_close_from(posix_spawn_file_actions_t* actions, int lowest) noexcept {

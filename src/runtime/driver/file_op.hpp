@@ -26,8 +26,8 @@ struct file_op {
   void (*done)(file_op* op, long result) noexcept = nullptr;
   reactor* owner = nullptr;    // set by start_file_op; the reactor's, under its lock
   long result = 0;             // the reactor's: the result between reaping and done()
-  file_op* next = nullptr;     // the reactor's list of ops in the kernel
-  file_op* prev = nullptr;
+  file_op* next_ = nullptr;    // the reactor's list of ops in the kernel
+  file_op* prev_ = nullptr;
 };
 
 }  // namespace coloop::detail

@@ -95,8 +95,7 @@ void timer_wheel::remove(timer_node& n) noexcept {
   if (n.state_ == in_wheel) {
     unlink_slot(n);
   } else {
-    (n.prev_ != nullptr ? n.prev_->next_ : due_head_) = n.next_;
-    (n.next_ != nullptr ? n.next_->prev_ : due_tail_) = n.prev_;
+    due_.remove(n);
   }
   n.prev_ = n.next_ = nullptr;
   n.state_ = idle;
@@ -121,7 +120,7 @@ bool timer_wheel::next_expiration(expiration& e) const noexcept {
 
 std::int64_t timer_wheel::next_deadline() noexcept {
   // The due list is non-empty only while expire() fires; it is sorted, its head is its minimum.
-  const std::int64_t due_min = due_head_ != nullptr ? due_head_->deadline : never;
+  const std::int64_t due_min = !due_.empty() ? due_.front()->deadline : never;
   expiration e;
   if (!next_expiration(e)) return due_min;
   const std::int64_t slot_bound =
@@ -131,24 +130,18 @@ std::int64_t timer_wheel::next_deadline() noexcept {
 
 void timer_wheel::push_due(timer_node& n) noexcept {
   n.state_ = due;
-  n.next_ = nullptr;
-  n.prev_ = due_tail_;
-  (due_tail_ != nullptr ? due_tail_->next_ : due_head_) = &n;
-  due_tail_ = &n;
+  due_.push_back(n);
 }
 
 // Insertion from the tail: how small batches are added, and any batch when memory is short.
 void timer_wheel::insert_due(timer_node& n) noexcept {
-  timer_node* after = due_tail_;
+  timer_node* after = due_.back();
   while (after != nullptr && (n.deadline < after->deadline ||
                               (n.deadline == after->deadline && n.seq_ < after->seq_))) {
     after = after->prev_;
   }
   n.state_ = due;
-  n.prev_ = after;
-  n.next_ = after != nullptr ? after->next_ : due_head_;
-  (n.next_ != nullptr ? n.next_->prev_ : due_tail_) = &n;
-  (after != nullptr ? after->next_ : due_head_) = &n;
+  due_.insert_after(after, n);
 }
 
 // Appends a batch (chained through next_) to the due list in (deadline, seq) order. A large
@@ -227,7 +220,7 @@ void timer_wheel::cascade(const expiration& e) noexcept {
 }
 
 std::size_t timer_wheel::expire(std::int64_t now_ns) {
-  assert(due_head_ == nullptr && "timer_wheel::expire called from a fire callback");
+  assert(due_.empty() && "timer_wheel::expire called from a fire callback");
   const std::uint64_t now_tick = tick_of(now_ns);
   expiration e;
   while (next_expiration(e)) {
@@ -244,10 +237,7 @@ std::size_t timer_wheel::expire(std::int64_t now_ns) {
   }
   elapsed_ = std::max(elapsed_, now_tick);
   std::size_t fired = 0;
-  while (timer_node* n = due_head_) {
-    due_head_ = n->next_;
-    (due_head_ != nullptr ? due_head_->prev_ : due_tail_) = nullptr;
-    n->prev_ = n->next_ = nullptr;
+  while (timer_node* n = due_.pop_front()) {
     n->state_ = idle;
     --size_;
     ++fired;

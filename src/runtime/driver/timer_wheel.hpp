@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <coloop/detail/intrusive_list.hpp>
 #include <coloop/detail/timer_node.hpp>
 
 namespace coloop::detail {
@@ -66,8 +67,7 @@ class timer_wheel {
   timer_node* heads_[levels][slots] = {};
   std::uint64_t occupied_[levels] = {};
   std::int64_t slot_min_[slots];  // level 0: lower bound of the deadlines in each slot
-  timer_node* due_head_ = nullptr;
-  timer_node* due_tail_ = nullptr;
+  intrusive_list<timer_node> due_;
   std::uint64_t elapsed_;  // current tick: every node's tick is >= it
   std::uint64_t next_seq_ = 0;
   std::size_t size_ = 0;

@@ -14,6 +14,8 @@
 namespace coloop::detail {
 
 [[noreturn]] void throw_no_scheduler_for_io();
+/// std::system_error of errno `err` (generic category), saying `what` failed.
+[[noreturn]] void throw_errno(int err, const char* what);
 
 void lock_entry_slow(fd_entry& e) noexcept;
 

@@ -27,6 +27,7 @@
 #include <coloop/detail/io_op.hpp>
 
 #include <stdexcept>
+#include <system_error>
 
 #include <coloop/core/errors.hpp>
 #include <coloop/detail/scheduler.hpp>
@@ -148,6 +149,10 @@ void throw_no_scheduler_for_io() {
   throw std::logic_error("coloop: I/O awaited outside an event loop (no scheduler on this thread)");
 }
 
+void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
 bool enqueue(io_op& op, fd_entry& e, std::coroutine_handle<> waiter, scheduler* sched,
              cancel_state* cancel, cancel_outcome (*on_cancel)(cancel_slot*) noexcept) noexcept {
   // Armed under the entry lock: a canceller takes the slot, then this lock, and finds the
@@ -223,9 +228,27 @@ void withdraw(io_op& op) noexcept {
   if (op.fd != nullptr) op.fd->owner->withdraw(op);
 }
 
-void readiness_reactor::adopt(fd_entry& e) noexcept {
+fd_entry* readiness_reactor::adopt(readiness_entry& e) noexcept {
   e.owner = this;
   e.submit = &readiness_reactor::submit;
+  e.ready[0] = e.ready[1] = true;
+  live_.push_front(e);
+  return &e;
+}
+
+void readiness_reactor::forget(readiness_entry& e) noexcept {
+  fail_all(e, -static_cast<int>(errc::closed));
+  live_.remove(e);
+}
+
+readiness_entry* readiness_reactor::take_leaked() noexcept {
+  readiness_entry* e = live_.pop_front();
+  if (e != nullptr) {
+    for (io_dir d : {io_dir::read, io_dir::write}) {
+      while (io_op* op = e->head[index(d)]) withdraw(*op);
+    }
+  }
+  return e;
 }
 
 void readiness_reactor::withdraw(io_op& op) noexcept {

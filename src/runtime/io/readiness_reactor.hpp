@@ -8,15 +8,31 @@
 
 #include <coroutine>
 
+#include <coloop/detail/intrusive_list.hpp>
+
 namespace coloop::detail {
+
+/// An fd_entry of a readiness backend, linked into its reactor's list of live entries.
+struct readiness_entry : fd_entry {
+  readiness_entry* prev_ = nullptr;
+  readiness_entry* next_ = nullptr;
+};
 
 class readiness_reactor : public reactor {
  public:
   void withdraw(io_op& op) noexcept final;
 
  protected:
-  /// Called by register_fd on a new entry: its operations run by readiness (submit below).
-  void adopt(fd_entry& e) noexcept;
+  /// Called by register_fd once the OS watches the new entry's fd: its operations run by
+  /// readiness (submit below), its readiness is unknown (the first operation just tries the
+  /// syscall) and it is live until forget(). Returns `e`.
+  fd_entry* adopt(readiness_entry& e) noexcept;
+  /// deregister_fd's common part: the waiting operations fail with errc::closed, `e` is no
+  /// longer live. The backend then frees it.
+  void forget(readiness_entry& e) noexcept;
+  /// For the destructor: an entry still live (a handle leaked past its loop), withdrawn from
+  /// silently and no longer live, for the backend to free; null when none is left.
+  readiness_entry* take_leaked() noexcept;
 
   /// `on_queued`, or null (epoll, kqueue: their interest is permanent), runs under the entry's
   /// lock when an operation queues on an empty direction, so a backend whose OS interest is
@@ -28,6 +44,7 @@ class readiness_reactor : public reactor {
   /// fd_entry::submit of every entry: the readiness fast path, else queue until on_ready.
   static bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
   void (*const on_queued_)(fd_entry&, io_dir) noexcept;
+  intrusive_list<readiness_entry> live_;
 };
 
 }  // namespace coloop::detail

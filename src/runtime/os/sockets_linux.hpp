@@ -2,7 +2,12 @@
 // server's hot path. Only sockets.hpp includes this file.
 #pragma once
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <system_error>
 
 namespace coloop::detail::os {
 
@@ -22,6 +27,12 @@ inline int socketpair_nonblocking_cloexec(int family, int type, int protocol,
 inline int accept_nonblocking_cloexec(int listener, sockaddr* address,
                                       socklen_t* length) noexcept {
   return ::accept4(listener, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+inline void cloexec_pipe(int fds[2], const char* what, bool nonblocking = false) {
+  if (::pipe2(fds, O_CLOEXEC | (nonblocking ? O_NONBLOCK : 0)) != 0) {
+    throw std::system_error(errno, std::generic_category(), what);
+  }
 }
 
 }  // namespace coloop::detail::os

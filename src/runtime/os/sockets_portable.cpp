@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <system_error>
+
 #include "runtime/os/sockets.hpp"
 
 namespace coloop::detail::os {
@@ -58,6 +60,21 @@ int socketpair_nonblocking_cloexec(int family, int type, int protocol, int fds[2
 
 int accept_nonblocking_cloexec(int listener, sockaddr* address, socklen_t* length) noexcept {
   return finish(::accept(listener, address, length), true);
+}
+
+void cloexec_pipe(int fds[2], const char* what, bool nonblocking) {
+  // Every coloop fd is close-on-exec, so only a fork by the application's own code can inherit
+  // the pipe in the window between the calls.
+  if (::pipe(fds) != 0) throw std::system_error(errno, std::generic_category(), what);
+  for (int fd : {fds[0], fds[1]}) {
+    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ||
+        (nonblocking && ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)) {
+      const int err = errno;
+      ::close(fds[0]);
+      ::close(fds[1]);
+      throw std::system_error(err, std::generic_category(), what);
+    }
+  }
 }
 
 }  // namespace coloop::detail::os

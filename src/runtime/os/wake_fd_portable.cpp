@@ -5,27 +5,16 @@
 // a notify on a full pipe (a wake-up pending anyway) must not block.
 
 #include <errno.h>
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <system_error>
-
+#include "runtime/os/sockets.hpp"
 #include "runtime/os/wake_fd.hpp"
 
 namespace coloop::detail::os {
 
 wake_fd::wake_fd() {
   int ends[2];
-  if (::pipe(ends) < 0) throw std::system_error(errno, std::generic_category(), "pipe");
-  for (int fd : ends) {
-    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
-        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-      const int err = errno;
-      ::close(ends[0]);
-      ::close(ends[1]);
-      throw std::system_error(err, std::generic_category(), "fcntl(wake pipe)");
-    }
-  }
+  cloexec_pipe(ends, "pipe", true);
   read_ = ends[0];
   write_ = ends[1];
 }
