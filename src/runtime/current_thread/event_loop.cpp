@@ -212,8 +212,7 @@ class loop_scheduler final : public context {
     }
     while (spawn_promise_base* t = tasks_.first()) {
       tasks_.remove(*t);
-      t->abort();
-      t->release();
+      t->abort();  // drops the task's reference
     }
     closed_ = true;
     ready_.clear();

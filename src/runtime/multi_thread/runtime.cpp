@@ -62,8 +62,7 @@ void runtime_core::shutdown() {
   while (inject_.pop()) {
   }
   while (spawn_promise_base* t = tasks_.take_any()) {  // 7
-    t->abort();
-    t->release();
+    t->abort();  // drops the task's reference
   }
   closed_ = true;
   driver_.release();
