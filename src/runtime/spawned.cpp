@@ -19,7 +19,19 @@ void start_spawned(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
   s.ctx_ = &ctx;
   ctx.add_task(s);
-  ctx.post(s.self_);
+  ctx.post_start(s);
+}
+
+void context::post_start(spawn_promise_base& t) noexcept { post(t.self_); }
+
+std::coroutine_handle<> spawn_promise_base::join_help() noexcept {
+  // Not started yet: the joiner could only wait, so it runs the task now (depth first), and the
+  // task's end transfers back to it. Once taken, never again: its ticket may be reused.
+  if (!started_ && ctx_->take_start(*this)) {
+    started_ = true;
+    return transfer_to(self_);
+  }
+  return std::noop_coroutine();
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {

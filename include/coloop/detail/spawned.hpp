@@ -50,6 +50,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   /// Throws std::logic_error if another task already awaits the handle.
   void check_joinable() const;
   bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept;
+  /// Before join_suspend: the task itself if its first step could be taken back from the queue
+  /// (the joiner is to run it at once), else noop_coroutine().
+  std::coroutine_handle<> join_help() noexcept;
   void join_abandon() noexcept;  // the joiner's frame is destroyed while waiting
   /// Takes back a joiner registered without a cancel_state, racing the task's end on any thread:
   /// true if it will not be resumed; false if the task has finished and resumes (or resumed) it.
@@ -77,7 +80,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
   unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
   bool aborted_ = false;      // abort() destroyed the coroutine; the memory is kept_size_ bytes
+  bool started_ = false;      // join_help ran it (its queued first step is withdrawn)
   unsigned kept_size_ = 0;
+  std::size_t ticket_ = 0;    // where the event loop queued its first step
 
  private:
   ~spawn_promise_base() = default;

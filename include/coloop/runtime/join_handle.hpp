@@ -72,14 +72,16 @@ class join_handle {
     }
     bool await_ready() const noexcept { return p->is_done(); }
     template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> joiner) {
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> joiner) {
       // Set first: once join_suspend publishes the joiner, the task may finish on another
       // worker and resume us before it returns.
       p->check_joinable();
       suspended = true;
-      if (p->join_suspend(joiner, detail::cancel_state_of(joiner))) return true;
-      suspended = false;
-      return false;
+      // Before publishing the joiner: after it, the task may end and the handle go elsewhere.
+      const std::coroutine_handle<> next = p->join_help();
+      if (p->join_suspend(joiner, detail::cancel_state_of(joiner))) return next;
+      suspended = false;  // finished meanwhile (so not taken back): go on
+      return joiner;
     }
     decltype(auto) await_resume() {
       suspended = false;

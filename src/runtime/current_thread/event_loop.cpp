@@ -98,6 +98,11 @@ class loop_scheduler final : public context {
   // post_yield: post(), the ready queue is FIFO already.
   void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
+  void post_start(spawn_promise_base& t) noexcept override {
+    t.ticket_ = ready_.tail();
+    post(t.self_);
+  }
+  bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.ticket_); }
 
   void push_remote(callback&& cb) {
     // wake() happens under the lock: close() takes it too, so the reactor cannot be released
