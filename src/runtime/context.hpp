@@ -22,8 +22,9 @@ class context : public scheduler {
   /// Registers a spawned task (what close/shutdown cancels and destroys); any thread of it.
   virtual void add_task(spawn_promise_base& t) noexcept = 0;
   virtual void remove_task(spawn_promise_base& t) noexcept = 0;
-  /// Queues a spawned task's first step (post()); the event loop keeps a ticket to take it back.
-  virtual void post_start(spawn_promise_base& t) noexcept;
+  /// Registers a spawned task (add_task) and queues its first step; the event loop keeps a
+  /// ticket to take the step back (take_start).
+  virtual void start(spawn_promise_base& t) noexcept;
   /// Withdraws the queued first step of `t` if it has not run, for its joiner to run it now:
   /// true if withdrawn. The context's own thread.
   virtual bool take_start(spawn_promise_base&) noexcept { return false; }

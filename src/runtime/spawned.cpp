@@ -18,20 +18,24 @@ namespace coloop::detail {
 void start_spawned(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
   s.ctx_ = &ctx;
-  ctx.add_task(s);
-  ctx.post_start(s);
+  ctx.start(s);
 }
 
-void context::post_start(spawn_promise_base& t) noexcept { post(t.self_); }
+void context::start(spawn_promise_base& t) noexcept {
+  add_task(t);
+  post(t.self_);
+}
 
-std::coroutine_handle<> spawn_promise_base::join_help() noexcept {
+std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
+                                                       cancel_state* joiner_cancel) noexcept {
   // Not started yet: the joiner could only wait, so it runs the task now (depth first), and the
-  // task's end transfers back to it. Once taken, never again: its ticket may be reused.
-  if (!started_ && ctx_->take_start(*this)) {
-    started_ = true;
-    return transfer_to(self_);
-  }
-  return std::noop_coroutine();
+  // task's end transfers back to it. Taken before the joiner is published (after that the task
+  // may end and the handle move on); once taken, never again: its ticket may be reused.
+  const bool help = !started_ && ctx_->take_start(*this);
+  if (help) started_ = true;
+  const std::coroutine_handle<> self = self_;  // read before the joiner is published
+  if (!join_suspend(joiner, joiner_cancel)) return joiner;  // finished meanwhile (not taken)
+  return help ? transfer_to(self) : std::noop_coroutine();
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {

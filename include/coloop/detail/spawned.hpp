@@ -50,9 +50,11 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   /// Throws std::logic_error if another task already awaits the handle.
   void check_joinable() const;
   bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept;
-  /// Before join_suspend: the task itself if its first step could be taken back from the queue
-  /// (the joiner is to run it at once), else noop_coroutine().
-  std::coroutine_handle<> join_help() noexcept;
+  /// join_suspend for a join_handle's awaiter: what it transfers to. The task itself when its
+  /// first step could be taken back from the queue (the joiner runs it at once), the joiner when
+  /// the task has finished meanwhile, else noop_coroutine().
+  std::coroutine_handle<> join_await(std::coroutine_handle<> joiner,
+                                     cancel_state* joiner_cancel) noexcept;
   void join_abandon() noexcept;  // the joiner's frame is destroyed while waiting
   /// Takes back a joiner registered without a cancel_state, racing the task's end on any thread:
   /// true if it will not be resumed; false if the task has finished and resumes (or resumed) it.

@@ -77,11 +77,9 @@ class join_handle {
       // worker and resume us before it returns.
       p->check_joinable();
       suspended = true;
-      // Before publishing the joiner: after it, the task may end and the handle go elsewhere.
-      const std::coroutine_handle<> next = p->join_help();
-      if (p->join_suspend(joiner, detail::cancel_state_of(joiner))) return next;
-      suspended = false;  // finished meanwhile (so not taken back): go on
-      return joiner;
+      const std::coroutine_handle<> next = p->join_await(joiner, detail::cancel_state_of(joiner));
+      if (next == joiner) suspended = false;  // finished meanwhile: go on
+      return next;
     }
     decltype(auto) await_resume() {
       suspended = false;

@@ -89,7 +89,7 @@ class loop_scheduler final : public context {
   void post(std::coroutine_handle<> h) noexcept override {
     // A full ring grows; if even that fails there is no way to keep the promise of resuming h.
     try {
-      ready_.push(callback::resume(h));
+      ready_.push_resume(h);
     } catch (...) {
       std::terminate();
     }
@@ -98,7 +98,8 @@ class loop_scheduler final : public context {
   // post_yield: post(), the ready queue is FIFO already.
   void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
-  void post_start(spawn_promise_base& t) noexcept override {
+  void start(spawn_promise_base& t) noexcept override {
+    tasks_.add(t);
     t.ticket_ = ready_.tail();
     post(t.self_);
   }

@@ -4,8 +4,10 @@
 // an entry not yet run can be withdrawn: its slot empties, pop skips it, and empty slots at the
 // back are dropped, so a joiner that runs its children itself leaves no trail in the ring.
 
+#include <coroutine>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <utility>
 
 #include <coloop/detail/callback.hpp>
@@ -22,6 +24,13 @@ class ready_queue {
   void push(callback&& cb) {
     if (size() == mask_ + 1) grow();
     slots_[tail_++ & mask_] = std::move(cb);
+  }
+  /// push(callback::resume(h)), built in place: resuming is most of what the loop queues.
+  void push_resume(std::coroutine_handle<> h) {
+    if (size() == mask_ + 1) grow();
+    callback* slot = &slots_[tail_++ & mask_];
+    std::destroy_at(slot);  // an emptied slot: nothing to destroy but the object
+    ::new (static_cast<void*>(slot)) callback(callback::resume(h));
   }
   /// Not empty(): the last entry is never an emptied one.
   callback pop() noexcept {
