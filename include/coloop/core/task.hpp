@@ -27,6 +27,7 @@ class task_promise_common : public promise_base {
  public:
   /// A spawned task closed with its loop keeps its memory while its join state is referenced
   /// (spawn_promise_base::abort): the one frame destroy() must not free.
+  static void* operator new(std::size_t size) { return frame_allocate(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {
     if (frame == this_thread.kept_frame) [[unlikely]] {
       this_thread.kept_size = size;

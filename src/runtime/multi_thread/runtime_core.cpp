@@ -154,6 +154,13 @@ void runtime_core::post(std::coroutine_handle<> h) noexcept {
   }
 }
 
+bool runtime_core::take_start(spawn_promise_base& t) noexcept {
+  worker* w = current_worker;
+  if (w == nullptr || &w->rt != this || w->lifo != t.self_) return false;
+  w->lifo = {};
+  return true;
+}
+
 void runtime_core::post_yield(std::coroutine_handle<> h) noexcept {
   worker* w = current_worker;
   if (w == nullptr || &w->rt != this) return post(h);

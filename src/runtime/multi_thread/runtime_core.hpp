@@ -75,6 +75,9 @@ class runtime_core final : public context {
   // context: any thread (a worker's task spawns or ends; runtime::spawn from outside).
   void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
+  /// Only from this worker's own LIFO slot, which no other thread touches: a task in the ring
+  /// may be stolen and started meanwhile.
+  bool take_start(spawn_promise_base& t) noexcept override;
   /// The runtime whose worker is the calling thread, or nullptr.
   static runtime_core* current() noexcept;
   void* face = nullptr;  // the public coloop::runtime, for runtime::current()
