@@ -2,9 +2,9 @@
 //
 // The frame has two references, the running task and the join_handle (and one per watcher of
 // wait / as_completed); finished() drops the task's, detach() (or the handle's destructor) the
-// handle's, and whoever drops the last frees the frame. A failure is reported to the loop's exception handler exactly once: when the task
-// finishes detached, or when the handle is dropped without having rethrown it. Cancellation is
-// not a failure worth reporting.
+// handle's, and whoever drops the last frees the frame. A failure is reported to the loop's
+// exception handler exactly once: when the task finishes detached, or when the handle is dropped
+// without having rethrown it. Cancellation is not a failure worth reporting.
 
 #include <coloop/detail/spawned.hpp>
 
