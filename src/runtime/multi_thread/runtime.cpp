@@ -56,6 +56,7 @@ void runtime_core::shutdown() {
   inject_.close();  // 5
   for (auto& w : workers_) {  // 6
     w->lifo = {};
+    w->spawned_count = 0;  // their tasks are registered: step 7 destroys them
     while (w->queue.pop()) {
     }
   }
