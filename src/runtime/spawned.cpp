@@ -21,11 +21,6 @@ void start_spawned(context& ctx, spawn_promise_base& s) {
   ctx.start(s);
 }
 
-void context::start(spawn_promise_base& t) noexcept {
-  add_task(t);
-  post(t.self_);
-}
-
 std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
                                                        cancel_state* joiner_cancel) noexcept {
   // Not started yet: the joiner could only wait, so it runs the task now (depth first), and the

@@ -96,7 +96,6 @@ class loop_scheduler final : public context {
   }
   void post_threadsafe(std::coroutine_handle<> h) override { push_remote(callback::resume(h)); }
   // post_yield: post(), the ready queue is FIFO already.
-  void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
   void start(spawn_promise_base& t) noexcept override {
     tasks_.add(t);

@@ -158,7 +158,7 @@ void runtime_core::post(std::coroutine_handle<> h) noexcept {
 }
 
 void runtime_core::start(spawn_promise_base& t) noexcept {
-  add_task(t);
+  tasks_.add(t);
   worker* w = current_worker;
   if (w == nullptr || &w->rt != this || seed_ != 0) return post(t.self_);
   if (w->spawned_count == worker::spawn_capacity) spill_oldest_spawn(*w);

@@ -79,7 +79,6 @@ class runtime_core final : public context {
   void post_yield(std::coroutine_handle<> h) noexcept override;
 
   // context: any thread (a worker's task spawns or ends; runtime::spawn from outside).
-  void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
   /// A worker's spawn goes to its private spawn stack (worker::spawned).
   void start(spawn_promise_base& t) noexcept override;
