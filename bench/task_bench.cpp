@@ -1,8 +1,13 @@
 // Coroutine core costs: task create + await + destroy with the frame pool on and off (the same
-// binary switches the pool at run time), and when_all of 1000.
+// binary switches the pool at run time), beside a bare lazy coroutine (a minimal promise on the
+// same allocator) for what task<T> adds, and when_all of 1000.
 
 #include <benchmark/benchmark.h>
 
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <utility>
 #include <vector>
 
 #include <coloop/core/frame_pool.hpp>
@@ -13,6 +18,56 @@
 namespace {
 
 coloop::task<int> leaf(int v) { co_return v; }
+
+/// The least a lazy, awaitable coroutine returning int can be: no cancellation, no exception
+/// slot, no join state, no stack bound. Same frame allocator as task<T>.
+class bare {
+ public:
+  struct promise_type {
+    static void* operator new(std::size_t n) { return coloop::detail::frame_allocate(n); }
+    static void operator delete(void* p, std::size_t n) noexcept {
+      coloop::detail::frame_deallocate(p, n);
+    }
+    bare get_return_object() noexcept {
+      return bare{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    struct final_awaiter {
+      bool await_ready() noexcept { return false; }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
+        return h.promise().continuation;
+      }
+      void await_resume() noexcept {}
+    };
+    final_awaiter final_suspend() noexcept { return {}; }
+    void return_value(int v) noexcept { value = v; }
+    void unhandled_exception() noexcept { std::terminate(); }
+    std::coroutine_handle<> continuation;
+    int value = 0;
+  };
+  explicit bare(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+  bare(bare&& o) noexcept : h_(std::exchange(o.h_, {})) {}
+  ~bare() {
+    if (h_) h_.destroy();
+  }
+  bool await_ready() noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> c) noexcept {
+    h_.promise().continuation = c;
+    return h_;
+  }
+  int await_resume() noexcept { return h_.promise().value; }
+
+ private:
+  std::coroutine_handle<promise_type> h_;
+};
+
+bare bare_leaf(int v) { co_return v; }
+
+coloop::task<void> bare_await_loop(benchmark::State& state) {
+  long sum = 0;
+  for (auto _ : state) sum += co_await bare_leaf(1);
+  if (sum != static_cast<long>(state.iterations())) state.SkipWithError("wrong sum");
+}
 
 coloop::task<void> create_await_loop(benchmark::State& state) {
   long sum = 0;
@@ -35,6 +90,15 @@ void BM_task_create_await_pool(benchmark::State& state) { run_create_await(state
 void BM_task_create_await_malloc(benchmark::State& state) { run_create_await(state, false); }
 BENCHMARK(BM_task_create_await_pool);
 BENCHMARK(BM_task_create_await_malloc);
+
+// The pair the issue compares (task within 1.15x of bare), same pool setting.
+void BM_bare_create_await_pool(benchmark::State& state) {
+  const bool saved = coloop::frame_pool_enabled();
+  coloop::set_frame_pool_enabled(true);
+  coloop::sync_wait(bare_await_loop(state));
+  coloop::set_frame_pool_enabled(saved);
+}
+BENCHMARK(BM_bare_create_await_pool);
 
 coloop::task<void> when_all_loop(benchmark::State& state) {
   for (auto _ : state) {

@@ -19,9 +19,13 @@ class context : public scheduler {
  public:
   /// The driver's reactor, timers and clock.
   driver& drv() const noexcept { return *driver_; }
-  /// Registers a spawned task (what close/shutdown cancels and destroys); any thread of it.
-  virtual void add_task(spawn_promise_base& t) noexcept = 0;
+  /// Registers a spawned task (what close/shutdown cancels and destroys) and queues its first
+  /// step, where take_start can find it; any thread of it.
+  virtual void start(spawn_promise_base& t) noexcept = 0;
   virtual void remove_task(spawn_promise_base& t) noexcept = 0;
+  /// Withdraws the queued first step of `t` if it has not run, for its joiner to run it now:
+  /// true if withdrawn. The context's own thread.
+  virtual bool take_start(spawn_promise_base&) noexcept { return false; }
   /// Closed: no new task may start (the event loop after close(), the runtime at its end).
   bool closed() const noexcept { return closed_; }
 

@@ -1,26 +1,40 @@
-// Spawned tasks: lifetime and join protocol of the root frame (DESIGN.md §3).
+// Spawned tasks: lifetime and join protocol of the task's frame (DESIGN.md §3).
 //
-// The frame has two references, the running task and the join_handle; finished() drops the
-// task's, detach() (or the handle's destructor) the handle's, and whoever drops the last frees
-// the frame. A failure is reported to the loop's exception handler exactly once: when the task
-// finishes detached, or when the handle is dropped without having rethrown it. Cancellation is
-// not a failure worth reporting.
+// The frame has two references, the running task and the join_handle (and one per watcher of
+// wait / as_completed); finished() drops the task's, detach() (or the handle's destructor) the
+// handle's, and whoever drops the last frees the frame. A failure is reported to the loop's
+// exception handler exactly once: when the task finishes detached, or when the handle is dropped
+// without having rethrown it. Cancellation is not a failure worth reporting.
 
 #include <coloop/detail/spawned.hpp>
 
 #include <stdexcept>
 
+#include <coloop/detail/task_group_core.hpp>
+
 #include "runtime/context.hpp"
 
 namespace coloop::detail {
-void start_spawned(context& ctx, spawn_promise_base& root) {
+void start_spawned(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
-  root.ctx_ = &ctx;
-  ctx.add_task(root);
-  ctx.post(root.self_);
+  s.ctx_ = &ctx;
+  ctx.start(s);
+}
+
+std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
+                                                       cancel_state* joiner_cancel) noexcept {
+  // Not started yet: the joiner could only wait, so it runs the task now (depth first), and the
+  // task's end transfers back to it. Taken before the joiner is published (after that the task
+  // may end and the handle move on); once taken, never again: its ticket may be reused.
+  const bool help = !started_ && ctx_->take_start(*this);
+  if (help) started_ = true;
+  const std::coroutine_handle<> self = self_;  // read before the joiner is published
+  if (!join_suspend(joiner, joiner_cancel)) return joiner;  // finished meanwhile (not taken)
+  return help ? transfer_to(self) : std::noop_coroutine();
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
+  if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
   // acq_rel: publishes the outcome to the joiner / detacher, and sees the joiner's fields.
   const unsigned char old = state_.fetch_or(done_bit, std::memory_order_acq_rel);
@@ -36,11 +50,38 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
 }
 
 void spawn_promise_base::release() noexcept {
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) self_.destroy();
+  // acq_rel: the last owner sees every other owner's writes before freeing.
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const std::coroutine_handle<> self = self_;
+  const bool aborted = aborted_;
+  const std::size_t size = kept_size_;
+  this->~spawn_promise_base();
+  if (aborted) {
+    frame_deallocate(self.address(), size);  // the coroutine is gone: only the memory is left
+  } else {
+    self.destroy();
+  }
+}
+
+void spawn_promise_base::abort() noexcept {
+  error_ = std::make_exception_ptr(cancelled_error());
+  if (group_ != nullptr) group_leave(*this, true);
+  if (refs_.load(std::memory_order_relaxed) == 1) {  // nobody else refers to it (loop thread)
+    release();
+    return;
+  }
+  // Keep the memory for the handle and the watchers: only the coroutine is destroyed.
+  this_thread.kept_frame = self_.address();
+  self_.destroy();
+  this_thread.kept_frame = nullptr;
+  aborted_ = true;
+  kept_size_ = static_cast<unsigned>(this_thread.kept_size);
+  state_.fetch_or(done_bit, std::memory_order_release);  // release: error_ for the handle
+  release();
 }
 
 void spawn_promise_base::request_cancel() noexcept {
-  if (!is_done()) own_cancel_.request();
+  if (!is_done()) own_cancel.request();
 }
 
 void spawn_promise_base::detach() noexcept {
@@ -65,7 +106,7 @@ bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
   joiner_cancel_ = joiner_cancel;
   if (joiner_cancel != nullptr && !joiner_cancel->arm(this)) {
     // The joiner was cancelled before it suspended: pass it on and wait for the task to end.
-    own_cancel_.request();
+    own_cancel.request();
     joiner_cancel_forwarded_ = true;
   }
   if ((state_.fetch_or(joiner_bit, std::memory_order_acq_rel) & done_bit) == 0) return true;
@@ -96,7 +137,7 @@ bool spawn_promise_base::join_withdraw() noexcept {
 cancel_outcome spawn_promise_base::on_joiner_cancel(cancel_slot* self) noexcept {
   auto* p = static_cast<spawn_promise_base*>(self);
   p->joiner_cancel_forwarded_ = true;
-  p->own_cancel_.request();
+  p->own_cancel.request();
   return cancel_outcome::passed_on();  // the joiner resumes when the task ends
 }
 

@@ -1,7 +1,7 @@
 // task_group's shared state (see include/coloop/detail/task_group_core.hpp).
 //
 // Invariants, all under `mutex_` (a spin lock): a member is linked from group_start until group_leave, so its
-// root frame is alive while linked (the task's own reference is dropped only after it left) and
+// frame is alive while linked (the task's own reference is dropped only after it left) and
 // cancelling walks the list safely. `live_` counts linked members. The state is freed by the
 // last of {the task_group object, the live members} to let go, decided under the lock.
 // The joiner is resumed by posting (never inline), after the lock is released; it disarms its
@@ -69,7 +69,7 @@ class group_core : private cancel_slot {
       loop_ = &loop;
     }
     try {
-      start_spawned(loop, *m.root_);
+      start_spawned(loop, static_cast<spawn_promise_base&>(m));
     } catch (...) {
       std::lock_guard lock(mutex_);
       unlink(m);
@@ -78,7 +78,7 @@ class group_core : private cancel_slot {
   }
 
   void leave(group_member& m, bool aborted) noexcept {
-    spawn_promise_base& root = *m.root_;
+    spawn_promise_base& root = static_cast<spawn_promise_base&>(m);
     std::exception_ptr failure;
     if (root.error_ && !is_cancellation(root.error_)) {
       failure = root.error_;
@@ -229,7 +229,7 @@ class group_core : private cancel_slot {
   }
   void cancel_locked() noexcept {
     cancelling_ = true;
-    for (group_member* m = head_; m != nullptr; m = m->gnext_) m->root_->request_cancel();
+    for (group_member* m = head_; m != nullptr; m = m->gnext_) static_cast<spawn_promise_base*>(m)->request_cancel();
   }
 
   spin_lock mutex_;

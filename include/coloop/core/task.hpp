@@ -1,9 +1,12 @@
 #pragma once
 // task<T>: a lazy, move-only coroutine that starts when awaited and resumes its awaiter by
-// symmetric transfer when it finishes.
+// symmetric transfer when it finishes. A spawned task is the same frame: spawn builds its join
+// state in the promise's spawn_ room (detail/spawned.hpp), so spawning adds no coroutine.
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
+#include <new>
 #include <utility>
 
 #include <coloop/detail/promise_base.hpp>
@@ -22,8 +25,37 @@ namespace detail {
 template <class T>
 class task_promise_common : public promise_base {
  public:
+  /// A spawned task closed with its loop keeps its memory while its join state is referenced
+  /// (spawn_promise_base::abort): the one frame destroy() must not free.
+  static void* operator new(std::size_t size) { return frame_allocate(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    if (frame == this_thread.kept_frame) [[unlikely]] {
+      this_thread.kept_size = size;
+      return;
+    }
+    frame_deallocate(frame, size);
+  }
+
   void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
   result<T>& outcome() noexcept { return result_; }
+
+  struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
+      Promise& p = self.promise();
+      if (p.continuation_) [[likely]] return transfer_to(p.continuation_);
+      // Spawned: cancel_ is the join state's own cancel_state, its first member.
+      if (static_cast<void*>(p.cancel_) == p.spawn_) {
+        return std::launder(reinterpret_cast<spawn_header*>(p.spawn_))->finish(&p);
+      }
+      return std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  final_awaiter final_suspend() const noexcept { return {}; }
+
+  alignas(void*) std::byte spawn_[spawn_state_size];  // a join state once spawned, else unused
 
  protected:
   result<T> result_;

@@ -37,6 +37,17 @@ class promise_base {
   std::coroutine_handle<> continuation_;  // resumed when this coroutine finishes
 };
 
+/// The start of a spawned task's join state (spawn_promise_base in detail/spawned.hpp), built by
+/// spawn in the task's own promise: the task's cancel_state, and what its end does. A task runs
+/// under its own cancel_state only when spawned, which is how its final suspend tells.
+struct spawn_header {
+  cancel_state own_cancel;
+  std::coroutine_handle<> (*finish)(void* promise) noexcept;
+};
+static_assert(std::is_standard_layout_v<spawn_header>);
+/// The room a task promise keeps for a join state (unconstructed unless spawned).
+inline constexpr std::size_t spawn_state_size = 128;
+
 /// The cancel_state of the task a suspending coroutine runs in; nullptr for foreign coroutines.
 template <class Promise>
 cancel_state* cancel_state_of(std::coroutine_handle<Promise> h) noexcept {

@@ -39,6 +39,8 @@ struct thread_state {
   scheduler* current = nullptr;
   const char* stack_limit = nullptr;  // nullptr: no scheduler step, never bounce
   int budget = coop_budget;           // left in this step; reset by begin_step
+  void* kept_frame = nullptr;         // a task frame whose memory destroy() must not free
+  std::size_t kept_size = 0;          // its size, recorded by the frame's operator delete
 };
 extern constinit thread_local thread_state this_thread;
 

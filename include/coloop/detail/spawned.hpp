@@ -1,15 +1,18 @@
 #pragma once
 // layer: runtime
-// The root coroutine of a spawned task: it owns the user's task, gives it a cancel_state of its
-// own, keeps the outcome for the join_handle and reports unobserved failures to its scheduler
-// (the context: an event loop or a runtime).
-// The frame is shared by the running task and the join_handle (refs_), freed by whoever is last.
-// The task may finish on one thread while its handle is awaited, detached or dropped on another
-// (runtime workers), so the hand-off is one atomic state word plus an atomic reference count.
+// A spawned task's join state. spawn builds it in the task's own promise (task_promise::spawn_),
+// so a spawned task is one coroutine frame: its cancel_state, the outcome the join_handle reads
+// (the promise's result, the exception copied to error_), the joiner, its registry and group
+// links, and the reference count of the frame, shared by the running task and the join_handle
+// and freed by whoever is last. The task may finish on one thread while its handle is awaited,
+// detached or dropped on another (runtime workers), so the hand-off is one atomic state word plus
+// an atomic reference count.
 
 #include <atomic>
 #include <coroutine>
+#include <cstddef>
 #include <exception>
+#include <new>
 #include <utility>
 
 #include <coloop/core/task.hpp>
@@ -17,24 +20,26 @@
 namespace coloop::detail {
 
 class context;
+class group_core;
 
-class spawn_promise_base : public promise_base, private cancel_slot {
+/// A task_group child's links in its group's list (null group_: not in a group).
+struct group_member {
+  group_core* group_ = nullptr;
+  group_member* gprev_ = nullptr;
+  group_member* gnext_ = nullptr;
+};
+
+class spawn_promise_base : public spawn_header, private cancel_slot, public group_member {
  public:
-  spawn_promise_base() noexcept : cancel_slot{&on_joiner_cancel} { cancel_ = &own_cancel_; }
-  void unhandled_exception() noexcept { error_ = std::current_exception(); }
-  struct final_awaiter {
-    bool await_ready() const noexcept { return false; }
-    template <class Promise>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
-      return self.promise().finished();
-    }
-    void await_resume() const noexcept {}
-  };
-  final_awaiter final_suspend() const noexcept { return {}; }
-  void return_void() noexcept {}
+  spawn_promise_base(std::coroutine_handle<> self,
+                     std::coroutine_handle<> (*on_finish)(void*) noexcept) noexcept
+      : spawn_header{{}, on_finish}, cancel_slot{&on_joiner_cancel}, self_(self) {}
+  spawn_promise_base(const spawn_promise_base&) = delete;
+  spawn_promise_base& operator=(const spawn_promise_base&) = delete;
 
+  /// The task has ended (its outcome is in place): unregister, hand over to the joiner.
   std::coroutine_handle<> finished() noexcept;
-  /// Drops one reference (the task's or the handle's); the last frees the frame.
+  /// Drops one reference (the task's, the handle's or a watcher's); the last frees the frame.
   void release() noexcept;
 
   bool is_done() const noexcept { return (state_.load(std::memory_order_acquire) & done_bit) != 0; }
@@ -45,19 +50,27 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   /// Throws std::logic_error if another task already awaits the handle.
   void check_joinable() const;
   bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept;
+  /// join_suspend for a join_handle's awaiter: what it transfers to. The task itself when its
+  /// first step could be taken back from the queue (the joiner runs it at once), the joiner when
+  /// the task has finished meanwhile, else noop_coroutine().
+  std::coroutine_handle<> join_await(std::coroutine_handle<> joiner,
+                                     cancel_state* joiner_cancel) noexcept;
   void join_abandon() noexcept;  // the joiner's frame is destroyed while waiting
   /// Takes back a joiner registered without a cancel_state, racing the task's end on any thread:
   /// true if it will not be resumed; false if the task has finished and resumes (or resumed) it.
   bool join_withdraw() noexcept;
   void join_resume();            // rethrows the task's exception
-  /// The loop is closing with the task unfinished: destroy its coroutines, mark it cancelled.
-  virtual void abort() noexcept = 0;
+  /// The loop is closing with the task unfinished: destroy its coroutines now (their locals may
+  /// refer to the loop), mark it cancelled and drop the task's reference. While a handle or a
+  /// watcher still refers to it, the frame's memory stays, holding this state only.
+  void abort() noexcept;
+  /// spawn failed: undo the construction; the task object still owns (and frees) the frame.
+  void discard() noexcept { this->~spawn_promise_base(); }
 
   std::coroutine_handle<> self_;
   context* ctx_ = nullptr;  // the scheduler it runs on
   spawn_promise_base* prev_ = nullptr;  // task_registry links
   spawn_promise_base* next_ = nullptr;
-  cancel_state own_cancel_;
   std::exception_ptr error_;
   std::coroutine_handle<> joiner_;
   cancel_state* joiner_cancel_ = nullptr;
@@ -65,86 +78,52 @@ class spawn_promise_base : public promise_base, private cancel_slot {
   std::atomic<unsigned> refs_{2};
   std::atomic<unsigned char> state_{0};
   bool error_observed_ = false;
-  unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
   bool joiner_cancel_forwarded_ = false;
   bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
-
- protected:
-  // Virtual only to keep -Wnon-virtual-dtor quiet now that spawn_promise<T> has a derived class
-  // (task_group's children); frames are always destroyed through their own type.
-  virtual ~spawn_promise_base() = default;
+  unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
+  bool aborted_ = false;      // abort() destroyed the coroutine; the memory is kept_size_ bytes
+  bool started_ = false;      // join_help ran it (its queued first step is withdrawn)
+  unsigned kept_size_ = 0;
+  std::size_t ticket_ = 0;    // where the event loop queued its first step
 
  private:
+  ~spawn_promise_base() = default;
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
 };
+static_assert(sizeof(spawn_promise_base) <= spawn_state_size, "grow spawn_state_size");
 
+/// The join state in the promise of the spawned task `h`.
 template <class T>
-class spawned_root;
-
+spawn_promise_base& spawn_state(task_promise<T>& p) noexcept {
+  return *std::launder(reinterpret_cast<spawn_promise_base*>(p.spawn_));
+}
+/// The promise of the spawned task whose join state is `s`.
 template <class T>
-class spawn_promise : public spawn_promise_base {
- public:
-  spawned_root<T> get_return_object() noexcept;
-  /// Moves the finished inner task's outcome here and frees its frame early.
-  void collect() noexcept {
-    auto& out = inner_.handle().promise().outcome();
-    if (out.has_exception()) {
-      error_ = out.exception();
-    } else if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
-      if constexpr (std::is_void_v<T>) value_.set_value(); else value_.set_value(out.get());
-    } else {
-      try {
-        value_.set_value(std::move(out).get());
-      } catch (...) {  // a throwing move constructor
-        error_ = std::current_exception();
-      }
-    }
-    inner_ = task<T>{};
-  }
-  void abort() noexcept override {
-    inner_ = task<T>{};
-    error_ = std::make_exception_ptr(cancelled_error());
-    state_.fetch_or(done_bit, std::memory_order_release);
-  }
-  task<T> inner_;
-  result<T> value_;
-};
-
-template <class T>
-class spawned_root {
- public:
-  using promise_type = spawn_promise<T>;
-  std::coroutine_handle<promise_type> handle;
-};
-
-template <class T>
-spawned_root<T> spawn_promise<T>::get_return_object() noexcept {
-  auto h = std::coroutine_handle<spawn_promise>::from_promise(*this);
-  self_ = h;
-  return {h};
+task_promise<T>& spawned_promise(const spawn_promise_base& s) noexcept {
+  return std::coroutine_handle<task_promise<T>>::from_address(s.self_.address()).promise();
 }
 
-/// Runs the inner task inside the root, under the root's cancel_state.
 template <class T>
-struct run_inner {
-  spawn_promise<T>* p = nullptr;
-  bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<spawn_promise<T>> root) noexcept {
-    p = &root.promise();
-    auto& inner = p->inner_.handle().promise();
-    inner.continuation_ = root;
-    inner.cancel_ = &p->own_cancel_;
-    return transfer_to(p->inner_.handle());
-  }
-  void await_resume() const noexcept { p->collect(); }
-};
-
-template <class T>
-spawned_root<T> spawn_root() {
-  co_await run_inner<T>{};
+std::coroutine_handle<> finish_spawned(void* promise) noexcept {
+  auto& p = *static_cast<task_promise<T>*>(promise);
+  spawn_promise_base& s = spawn_state(p);
+  if (p.outcome().has_exception()) [[unlikely]] s.error_ = p.outcome().exception();
+  return s.finished();
 }
 
-/// Registers the root with `ctx` and queues its first step. Throws if `ctx` is closed.
-void start_spawned(context& ctx, spawn_promise_base& root);
+/// Builds the join state in `t`'s promise; the task then runs under its own cancel_state.
+/// Throws std::logic_error for an empty task.
+template <class T>
+spawn_promise_base& make_spawned(const task<T>& t) {
+  if (!t.valid()) throw_empty_task();
+  auto h = t.handle();
+  auto* s = ::new (static_cast<void*>(h.promise().spawn_))
+      spawn_promise_base(h, &finish_spawned<T>);
+  h.promise().cancel_ = &s->own_cancel;
+  return *s;
+}
+
+/// Registers the task with `ctx` and queues its first step. Throws if `ctx` is closed.
+void start_spawned(context& ctx, spawn_promise_base& s);
 
 }  // namespace coloop::detail

@@ -27,7 +27,7 @@ template <class T>
 class join_handle {
  public:
   join_handle() noexcept = default;
-  explicit join_handle(detail::spawn_promise<T>* p) noexcept : p_(p) {}
+  explicit join_handle(detail::spawn_promise_base* p) noexcept : p_(p) {}
   join_handle(join_handle&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
   join_handle& operator=(join_handle&& other) noexcept {
     if (this != &other) {
@@ -65,57 +65,56 @@ class join_handle {
   friend struct detail::join_handle_access;
   template <bool Take>
   struct [[nodiscard]] awaiter {
-    detail::spawn_promise<T>* p;
+    detail::spawn_promise_base* p;
     bool suspended = false;
     ~awaiter() {
       if (suspended && !p->is_done()) p->join_abandon();
     }
     bool await_ready() const noexcept { return p->is_done(); }
     template <class Promise>
-    bool await_suspend(std::coroutine_handle<Promise> joiner) {
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> joiner) {
       // Set first: once join_suspend publishes the joiner, the task may finish on another
       // worker and resume us before it returns.
       p->check_joinable();
       suspended = true;
-      if (p->join_suspend(joiner, detail::cancel_state_of(joiner))) return true;
-      suspended = false;
-      return false;
+      const std::coroutine_handle<> next = p->join_await(joiner, detail::cancel_state_of(joiner));
+      if (next == joiner) suspended = false;  // finished meanwhile: go on
+      return next;
     }
     decltype(auto) await_resume() {
       suspended = false;
       // Before join_resume: a rethrown exception is taken out too.
       if constexpr (Take) p->taken_ = true;
       p->join_resume();
+      auto& value = detail::spawned_promise<T>(*p).outcome();
       if constexpr (std::is_void_v<T> || std::is_reference_v<T> || !Take) {
-        return p->value_.get();
+        return value.get();
       } else {
-        return std::move(p->value_).get();
+        return std::move(value).get();
       }
     }
   };
-  detail::spawn_promise<T>* checked() const {
+  detail::spawn_promise_base* checked() const {
     if (p_ == nullptr || p_->taken_) [[unlikely]] {
       detail::throw_empty_join_handle(p_ != nullptr);
     }
     return p_;
   }
-  detail::spawn_promise<T>* p_ = nullptr;
+  detail::spawn_promise_base* p_ = nullptr;  // the join state, in the task's own promise
 };
 
 namespace detail {
 template <class T>
 join_handle<T> spawn_on(context& ctx, task<T> t) {
-  if (!t.valid()) throw_empty_task();
-  auto root = spawn_root<T>().handle;
-  auto& p = root.promise();
-  p.inner_ = std::move(t);
+  spawn_promise_base& s = make_spawned(t);
   try {
-    start_spawned(ctx, p);
+    start_spawned(ctx, s);
   } catch (...) {
-    root.destroy();
+    s.discard();
     throw;
   }
-  return join_handle<T>(&p);
+  (void)t.release();  // the join state's references own the frame now
+  return join_handle<T>(&s);
 }
 }  // namespace detail
 

@@ -3,6 +3,7 @@
 // join_handle (asyncio.create_task / tokio::spawn).
 
 #include <functional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -32,11 +33,15 @@ struct spawned_value<task<T>> {
   using type = T;
 };
 
-/// The spawned task's body: its frame owns `fn` and `args` until `fn`'s task has finished, so
-/// a capturing lambda coroutine's closure outlives the coroutine that refers to it.
+/// The spawned task's body: it owns `fn` and `args` until `fn`'s task has finished, so a
+/// capturing lambda coroutine's closure outlives the coroutine that refers to it. They move
+/// into locals, which die when the body ends: the parameters live as long as the frame, which
+/// the join_handle keeps for the result.
 template <class T, class F, class... Args>
 task<T> invoke_stored(F fn, Args... args) {
-  co_return co_await std::invoke(std::move(fn), std::move(args)...);
+  F f = std::move(fn);
+  std::tuple<Args...> a(std::move(args)...);
+  co_return co_await std::apply(std::move(f), std::move(a));
 }
 }  // namespace detail
 

@@ -38,18 +38,16 @@ class task_group {
   /// a child's failure or the joiner's cancellation), when no loop runs here, or `t` is empty.
   template <class T>
   join_handle<T> spawn(task<T> t) {
-    if (!t.valid()) detail::throw_empty_task();
     detail::context& loop = detail::current_context("coloop::task_group::spawn");
-    auto root = detail::group_spawn_root<T>().handle;
-    auto& p = root.promise();
-    p.inner_ = std::move(t);
+    detail::spawn_promise_base& s = detail::make_spawned(t);
     try {
-      detail::group_start(core(), loop, p);
+      detail::group_start(core(), loop, s);
     } catch (...) {
-      root.destroy();
+      s.discard();
       throw;
     }
-    return join_handle<T>(&p);
+    (void)t.release();  // the join state's references own the frame now
+    return join_handle<T>(&s);
   }
 
   /// Starts `fn(args...)` as a child, storing `fn` and `args` in its frame (coloop::spawn(f,

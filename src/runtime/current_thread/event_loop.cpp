@@ -89,15 +89,20 @@ class loop_scheduler final : public context {
   void post(std::coroutine_handle<> h) noexcept override {
     // A full ring grows; if even that fails there is no way to keep the promise of resuming h.
     try {
-      ready_.push(callback::resume(h));
+      ready_.push_resume(h);
     } catch (...) {
       std::terminate();
     }
   }
   void post_threadsafe(std::coroutine_handle<> h) override { push_remote(callback::resume(h)); }
   // post_yield: post(), the ready queue is FIFO already.
-  void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
+  void start(spawn_promise_base& t) noexcept override {
+    tasks_.add(t);
+    t.ticket_ = ready_.tail();
+    post(t.self_);
+  }
+  bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.ticket_); }
 
   void push_remote(callback&& cb) {
     // wake() happens under the lock: close() takes it too, so the reactor cannot be released
@@ -212,8 +217,7 @@ class loop_scheduler final : public context {
     }
     while (spawn_promise_base* t = tasks_.first()) {
       tasks_.remove(*t);
-      t->abort();
-      t->release();
+      t->abort();  // drops the task's reference
     }
     closed_ = true;
     ready_.clear();

@@ -1,9 +1,13 @@
 #pragma once
 // The loop's FIFO of callbacks ready to run: a growable ring, so pushing allocates only while the
-// ring grows to its high-water mark.
+// ring grows to its high-water mark. Positions are absolute (a ticket: tail() before a push), so
+// an entry not yet run can be withdrawn: its slot empties, pop skips it, and empty slots at the
+// back are dropped, so a joiner that runs its children itself leaves no trail in the ring.
 
+#include <coroutine>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <utility>
 
 #include <coloop/detail/callback.hpp>
@@ -21,9 +25,28 @@ class ready_queue {
     if (size() == mask_ + 1) grow();
     slots_[tail_++ & mask_] = std::move(cb);
   }
-  callback pop() noexcept { return std::move(slots_[head_++ & mask_]); }
+  /// push(callback::resume(h)), built in place: resuming is most of what the loop queues.
+  void push_resume(std::coroutine_handle<> h) {
+    if (size() == mask_ + 1) grow();
+    callback* slot = &slots_[tail_++ & mask_];
+    std::destroy_at(slot);  // an emptied slot: nothing to destroy but the object
+    ::new (static_cast<void*>(slot)) callback(callback::resume(h));
+  }
+  /// Not empty(): the last entry is never an emptied one.
+  callback pop() noexcept {
+    while (!slots_[head_ & mask_]) [[unlikely]] ++head_;
+    return std::move(slots_[head_++ & mask_]);
+  }
+  std::size_t tail() const noexcept { return tail_; }
+  /// Drops the entry pushed at `ticket` if it has not been popped yet; false if it has.
+  bool withdraw(std::size_t ticket) noexcept {
+    if (ticket < head_) return false;
+    slots_[ticket & mask_].reset();
+    while (tail_ != head_ && !slots_[(tail_ - 1) & mask_]) --tail_;
+    return true;
+  }
   void clear() noexcept {
-    while (!empty()) pop().reset();
+    for (; head_ != tail_; ++head_) slots_[head_ & mask_].reset();
   }
 
  private:
@@ -31,12 +54,11 @@ class ready_queue {
   void grow() {
     const std::size_t capacity = (mask_ + 1) * 2;
     auto bigger = std::make_unique<callback[]>(capacity);
-    std::size_t n = 0;
-    while (!empty()) bigger[n++] = pop();
+    for (std::size_t i = head_; i != tail_; ++i) {  // same positions: tickets stay valid
+      bigger[i & (capacity - 1)] = std::move(slots_[i & mask_]);
+    }
     slots_ = std::move(bigger);
     mask_ = capacity - 1;
-    head_ = 0;
-    tail_ = n;
   }
   std::unique_ptr<callback[]> slots_;
   std::size_t mask_;

@@ -56,14 +56,14 @@ void runtime_core::shutdown() {
   inject_.close();  // 5
   for (auto& w : workers_) {  // 6
     w->lifo = {};
+    w->spawned_count = 0;  // their tasks are registered: step 7 destroys them
     while (w->queue.pop()) {
     }
   }
   while (inject_.pop()) {
   }
   while (spawn_promise_base* t = tasks_.take_any()) {  // 7
-    t->abort();
-    t->release();
+    t->abort();  // drops the task's reference
   }
   closed_ = true;
   driver_.release();

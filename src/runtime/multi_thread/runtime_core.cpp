@@ -1,9 +1,11 @@
 // The multi-threaded runtime's scheduler (tokio's design, DESIGN.md §4).
 //
-// Each worker runs tasks from, in order: its LIFO slot (the task it woke last, so a spawn or a
-// wake-up chain stays on one hot core), its local ring (256, stolen from by others), the global
-// inject queue (wakes from outside, and overflow), and finally by stealing half of a random
-// victim's ring. Every 61 ticks the inject queue goes first and the driver is polled without
+// Each worker runs tasks from, in order: its LIFO slot (the task it woke last, so a wake-up
+// chain stays on one hot core), its spawn stack (the first steps of the tasks it spawned, newest
+// first, private so a joiner can take its child back and run it inline: fork-join runs depth
+// first; the oldest spills to the ring whenever that is empty, for thieves), its local ring
+// (256, stolen from by others), the global inject queue (wakes from outside, and overflow), and
+// finally by stealing half of a random victim's ring. Every 61 ticks the inject queue goes first and the driver is polled without
 // blocking, so neither starves. The LIFO slot runs at most 3 times in a row, then goes to the
 // back of the ring, so two tasks waking each other cannot starve the rest.
 //
@@ -24,6 +26,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -154,6 +157,38 @@ void runtime_core::post(std::coroutine_handle<> h) noexcept {
   }
 }
 
+void runtime_core::start(spawn_promise_base& t) noexcept {
+  tasks_.add(t);
+  worker* w = current_worker;
+  if (w == nullptr || &w->rt != this || seed_ != 0) return post(t.self_);
+  if (w->spawned_count == worker::spawn_capacity) spill_oldest_spawn(*w);
+  w->spawned[w->spawned_count++] = t.self_;
+  // Keep one in the ring for other workers to steal (the oldest: the largest subtree).
+  if (workers_.size() > 1 && w->queue.is_empty()) spill_oldest_spawn(*w);
+}
+
+void runtime_core::spill_oldest_spawn(worker& w) noexcept {
+  w.queue.push_back(w.spawned[0], inject_);
+  std::copy(w.spawned + 1, w.spawned + w.spawned_count, w.spawned);
+  --w.spawned_count;
+  notify_parked();
+}
+
+bool runtime_core::take_start(spawn_promise_base& t) noexcept {
+  worker* w = current_worker;
+  if (w == nullptr || &w->rt != this) return false;
+  for (unsigned i = w->spawned_count; i-- > 0;) {
+    if (w->spawned[i] == t.self_) {
+      std::copy(w->spawned + i + 1, w->spawned + w->spawned_count, w->spawned + i);
+      --w->spawned_count;
+      return true;
+    }
+  }
+  if (w->lifo != t.self_) return false;
+  w->lifo = {};
+  return true;
+}
+
 void runtime_core::post_yield(std::coroutine_handle<> h) noexcept {
   worker* w = current_worker;
   if (w == nullptr || &w->rt != this) return post(h);
@@ -207,6 +242,7 @@ std::coroutine_handle<> runtime_core::next_task(worker& w) {
     notify_parked();
   }
   w.lifo_streak = 0;
+  if (w.spawned_count > 0) return w.spawned[--w.spawned_count];  // newest spawn first
   if (std::coroutine_handle<> h = w.queue.pop()) return h;
   if (!inject_.is_empty()) return inject_.pop_into(w.queue, local_queue::capacity / 2);
   return {};

@@ -51,6 +51,12 @@ struct worker {
   local_queue queue;
   parker park;
   std::coroutine_handle<> lifo;  // the task woken last by this worker: runs next (cache-hot)
+  // First steps of the tasks this worker spawned, newest last: private (no thief sees them), so
+  // its joiner may take one back, and run newest first (depth first). The oldest moves to the
+  // ring when the ring is empty (something to steal) or this is full.
+  static constexpr unsigned spawn_capacity = 32;
+  std::coroutine_handle<> spawned[spawn_capacity];
+  unsigned spawned_count = 0;
   unsigned lifo_streak = 0;      // consecutive LIFO runs; capped so the queue is not starved
   std::uint32_t tick = 0;
   bool searching = false;
@@ -73,8 +79,12 @@ class runtime_core final : public context {
   void post_yield(std::coroutine_handle<> h) noexcept override;
 
   // context: any thread (a worker's task spawns or ends; runtime::spawn from outside).
-  void add_task(spawn_promise_base& t) noexcept override { tasks_.add(t); }
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
+  /// A worker's spawn goes to its private spawn stack (worker::spawned).
+  void start(spawn_promise_base& t) noexcept override;
+  /// Only from this worker's spawn stack or LIFO slot, which no other thread touches: a task in
+  /// the ring may be stolen and started meanwhile.
+  bool take_start(spawn_promise_base& t) noexcept override;
   /// The runtime whose worker is the calling thread, or nullptr.
   static runtime_core* current() noexcept;
   void* face = nullptr;  // the public coloop::runtime, for runtime::current()
@@ -91,6 +101,7 @@ class runtime_core final : public context {
   void run_worker(worker& w);
   std::coroutine_handle<> next_task(worker& w);
   std::coroutine_handle<> steal(worker& w);
+  void spill_oldest_spawn(worker& w) noexcept;
   bool has_visible_work(const worker& w) const noexcept;
   void park(worker& w);
   void maintenance(worker& w);
