@@ -21,6 +21,7 @@
 #include <semaphore>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include <coloop/coloop.hpp>
@@ -548,13 +549,23 @@ TEST_P(FileTest, AReadCancelledInTheKernelConsumesNothing) {
   EXPECT_EQ(r.bytes, "xyz");
 }
 
+// Holds the read back until the test has cancelled the task: on the runtime another worker may
+// start a fresh spawn at once, so "before it starts" needs a gate that is not an await.
+task<std::string> read_three_after(file* f, std::atomic<bool>* go) {
+  while (!go->load(std::memory_order_acquire)) std::this_thread::yield();
+  char buf[3];
+  const std::size_t n = co_await f->read_some(buf, sizeof buf);
+  co_return std::string(buf, n);
+}
+
 TEST_P(FileTest, AReadCancelledBeforeItStartsLeavesThePosition) {
   const read_outcome r = run([](std::string p) -> task<read_outcome> {
     co_await coloop::write_file(p, "abcdef");
     file f = co_await file::open(p);
-    std::atomic<bool> started{false};
-    auto reader = coloop::spawn(read_three, &f, &started);
+    std::atomic<bool> go{false};
+    auto reader = coloop::spawn(read_three_after, &f, &go);
     reader.cancel();
+    go.store(true, std::memory_order_release);  // release: the cancel happens before the read
     read_outcome out;
     out.cancelled = is_cancelled(co_await failure_of(std::move(reader)));
     out.position = f.position();
