@@ -10,6 +10,7 @@
 
 #include <stdexcept>
 
+#include "core/metrics_source.hpp"
 #include "runtime/context.hpp"
 
 namespace coloop::detail {
@@ -17,11 +18,13 @@ void start_spawned(context& ctx, spawn_promise_base& root) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
   root.ctx_ = &ctx;
   ctx.add_task(root);
+  count(thread_count::tasks_spawned);
   ctx.post(root.self_);
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
   ctx_->remove_task(*this);
+  count_task_end(error_);
   // acq_rel: publishes the outcome to the joiner / detacher, and sees the joiner's fields.
   const unsigned char old = state_.fetch_or(done_bit, std::memory_order_acq_rel);
   std::coroutine_handle<> joiner;

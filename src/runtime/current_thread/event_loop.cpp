@@ -27,6 +27,7 @@
 
 #include <coloop/core/errors.hpp>
 
+#include "core/log_format.hpp"
 #include "runtime/context.hpp"
 #include "runtime/current_thread/ready_queue.hpp"
 #include "runtime/driver/driver.hpp"
@@ -192,6 +193,7 @@ class loop_scheduler final : public context {
     // then costs one poll per `turn_budget` steps instead of one per step.
     for (std::size_t n = 0; n < turn_budget && !ready_.empty(); ++n) {
       begin_step();
+      driver_stats::bump(driver_.stats().polls);
       callback cb = ready_.pop();
       try {
         cb();
@@ -246,7 +248,7 @@ event_loop::event_loop(loop_options options)
 event_loop::~event_loop() {
   if (core_->running_) {
     // Destroying a running loop is a bug in the caller; closing under its feet would be worse.
-    std::fputs("coloop: event_loop destroyed while running\n", stderr);
+    log(log_level::error, "coloop: event_loop destroyed while running");
     std::terminate();
   }
   core_->close();

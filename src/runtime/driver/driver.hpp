@@ -4,6 +4,7 @@
 // runtime a shared_driver that its workers poll one at a time. Whether it is shared is its type,
 // fixed when it is built; awaitables reach either through the `driver` base (context.hpp).
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <coloop/runtime/loop_options.hpp>
 
 #include "core/cpu_relax.hpp"
+#include "runtime/driver/driver_stats.hpp"
 #include "runtime/driver/reactor.hpp"
 #include "runtime/driver/timer_wheel.hpp"
 
@@ -53,21 +55,27 @@ class driver {  // not copyable: its timer_wheel is not
   /// Interrupts a blocking drive() from any thread.
   void wake() noexcept { reactor_->wake(); }
   timer_wheel& timers() noexcept { return timers_; }
+  /// Figures for metrics; the loop id is also the log origin's.
+  driver_stats& stats() noexcept { return stats_; }
+  const timer_wheel& timers() const noexcept { return timers_; }
   /// Releases the reactor (closes its fds). After the scheduler destroyed its tasks.
   void release() noexcept { reactor_.reset(); }
 
   static std::int64_t monotonic_ns() noexcept;
+  /// write_prometheus's view of a driver (registered for the driver's life).
+  static void collect_driver(const void* self, metric_writer& out);
   static constexpr std::int64_t no_timer = std::numeric_limits<std::int64_t>::max();
 
  protected:
   driver(const loop_options& options, bool shared);
-  ~driver() = default;
+  ~driver();
 
   const bool manual_clock_;
   std::atomic<std::int64_t> manual_now_;
   timer_wheel timers_;
   std::unique_ptr<reactor> reactor_;
   const char* backend_name_;
+  driver_stats stats_;
 };
 
 /// A scheduler's work the driver must look at while it polls: none on the runtime (its workers
@@ -179,6 +187,7 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   }
   std::int64_t timeout = 0;
   std::int64_t next = no_timer;
+  std::int64_t blocked_from = -1;  // real clock, a poll that may block: when it began
   if (may_block) {
     // Publishing the deadline under the timer lock: a timer inserted after this sees it and
     // wakes the poll if it is earlier.
@@ -187,21 +196,27 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
     // With the manual clock and a timer armed: look at I/O without blocking, then jump.
     if (next == no_timer || (manual_clock_ && !may_jump)) {
       timeout = -1;
-    } else if (!manual_clock_) {
+    }
+    if (!manual_clock_) {
       // 0 when due, however far in the past ("next - now" would overflow for
       // time_point::min()). When next > now the difference cannot overflow (now >= 0), nor can
       // the reactors' own "their now + timeout": a far deadline shows here as the start of its
-      // wheel slot (timer_wheel::next_deadline).
+      // wheel slot (timer_wheel::next_deadline). The lag probe wakes the poll as a timer would.
       const std::int64_t t = now();
-      timeout = next <= t ? 0 : next - t;
+      const std::int64_t wake_at = std::min(next, stats_.probe_deadline);
+      timeout = wake_at <= t ? 0 : wake_at - t;
+      blocked_from = t;
     }
     if (work.remote_pending()) timeout = 0;
+    if (timeout == 0) blocked_from = -1;
     if constexpr (Shared) {
       if (timeout != 0) sync_.driver_deadline.store(next, std::memory_order_relaxed);
       timer_lock.unlock();
     }
   }
   std::size_t events = reactor_->poll(timeout);
+  driver_stats::bump(stats_.turns);
+  if (events != 0) driver_stats::bump(stats_.io_events, events);
   bool jump = may_jump && events == 0 && next != no_timer;
   if (jump && reactor_->completion_lag_ns() > 0) {
     events = reactor_->poll(reactor_->completion_lag_ns());  // nothing may still be on its way
@@ -213,10 +228,14 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   jump = jump && events == 0 && work.idle();
   work.take_remote();  // before the timers fire: callbacks posted earlier run first
   if constexpr (Shared) timer_lock = std::unique_lock(sync_.timer_mutex);
-  if (jump && next > manual_now_.load(std::memory_order_relaxed)) {
-    manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
+  jump = jump && next > manual_now_.load(std::memory_order_relaxed);
+  if (jump) manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else runs
+  const std::int64_t t = now();
+  if (blocked_from >= 0 && t > blocked_from) {
+    driver_stats::bump(stats_.idle_ns, static_cast<std::uint64_t>(t - blocked_from));
   }
-  return timers_.expire(now()) > 0 || events > 0;
+  stats_.probe(t, jump);
+  return timers_.expire(t) > 0 || events > 0;
 }
 
 }  // namespace coloop::detail

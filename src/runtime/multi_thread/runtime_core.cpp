@@ -22,6 +22,9 @@
 
 #include "runtime/multi_thread/runtime_core.hpp"
 
+#include "core/log_format.hpp"
+#include "runtime/metrics/runtime_collector.hpp"
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -81,7 +84,7 @@ runtime_core::runtime_core(const loop_options& options)
       manual_clock_(options.manual_clock) {
   const std::size_t n = idle_.num_workers();
   if (seed_ != 0) {
-    fmt::print(stderr, "coloop: randomized scheduling, seed {} (COLOOP_SCHEDULE_SEED)\n", seed_);
+    logf(log_level::info, "coloop: randomized scheduling, seed {} (COLOOP_SCHEDULE_SEED)", seed_);
   }
   workers_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -92,9 +95,13 @@ runtime_core::runtime_core(const loop_options& options)
     workers_.push_back(std::move(w));
   }
   start_workers();
+  runtime_collector::add(*this);
 }
 
-runtime_core::~runtime_core() { shutdown(); }
+runtime_core::~runtime_core() {
+  runtime_collector::remove(*this);
+  shutdown();
+}
 
 void runtime_core::start_workers() {
   try {
