@@ -69,6 +69,7 @@ enum class thread_count : unsigned {
   tasks_cancelled,
   stream_bytes_read,
   stream_bytes_written,
+  accepts_out_of_resources,
   count_
 };
 struct thread_counters {

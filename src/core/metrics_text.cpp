@@ -175,6 +175,9 @@ void collect_thread_counts(const void*, metric_writer& out) {
               v(thread_count::stream_bytes_read));
   out.counter("coloop_stream_written_bytes_total", "Bytes written by stream writers.", none,
               v(thread_count::stream_bytes_written));
+  out.counter("coloop_accept_out_of_resources_total",
+              "Accepts refused for lack of fds or memory (EMFILE, ENFILE...), retried later.",
+              none, v(thread_count::accepts_out_of_resources));
 }
 
 }  // namespace
