@@ -1,6 +1,6 @@
 // The logging facade (coloop/core/log.hpp). The threshold is one atomic read by every
-// log_enabled(); it starts at 0 so the first message reads $COLOOP_LOG (once, under a
-// call_once) and stores the real threshold. The sink is a (function, user) pair behind a mutex
+// log_enabled(); it starts at 0 so the first message reads $COLOOP_LOG and stores the real
+// threshold. The sink is a (function, user) pair behind a mutex
 // (changing it is rare; writing a message already costs a formatted string). The default sink
 // writes one line per message with a single fwrite, so lines from several threads do not mix.
 
@@ -64,18 +64,26 @@ int read_env_threshold() noexcept {
   } catch (const std::exception& e) {
     // Before the store below: this message passes the threshold 0 and must not recurse here.
     const std::string text = fmt::format("coloop: COLOOP_LOG: {}; using info", e.what());
-    stderr_sink(nullptr, log_record{log_level::warn, {}, text});
+    log_sink_fn fn;
+    void* user;
+    {
+      sink_slot& s = sink();
+      std::lock_guard lock(s.mutex);
+      fn = s.fn;
+      user = s.user;
+    }
+    fn(user, log_record{log_level::warn, origin_of_thread, text});
     return static_cast<int>(log_level::info);
   }
 }
 
 int resolve_threshold() noexcept {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    int expected = 0;  // set_log_level before the first message wins over the environment
-    log_threshold.compare_exchange_strong(expected, read_env_threshold(),
-                                          std::memory_order_relaxed);
-  });
+  // Threads racing here all read the same environment; the first store wins, and a
+  // set_log_level before the first message wins over the environment. Relaxed: the threshold
+  // guards no other data.
+  int expected = 0;
+  const int from_env = read_env_threshold();
+  log_threshold.compare_exchange_strong(expected, from_env, std::memory_order_relaxed);
   return log_threshold.load(std::memory_order_relaxed);
 }
 

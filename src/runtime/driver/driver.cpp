@@ -41,9 +41,8 @@ driver_stats::driver_stats(bool is_shared, std::int64_t now) noexcept
       started_ns(now),
       probe_deadline(now + lag_probe_interval) {}
 
-void driver_stats::probe_due(std::int64_t now, bool jumped) noexcept {
-  // A manual clock's jump is not lateness: the probe starts over from the new time.
-  if (!jumped) lag.observe(lag_bounds, static_cast<double>(now - probe_deadline) / 1e9);
+void driver_stats::probe_due(std::int64_t now) noexcept {
+  lag.observe(lag_bounds, static_cast<double>(now - probe_deadline) / 1e9);
   probe_deadline = now + lag_probe_interval;
 }
 

@@ -228,13 +228,16 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   jump = jump && events == 0 && work.idle();
   work.take_remote();  // before the timers fire: callbacks posted earlier run first
   if constexpr (Shared) timer_lock = std::unique_lock(sync_.timer_mutex);
-  jump = jump && next > manual_now_.load(std::memory_order_relaxed);
-  if (jump) manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else runs
   const std::int64_t t = now();
+  stats_.probe(t);  // before a jump: the step that just ended may have held the loop
+  if (jump && next > t) {
+    manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
+    stats_.probe_deadline = next + lag_probe_interval;   // the jump itself is no lag
+    return timers_.expire(next) > 0 || events > 0;
+  }
   if (blocked_from >= 0 && t > blocked_from) {
     driver_stats::bump(stats_.idle_ns, static_cast<std::uint64_t>(t - blocked_from));
   }
-  stats_.probe(t, jump);
   return timers_.expire(t) > 0 || events > 0;
 }
 

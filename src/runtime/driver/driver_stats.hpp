@@ -33,10 +33,10 @@ struct driver_stats {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
   /// drive()'s clock reading `now` at the end of a turn: records lag when the probe is due.
-  void probe(std::int64_t now, bool jumped) noexcept {
-    if (now >= probe_deadline) [[unlikely]] probe_due(now, jumped);
+  void probe(std::int64_t now) noexcept {
+    if (now >= probe_deadline) [[unlikely]] probe_due(now);
   }
-  void probe_due(std::int64_t now, bool jumped) noexcept;
+  void probe_due(std::int64_t now) noexcept;
 
   const std::uint32_t id;  // "loop" label: unique in the process
   const bool shared;       // a runtime's driver (workers) or an event loop's
