@@ -75,7 +75,7 @@ TEST_P(loop_metrics, polls_counted) {
     const double polls = b.sum("coloop_loop_polls_total") + b.sum("coloop_worker_polls_total") -
                          a.sum("coloop_loop_polls_total") - a.sum("coloop_worker_polls_total");
     EXPECT_GE(polls, 20);
-    EXPECT_GT(b.sum("coloop_loop_turns_total"), a.sum("coloop_loop_turns_total"));
+    EXPECT_GT(b.sum("coloop_loop_parks_total"), a.sum("coloop_loop_parks_total"));
   }());
 }
 

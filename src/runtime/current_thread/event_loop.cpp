@@ -191,17 +191,21 @@ class loop_scheduler final : public context {
   void turn(bool (*done)(const void*), const void* arg) {
     // Work readied during the turn runs in the same turn, up to the budget: a spawn+join ping-pong
     // then costs one poll per `turn_budget` steps instead of one per step.
-    for (std::size_t n = 0; n < turn_budget && !ready_.empty(); ++n) {
+    std::size_t n = 0;
+    for (; n < turn_budget && !ready_.empty(); ++n) {
       begin_step();
-      driver_stats::bump(driver_.stats().polls);
       callback cb = ready_.pop();
       try {
         cb();
       } catch (...) {  // a call_soon/call_later callback threw (tasks catch their own)
         report(std::current_exception());
       }
-      if (stop_requested_ || (done != nullptr && done(arg))) return;
+      if (stop_requested_ || (done != nullptr && done(arg))) {
+        driver_stats::bump(driver_.stats().polls, n + 1);  // metrics: the turn's steps at once
+        return;
+      }
     }
+    driver_stats::bump(driver_.stats().polls, n);
     drain_remote();
     driver_.drive(ready_.empty(), work{*this});
   }

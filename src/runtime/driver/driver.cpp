@@ -41,8 +41,8 @@ driver_stats::driver_stats(bool is_shared, std::int64_t now) noexcept
       started_ns(now),
       probe_deadline(now + lag_probe_interval) {}
 
-void driver_stats::probe_due(std::int64_t now) noexcept {
-  lag.observe(lag_bounds, static_cast<double>(now - probe_deadline) / 1e9);
+void driver_stats::probe_due(std::int64_t now, bool unbounded_poll) noexcept {
+  if (!unbounded_poll) lag.observe(lag_bounds, static_cast<double>(now - probe_deadline) / 1e9);
   probe_deadline = now + lag_probe_interval;
 }
 
@@ -54,8 +54,9 @@ void driver::collect_driver(const void* self, metric_writer& out) {
   auto get = [](const std::atomic<std::uint64_t>& c) {
     return static_cast<double>(c.load(std::memory_order_relaxed));
   };
-  out.counter("coloop_loop_turns_total", "Polls of the loop's driver (reactor and timers).",
-              labels, get(s.turns));
+  out.counter("coloop_loop_parks_total",
+              "Polls of the loop's driver that could block (nothing else to run).", labels,
+              get(s.parks));
   out.counter("coloop_loop_io_events_total", "I/O readiness or completion events.", labels,
               get(s.io_events));
   if (!s.shared) {  // a runtime counts its polls per worker

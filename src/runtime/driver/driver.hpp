@@ -187,7 +187,8 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   }
   std::int64_t timeout = 0;
   std::int64_t next = no_timer;
-  std::int64_t blocked_from = -1;  // real clock, a poll that may block: when it began
+  std::int64_t blocked_from = -1;  // a sampled blocking poll (driver_stats): when it began
+  bool unbounded = false;          // the poll may have blocked past the lag probe's deadline
   if (may_block) {
     // Publishing the deadline under the timer lock: a timer inserted after this sees it and
     // wakes the poll if it is earlier.
@@ -197,25 +198,27 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
     if (next == no_timer || (manual_clock_ && !may_jump)) {
       timeout = -1;
     }
-    if (!manual_clock_) {
+    const bool sampled = stats_.sample_blocking_poll();
+    if (!manual_clock_ && (next != no_timer || sampled)) {
       // 0 when due, however far in the past ("next - now" would overflow for
       // time_point::min()). When next > now the difference cannot overflow (now >= 0), nor can
       // the reactors' own "their now + timeout": a far deadline shows here as the start of its
-      // wheel slot (timer_wheel::next_deadline). The lag probe wakes the poll as a timer would.
+      // wheel slot (timer_wheel::next_deadline). Having read the clock, the poll also wakes
+      // for the lag probe, as it would for a timer.
       const std::int64_t t = now();
       const std::int64_t wake_at = std::min(next, stats_.probe_deadline);
       timeout = wake_at <= t ? 0 : wake_at - t;
-      blocked_from = t;
+      if (sampled) blocked_from = t;
     }
     if (work.remote_pending()) timeout = 0;
     if (timeout == 0) blocked_from = -1;
+    unbounded = timeout < 0;
     if constexpr (Shared) {
       if (timeout != 0) sync_.driver_deadline.store(next, std::memory_order_relaxed);
       timer_lock.unlock();
     }
   }
   std::size_t events = reactor_->poll(timeout);
-  driver_stats::bump(stats_.turns);
   if (events != 0) driver_stats::bump(stats_.io_events, events);
   bool jump = may_jump && events == 0 && next != no_timer;
   if (jump && reactor_->completion_lag_ns() > 0) {
@@ -229,15 +232,13 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   work.take_remote();  // before the timers fire: callbacks posted earlier run first
   if constexpr (Shared) timer_lock = std::unique_lock(sync_.timer_mutex);
   const std::int64_t t = now();
-  stats_.probe(t);  // before a jump: the step that just ended may have held the loop
+  stats_.probe(t, unbounded);  // before a jump: the step that just ended may have held the loop
   if (jump && next > t) {
     manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
     stats_.probe_deadline = next + lag_probe_interval;   // the jump itself is no lag
     return timers_.expire(next) > 0 || events > 0;
   }
-  if (blocked_from >= 0 && t > blocked_from) {
-    driver_stats::bump(stats_.idle_ns, static_cast<std::uint64_t>(t - blocked_from));
-  }
+  if (blocked_from >= 0 && t > blocked_from) stats_.add_idle_sample(t - blocked_from);
   return timers_.expire(t) > 0 || events > 0;
 }
 
