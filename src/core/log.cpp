@@ -52,8 +52,10 @@ struct sink_slot {
   void* user = nullptr;
 };
 sink_slot& sink() {
-  static sink_slot s;  // a function static: usable by other statics' constructors
-  return s;
+  // Never destroyed: statics' constructors and destructors, and threads still running at exit,
+  // may log.
+  static sink_slot* s = new sink_slot;
+  return *s;
 }
 
 int read_env_threshold() noexcept {

@@ -132,8 +132,10 @@ struct collectors {
   thread_totals exited;                // what ended threads counted
 };
 collectors& all() {
-  static collectors c;  // a function static: loops built by other statics may register
-  return c;
+  // Never destroyed: loops built by statics register early, and threads still running at exit
+  // (a detached pool thread) fold their counts in late.
+  static collectors* c = new collectors;
+  return *c;
 }
 
 void unlink_thread(thread_counters& t) noexcept {

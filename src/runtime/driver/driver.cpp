@@ -52,6 +52,7 @@ void driver::collect_driver(const void* self, metric_writer& out) {
   const metrics::label_set labels{{"loop", std::to_string(s.id)},
                                   {"kind", s.shared ? "runtime" : "event_loop"}};
   auto get = [](const std::atomic<std::uint64_t>& c) {
+    // Relaxed: a recent value of a counter the driving thread bumps; it orders nothing.
     return static_cast<double>(c.load(std::memory_order_relaxed));
   };
   out.counter("coloop_loop_parks_total",

@@ -35,6 +35,7 @@ void runtime_collector::write(runtime_core& rt, metric_writer& out) {
   for (const auto& w : rt.workers_) {
     const metrics::label_set wl{{"loop", id}, {"worker", std::to_string(w->index)}};
     auto get = [](const std::atomic<std::uint64_t>& c) {
+      // Relaxed: a recent value of a counter its worker bumps; it orders nothing.
       return static_cast<double>(c.load(std::memory_order_relaxed));
     };
     out.counter("coloop_worker_polls_total", "Tasks resumed by a worker.", wl,
