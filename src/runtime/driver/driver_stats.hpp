@@ -13,7 +13,7 @@
 // resets it.
 //
 // Idle time (busy ratio): a clock read before every blocking poll costs ~60 instructions, 3% of
-// an echo round trip; so one blocking poll in idle_sampling is timed and counts that many
+// an echo round trip; so one blocking poll in idle_sampling (32) is timed and counts that many
 // times: an estimate, unbiased when poll lengths do not follow the sampling's period.
 
 #include <atomic>
@@ -54,7 +54,7 @@ struct driver_stats {
   void add_idle_sample(std::int64_t ns) noexcept {
     bump(idle_ns, static_cast<std::uint64_t>(ns) * idle_sampling);  // the estimate's weight
   }
-  static constexpr unsigned idle_sampling = 16;  // a power of two
+  static constexpr unsigned idle_sampling = 32;  // a power of two
 
   const std::uint32_t id;  // "loop" label: unique in the process
   const bool shared;       // a runtime's driver (workers) or an event loop's
