@@ -39,11 +39,11 @@ driver_stats::driver_stats(bool is_shared, std::int64_t now) noexcept
     : id(last_driver_id.fetch_add(1, std::memory_order_relaxed) + 1),
       shared(is_shared),
       started_ns(now),
-      probe_deadline(now + lag_probe_interval) {}
+      probe_deadline(probe_after(now)) {}
 
 void driver_stats::probe_due(std::int64_t now, bool unbounded_poll) noexcept {
   if (!unbounded_poll) lag.observe(lag_bounds, static_cast<double>(now - probe_deadline) / 1e9);
-  probe_deadline = now + lag_probe_interval;
+  probe_deadline = probe_after(now);
 }
 
 void driver::collect_driver(const void* self, metric_writer& out) {

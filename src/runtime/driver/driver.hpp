@@ -235,7 +235,7 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   stats_.probe(t, unbounded);  // before a jump: the step that just ended may have held the loop
   if (jump && next > t) {
     manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
-    stats_.probe_deadline = next + lag_probe_interval;   // the jump itself is no lag
+    stats_.probe_deadline = driver_stats::probe_after(next);  // the jump itself is no lag
     return timers_.expire(next) > 0 || events > 0;
   }
   if (blocked_from >= 0 && t > blocked_from) stats_.add_idle_sample(t - blocked_from);

@@ -45,6 +45,10 @@ struct driver_stats {
     if (now >= probe_deadline) [[unlikely]] probe_due(now, unbounded_poll);
   }
   void probe_due(std::int64_t now, bool unbounded_poll) noexcept;
+  /// The next probe deadline after `t`, saturating (a manual clock may reach the end of time).
+  static std::int64_t probe_after(std::int64_t t) noexcept {
+    return t > INT64_MAX - lag_probe_interval ? INT64_MAX : t + lag_probe_interval;
+  }
   /// Whether this blocking poll is one of the 1 in idle_sampling whose length is measured.
   bool sample_blocking_poll() noexcept {
     const std::uint64_t n = parks.load(std::memory_order_relaxed) + 1;
