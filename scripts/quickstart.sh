@@ -23,7 +23,8 @@ die() { printf '%squickstart: %s%s\n' "$red" "$*" "$reset" >&2; exit 1; }
 # runs every conformance test on; the echo benchmark's raw libuv peer uses it too. liburing-dev:
 # the io_uring backend (COLOOP_WITH_IO_URING), likewise.
 packages=(cmake ninja-build g++ clang pkg-config python3 libgtest-dev libgmock-dev
-  libbenchmark-dev libfmt-dev libuv1-dev liburing-dev libhttp-parser-dev curl)
+  libbenchmark-dev libfmt-dev libuv1-dev liburing-dev libhttp-parser-dev curl
+  prometheus)  # promtool: tests/metrics check the metrics exposition with it when installed
 # The demo's echo benchmark also runs the peer servers (Asio, asyncio + uvloop) and draws its
 # chart with gnuplot; Go and Node join in when they are installed. The HTTP benchmark (wrk) and
 # the scheduler benchmark's peers: nginx, Boost.Beast, Go net/http, asyncio/uvloop + httptools,

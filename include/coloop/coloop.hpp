@@ -6,6 +6,8 @@
 #include <coloop/core/errors.hpp>
 #include <coloop/core/exception_group.hpp>
 #include <coloop/core/frame_pool.hpp>
+#include <coloop/core/log.hpp>
+#include <coloop/core/metrics.hpp>
 #include <coloop/core/shutdown_mode.hpp>
 #include <coloop/core/future.hpp>
 #include <coloop/core/sync_wait.hpp>

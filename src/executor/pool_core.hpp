@@ -20,7 +20,14 @@
 #include <coloop/detail/intrusive_list.hpp>
 #include <coloop/executor/thread_pool.hpp>
 
+#include "core/metrics_source.hpp"
+
 namespace coloop::detail {
+
+/// Upper bounds (seconds) of a pool's queue-wait histogram.
+inline constexpr double wait_bounds[] = {0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01,
+                                         0.05,    0.1,     0.5,    1,      5,     10};
+inline constexpr std::size_t wait_bucket_count = std::size(wait_bounds);
 
 class pool_core : public std::enable_shared_from_this<pool_core> {
  public:
@@ -40,6 +47,7 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
   thread_pool_stats stats() const;
 
  private:
+  static void collect(const void* self, metric_writer& out);
   void worker_main(std::size_t index, std::list<std::thread>::iterator self);
   bool spin_for_work() noexcept;  // without the lock; true if work may be queued
   void start_thread_locked();
@@ -68,6 +76,9 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
   std::size_t next_index_ = 0;
   std::uint64_t completed_ = 0;
   std::uint64_t rejected_ = 0;
+  std::size_t running_ = 0;                         // jobs being run by a worker
+  local_histogram<wait_bucket_count> queue_wait_;  // written under mutex_
+  const unsigned id_;                               // "pool" label
   bool closing_ = false;
   std::list<std::thread> workers_;  // each worker knows its own element
   std::vector<std::thread> exited_;  // workers gone on keep-alive, joined by shutdown

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/log_format.hpp"
 #include "executor/pool_core.hpp"
 
 namespace coloop::detail {
@@ -28,9 +29,9 @@ void report_job_exception(std::exception_ptr e) noexcept {
   try {
     std::rethrow_exception(std::move(e));
   } catch (const std::exception& ex) {
-    std::fprintf(stderr, "coloop: exception escaped a thread_pool job: %s\n", ex.what());
+    logf(log_level::error, "coloop: exception escaped a thread_pool job: {}", ex.what());
   } catch (...) {
-    std::fputs("coloop: non-standard exception escaped a thread_pool job\n", stderr);
+    log(log_level::error, "coloop: non-standard exception escaped a thread_pool job");
   }
 }
 

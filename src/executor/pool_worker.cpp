@@ -60,6 +60,7 @@ void pool_core::worker_main(std::size_t index, std::list<std::thread>::iterator 
       job->complete();
       lock.lock();
       ++completed_;
+      --running_;
       continue;
     }
     if (closing_) break;

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <coloop/core/errors.hpp>
 #include <cstdint>
+#include <string>
 #include <system_error>
 
 #include "executor/pool_core.hpp"
@@ -33,6 +34,14 @@ namespace {
 std::size_t default_max_threads() {
   const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
   return std::min<std::size_t>(32, hw + 4);
+}
+
+constinit std::atomic<unsigned> last_pool_id{0};
+
+std::int64_t steady_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::exception_ptr error_of(errc e, const char* what) {
@@ -49,9 +58,34 @@ pool_core::pool_core(const thread_pool_options& o)
       queue_capacity_(o.queue_capacity),
       on_full_(o.on_full),
       name_prefix_(o.name_prefix),
-      spin_iterations_(o.spin_iterations) {}
+      spin_iterations_(o.spin_iterations),
+      // Relaxed: an id needs only to be unique.
+      id_(last_pool_id.fetch_add(1, std::memory_order_relaxed) + 1) {
+  add_collector(&collect, this);
+}
 
-pool_core::~pool_core() = default;
+pool_core::~pool_core() { remove_collector(&collect, this); }
+
+void pool_core::collect(const void* self, metric_writer& out) {
+  const auto& p = *static_cast<const pool_core*>(self);
+  const metrics::label_set labels{{"pool", std::to_string(p.id_)}, {"name", p.name_prefix_}};
+  std::lock_guard lock(p.mutex_);
+  out.gauge("coloop_pool_threads", "Live threads of a thread pool.", labels,
+            static_cast<double>(p.threads_));
+  out.gauge("coloop_pool_active_threads", "Pool threads running a job.", labels,
+            static_cast<double>(p.running_));
+  out.gauge("coloop_pool_idle_threads", "Pool threads waiting for a job.", labels,
+            static_cast<double>(p.parked_ + p.spinning_));
+  out.gauge("coloop_pool_queued_jobs", "Jobs waiting for a pool thread.", labels,
+            static_cast<double>(p.queued_));
+  out.counter("coloop_pool_completed_jobs_total", "Jobs a pool ran to the end.", labels,
+              static_cast<double>(p.completed_));
+  out.counter("coloop_pool_rejected_jobs_total", "Jobs refused or discarded when full.", labels,
+              static_cast<double>(p.rejected_));
+  p.queue_wait_.write(out, "coloop_pool_queue_wait_seconds",
+                      "Time a job waited in a pool's queue before a thread took it.", labels,
+                      wait_bounds);
+}
 
 bool pool_core::has_room_locked() const noexcept {
   // Takers: idle workers plus threads that may still start. A job they take at once does not
@@ -130,6 +164,7 @@ bool pool_core::withdraw(pool_job* job) noexcept {
 void pool_core::link_back(pool_job* job) noexcept {
   queue_.push_back(*job);
   job->in_queue_ = true;
+  job->queued_at_ = steady_ns();
   queued_hint_.store(++queued_, std::memory_order_relaxed);
 }
 
@@ -141,7 +176,11 @@ void pool_core::unlink(pool_job* job) noexcept {
 
 pool_job* pool_core::pop_locked() noexcept {
   pool_job* job = queue_.front();
-  if (job != nullptr) unlink(job);
+  if (job != nullptr) {
+    unlink(job);
+    ++running_;
+    queue_wait_.observe(wait_bounds, static_cast<double>(steady_ns() - job->queued_at_) / 1e9);
+  }
   return job;
 }
 

@@ -37,6 +37,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/metrics_source.hpp"
 #include "runtime/context.hpp"
 #include <coloop/detail/intrusive_list.hpp>
 #include <coloop/detail/wait_list.hpp>
@@ -51,6 +52,12 @@ struct connection_node {
 };
 
 struct server_state {
+  server_state();
+  ~server_state();
+  server_state(const server_state&) = delete;
+  server_state& operator=(const server_state&) = delete;
+  static void collect(const void* self, metric_writer& out);
+
   connection_handler handler;
   stream_options streams;
   std::vector<tcp_listener> tcp;
@@ -62,6 +69,8 @@ struct server_state {
   std::atomic<std::size_t> accept_loops{0};
   std::atomic<std::size_t> connections{0};
   std::atomic<unsigned> epoch{0};  // bumped by close_clients()
+  std::atomic<std::uint64_t> accepted{0};  // metrics; relaxed: a count orders nothing
+  const unsigned id;                       // metrics: the "server" label
   std::mutex mutex;
   intrusive_list<connection_node> running;  // under mutex
   std::vector<cancel_state*> acceptors;    // under mutex: each accept loop's, null once ended
@@ -99,6 +108,26 @@ struct server_state {
     }
   }
 };
+
+namespace {
+constinit std::atomic<unsigned> last_server_id{0};
+}
+
+// Relaxed: an id needs only to be unique.
+server_state::server_state() : id(last_server_id.fetch_add(1, std::memory_order_relaxed) + 1) {
+  add_collector(&collect, this);
+}
+
+server_state::~server_state() { remove_collector(&collect, this); }
+
+void server_state::collect(const void* self, metric_writer& out) {
+  const auto& s = *static_cast<const server_state*>(self);
+  const metrics::label_set labels{{"server", std::to_string(s.id)}};
+  out.counter("coloop_server_connections_accepted_total", "Connections a server accepted.",
+              labels, static_cast<double>(s.accepted.load(std::memory_order_relaxed)));
+  out.gauge("coloop_server_connections_active", "Connections a server's handlers serve now.",
+            labels, static_cast<double>(s.connections.load(std::memory_order_relaxed)));
+}
 
 namespace {
 
@@ -191,6 +220,7 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
       }
       if (!s->serving) break;
       ++s->connections;
+      s->accepted.fetch_add(1, std::memory_order_relaxed);
       try {
         spawn(serve_connection(s, std::move(socket), s->epoch)).detach();
       } catch (...) {

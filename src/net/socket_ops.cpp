@@ -13,6 +13,8 @@
 
 #include "net/socket_ops.hpp"
 
+#include "core/metrics_source.hpp"
+
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -109,6 +111,7 @@ task<async_fd> accept_socket(async_fd& listener, const char* what) {
       if (e.code().category() != std::generic_category() || !out_of_resources(e.code().value())) {
         throw;
       }
+      count(thread_count::accepts_out_of_resources);
     }
     if (fd >= 0) co_return async_fd(fd, async_fd::adopt_socket_t{});
     co_await sleep_for(delay);

@@ -21,6 +21,8 @@
 
 #include "net/stream_transport.hpp"
 
+#include "core/metrics_source.hpp"
+
 #include <coloop/core/errors.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/spawn.hpp>
@@ -109,7 +111,11 @@ bool io_step::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
 std::size_t io_step::await_resume() const {
   if (op_.cancelled) throw_cancelled();
   if (op_.error != 0) throw_io_error(op_.error, what_);
-  return waited_ ? retry : op_.result;
+  if (waited_) return retry;
+  count(op_.dir == io_dir::read ? thread_count::stream_bytes_read
+                                : thread_count::stream_bytes_written,
+        op_.result);
+  return op_.result;
 }
 
 async_fd& fd_of(stream_socket& socket) noexcept { return socket.*socket_access::fd; }

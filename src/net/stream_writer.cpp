@@ -14,6 +14,8 @@
 
 #include "net/stream_transport.hpp"
 
+#include "core/metrics_source.hpp"
+
 namespace coloop {
 namespace {
 
@@ -41,6 +43,7 @@ std::size_t send_now(detail::stream_transport& t, std::string_view data) {
         std::system_error(op.error, std::generic_category(), "coloop::stream_writer::write")));
     std::rethrow_exception(t.error);
   }
+  detail::count(detail::thread_count::stream_bytes_written, op.result);
   return op.result;
 }
 

@@ -1,12 +1,14 @@
 // The thread's context (context.hpp) and the default handler of detached tasks' exceptions.
 // Threading: the context pointer is thread-local, set by the scheduler that runs the thread
-// (loop_scheduler::run, a runtime worker's run loop) for exactly as long as it runs it.
+// (loop_scheduler::run, a runtime worker's run loop) for exactly as long as it runs it, and
+// with it the origin log messages from the thread carry ("loop 3", "runtime 2 worker 0").
 
 #include "runtime/context.hpp"
 
+#include "core/log_format.hpp"
+
 #include <fmt/format.h>
 
-#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
@@ -19,9 +21,9 @@ void log_exception(std::exception_ptr e) {
   try {
     std::rethrow_exception(std::move(e));
   } catch (const std::exception& ex) {
-    fmt::print(stderr, "coloop: unhandled exception in a detached task: {}\n", ex.what());
+    logf(log_level::error, "coloop: unhandled exception in a detached task: {}", ex.what());
   } catch (...) {
-    fmt::print(stderr, "coloop: unhandled non-standard exception in a detached task\n");
+    log(log_level::error, "coloop: unhandled non-standard exception in a detached task");
   }
 }
 
@@ -35,7 +37,7 @@ void context::report(std::exception_ptr e) noexcept {
       log_exception(std::move(e));
     }
   } catch (...) {
-    std::fputs("coloop: the exception handler threw; exception dropped\n", stderr);
+    log(log_level::error, "coloop: the exception handler threw; exception dropped");
   }
 }
 
@@ -52,6 +54,20 @@ void require_running_loop(const char* api) { current_context(api); }
 
 reactor* current_reactor() noexcept { return current != nullptr ? &current->drv().io() : nullptr; }
 
-context* set_current_context(context* c) noexcept { return std::exchange(current, c); }
+context* set_current_context(context* c) noexcept {
+  if (c == nullptr) {
+    set_log_origin({});
+  } else {
+    driver_stats& s = c->drv().stats();
+    char buf[48];
+    // A runtime's threads are numbered in the order they start (relaxed: only unique).
+    const auto end =
+        s.shared ? fmt::format_to_n(buf, sizeof buf, "runtime {} worker {}", s.id,
+                                    s.next_worker.fetch_add(1, std::memory_order_relaxed))
+                 : fmt::format_to_n(buf, sizeof buf, "loop {}", s.id);
+    set_log_origin(std::string_view(buf, end.size < sizeof buf ? end.size : sizeof buf));
+  }
+  return std::exchange(current, c);
+}
 
 }  // namespace coloop::detail

@@ -31,7 +31,7 @@ class context : public scheduler {
 
   /// Hands a detached task's exception to the handler (never throws).
   void report(std::exception_ptr e) noexcept;
-  /// Receives the exceptions of detached tasks; empty: log them to stderr.
+  /// Receives the exceptions of detached tasks; empty: log them (error level).
   std::function<void(std::exception_ptr)> exception_handler;
 
  protected:

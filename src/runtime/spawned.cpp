@@ -12,6 +12,7 @@
 
 #include <coloop/detail/task_group_core.hpp>
 
+#include "core/metrics_source.hpp"
 #include "runtime/context.hpp"
 
 namespace coloop::detail {
@@ -19,6 +20,7 @@ void start_spawned(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
   s.ctx_ = &ctx;
   ctx.start(s);
+  count(thread_count::tasks_spawned);
 }
 
 std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
@@ -36,6 +38,7 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
   if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
+  count_task_end(error_);
   // acq_rel: publishes the outcome to the joiner / detacher, and sees the joiner's fields.
   const unsigned char old = state_.fetch_or(done_bit, std::memory_order_acq_rel);
   std::coroutine_handle<> joiner;

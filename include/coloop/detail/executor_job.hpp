@@ -56,6 +56,7 @@ class pool_job : private cancel_slot {
   pool_job* prev_ = nullptr;
   pool_job* next_ = nullptr;
   bool in_queue_ = false;
+  std::int64_t queued_at_ = 0;  // steady clock ns when queued: the pool's queue-wait figure
 
  protected:
   explicit pool_job(unsigned refs) noexcept : cancel_slot{&on_cancel}, refs_(refs) {}

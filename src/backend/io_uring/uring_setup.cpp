@@ -9,6 +9,8 @@
 
 #include "backend/io_uring/uring_setup.hpp"
 
+#include "core/log_format.hpp"
+
 #include <errno.h>
 #include <string.h>
 
@@ -41,8 +43,8 @@ io_uring_unavailable::io_uring_unavailable(int err, const std::string& why)
 void log_io_uring_fallback(const io_uring_unavailable& e) noexcept {
   if (fallback_logged.exchange(true)) return;
   // The message of a system_error is "what: strerror"; the reason alone reads better here.
-  std::fprintf(stderr, "coloop: io_uring unavailable (%s); using epoll\n",
-               describe(e.code().value(), {}).c_str());
+  logf(log_level::info, "coloop: io_uring unavailable ({}); using epoll",
+       describe(e.code().value(), {}));
 }
 
 void force_io_uring_setup_error(int err) noexcept { forced_setup_error.store(err); }

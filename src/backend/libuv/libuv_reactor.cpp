@@ -34,6 +34,8 @@
 
 #include "backend/libuv/libuv_reactor.hpp"
 
+#include "core/log_format.hpp"
+
 #include <uv.h>
 
 #include <atomic>
@@ -92,7 +94,7 @@ class libuv_reactor final : public readiness_reactor {
     uv_run(&loop_, UV_RUN_DEFAULT);  // only close callbacks are left to run
     const int r = uv_loop_close(&loop_);
     last_close_result.store(r, std::memory_order_relaxed);
-    if (r != 0) std::fputs("coloop: libuv loop closed with handles still open\n", stderr);
+    if (r != 0) log(log_level::warn, "coloop: libuv loop closed with handles still open");
   }
 
   libuv_reactor(const libuv_reactor&) = delete;

@@ -27,6 +27,7 @@
 
 #include <coloop/core/errors.hpp>
 
+#include "core/log_format.hpp"
 #include "runtime/context.hpp"
 #include "runtime/current_thread/ready_queue.hpp"
 #include "runtime/driver/driver.hpp"
@@ -195,7 +196,8 @@ class loop_scheduler final : public context {
   void turn(bool (*done)(const void*), const void* arg) {
     // Work readied during the turn runs in the same turn, up to the budget: a spawn+join ping-pong
     // then costs one poll per `turn_budget` steps instead of one per step.
-    for (std::size_t n = 0; n < turn_budget && !ready_.empty(); ++n) {
+    std::size_t n = 0;
+    for (; n < turn_budget && !ready_.empty(); ++n) {
       begin_step();
       callback cb = ready_.pop();
       try {
@@ -203,8 +205,12 @@ class loop_scheduler final : public context {
       } catch (...) {  // a call_soon/call_later callback threw (tasks catch their own)
         report(std::current_exception());
       }
-      if (stop_requested_ || (done != nullptr && done(arg))) return;
+      if (stop_requested_ || (done != nullptr && done(arg))) {
+        driver_stats::bump(driver_.stats().polls, n + 1);  // metrics: the turn's steps at once
+        return;
+      }
     }
+    driver_stats::bump(driver_.stats().polls, n);
     drain_remote();
     driver_.drive(ready_.empty(), work{*this});
   }
@@ -250,7 +256,7 @@ event_loop::event_loop(loop_options options)
 event_loop::~event_loop() {
   if (core_->running_) {
     // Destroying a running loop is a bug in the caller; closing under its feet would be worse.
-    std::fputs("coloop: event_loop destroyed while running\n", stderr);
+    log(log_level::error, "coloop: event_loop destroyed while running");
     std::terminate();
   }
   core_->close();

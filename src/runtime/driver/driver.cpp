@@ -19,10 +19,74 @@
 
 #include "runtime/driver/driver.hpp"
 
+#include <algorithm>
+
 #include <chrono>
 #include <stdexcept>
+#include <string>
 
 namespace coloop::detail {
+namespace {
+
+constinit std::atomic<std::uint32_t> last_driver_id{0};
+
+double seconds(std::uint64_t ns) noexcept { return static_cast<double>(ns) / 1e9; }
+
+}  // namespace
+
+driver_stats::driver_stats(bool is_shared, std::int64_t now) noexcept
+    // Relaxed: an id needs only to be unique.
+    : id(last_driver_id.fetch_add(1, std::memory_order_relaxed) + 1),
+      shared(is_shared),
+      started_ns(now),
+      probe_deadline(probe_after(now)) {}
+
+void driver_stats::probe_due(std::int64_t now, bool unbounded_poll) noexcept {
+  if (!unbounded_poll) lag.observe(lag_bounds, static_cast<double>(now - probe_deadline) / 1e9);
+  probe_deadline = probe_after(now);
+}
+
+void driver::collect_driver(const void* self, metric_writer& out) {
+  const auto& d = *static_cast<const driver*>(self);
+  const driver_stats& s = d.stats_;
+  const metrics::label_set labels{{"loop", std::to_string(s.id)},
+                                  {"kind", s.shared ? "runtime" : "event_loop"}};
+  auto get = [](const std::atomic<std::uint64_t>& c) {
+    // Relaxed: a recent value of a counter the driving thread bumps; it orders nothing.
+    return static_cast<double>(c.load(std::memory_order_relaxed));
+  };
+  out.counter("coloop_loop_parks_total",
+              "Polls of the loop's driver that could block (nothing else to run).", labels,
+              get(s.parks));
+  out.counter("coloop_loop_io_events_total", "I/O readiness or completion events.", labels,
+              get(s.io_events));
+  if (!s.shared) {  // a runtime counts its polls per worker
+    out.counter("coloop_loop_polls_total", "Task steps and callbacks run by an event loop.",
+                labels, get(s.polls));
+  }
+  const timer_wheel& w = d.timers_;
+  const std::uint64_t armed = w.armed_total(), fired = w.fired_total();
+  const std::uint64_t cancelled = w.cancelled_total();
+  out.counter("coloop_timers_armed_total", "Timers armed (sleeps, timeouts, call_later).",
+              labels, static_cast<double>(armed));
+  out.counter("coloop_timers_fired_total", "Timers that expired.", labels,
+              static_cast<double>(fired));
+  out.counter("coloop_timers_cancelled_total", "Timers removed before they expired.", labels,
+              static_cast<double>(cancelled));
+  out.gauge("coloop_timers_pending", "Timers armed now.", labels,
+            static_cast<double>(armed - std::min(armed, fired + cancelled)));
+  s.lag.write(out, "coloop_loop_lag_seconds",
+              "How late the loop's periodic probe ran (tasks holding the loop).", labels,
+              lag_bounds);
+  const std::int64_t up = std::max<std::int64_t>(1, d.now() - s.started_ns);
+  const std::uint64_t idle = s.idle_ns.load(std::memory_order_relaxed);
+  out.counter("coloop_loop_idle_seconds_total", "Time blocked waiting for I/O or timers.", labels,
+              seconds(idle));
+  out.gauge("coloop_loop_uptime_seconds", "Time since the loop was created.", labels,
+            seconds(static_cast<std::uint64_t>(up)));
+  out.gauge("coloop_loop_busy_ratio", "Share of its life the loop was not blocked waiting.",
+            labels, std::max(0.0, 1.0 - static_cast<double>(idle) / static_cast<double>(up)));
+}
 
 std::int64_t driver::monotonic_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -35,7 +99,12 @@ driver::driver(const loop_options& options, bool shared)
       manual_now_(monotonic_ns()),
       timers_(manual_now_.load()),
       reactor_(make_reactor(options.backend, shared)),
-      backend_name_(reactor_->name()) {}
+      backend_name_(reactor_->name()),
+      stats_(shared, manual_now_.load(std::memory_order_relaxed)) {
+  add_collector(&collect_driver, this);
+}
+
+driver::~driver() { remove_collector(&collect_driver, this); }
 
 void driver::advance(std::int64_t ns) {
   if (!manual_clock_) {

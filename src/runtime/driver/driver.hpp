@@ -4,6 +4,7 @@
 // runtime a shared_driver that its workers poll one at a time. Whether it is shared is its type,
 // fixed when it is built; awaitables reach either through the `driver` base (context.hpp).
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <limits>
@@ -14,6 +15,7 @@
 #include <coloop/runtime/loop_options.hpp>
 
 #include "core/cpu_relax.hpp"
+#include "runtime/driver/driver_stats.hpp"
 #include "runtime/driver/reactor.hpp"
 #include "runtime/driver/timer_wheel.hpp"
 
@@ -53,21 +55,27 @@ class driver {  // not copyable: its timer_wheel is not
   /// Interrupts a blocking drive() from any thread.
   void wake() noexcept { reactor_->wake(); }
   timer_wheel& timers() noexcept { return timers_; }
+  /// Figures for metrics; the loop id is also the log origin's.
+  driver_stats& stats() noexcept { return stats_; }
+  const timer_wheel& timers() const noexcept { return timers_; }
   /// Releases the reactor (closes its fds). After the scheduler destroyed its tasks.
   void release() noexcept { reactor_.reset(); }
 
   static std::int64_t monotonic_ns() noexcept;
+  /// write_prometheus's view of a driver (registered for the driver's life).
+  static void collect_driver(const void* self, metric_writer& out);
   static constexpr std::int64_t no_timer = std::numeric_limits<std::int64_t>::max();
 
  protected:
   driver(const loop_options& options, bool shared);
-  ~driver() = default;
+  ~driver();
 
   const bool manual_clock_;
   std::atomic<std::int64_t> manual_now_;
   timer_wheel timers_;
   std::unique_ptr<reactor> reactor_;
   const char* backend_name_;
+  driver_stats stats_;
 };
 
 /// A scheduler's work the driver must look at while it polls: none on the runtime (its workers
@@ -179,6 +187,8 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   }
   std::int64_t timeout = 0;
   std::int64_t next = no_timer;
+  std::int64_t blocked_from = -1;  // a sampled blocking poll (driver_stats): when it began
+  bool unbounded = false;          // the poll may have blocked past the lag probe's deadline
   if (may_block) {
     // Publishing the deadline under the timer lock: a timer inserted after this sees it and
     // wakes the poll if it is earlier.
@@ -187,21 +197,29 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
     // With the manual clock and a timer armed: look at I/O without blocking, then jump.
     if (next == no_timer || (manual_clock_ && !may_jump)) {
       timeout = -1;
-    } else if (!manual_clock_) {
+    }
+    const bool sampled = stats_.sample_blocking_poll();
+    if (!manual_clock_ && (next != no_timer || sampled)) {
       // 0 when due, however far in the past ("next - now" would overflow for
       // time_point::min()). When next > now the difference cannot overflow (now >= 0), nor can
       // the reactors' own "their now + timeout": a far deadline shows here as the start of its
-      // wheel slot (timer_wheel::next_deadline).
+      // wheel slot (timer_wheel::next_deadline). Having read the clock, the poll also wakes
+      // for the lag probe, as it would for a timer.
       const std::int64_t t = now();
-      timeout = next <= t ? 0 : next - t;
+      const std::int64_t wake_at = std::min(next, stats_.probe_deadline);
+      timeout = wake_at <= t ? 0 : wake_at - t;
+      if (sampled) blocked_from = t;
     }
     if (work.remote_pending()) timeout = 0;
+    if (timeout == 0) blocked_from = -1;
+    unbounded = timeout < 0;
     if constexpr (Shared) {
       if (timeout != 0) sync_.driver_deadline.store(next, std::memory_order_relaxed);
       timer_lock.unlock();
     }
   }
   std::size_t events = reactor_->poll(timeout);
+  driver_stats::bump(stats_.io_events, events);  // unconditional: cheaper than a branch
   bool jump = may_jump && events == 0 && next != no_timer;
   if (jump && reactor_->completion_lag_ns() > 0) {
     events = reactor_->poll(reactor_->completion_lag_ns());  // nothing may still be on its way
@@ -213,10 +231,15 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   jump = jump && events == 0 && work.idle();
   work.take_remote();  // before the timers fire: callbacks posted earlier run first
   if constexpr (Shared) timer_lock = std::unique_lock(sync_.timer_mutex);
-  if (jump && next > manual_now_.load(std::memory_order_relaxed)) {
+  const std::int64_t t = now();
+  stats_.probe(t, unbounded);  // before a jump: the step that just ended may have held the loop
+  if (jump && next > t) {
     manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
+    stats_.probe_deadline = driver_stats::probe_after(next);  // the jump itself is no lag
+    return timers_.expire(next) > 0 || events > 0;
   }
-  return timers_.expire(now()) > 0 || events > 0;
+  if (blocked_from >= 0 && t > blocked_from) stats_.add_idle_sample(t - blocked_from);
+  return timers_.expire(t) > 0 || events > 0;
 }
 
 }  // namespace coloop::detail

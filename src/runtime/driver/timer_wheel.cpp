@@ -40,6 +40,12 @@ namespace {
 constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
 constexpr std::uint64_t slot_mask = timer_wheel::slots - 1;
 
+void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+  // Relaxed load + store: one writer at a time (the wheel is not thread-safe); readers want a
+  // recent total, not an order.
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 std::uint64_t tick_of(std::int64_t ns) noexcept {
   return ns < 0 ? 0 : static_cast<std::uint64_t>(ns) >> timer_wheel::tick_shift;
 }
@@ -73,6 +79,7 @@ void timer_wheel::insert(timer_node& n) noexcept {
   assert(!n.armed() && "timer_wheel::insert: node already armed");
   n.seq_ = next_seq_++;
   ++size_;
+  bump(armed_, 1);
   place(n);
 }
 
@@ -100,6 +107,7 @@ void timer_wheel::remove(timer_node& n) noexcept {
   n.prev_ = n.next_ = nullptr;
   n.state_ = idle;
   --size_;
+  bump(cancelled_, 1);
 }
 
 bool timer_wheel::next_expiration(expiration& e) const noexcept {
@@ -243,6 +251,7 @@ std::size_t timer_wheel::expire(std::int64_t now_ns) {
     ++fired;
     n->fire(n);  // may insert, remove (even due nodes) and free n
   }
+  if (fired != 0) bump(fired_, fired);
   return fired;
 }
 

@@ -3,6 +3,7 @@
 // O(1) and never allocate; expire() finds work through per-level occupancy bitmaps, so jumping
 // hours ahead costs the occupied slots, not the elapsed ticks. Single-threaded: the loop owns it.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -44,6 +45,14 @@ class timer_wheel {
 
   enum state : std::uint8_t { idle = 0, in_wheel = 1, due = 2 };
 
+  /// Totals since construction, for metrics: readable from any thread (the wheel's writer is
+  /// one thread at a time, which bumps them with a relaxed load + store).
+  std::uint64_t armed_total() const noexcept { return armed_.load(std::memory_order_relaxed); }
+  std::uint64_t fired_total() const noexcept { return fired_.load(std::memory_order_relaxed); }
+  std::uint64_t cancelled_total() const noexcept {
+    return cancelled_.load(std::memory_order_relaxed);
+  }
+
  private:
   struct expiration {
     int level;
@@ -71,7 +80,10 @@ class timer_wheel {
   std::uint64_t elapsed_;  // current tick: every node's tick is >= it
   std::uint64_t next_seq_ = 0;
   std::size_t size_ = 0;
-  std::vector<sort_key> scratch_;  // sort buffer; capacity reused across expire() calls
+  std::vector<sort_key> scratch_;
+  std::atomic<std::uint64_t> armed_{0};
+  std::atomic<std::uint64_t> fired_{0};
+  std::atomic<std::uint64_t> cancelled_{0};  // sort buffer; capacity reused across expire() calls
 };
 
 }  // namespace coloop::detail

@@ -24,6 +24,9 @@
 
 #include "runtime/multi_thread/runtime_core.hpp"
 
+#include "core/log_format.hpp"
+#include "runtime/metrics/runtime_collector.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -84,7 +87,7 @@ runtime_core::runtime_core(const loop_options& options)
       manual_clock_(options.manual_clock) {
   const std::size_t n = idle_.num_workers();
   if (seed_ != 0) {
-    fmt::print(stderr, "coloop: randomized scheduling, seed {} (COLOOP_SCHEDULE_SEED)\n", seed_);
+    logf(log_level::info, "coloop: randomized scheduling, seed {} (COLOOP_SCHEDULE_SEED)", seed_);
   }
   workers_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -95,9 +98,13 @@ runtime_core::runtime_core(const loop_options& options)
     workers_.push_back(std::move(w));
   }
   start_workers();
+  runtime_collector::add(*this);
 }
 
-runtime_core::~runtime_core() { shutdown(); }
+runtime_core::~runtime_core() {
+  runtime_collector::remove(*this);
+  shutdown();
+}
 
 void runtime_core::start_workers() {
   try {

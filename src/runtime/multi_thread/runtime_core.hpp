@@ -97,6 +97,7 @@ class runtime_core final : public context {
 
  private:
   friend class coloop::runtime;  // its public face reads the counters, the registry and the flags
+  friend struct runtime_collector;  // metrics (src/runtime/metrics/runtime_collector.cpp)
   void start_workers();
   void run_worker(worker& w);
   std::coroutine_handle<> next_task(worker& w);

@@ -1,0 +1,25 @@
+#pragma once
+// coloop's own messages: log(level, "fmt {}", args...) formatted with fmt only when the level
+// is enabled. Private: the public header (coloop/core/log.hpp) takes finished text.
+
+#include <fmt/format.h>
+
+#include <coloop/core/log.hpp>
+
+namespace coloop::detail {
+
+template <class... Args>
+void logf(log_level l, fmt::format_string<Args...> f, Args&&... args) noexcept {
+  if (!log_enabled(l)) return;
+  try {
+    log_write(l, fmt::format(f, std::forward<Args>(args)...));
+  } catch (...) {
+    log_write(l, "coloop: (a log message could not be formatted)");
+  }
+}
+
+/// What sinks get as the origin of messages from this thread (copied, cut to 47 characters);
+/// set by the runtime layer on the threads that run a scheduler, "" to clear.
+void set_log_origin(std::string_view origin) noexcept;
+
+}  // namespace coloop::detail

@@ -1,0 +1,56 @@
+// The runtime's figures for write_prometheus: per worker (label worker="i") the counters each
+// worker bumps on its own thread, and its local queue's depth; per runtime the inject queue and
+// the live tasks. Registered from the end of runtime_core's constructor to the start of its
+// destructor, so the workers it reads exist while it is registered.
+
+#include "runtime/metrics/runtime_collector.hpp"
+
+#include <string>
+
+#include "core/metrics_source.hpp"
+#include "runtime/multi_thread/runtime_core.hpp"
+
+namespace coloop::detail::mt {
+namespace {
+
+void collect(const void* self, metric_writer& out) {
+  auto& rt = const_cast<runtime_core&>(*static_cast<const runtime_core*>(self));
+  runtime_collector::write(rt, out);
+}
+
+}  // namespace
+
+void runtime_collector::add(const runtime_core& rt) { add_collector(&collect, &rt); }
+void runtime_collector::remove(const runtime_core& rt) noexcept { remove_collector(&collect, &rt); }
+
+void runtime_collector::write(runtime_core& rt, metric_writer& out) {
+  const std::string id = std::to_string(rt.drv().stats().id);
+  const metrics::label_set labels{{"loop", id}};
+  out.gauge("coloop_runtime_workers", "Worker threads of a runtime.", labels,
+            static_cast<double>(rt.workers_.size()));
+  out.gauge("coloop_runtime_inject_queue_depth", "Tasks waiting in a runtime's inject queue.",
+            labels, static_cast<double>(rt.inject_.len()));
+  out.gauge("coloop_runtime_tasks_alive", "Spawned tasks of a runtime not yet finished.", labels,
+            static_cast<double>(rt.tasks_.size()));
+  for (const auto& w : rt.workers_) {
+    const metrics::label_set wl{{"loop", id}, {"worker", std::to_string(w->index)}};
+    auto get = [](const std::atomic<std::uint64_t>& c) {
+      // Relaxed: a recent value of a counter its worker bumps; it orders nothing.
+      return static_cast<double>(c.load(std::memory_order_relaxed));
+    };
+    out.counter("coloop_worker_polls_total", "Tasks resumed by a worker.", wl,
+                get(w->counters.polls));
+    out.counter("coloop_worker_lifo_polls_total", "Tasks a worker resumed from its LIFO slot.",
+                wl, get(w->counters.lifo_polls));
+    out.counter("coloop_worker_steals_total", "Batches a worker stole from another.", wl,
+                get(w->counters.steals));
+    out.counter("coloop_worker_parks_total", "Times a worker went idle.", wl,
+                get(w->counters.parks));
+    out.counter("coloop_worker_driver_polls_total", "Times a worker polled the shared driver.",
+                wl, get(w->counters.driver_polls));
+    out.gauge("coloop_worker_local_queue_depth", "Tasks in a worker's local queue.", wl,
+              static_cast<double>(w->queue.len()));
+  }
+}
+
+}  // namespace coloop::detail::mt
