@@ -21,7 +21,7 @@ namespace coloop {
 /// Counters of a runtime since it started (tokio's RuntimeMetrics), summed over the workers.
 struct runtime_metrics {
   std::size_t workers = 0;
-  std::uint64_t polls = 0;         // tasks resumed from a queue (not a child run inline by its joiner)
+  std::uint64_t polls = 0;         // tasks resumed from a queue (not ones a joiner ran inline)
   std::uint64_t lifo_polls = 0;    // ... taken from a worker's LIFO slot (the task it just woke)
   std::uint64_t steals = 0;        // batches stolen from another worker's queue
   std::uint64_t parks = 0;         // times a worker went idle
