@@ -58,6 +58,16 @@ sink_slot& sink() {
   return *s;
 }
 
+struct sink_ref {
+  log_sink_fn fn;
+  void* user;
+};
+sink_ref current_sink() noexcept {
+  sink_slot& s = sink();
+  std::lock_guard lock(s.mutex);
+  return {s.fn, s.user};
+}
+
 int read_env_threshold() noexcept {
   const char* v = std::getenv("COLOOP_LOG");
   if (v == nullptr || *v == '\0') return static_cast<int>(log_level::info);
@@ -66,15 +76,8 @@ int read_env_threshold() noexcept {
   } catch (const std::exception& e) {
     // Before the store below: this message passes the threshold 0 and must not recurse here.
     const std::string text = fmt::format("coloop: COLOOP_LOG: {}; using info", e.what());
-    log_sink_fn fn;
-    void* user;
-    {
-      sink_slot& s = sink();
-      std::lock_guard lock(s.mutex);
-      fn = s.fn;
-      user = s.user;
-    }
-    fn(user, log_record{log_level::warn, origin_of_thread, text});
+    const sink_ref to = current_sink();
+    to.fn(to.user, log_record{log_level::warn, origin_of_thread, text});
     return static_cast<int>(log_level::info);
   }
 }
@@ -101,16 +104,9 @@ void log_write(log_level l, std::string_view text) noexcept {
   int threshold = log_threshold.load(std::memory_order_relaxed);
   if (threshold == 0) threshold = resolve_threshold();
   if (static_cast<int>(l) < threshold || l == log_level::off) return;
-  log_sink_fn fn;
-  void* user;
-  {
-    sink_slot& s = sink();
-    std::lock_guard lock(s.mutex);
-    fn = s.fn;
-    user = s.user;
-  }
+  const sink_ref to = current_sink();
   try {
-    fn(user, log_record{l, origin_of_thread, text});
+    to.fn(to.user, log_record{l, origin_of_thread, text});
   } catch (...) {  // a sink that throws anyway: the message is lost, the caller unharmed
   }
 }
