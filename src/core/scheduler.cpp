@@ -3,6 +3,7 @@
 namespace coloop::detail {
 
 constinit thread_local thread_state this_thread{};
+std::atomic<unsigned> frames_being_kept{0};
 
 std::coroutine_handle<> bounce(std::coroutine_handle<> next) noexcept {
   // Without a scheduler there is nowhere to bounce to (and no limit is set): keep transferring.

@@ -74,9 +74,11 @@ void spawn_promise_base::abort() noexcept {
     return;
   }
   // Keep the memory for the handle and the watchers: only the coroutine is destroyed.
+  frames_being_kept.fetch_add(1, std::memory_order_relaxed);  // relaxed: read by this thread only
   this_thread.kept_frame = self_.address();
   self_.destroy();
   this_thread.kept_frame = nullptr;
+  frames_being_kept.fetch_sub(1, std::memory_order_relaxed);
   aborted_ = true;
   kept_size_ = static_cast<unsigned>(this_thread.kept_size);
   state_.fetch_or(done_bit, std::memory_order_release);  // release: error_ for the handle

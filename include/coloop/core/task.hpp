@@ -29,7 +29,10 @@ class task_promise_common : public promise_base {
   /// (spawn_promise_base::abort): the one frame destroy() must not free.
   static void* operator new(std::size_t size) { return frame_allocate(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {
-    if (frame == this_thread.kept_frame) [[unlikely]] {
+    // Relaxed: the thread keeping a frame sees its own increment; any other sees 0, or a count
+    // that sends it to its own kept_frame, which is null.
+    if (frames_being_kept.load(std::memory_order_relaxed) != 0 &&
+        frame == this_thread.kept_frame) [[unlikely]] {
       this_thread.kept_size = size;
       return;
     }
