@@ -53,8 +53,18 @@ install_deps() {
   fi
   say "installing ${missing[*]}"
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+  # nginx and prometheus ship daemons that listen on every interface: a policy-rc.d that says
+  # no keeps them from starting, for this install only, where the machine has none of its own.
+  local policy=/usr/sbin/policy-rc.d added_policy=0 status=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    added_policy=1
+  fi
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends "${missing[@]}"
+    apt-get install -y --no-install-recommends "${missing[@]}" || status=$?
+  [[ $added_policy -eq 1 ]] && "${sudo[@]}" rm -f "$policy"
+  [[ $status -eq 0 ]] || die "apt-get install failed ($status)"
 }
 
 build() {
