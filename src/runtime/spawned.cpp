@@ -19,8 +19,8 @@ namespace coloop::detail {
 void start_spawned(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
   s.ctx_ = &ctx;
+  count(thread_count::tasks_spawned);  // before start: the task may run (and be counted) at once
   ctx.start(s);
-  count(thread_count::tasks_spawned);
 }
 
 std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
