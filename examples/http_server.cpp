@@ -14,11 +14,11 @@
 
 #include <coloop/coloop.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include "http/command_line.hpp"
 #include "http/http_server.hpp"
 
 namespace {
@@ -26,62 +26,33 @@ namespace {
 namespace http = coloop::http;
 
 struct options {
-  std::string host = "127.0.0.1";
-  int port = -1;
-  unsigned workers = 1;
+  http::command_line listen{"http_server",
+                            "http_server --port P [--host 127.0.0.1] [--workers N] [--runtime]\n"
+                            "                   [--idle-timeout-ms X] [--header-timeout-ms Y]\n"
+                            "                   [--max-header-bytes B] [--max-body-bytes B]\n"};
   bool runtime = false;  // the runtime even for one worker
   http::server_options server;
 };
 
-[[noreturn]] void usage(const char* error) {
-  if (error != nullptr) std::fprintf(stderr, "http_server: %s\n", error);
-  std::fprintf(stderr,
-               "usage: http_server --port P [--host 127.0.0.1] [--workers N] [--runtime]\n"
-               "                   [--idle-timeout-ms X] [--header-timeout-ms Y]\n"
-               "                   [--max-header-bytes B] [--max-body-bytes B]\n");
-  std::exit(error != nullptr ? 2 : 0);
-}
-
-long number(const std::string& flag, const std::string& v, long low, long high) {
-  char* end = nullptr;
-  const long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < low || n > high) {
-    usage(("bad value for " + flag + ": " + v).c_str());
-  }
-  return n;
-}
-
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
-      return argv[++i];
-    };
-    if (arg == "--port") {
-      o.port = static_cast<int>(number(arg, value(), 0, 65535));
-    } else if (arg == "--host") {
-      o.host = value();
-    } else if (arg == "--workers") {
-      o.workers = static_cast<unsigned>(number(arg, value(), 1, 1024));
-    } else if (arg == "--runtime") {
+  http::command_line& cl = o.listen;
+  cl.parse(argc, argv, [&](const std::string& flag) {
+    if (flag == "--runtime") {
       o.runtime = true;
-    } else if (arg == "--idle-timeout-ms") {
-      o.server.idle_timeout = std::chrono::milliseconds(number(arg, value(), 1, 86'400'000));
-    } else if (arg == "--header-timeout-ms") {
-      o.server.header_timeout = std::chrono::milliseconds(number(arg, value(), 1, 86'400'000));
-    } else if (arg == "--max-header-bytes") {
-      o.server.max_header_bytes = static_cast<std::size_t>(number(arg, value(), 1, 1L << 30));
-    } else if (arg == "--max-body-bytes") {
-      o.server.max_body_bytes = static_cast<std::size_t>(number(arg, value(), 1, 1L << 30));
-    } else if (arg == "--help" || arg == "-h") {
-      usage(nullptr);
+    } else if (flag == "--idle-timeout-ms") {
+      o.server.idle_timeout = std::chrono::milliseconds(cl.number(1, 86'400'000));
+    } else if (flag == "--header-timeout-ms") {
+      o.server.header_timeout = std::chrono::milliseconds(cl.number(1, 86'400'000));
+    } else if (flag == "--max-header-bytes") {
+      o.server.max_header_bytes = static_cast<std::size_t>(cl.number(1, 1L << 30));
+    } else if (flag == "--max-body-bytes") {
+      o.server.max_body_bytes = static_cast<std::size_t>(cl.number(1, 1L << 30));
     } else {
-      usage(("unknown argument: " + arg).c_str());
+      return false;
     }
-  }
-  if (o.port < 0) usage("--port is required");
+    return true;
+  });
   return o;
 }
 
@@ -103,7 +74,8 @@ void handle(const http::request& req, http::response& res) {
 
 coloop::task<int> serve(options o) {
   coloop::signal_set stop_signals{SIGINT, SIGTERM};
-  const auto endpoints = co_await coloop::resolve(o.host, static_cast<std::uint16_t>(o.port));
+  const auto endpoints =
+      co_await coloop::resolve(o.listen.host, static_cast<std::uint16_t>(o.listen.port));
   coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front());
   std::printf("listening on %s\n", listener.local_endpoint().to_string().c_str());
   std::fflush(stdout);
@@ -125,8 +97,8 @@ coloop::task<int> serve(options o) {
 int main(int argc, char** argv) {
   try {
     const options o = parse(argc, argv);
-    if (o.runtime || o.workers > 1) {
-      coloop::runtime rt({.workers = o.workers});  // its destructor joins what serve() left
+    if (o.runtime || o.listen.workers > 1) {
+      coloop::runtime rt({.workers = o.listen.workers});  // its destructor joins what serve() left
       return rt.block_on(serve(o));
     }
     return coloop::run(serve(o));

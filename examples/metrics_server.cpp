@@ -15,10 +15,10 @@
 #include <coloop/coloop.hpp>
 #include <coloop/core/metrics.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <sstream>
 #include <string>
 
+#include "http/command_line.hpp"
 #include "http/http_server.hpp"
 
 namespace {
@@ -26,48 +26,10 @@ namespace {
 namespace http = coloop::http;
 namespace metrics = coloop::metrics;
 
-struct options {
-  std::string host = "127.0.0.1";
-  int port = -1;
-  unsigned workers = 1;
-};
-
-[[noreturn]] void usage(const char* error) {
-  if (error != nullptr) std::fprintf(stderr, "metrics_server: %s\n", error);
-  std::fprintf(stderr, "usage: metrics_server --port P [--host 127.0.0.1] [--workers N]\n");
-  std::exit(error != nullptr ? 2 : 0);
-}
-
-long number(const std::string& flag, const std::string& v, long low, long high) {
-  char* end = nullptr;
-  const long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < low || n > high) {
-    usage(("bad value for " + flag + ": " + v).c_str());
-  }
-  return n;
-}
-
-options parse(int argc, char** argv) {
-  options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
-      return argv[++i];
-    };
-    if (arg == "--port") {
-      o.port = static_cast<int>(number(arg, value(), 0, 65535));
-    } else if (arg == "--host") {
-      o.host = value();
-    } else if (arg == "--workers") {
-      o.workers = static_cast<unsigned>(number(arg, value(), 1, 1024));
-    } else if (arg == "--help" || arg == "-h") {
-      usage(nullptr);
-    } else {
-      usage(("unknown argument: " + arg).c_str());
-    }
-  }
-  if (o.port < 0) usage("--port is required");
+http::command_line parse(int argc, char** argv) {
+  http::command_line o("metrics_server",
+                       "metrics_server --port P [--host 127.0.0.1] [--workers N]\n");
+  o.parse(argc, argv);
   return o;
 }
 
@@ -115,7 +77,7 @@ coloop::task<void> ticker() {
   }
 }
 
-coloop::task<int> serve(options o) {
+coloop::task<int> serve(http::command_line o) {
   coloop::signal_set stop_signals{SIGINT, SIGTERM};
   const auto endpoints = co_await coloop::resolve(o.host, static_cast<std::uint16_t>(o.port));
   coloop::tcp_listener listener = coloop::tcp_listener::bind(endpoints.front());
@@ -145,7 +107,7 @@ coloop::task<int> serve(options o) {
 
 int main(int argc, char** argv) {
   try {
-    const options o = parse(argc, argv);
+    const http::command_line o = parse(argc, argv);
     if (o.workers > 1) {
       coloop::runtime rt({.workers = o.workers});
       return rt.block_on(serve(o));
