@@ -5,13 +5,12 @@ must end every server with status 0. Every process started here is stopped here.
 
 Usage: echo_examples_test.py ECHO_SERVER ECHO_CLIENT TCP_PROXY
 """
-import re
-import signal
 import subprocess
 import sys
 
+from example_servers import expect_usage_error, kill_leftovers, start, stop
+
 server_bin, client_bin, proxy_bin = sys.argv[1:4]
-started = []
 
 
 def compiled_backends():
@@ -26,42 +25,11 @@ def compiled_backends():
 backends = compiled_backends()
 
 
-def start(argv, pattern):
-    """Starts a server and returns (process, port) once it prints its listening line."""
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    started.append(p)
-    line = p.stdout.readline()
-    m = re.search(pattern, line)
-    if not m:
-        raise SystemExit(f"{argv[0]}: unexpected first line {line!r}")
-    return p, int(m.group(1))
-
-
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    try:
-        rc = p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        raise SystemExit(f"{p.args[0]} did not stop on SIGTERM")
-    err = p.stderr.read()
-    if rc != 0:
-        raise SystemExit(f"{p.args[0]} exited with {rc} after SIGTERM: {err}")
-    return err
-
-
 def client(port, *extra):
     r = subprocess.run([client_bin, "--port", str(port), "--timeout", "10", *extra],
                        capture_output=True, text=True, timeout=60)
     if r.returncode != 0 or "round trips" not in r.stdout:
         raise SystemExit(f"echo_client {extra} failed ({r.returncode}): {r.stdout} {r.stderr}")
-
-
-def expect_usage_error(argv):
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-    if r.returncode != 2 or not r.stderr:
-        raise SystemExit(f"{argv} should fail with status 2 and a message, got {r.returncode}")
 
 
 try:
@@ -76,7 +44,7 @@ try:
     for b in backends[1:]:
         runs += [["--backend", b, "--workers", "2", "--runtime"]]
     for mode in runs:
-        server, port = start([server_bin, "--port", "0", *mode], r"^listening on 127\.0\.0\.1:(\d+)$")
+        server, port = start([server_bin, "--port", "0", *mode])
         client(port, "--count", "200", "--size", "64")
         client(port, "--count", "3", "--size", str(1 << 20))  # larger than any socket buffer
         if not mode:
@@ -106,8 +74,5 @@ try:
     if r.returncode != 1 or "refused" not in r.stderr.lower():
         raise SystemExit(f"echo_client against a closed port: {r.returncode} {r.stderr}")
 finally:
-    for p in started:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    kill_leftovers()
 print(f"examples ok (backends: {', '.join(backends)})")

@@ -10,14 +10,15 @@ Usage: http_server_test.py HTTP_SERVER
 import http.client
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 
+import example_servers
+from example_servers import expect_usage_error, kill_leftovers, stop
+
 server_bin = sys.argv[1]
-started = []
 DATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
                   r"Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
 
@@ -32,26 +33,7 @@ def check(cond, message):
 
 
 def start(*extra):
-    p = subprocess.Popen([server_bin, "--port", "0", *extra], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    started.append(p)
-    line = p.stdout.readline()
-    m = re.match(r"^listening on 127\.0\.0\.1:(\d+)$", line)
-    if not m:
-        fail(f"unexpected first line {line!r}")
-    return p, int(m.group(1))
-
-
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    try:
-        rc = p.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        fail("did not stop on SIGTERM")
-    err = p.stderr.read()
-    check(rc == 0, f"exited with {rc} after SIGTERM: {err}")
+    return example_servers.start([server_bin, "--port", "0", *extra])
 
 
 def connect(port, timeout=10):
@@ -318,11 +300,6 @@ def slowloris_and_idle(port):
     s.close()
 
 
-def expect_usage_error(argv):
-    r = subprocess.run([server_bin, *argv], capture_output=True, text=True, timeout=10)
-    check(r.returncode == 2 and r.stderr, f"{argv} should fail with status 2, got {r.returncode}")
-
-
 try:
     server, port = start("--max-header-bytes", "4096", "--max-body-bytes", "1500")
     with_http_client(port)
@@ -354,12 +331,7 @@ try:
 
     for argv in (["--port", "x"], [], ["--port", "0", "--workers", "0"],
                  ["--port", "0", "--idle-timeout-ms", "0"], ["--port", "0", "--bogus"]):
-        expect_usage_error(argv)
+        expect_usage_error([server_bin, *argv])
     print("ok")
 finally:
-    for p in started:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        for f in (p.stdout, p.stderr):
-            f.close()
+    kill_leftovers()

@@ -9,10 +9,11 @@ Usage: metrics_server_test.py METRICS_SERVER
 import http.client
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
+
+from example_servers import kill_leftovers, start, stop
 
 server_bin = sys.argv[1]
 
@@ -57,49 +58,37 @@ def value(text, sample):
 
 
 def run(*extra):
-    p = subprocess.Popen([server_bin, "--port", "0", *extra], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-    try:
-        m = re.match(r"^listening on 127\.0\.0\.1:(\d+)$", p.stdout.readline())
-        check(m is not None, "no 'listening on' line")
-        port = int(m.group(1))
-        # The ticks come every 100 ms of real time: look again until two are in (bounded).
-        deadline = time.monotonic() + 20
-        while True:
-            text = scrape(port)
-            if value(text, "metrics_server_ticks_total") >= 2:
-                break
-            check(time.monotonic() < deadline, "no ticks after 20 s")
-            time.sleep(0.05)
-        for family in ["coloop_tasks_spawned_total", "coloop_timers_fired_total",
-                       "coloop_loop_lag_seconds_bucket", "coloop_pool_completed_jobs_total",
-                       "coloop_pool_queue_wait_seconds_count", "coloop_stream_read_bytes_total",
-                       "metrics_server_job_seconds_count"]:
-            check(re.search(rf"^{family}(\{{| )", text, re.M), f"{family} missing:\n{text}")
-        check(value(text, "coloop_pool_completed_jobs_total") >= 2, "pool jobs not counted")
-        check(value(text, "coloop_timers_fired_total") >= 2, "timers not counted")
-        check('metrics_server_http_requests_total{path="/metrics",code="200"}' in text,
-              "the /metrics requests are not counted")
-        if shutil.which("promtool"):
-            r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
-                               text=True)
-            check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
-                  f"promtool: {r.stdout}{r.stderr}")
-        else:
-            print("promtool not installed: its check is skipped")
-    finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            rc = p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            fail("did not stop on SIGTERM")
-    check(rc == 0, f"exit status {rc}: {p.stderr.read()}")
-    p.stdout.close()
-    p.stderr.close()
+    p, port = start([server_bin, "--port", "0", *extra])
+    # The ticks come every 100 ms of real time: look again until two are in (bounded).
+    deadline = time.monotonic() + 20
+    while True:
+        text = scrape(port)
+        if value(text, "metrics_server_ticks_total") >= 2:
+            break
+        check(time.monotonic() < deadline, "no ticks after 20 s")
+        time.sleep(0.05)
+    for family in ["coloop_tasks_spawned_total", "coloop_timers_fired_total",
+                   "coloop_loop_lag_seconds_bucket", "coloop_pool_completed_jobs_total",
+                   "coloop_pool_queue_wait_seconds_count", "coloop_stream_read_bytes_total",
+                   "metrics_server_job_seconds_count"]:
+        check(re.search(rf"^{family}(\{{| )", text, re.M), f"{family} missing:\n{text}")
+    check(value(text, "coloop_pool_completed_jobs_total") >= 2, "pool jobs not counted")
+    check(value(text, "coloop_timers_fired_total") >= 2, "timers not counted")
+    check('metrics_server_http_requests_total{path="/metrics",code="200"}' in text,
+          "the /metrics requests are not counted")
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
+              f"promtool: {r.stdout}{r.stderr}")
+    else:
+        print("promtool not installed: its check is skipped")
+    stop(p)
 
 
-run()
-run("--workers", "2")
+try:
+    run()
+    run("--workers", "2")
+finally:
+    kill_leftovers()
 print("metrics_server_test: ok")
