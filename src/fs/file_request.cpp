@@ -114,25 +114,31 @@ bool file_request::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
   }
   waiter_ = waiter;
   if (op == kind::close) cancel = nullptr;  // a close always runs: the fd is already given up
+  // Everything on_cancel reads is set before arm() publishes the slot (its acq_rel CAS): a
+  // cancel from another thread may run as soon as it is armed.
+  reactor* const r = current_reactor();
+  if (r != nullptr && r->runs_file_op(op)) {
+    via_ = r;
+    phase_.store(running, std::memory_order_relaxed);  // published by arm() and the reactor's lock
+  }
+  cancel_ = cancel;
   if (cancel != nullptr && !cancel->arm(this)) {
+    cancel_ = nullptr;
     cancelled_ = true;  // a cancel was pending: never started
     return false;
   }
-  cancel_ = cancel;
   refs_.fetch_add(1, std::memory_order_relaxed);  // the runner's; published by the hand-off
-  reactor* r = current_reactor();
-  if (r != nullptr) {
-    // Relaxed: the reactor's lock (or its thread, on an event loop) publishes it.
-    phase_.store(running, std::memory_order_relaxed);
-    via_ = r;
-    if (r->start_file_op(*this)) return true;  // may already be done: touch nothing more
-    via_ = nullptr;
-    phase_.store(pending, std::memory_order_relaxed);
+  if (via_ != nullptr) {
+    r->start_file_op(*this);  // may already be done: touch nothing more
+    return true;
   }
   try {
     default_thread_pool()->submit([this] { run_blocking(); });
   } catch (...) {
     refs_.fetch_sub(1, std::memory_order_relaxed);
+    int expected = pending;
+    // acq_rel: as on_cancel. Lost: a cancel withdrew it and resumes the waiter, so suspend.
+    if (!phase_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel)) return true;
     if (cancel_ != nullptr) std::exchange(cancel_, nullptr)->disarm();
     throw;
   }

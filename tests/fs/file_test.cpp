@@ -465,6 +465,47 @@ TEST_P(FileTest, CancelPendingBeforeTheOpenNeverOpens) {
   EXPECT_TRUE(cancelled);
 }
 
+task<std::string> read_three_at(file* f, std::atomic<bool>* started) {
+  started->store(true);
+  char buf[3];
+  const std::size_t n = co_await f->read_at(buf, sizeof buf, 0);
+  co_return std::string(buf, n);
+}
+
+// A cancel from another worker racing the read's start (file_request::start publishes what the
+// cancel reads before it arms the slot; it used to set them after, so a cancel in between could
+// withdraw a read that start then still submitted, resuming the task twice on io_uring). Each
+// round ends once: cancelled, or with the bytes. On a loop the cancel cannot race.
+TEST_P(FileTest, ACancelRacingTheReadsStartEndsItOnce) {
+  const std::string p = path("raced");
+  const bool spin = GetParam().workers > 1;  // another worker runs the reader meanwhile
+  const int ended = run([](std::string q, bool tight) -> task<int> {
+    co_await coloop::write_file(q, "abcdef");
+    file f = co_await file::open(q);
+    int ends = 0;
+    for (int i = 0; i < 200; ++i) {
+      std::atomic<bool> started{false};
+      auto reader = coloop::spawn(read_three_at, &f, &started);
+      auto has_started = [&started] { return started.load(); };
+      if (tight) {
+        while (!has_started()) std::this_thread::yield();
+      } else {
+        EXPECT_TRUE(co_await coloop::test::yield_until(has_started));
+      }
+      reader.cancel();
+      try {
+        const std::string got = co_await std::move(reader);
+        ends += got == "abc" ? 1 : 0;
+      } catch (const coloop::cancelled_error&) {
+        ++ends;
+      }
+    }
+    co_await f.close();
+    co_return ends;
+  }(p, spin));
+  EXPECT_EQ(ended, 200);
+}
+
 struct read_outcome {
   bool cancelled = false;
   std::string bytes;

@@ -151,7 +151,8 @@ class uring_reactor final : public reactor {
   const char* name() const noexcept override { return "io_uring"; }
   std::int64_t completion_lag_ns() const noexcept override { return shared_ ? 5'000'000 : 0; }
   void withdraw(io_op& op) noexcept override;
-  bool start_file_op(file_op& op) override;
+  bool runs_file_op(file_op::kind k) const noexcept override { return k != file_op::kind::size; }
+  void start_file_op(file_op& op) override;
   void cancel_file_op(file_op& op) noexcept override;
   void wait_file_op(file_op& op) noexcept override;
 
@@ -451,8 +452,7 @@ void uring_reactor::wait_returned(Gone gone) noexcept {
 // open until the call is done, so the flush() rule for sockets does not apply. done() runs from
 // resume_done, no lock held, on whichever thread reaped the CQE.
 
-bool uring_reactor::start_file_op(file_op& op) {
-  if (op.op == file_op::kind::size) return false;  // no STATX: fstat on the pool
+void uring_reactor::start_file_op(file_op& op) {  // not size (no STATX): fstat on the pool
   auto held = lock();
   io_uring_sqe* s = get_sqe();
   switch (op.op) {
@@ -472,13 +472,12 @@ bool uring_reactor::start_file_op(file_op& op) {
       io_uring_prep_close(s, op.fd);
       break;
     case file_op::kind::size:
-      break;  // refused above
+      break;  // refused by runs_file_op
   }
   s->user_data = reinterpret_cast<std::uintptr_t>(&op) | ud_file;
   op.owner = this;
   files_.push_front(op);
   submit_from_worker();
-  return true;
 }
 
 void uring_reactor::cancel_file_op(file_op& op) noexcept {

@@ -43,11 +43,12 @@ class reactor {
   /// by the submitting thread's task work).
   virtual std::int64_t completion_lag_ns() const noexcept { return 0; }
 
-  /// File operations (src/runtime/driver/file_op.hpp) the backend runs itself: true when `op`
-  /// was handed to the kernel (op.done() follows, on a thread polling this reactor); false when
-  /// this backend does not (readiness backends): the caller then runs the call on the blocking
-  /// pool. Called like submit(): the loop's thread, or any worker of a runtime.
-  virtual bool start_file_op(file_op& op) { return (void)op, false; }
+  /// File operations (src/runtime/driver/file_op.hpp) the backend runs itself: whether it runs
+  /// one of kind `k`; if not (readiness backends), the caller runs it on the blocking pool.
+  virtual bool runs_file_op(file_op::kind k) const noexcept { return (void)k, false; }
+  /// Hands `op` (of a kind it runs) to the kernel; op.done() follows, on a thread polling this
+  /// reactor. Called like submit(): the loop's thread, or any worker of a runtime.
+  virtual void start_file_op(file_op& op) { (void)op; }
   /// Asks the kernel to stop a started `op` (best effort): done() still comes, with -ECANCELED
   /// or the result that beat the cancel.
   virtual void cancel_file_op(file_op& op) noexcept { (void)op; }
