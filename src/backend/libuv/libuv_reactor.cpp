@@ -230,10 +230,10 @@ class libuv_reactor final : public readiness_reactor {
       if (e.dirty) return;
       e.dirty = true;
       e.dirty_next = dirty_head_.load(std::memory_order_relaxed);
-      dirty_head_.store(&e, std::memory_order_relaxed);
+      // seq_cst, as the load of polling_ below: pairs with poll() (no fence: TSan has none).
+      dirty_head_.store(&e, std::memory_order_seq_cst);
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (remote && polling_.load(std::memory_order_relaxed)) wake();
+    if (remote && polling_.load(std::memory_order_seq_cst)) wake();
   }
 
   /// Brings libuv's interest in line with `want` and the queued operations, for every dirty entry.
