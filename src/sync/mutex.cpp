@@ -8,49 +8,44 @@
 
 namespace coloop {
 
-bool mutex::suspend(lock_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept {
-  std::lock_guard lock(lock_);
+bool mutex::take_or_mark_waited() noexcept {
   unsigned s = state_.load(std::memory_order_relaxed);
   for (;;) {
     if (s == unlocked) {
       // acquire: as in try_lock_fast.
       if (state_.compare_exchange_weak(s, locked_alone, std::memory_order_acquire,
                                        std::memory_order_relaxed)) {
-        a.set_state(detail::handoff_state::taken);
-        return false;
+        return true;
       }
     } else if (s == locked_alone) {
       // relaxed: the word only tells the owner's unlock to come through lock_.
-      if (state_.compare_exchange_weak(s, locked_waited, std::memory_order_relaxed)) break;
+      if (state_.compare_exchange_weak(s, locked_waited, std::memory_order_relaxed)) return false;
     } else {
-      break;
+      return false;
     }
   }
+}
+
+bool mutex::suspend(lock_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept {
+  std::lock_guard lock(lock_);
+  if (take_or_mark_waited()) {
+    a.set_state(detail::handoff_state::taken);
+    return false;
+  }
   if (a.park(waiters_, h, c)) return true;
-  if (waiters_.empty()) state_.store(locked_alone, std::memory_order_relaxed);  // see above
+  // relaxed: as in take_or_mark_waited.
+  if (waiters_.empty()) state_.store(locked_alone, std::memory_order_relaxed);
   return false;
 }
 
 void mutex::take_notified(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept {
   std::lock_guard lock(lock_);
   w.move_to(*this);
-  unsigned s = state_.load(std::memory_order_relaxed);
-  for (;;) {
-    if (s == unlocked) {
-      // acquire: as in try_lock_fast; the waiter resumes owning the lock.
-      if (state_.compare_exchange_weak(s, locked_alone, std::memory_order_acquire,
-                                       std::memory_order_relaxed)) {
-        woken.add(w);
-        return;
-      }
-    } else if (s == locked_alone) {
-      // relaxed: as in suspend.
-      if (state_.compare_exchange_weak(s, locked_waited, std::memory_order_relaxed)) break;
-    } else {
-      break;
-    }
+  if (take_or_mark_waited()) {
+    woken.add(w);  // it resumes owning the lock
+  } else {
+    waiters_.push_back(w);  // still queued, now here: a cancel withdraws it from this list
   }
-  waiters_.push_back(w);  // still queued, now here: a cancel withdraws it from this list
 }
 
 void mutex::hand_on(detail::wake_batch& woken) noexcept {
@@ -70,12 +65,7 @@ void mutex::unlock_slow() noexcept {
 }
 
 void mutex::unlock_into(detail::wake_batch& woken) noexcept {
-  unsigned expected = locked_alone;
-  // release: as in unlock.
-  if (state_.compare_exchange_strong(expected, unlocked, std::memory_order_release,
-                                     std::memory_order_relaxed)) {
-    return;
-  }
+  if (unlock_fast()) return;
   std::lock_guard lock(lock_);
   hand_on(woken);
 }

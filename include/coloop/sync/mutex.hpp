@@ -98,14 +98,14 @@ class mutex final : private detail::handoff_owner {
     return state_.compare_exchange_strong(expected, locked_alone, std::memory_order_acquire,
                                           std::memory_order_relaxed);
   }
-  void unlock() noexcept {
+  bool unlock_fast() noexcept {
     unsigned expected = locked_alone;
     // release: publishes the owner's writes to whoever locks next.
-    if (state_.compare_exchange_strong(expected, unlocked, std::memory_order_release,
-                                       std::memory_order_relaxed)) {
-      return;
-    }
-    unlock_slow();
+    return state_.compare_exchange_strong(expected, unlocked, std::memory_order_release,
+                                          std::memory_order_relaxed);
+  }
+  void unlock() noexcept {
+    if (!unlock_fast()) unlock_slow();
   }
   void unlock_slow() noexcept;
   /// Under lock_: the owner lets go; the head waiter (if any) becomes the owner.
@@ -115,6 +115,8 @@ class mutex final : private detail::handoff_owner {
   /// Under the condition's lock: a notified condition waiter joins this mutex's queue (or takes
   /// the lock at once if it is free), so notified waiters re-take the mutex in notification order.
   void take_notified(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept;
+  /// Under lock_: takes the lock if it is free, else marks it waited for. True: taken.
+  bool take_or_mark_waited() noexcept;
   bool suspend(lock_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept;
   lock_awaiter relock() noexcept { return lock_awaiter(*this, false); }
 
