@@ -44,25 +44,26 @@ void semaphore::release(std::size_t k) {
   }
   detail::wake_batch woken;
   std::lock_guard lock(lock_);
-  s = state_.load(std::memory_order_relaxed);
-  if ((s >> 1) > max_permits - k) throw std::overflow_error("semaphore::release: past max_permits");
+  if ((state_.load(std::memory_order_relaxed) >> 1) > max_permits - k) {
+    throw std::overflow_error("semaphore::release: past max_permits");
+  }
+  put_back(k, woken);
+}
+
+void semaphore::give_back_slow(std::size_t k) noexcept {
+  detail::wake_batch woken;
+  std::lock_guard lock(lock_);
+  put_back(k, woken);
+}
+
+void semaphore::put_back(std::size_t k, detail::wake_batch& woken) noexcept {
+  const std::size_t s = state_.load(std::memory_order_relaxed);
   if ((s & waited) != 0) {
     dispatch((s >> 1) + k, woken);
   } else {
     // release: publishes the releaser's writes to whoever takes the permits; under lock_ the
     // bit stays clear, so only fast-path takers race with this add.
     state_.fetch_add(k << 1, std::memory_order_release);
-  }
-}
-
-void semaphore::give_back_slow(std::size_t k) noexcept {
-  detail::wake_batch woken;
-  std::lock_guard lock(lock_);
-  const std::size_t s = state_.load(std::memory_order_relaxed);
-  if ((s & waited) != 0) {
-    dispatch((s >> 1) + k, woken);
-  } else {
-    state_.fetch_add(k << 1, std::memory_order_release);  // release: as in release()
   }
 }
 
@@ -109,12 +110,7 @@ void semaphore::withdrawn(detail::handoff_waiter&, detail::wake_batch& woken) no
 }
 
 void semaphore::abandoned(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept {
-  const std::size_t s = state_.load(std::memory_order_relaxed);
-  if ((s & waited) != 0) {
-    dispatch((s >> 1) + request_of(w), woken);
-  } else {
-    state_.fetch_add(request_of(w) << 1, std::memory_order_release);  // release: as in release()
-  }
+  put_back(request_of(w), woken);
 }
 
 }  // namespace coloop

@@ -123,6 +123,8 @@ class semaphore final : private detail::handoff_owner {
     give_back_slow(k);
   }
   void give_back_slow(std::size_t k) noexcept;
+  /// Under lock_: `k` permits come back, to the waiters first.
+  void put_back(std::size_t k, detail::wake_batch& woken) noexcept;
   /// Under lock_ with `waited` set: serves the head while `free` covers it, then stores the rest.
   void dispatch(std::size_t free, detail::wake_batch& woken) noexcept;
   bool suspend(acquire_awaiter& a, std::coroutine_handle<> h, detail::cancel_state* c) noexcept;
