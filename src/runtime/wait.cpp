@@ -45,16 +45,7 @@ class watch_set {
     watch_outcome why;
   };
 
-  explicit watch_set(std::size_t n) {
-    entries_.resize(n);
-    order_.reserve(n);
-    parent_slot_.on_cancel = &on_cancel;
-    parent_slot_.owner = this;
-    parent_slot_.why = watch_outcome::cancelled;
-    timer_slot_.on_cancel = &on_cancel;
-    timer_slot_.owner = this;
-    timer_slot_.why = watch_outcome::timed_out;
-  }
+  explicit watch_set(std::size_t n) : entries_(n) { order_.reserve(n); }
 
   void arm(const std::vector<spawn_promise_base*>& roots, const char* api);
   void destroy() noexcept;
@@ -123,6 +114,11 @@ class watch_set {
   bool satisfied(std::size_t want, bool on_failure) const noexcept {
     return order_.size() >= want || (on_failure && failed_);
   }
+  /// Under the lock: root `i` (`r`) finished.
+  void record(std::size_t i, const spawn_promise_base& r) noexcept {
+    order_.push_back(i);
+    if (r.error_ && !is_cancellation(r.error_)) failed_ = true;
+  }
   static cancel_outcome on_cancel(cancel_slot* self) noexcept {
     auto* s = static_cast<slot*>(self);
     watch_set& w = *s->owner;
@@ -144,26 +140,22 @@ class watch_set {
   watch_outcome outcome_ = watch_outcome::ready;
   cancel_state* parent_cancel_ = nullptr;
   cancel_state* timer_cancel_ = nullptr;
-  slot parent_slot_;
-  slot timer_slot_;
+  slot parent_slot_{{&on_cancel}, this, watch_outcome::cancelled};
+  slot timer_slot_{{&on_cancel}, this, watch_outcome::timed_out};
 };
 
 void check_watchable(const std::vector<spawn_promise_base*>& roots, const char* api) {
   for (std::size_t i = 0; i < roots.size(); ++i) {
-    if (roots[i] == nullptr) {
-      throw std::logic_error(std::string(api) + ": handle " + std::to_string(i) +
-                             " is empty (detached or moved-from)");
-    }
-    if (roots[i]->taken_) {
-      throw std::logic_error(std::string(api) + ": handle " + std::to_string(i) +
-                             " was already joined with co_await std::move(handle)");
-    }
+    auto fail = [&](const char* why) {
+      throw std::logic_error(std::string(api) + ": handle " + std::to_string(i) + why);
+    };
+    if (roots[i] == nullptr) fail(" is empty (detached or moved-from)");
+    if (roots[i]->taken_) fail(" was already joined with co_await std::move(handle)");
     // relaxed: the bit is set by a task awaiting the handle, which the caller's task must have
     // handed it to earlier (join_handle's one-task rule); as check_joinable.
     if (!roots[i]->is_done() &&
         (roots[i]->state_.load(std::memory_order_relaxed) & spawn_promise_base::joiner_bit) != 0) {
-      throw std::logic_error(std::string(api) + ": handle " + std::to_string(i) +
-                             " is awaited by another task");
+      fail(" is awaited by another task");
     }
   }
 }
@@ -182,8 +174,7 @@ void watch_set::arm(const std::vector<spawn_promise_base*>& roots, const char* a
     entries_[i].root = &r;
     if (r.is_done()) {
       std::lock_guard lock(mutex_);
-      order_.push_back(i);
-      if (r.error_ && !is_cancellation(r.error_)) failed_ = true;
+      record(i, r);
       continue;
     }
     std::coroutine_handle<> w = run_watcher(this, i).h;
@@ -199,8 +190,7 @@ void watch_set::arm(const std::vector<spawn_promise_base*>& roots, const char* a
       std::lock_guard lock(mutex_);
       entries_[i].watcher = {};
       --refs_;
-      order_.push_back(i);
-      if (r.error_ && !is_cancellation(r.error_)) failed_ = true;
+      record(i, r);
       w.destroy();
       r.release();
     }
@@ -217,9 +207,8 @@ void watch_set::notify(std::size_t i) noexcept {
     entry& e = entries_[i];
     root = e.root;
     e.watcher = {};  // this frame ends with this call
-    order_.push_back(i);
     // The root's outcome was published to this thread by its own end (the watcher runs there).
-    if (root->error_ && !is_cancellation(root->error_)) failed_ = true;
+    record(i, *root);
     if (waiter_ && satisfied(want_, on_failure_)) {
       waiter = std::exchange(waiter_, {});
       on = waiter_on_;
