@@ -35,7 +35,9 @@ void* counted_aligned_alloc(std::size_t n, std::align_val_t al) noexcept {
   if (posix_memalign(&p, a, n == 0 ? 1 : n) != 0) return nullptr;
   return p;
 }
-void counted_free(void* p) noexcept {
+// Not inlined: g++ would otherwise see std::free at a `delete` of a `new`-ed pointer and warn
+// (-Wmismatched-new-delete), not knowing that this operator new is malloc.
+[[gnu::noinline]] void counted_free(void* p) noexcept {
   if (p == nullptr) return;
   g_delete_calls.fetch_add(1, std::memory_order_relaxed);
   std::free(p);
