@@ -27,6 +27,7 @@
 
 #include "executor/pool_core.hpp"
 #include "core/cpu_relax.hpp"
+#include "core/monotonic.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -37,12 +38,6 @@ std::size_t default_max_threads() {
 }
 
 constinit std::atomic<unsigned> last_pool_id{0};
-
-std::int64_t steady_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::exception_ptr error_of(errc e, const char* what) {
   return std::make_exception_ptr(std::system_error(make_error_code(e), what));
@@ -164,7 +159,7 @@ bool pool_core::withdraw(pool_job* job) noexcept {
 void pool_core::link_back(pool_job* job) noexcept {
   queue_.push_back(*job);
   job->in_queue_ = true;
-  job->queued_at_ = steady_ns();
+  job->queued_at_ = monotonic_ns();
   queued_hint_.store(++queued_, std::memory_order_relaxed);
 }
 
@@ -179,7 +174,7 @@ pool_job* pool_core::pop_locked() noexcept {
   if (job != nullptr) {
     unlink(job);
     ++running_;
-    queue_wait_.observe(wait_bounds, static_cast<double>(steady_ns() - job->queued_at_) / 1e9);
+    queue_wait_.observe(wait_bounds, static_cast<double>(monotonic_ns() - job->queued_at_) / 1e9);
   }
   return job;
 }

@@ -31,6 +31,7 @@
 
 #include <coloop/core/errors.hpp>
 
+#include "core/monotonic.hpp"
 #include "runtime/io/readiness_reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
 #include "runtime/tsan_signals.hpp"
@@ -43,12 +44,6 @@
 
 namespace coloop::detail {
 namespace {
-
-std::int64_t monotonic_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 class epoll_reactor final : public readiness_reactor {
  public:

@@ -37,6 +37,7 @@
 #include <memory>
 #include <system_error>
 
+#include "core/monotonic.hpp"
 #include "runtime/io/readiness_reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
 
@@ -48,12 +49,6 @@
 
 namespace coloop::detail {
 namespace {
-
-std::int64_t monotonic_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 /// Fills `ev` field by field: EV_SET would assign a pointer to udata, which is an intptr_t on
 /// NetBSD before 10.

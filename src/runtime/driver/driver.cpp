@@ -88,12 +88,6 @@ void driver::collect_driver(const void* self, metric_writer& out) {
             labels, std::max(0.0, 1.0 - static_cast<double>(idle) / static_cast<double>(up)));
 }
 
-std::int64_t driver::monotonic_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 driver::driver(const loop_options& options, bool shared)
     : manual_clock_(options.manual_clock),
       manual_now_(monotonic_ns()),

@@ -15,6 +15,7 @@
 #include <coloop/runtime/loop_options.hpp>
 
 #include "core/cpu_relax.hpp"
+#include "core/monotonic.hpp"
 #include "runtime/driver/driver_stats.hpp"
 #include "runtime/driver/reactor.hpp"
 #include "runtime/driver/timer_wheel.hpp"
@@ -61,7 +62,6 @@ class driver {  // not copyable: its timer_wheel is not
   /// Releases the reactor (closes its fds). After the scheduler destroyed its tasks.
   void release() noexcept { reactor_.reset(); }
 
-  static std::int64_t monotonic_ns() noexcept;
   /// write_prometheus's view of a driver (registered for the driver's life).
   static void collect_driver(const void* self, metric_writer& out);
   static constexpr std::int64_t no_timer = std::numeric_limits<std::int64_t>::max();
