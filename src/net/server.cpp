@@ -72,8 +72,8 @@ struct server_state {
   std::atomic<std::uint64_t> accepted{0};  // metrics; relaxed: a count orders nothing
   const unsigned id;                       // metrics: the "server" label
   std::mutex mutex;
-  intrusive_list<connection_node> running;  // under mutex
-  std::vector<cancel_state*> acceptors;    // under mutex: each accept loop's, null once ended
+  intrusive_list<connection_node> running;    // under mutex
+  intrusive_list<connection_node> accepting;  // under mutex: the accept loops
   wait_list closed_waiters;
   wait_list serving_waiters;
 
@@ -93,9 +93,7 @@ struct server_state {
     // accept() on another thread, so closing the listener here would race with it.
     {
       std::lock_guard lock(mutex);
-      for (cancel_state* c : acceptors) {
-        if (c != nullptr) c->request();
-      }
+      for (connection_node* n = accepting.front(); n != nullptr; n = n->next_) n->cancel->request();
     }
     serving_waiters.notify_all();
     maybe_closed();
@@ -131,24 +129,30 @@ void server_state::collect(const void* self, metric_writer& out) {
 
 namespace {
 
-/// Links a running connection into its server; unlinks when its frame goes.
-class connection_link {
+/// Links a task's cancel_state into one of its server's lists (a running connection, an accept
+/// loop), so close_clients() or close() reaches it; unlinks when its frame goes, and then
+/// decrements `count` if given.
+class task_link {
  public:
-  connection_link(server_state& s, cancel_state* cancel) noexcept : s_(s) {
+  task_link(server_state& s, intrusive_list<connection_node>& list, cancel_state* cancel,
+            std::atomic<std::size_t>* count = nullptr) noexcept
+      : s_(s), list_(list), count_(count) {
     node_.cancel = cancel;
     std::lock_guard lock(s.mutex);
-    s.running.push_front(node_);
+    list.push_front(node_);
   }
-  connection_link(const connection_link&) = delete;
-  connection_link& operator=(const connection_link&) = delete;
-  ~connection_link() {
+  task_link(const task_link&) = delete;
+  task_link& operator=(const task_link&) = delete;
+  ~task_link() {
     std::lock_guard lock(s_.mutex);
-    s_.running.remove(node_);
-    --s_.connections;
+    list_.remove(node_);
+    if (count_ != nullptr) --*count_;
   }
 
  private:
   server_state& s_;
+  intrusive_list<connection_node>& list_;
+  std::atomic<std::size_t>* count_;
   connection_node node_;
 };
 
@@ -173,7 +177,7 @@ task<void> start_handler(server_state& s, stream_socket socket) {
 task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socket, unsigned epoch) {
   std::exception_ptr error;
   {
-    connection_link link(*s, co_await own_cancel_state{});
+    task_link link(*s, s->running, co_await own_cancel_state{}, &s->connections);
     if (epoch == s->epoch) {
       try {
         co_await start_handler(*s, std::move(socket));
@@ -186,29 +190,10 @@ task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socke
   if (error) std::rethrow_exception(error);  // to the loop's exception handler (not cancels)
 }
 
-/// Registers an accept loop's cancel_state so close() can stop it; unregisters at the end.
-class acceptor_link {
- public:
-  acceptor_link(server_state& s, std::size_t index, cancel_state* cancel) : s_(s), index_(index) {
-    std::lock_guard lock(s.mutex);
-    s.acceptors[index] = cancel;
-  }
-  acceptor_link(const acceptor_link&) = delete;
-  acceptor_link& operator=(const acceptor_link&) = delete;
-  ~acceptor_link() {
-    std::lock_guard lock(s_.mutex);
-    s_.acceptors[index_] = nullptr;
-  }
-
- private:
-  server_state& s_;
-  std::size_t index_;
-};
-
 task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
   std::exception_ptr error;
   try {
-    acceptor_link link(*s, index, co_await own_cancel_state{});
+    task_link link(*s, s->accepting, co_await own_cancel_state{});
     while (s->serving) {
       stream_socket socket;
       if (s->is_unix) {
@@ -247,7 +232,6 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
 
 void start_accepting(const std::shared_ptr<server_state>& s) {
   const std::size_t loops = s->is_unix ? 1 : s->tcp.size();
-  s->acceptors.assign(loops, nullptr);
   for (std::size_t i = 0; i < loops; ++i) {
     spawn(accept_loop(s, i)).detach();
     ++s->accept_loops;
