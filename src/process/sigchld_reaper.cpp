@@ -78,11 +78,12 @@ struct reaped {
   bool known;     // false: ECHILD, someone else reaped it
 };
 
+/// Also for one that start_generation left half made.
 void close_generation(generation* g) noexcept {
-  signals::unwatch(g->slot);  // closes the write end of the wake pipe
-  ::close(g->signal_fd);
-  ::close(g->kick[0]);
-  ::close(g->kick[1]);
+  if (g->slot >= 0) signals::unwatch(g->slot);  // closes the write end of the wake pipe
+  for (int fd : {g->signal_fd, g->kick[0], g->kick[1]}) {
+    if (fd >= 0) ::close(fd);
+  }
   delete g;
 }
 
@@ -172,11 +173,7 @@ generation* start_generation() {
     os::cloexec_pipe(g->kick, "coloop::process: pipe");
     std::thread(run, g).detach();
   } catch (...) {
-    if (g->slot >= 0) signals::unwatch(g->slot);
-    if (g->signal_fd >= 0) ::close(g->signal_fd);
-    if (g->kick[0] >= 0) ::close(g->kick[0]);
-    if (g->kick[1] >= 0) ::close(g->kick[1]);
-    delete g;
+    close_generation(g);
     throw;
   }
   return g;
