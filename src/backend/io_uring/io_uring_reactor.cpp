@@ -181,6 +181,12 @@ class uring_reactor final : public reactor {
     return list;
   }
   static void resume_done(done_list list) noexcept;
+  /// Takes the finished ops and fs calls, lets go of `held` and resumes them.
+  void unlock_and_resume(reactor_lock& held) noexcept {
+    const done_list done = take_done();
+    held.unlock();
+    resume_done(done);
+  }
 
   io_uring_sqe* get_sqe() noexcept;
   void flush() noexcept;
@@ -272,9 +278,7 @@ void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
   }
   maybe_free(e);
   submit_from_worker();
-  done_list done = take_done();
-  held.unlock();
-  resume_done(done);
+  unlock_and_resume(held);
 }
 
 void uring_reactor::drop_ops(uring_entry& e, std::uint8_t why, bool resume) noexcept {
@@ -371,9 +375,7 @@ bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, cancel_sta
   self.touch(e, index(op.dir));
   entry_held.unlock();
   self.submit_from_worker();
-  done_list done = self.take_done();
-  held.unlock();
-  resume_done(done);  // `op` may be among them: we may be resumed before returning
+  self.unlock_and_resume(held);  // `op` may be among them: we may be resumed before returning
   return true;
 }
 
@@ -397,9 +399,7 @@ cancel_outcome uring_reactor::on_cancel(cancel_slot* slot) noexcept {
     }
   }
   self.submit_from_worker();
-  done_list done = self.take_done();
-  held.unlock();
-  resume_done(done);
+  self.unlock_and_resume(held);
   return out;
 }
 
@@ -434,9 +434,7 @@ void uring_reactor::wait_returned(Gone gone) noexcept {
     auto held = lock();
     if (shared_) reap();
     const bool returned = gone();
-    done_list done = take_done();
-    held.unlock();
-    resume_done(done);
+    unlock_and_resume(held);
     if (returned) return;
     if (shared_) {
       wait_for_cqe(1'000'000);  // another thread may reap our CQE between the check and the wait
@@ -658,16 +656,12 @@ std::size_t uring_reactor::poll_shared(std::int64_t timeout_ns) {
     throw std::system_error(-r, std::generic_category(), "io_uring_enter");
   }
   std::size_t n = reap() + finished_in_flush_;
-  done_list done = take_done();
-  held.unlock();
-  resume_done(done);
+  unlock_and_resume(held);
   if (n > 0 || timeout_ns == 0) return n;
   wait_for_cqe(timeout_ns);  // the wake-up poll is armed (flush): wake() ends it
   held.lock();
   n = reap();
-  done = take_done();
-  held.unlock();
-  resume_done(done);
+  unlock_and_resume(held);
   return n;
 }
 
