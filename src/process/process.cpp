@@ -113,7 +113,7 @@ void discard_child(int pid) noexcept {
 task<void> reap_later(std::unique_ptr<process_state> s) {
   try {
     co_await await_exit(*s);
-  } catch (...) {  // cancelled with its loop: ~process_state reaps it or leaves it to the reaper thread
+  } catch (...) {  // cancelled with its loop: ~process_state reaps it or hands it on
   }
 }
 
