@@ -1,27 +1,16 @@
 // The kqueue reactor (FreeBSD, OpenBSD, NetBSD, DragonFly, macOS): a readiness backend for
-// runtime/io/io_ops.cpp, built the way the epoll one is (epoll_reactor.cpp) and compiled only where
-// <sys/event.h> exists and the OS is not Linux (cmake/coloop_backends.cmake).
+// runtime/io/io_ops.cpp, built the way the epoll one is (epoll_reactor.cpp: its invariants and
+// shutdown hold here too) and compiled only where <sys/event.h> exists and the OS is not Linux
+// (cmake/coloop_backends.cmake).
 //
 // Each fd gets an EVFILT_READ and an EVFILT_WRITE filter once (either alone is accepted for fds
-// that take only one, see register_fd), both EV_CLEAR (edge style: one
-// report per change of state, as EPOLLET), with udata = its fd_entry; there is no kevent() per
-// operation. poll() turns each event into on_ready(entry, readable, writable); EV_EOF (the
-// peer's end of stream, or a reset: then fflags holds the errno) sets fd_entry::peer_closed like
-// EPOLLRDHUP/EPOLLHUP do. wake() triggers an EVFILT_USER event (EV_CLEAR, so it resets itself);
-// where EVFILT_USER does not exist (older OpenBSD) a wake_fd (runtime/os/wake_fd.hpp: a
-// non-blocking self-pipe there) does the same.
-//
-// Invariants:
-//  - Every member but wake() runs on the loop's thread.
-//  - A registered fd_entry is in live_ until deregister_fd, which deletes its filters before the
-//    entry is freed. on_ready only posts waiters, so no entry is freed while a batch of events
-//    still points at it.
-//  - Regular files and directories are refused with EPERM as epoll refuses them: kqueue would
-//    accept them (EVFILT_READ on a vnode) and report them always ready.
-//  - The timeout is a timespec in ns: never shortened; EINTR retries with the time left.
-//
-// Shutdown: as epoll's. Entries still registered when the reactor dies are withdrawn from
-// silently and freed; the kqueue (and the wake pipe, if any) are closed last.
+// that take only one, see register_fd), both EV_CLEAR (edge style, as EPOLLET), with udata = its
+// fd_entry. EV_EOF (the peer's end of stream, or a reset: then fflags holds the errno) sets
+// fd_entry::peer_closed like EPOLLRDHUP/EPOLLHUP do. wake() triggers an EVFILT_USER event
+// (EV_CLEAR, so it resets itself); where EVFILT_USER does not exist (older OpenBSD) a wake_fd
+// (runtime/os/wake_fd.hpp: a non-blocking self-pipe there) does the same. Regular files and
+// directories are refused with EPERM as epoll refuses them: kqueue would accept them (EVFILT_READ
+// on a vnode) and report them always ready. The timeout is a timespec in ns.
 
 #include <errno.h>
 #include <fcntl.h>
