@@ -156,21 +156,16 @@ thread_pool_stats thread_pool::stats() const { return core_->stats(); }
 
 void thread_pool::submit_job(detail::pool_job* job) {
   std::exception_ptr refusal;
-  detail::pool_core::admission admitted{};
+  auto admitted = detail::pool_core::admission::refused;
   try {
     admitted = core_->push(job, refusal);
   } catch (...) {
-    job->release();
-    throw;
+    refusal = std::current_exception();
   }
   if (admitted == detail::pool_core::admission::queued) return;
-  if (admitted == detail::pool_core::admission::run_here) {
-    job->invoke();
-    job->release();
-    return;
-  }
+  if (admitted == detail::pool_core::admission::run_here) job->invoke();
   job->release();
-  std::rethrow_exception(refusal);
+  if (refusal) std::rethrow_exception(refusal);
 }
 
 }  // namespace coloop
