@@ -41,10 +41,7 @@ bool concurrent_state_base::request_cancel(const std::shared_ptr<concurrent_stat
 
 void concurrent_state_base::attach(cancel_state* target) noexcept {
   target_ = target;
-  if (target_ != nullptr && cancel_requested() && !cancel_sent_) {
-    cancel_sent_ = true;
-    target_->request();
-  }
+  if (cancel_requested()) deliver_cancel();
 }
 
 void concurrent_state_base::deliver_cancel() noexcept {
