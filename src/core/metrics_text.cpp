@@ -48,19 +48,14 @@ std::string number(double v) {
 std::string label_text(const metrics::label_set& labels, std::string_view le = {}) {
   if (labels.empty() && le.empty()) return {};
   std::string s = "{";
-  for (const auto& [k, v] : labels) {
+  auto add = [&s](std::string_view k, std::string_view v) {
     if (s.size() > 1) s += ',';
-    s += k;
-    s += "=\"";
+    s.append(k).append("=\"");
     append_escaped(s, v, true);
     s += '"';
-  }
-  if (!le.empty()) {
-    if (s.size() > 1) s += ',';
-    s += "le=\"";
-    s += le;
-    s += '"';
-  }
+  };
+  for (const auto& [k, v] : labels) add(k, v);
+  if (!le.empty()) add("le", le);  // a number: nothing to escape
   return s + "}";
 }
 
