@@ -86,12 +86,12 @@ class finished_list {
  public:
   void add(io_op& op) noexcept {
     unlink(op);
-    op.next = head_;
-    head_ = &op;
+    *tail_ = &op;  // unlink left op.next null
+    tail_ = &op.next;
   }
   /// Disarms and posts every operation, oldest first. Call with the entry unlocked.
   void resume_all() noexcept {
-    io_op* op = reverse(head_);
+    io_op* op = head_;
     while (op != nullptr) {
       io_op* next = op->next;
       if (op->cancel != nullptr) op->cancel->disarm();
@@ -101,17 +101,8 @@ class finished_list {
   }
 
  private:
-  static io_op* reverse(io_op* op) noexcept {
-    io_op* out = nullptr;
-    while (op != nullptr) {
-      io_op* next = op->next;
-      op->next = out;
-      out = op;
-      op = next;
-    }
-    return out;
-  }
   io_op* head_ = nullptr;
+  io_op** tail_ = &head_;
 };
 
 /// cancel_slot::on_cancel of a queued operation.
