@@ -115,9 +115,10 @@ cancel_outcome cancel_queued(cancel_slot* slot) noexcept {
   return {op.waiter, op.sched};
 }
 
-/// Completes queued operations of direction `d` in FIFO order while the syscall succeeds.
+/// `d` became ready: completes its queued operations in FIFO order while the syscall succeeds.
 void drain(fd_entry& e, io_dir d, finished_list& done) noexcept {
   const int i = index(d);
+  e.ready[i] = true;
   while (io_op* op = e.head[i]) {
     if (!op->attempt(op)) {
       e.ready[i] = false;  // EAGAIN: wait for the next edge (the attempt should have said so)
@@ -188,14 +189,8 @@ void on_ready(fd_entry& entry, bool readable, bool writable) noexcept {
   finished_list done;
   {
     entry_lock lock(entry);
-    if (readable) {
-      entry.ready[index(io_dir::read)] = true;
-      drain(entry, io_dir::read, done);
-    }
-    if (writable) {
-      entry.ready[index(io_dir::write)] = true;
-      drain(entry, io_dir::write, done);
-    }
+    if (readable) drain(entry, io_dir::read, done);
+    if (writable) drain(entry, io_dir::write, done);
   }
   done.resume_all();
 }
