@@ -180,17 +180,9 @@ pool_job* pool_core::pop_locked() noexcept {
 }
 
 bool pool_core::spin_for_work() noexcept {
-  for (unsigned i = 0; i < spin_iterations_; ++i) {
-    if (queued_hint_.load(std::memory_order_relaxed) != 0) return true;
-    // Every 32 polls give the CPU away: a thread woken onto this CPU (the loop this worker just
-    // posted to, with wake-affine scheduling) must not wait for the spin to end.
-    if ((i & 31) == 31) {
-      std::this_thread::yield();
-    } else {
-      cpu_relax();
-    }
-  }
-  return false;
+  // relaxed: a hint; the worker looks at the queue under the lock afterwards.
+  return spin_until(spin_iterations_,
+                    [this] { return queued_hint_.load(std::memory_order_relaxed) != 0; });
 }
 
 thread_pool_stats pool_core::stats() const {

@@ -5,7 +5,6 @@
 #include "runtime/multi_thread/parker.hpp"
 
 #include <cassert>
-#include <thread>
 
 #include "core/cpu_relax.hpp"
 #include "runtime/os/futex.hpp"
@@ -21,17 +20,10 @@ bool parker::try_consume() noexcept {
 }
 
 bool parker::spin() noexcept {
-  for (unsigned i = 0; i < spin_polls_; ++i) {
-    // relaxed: a cheap poll; try_consume's CAS does the acquiring.
-    if (state_.load(std::memory_order_relaxed) == notified && try_consume()) return true;
-    // Every 32 polls give the CPU away: the thread that will unpark us may need this core.
-    if ((i & 31) == 31) {
-      std::this_thread::yield();
-    } else {
-      cpu_relax();
-    }
-  }
-  return false;
+  // relaxed: a cheap poll; try_consume's CAS does the acquiring.
+  return spin_until(spin_polls_, [this] {
+    return state_.load(std::memory_order_relaxed) == notified && try_consume();
+  });
 }
 
 bool parker::sleep(const std::chrono::nanoseconds* timeout) noexcept {
