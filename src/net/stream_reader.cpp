@@ -63,18 +63,18 @@ void stream_reader::check_valid() const {
 bool stream_reader::at_eof() const noexcept { return eof_ && buffered() == 0; }
 
 std::string stream_reader::take(std::size_t n) {
-  std::string r;
-  if (begin_ == 0 && n == buffer_.size()) {
-    r = std::move(buffer_);
-  } else {
-    r.assign(buffer_, begin_, n);
-    begin_ += n;
-  }
+  if (begin_ == 0 && n == buffer_.size()) return std::exchange(buffer_, std::string());
+  std::string r(buffer_, begin_, n);
+  skip(n);
+  return r;
+}
+
+void stream_reader::skip(std::size_t n) noexcept {
+  begin_ += n;
   if (begin_ >= buffer_.size()) {
     std::string().swap(buffer_);  // release the memory: idle readers hold no buffer
     begin_ = 0;
   }
-  return r;
 }
 
 void stream_reader::stash(const char* data, std::size_t n) {
@@ -126,11 +126,7 @@ task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
   if (buffered() > 0) {
     const std::size_t k = std::min(n, buffered());
     std::memcpy(buf, buffer_.data() + begin_, k);
-    begin_ += k;
-    if (begin_ >= buffer_.size()) {
-      std::string().swap(buffer_);
-      begin_ = 0;
-    }
+    skip(k);
     co_return k;
   }
   if (eof_) co_return 0;

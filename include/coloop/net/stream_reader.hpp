@@ -98,6 +98,7 @@ class stream_reader {
   task<std::size_t> skip_long_line();  // discards through the next "\n"; the count discarded
   task<std::size_t> fill();            // one read into the buffer; 0 at end of stream
   std::string take(std::size_t n);
+  void skip(std::size_t n) noexcept;  // drops the first n buffered bytes
   void stash(const char* data, std::size_t n);
   void check_valid() const;
 
