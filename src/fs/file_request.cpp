@@ -1,9 +1,9 @@
 // One file call between its awaiter and what runs it.
 //
-// Where it runs: start() first offers the call to the reactor of this thread (io_uring, on an
-// event loop or a runtime, writes an SQE; reactor::start_file_op); any other backend runs it on
-// the default thread_pool as one blocking syscall (pread/pwrite at an
-// explicit offset, so nothing depends on the fd's own position).
+// Where it runs: by the reactor of this thread if it runs such calls (io_uring, on an event
+// loop or a runtime, writes an SQE: reactor::runs_file_op, start_file_op), which start() asks
+// before it arms the cancel slot; otherwise on the default thread_pool as one blocking syscall
+// (pread/pwrite at an explicit offset, so nothing depends on the fd's own position).
 //
 // The request is a small heap object with two references, the awaiter's and the runner's (a
 // pool job or the reactor), so either side may finish first. phase_ orders the hand-over:
