@@ -478,12 +478,13 @@ task<std::string> read_three_at(file* f, std::atomic<bool>* started) {
 // round ends once: cancelled, or with the bytes. On a loop the cancel cannot race.
 TEST_P(FileTest, ACancelRacingTheReadsStartEndsItOnce) {
   const std::string p = path("raced");
+  constexpr int rounds = 1000;  // the window is a few instructions wide: many tries
   const bool spin = GetParam().workers > 1;  // another worker runs the reader meanwhile
   const int ended = run([](std::string q, bool tight) -> task<int> {
     co_await coloop::write_file(q, "abcdef");
     file f = co_await file::open(q);
     int ends = 0;
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < rounds; ++i) {
       std::atomic<bool> started{false};
       auto reader = coloop::spawn(read_three_at, &f, &started);
       auto has_started = [&started] { return started.load(); };
@@ -506,7 +507,7 @@ TEST_P(FileTest, ACancelRacingTheReadsStartEndsItOnce) {
     co_await f.close();
     co_return ends;
   }(p, spin));
-  EXPECT_EQ(ended, 200);
+  EXPECT_EQ(ended, rounds);
 }
 
 struct read_outcome {
