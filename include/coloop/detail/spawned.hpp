@@ -5,8 +5,8 @@
 // (the promise's result, the exception copied to error_), the joiner, its registry and group
 // links, and the reference count of the frame, shared by the running task and the join_handle
 // and freed by whoever is last. The task may finish on one thread while its handle is awaited,
-// detached or dropped on another (runtime workers), so the hand-off is one atomic state word plus
-// an atomic reference count.
+// detached or dropped on another (runtime workers), so the hand-off is one atomic word holding
+// the flags and the reference count: ending and detaching each flag and drop in one RMW.
 
 #include <atomic>
 #include <coroutine>
@@ -40,7 +40,12 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   /// The task has ended (its outcome is in place): unregister, hand over to the joiner.
   std::coroutine_handle<> finished() noexcept;
   /// Drops one reference (the task's, the handle's or a watcher's); the last frees the frame.
-  void release() noexcept;
+  void release() noexcept { drop(0); }
+  /// Takes one more reference (a watcher's), while the caller holds one.
+  void add_ref() noexcept {
+    // relaxed: the caller's reference is held, as in a shared_ptr copy.
+    state_.fetch_add(ref_one, std::memory_order_relaxed);
+  }
 
   bool is_done() const noexcept { return (state_.load(std::memory_order_acquire) & done_bit) != 0; }
 
@@ -74,9 +79,10 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   std::exception_ptr error_;
   std::coroutine_handle<> joiner_;
   cancel_state* joiner_cancel_ = nullptr;
-  static constexpr unsigned char done_bit = 1, detached_bit = 2, joiner_bit = 4;
-  std::atomic<unsigned> refs_{2};
-  std::atomic<unsigned char> state_{0};
+  // state_: the flags in the low bits, the reference count (the task, the handle, the
+  // watchers) above them, in units of ref_one.
+  static constexpr unsigned done_bit = 1, detached_bit = 2, joiner_bit = 4, ref_one = 8;
+  std::atomic<unsigned> state_{2 * ref_one};
   bool error_observed_ = false;
   bool joiner_cancel_forwarded_ = false;
   bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
@@ -88,6 +94,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
 
  private:
   ~spawn_promise_base() = default;
+  /// Sets `flag` (not set yet; 0: none) and drops one reference in one RMW.
+  void drop(unsigned flag) noexcept;
+  void free_frame(unsigned state) noexcept;  // the last reference is gone
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
 };
 static_assert(sizeof(spawn_promise_base) <= spawn_state_size, "grow spawn_state_size");
