@@ -31,7 +31,7 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
   const bool help = !started_ && ctx_->take_start(*this);
   if (help) started_ = true;
   const std::coroutine_handle<> self = self_;  // read before the joiner is published
-  if (!join_suspend(joiner, joiner_cancel)) return joiner;  // finished meanwhile (not taken)
+  if (!join_suspend(joiner, joiner_cancel, handle_local())) return joiner;  // finished meanwhile
   return help ? transfer_to(self) : std::noop_coroutine();
 }
 
@@ -53,9 +53,29 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
   return joiner ? transfer_to(joiner) : std::noop_coroutine();
 }
 
-void spawn_promise_base::drop(unsigned flag) noexcept {
-  // acq_rel: the last owner sees every other owner's writes before freeing.
-  const unsigned old = state_.fetch_add(flag - ref_one, std::memory_order_acq_rel);
+// An event loop's task ends, and its watchers run, on the loop's thread; its handle's owner is
+// the only other writer of state_. When that owner is on the loop's thread too, every writer is
+// this thread, and its updates need no RMW (a lock-prefixed one costs more than the rest of a
+// join). The task's end and the watchers keep their RMWs: the handle may be used from another
+// thread meanwhile, and then its updates are RMWs as well.
+bool spawn_promise_base::handle_local() const noexcept {
+  return local_ && current_scheduler() == static_cast<scheduler*>(ctx_);
+}
+
+unsigned spawn_promise_base::add(unsigned delta, bool local) noexcept {
+  if (local) {
+    // relaxed: every writer is this thread (handle_local); other threads only read the flags.
+    const unsigned old = state_.load(std::memory_order_relaxed);
+    state_.store(old + delta, std::memory_order_relaxed);
+    return old;
+  }
+  // acq_rel: the last owner sees every other owner's writes before freeing; the end publishes
+  // the outcome to the joiner and sees the joiner's fields.
+  return state_.fetch_add(delta, std::memory_order_acq_rel);
+}
+
+void spawn_promise_base::drop(unsigned flag, bool local) noexcept {
+  const unsigned old = add(flag - ref_one, local);
   if (old / ref_one == 1) free_frame(old + flag - ref_one);
 }
 
@@ -98,7 +118,7 @@ void spawn_promise_base::request_cancel() noexcept {
   if (!is_done()) own_cancel.request();
 }
 
-void spawn_promise_base::detach() noexcept { drop(detached_bit); }
+void spawn_promise_base::detach() noexcept { drop(detached_bit, handle_local()); }
 
 void spawn_promise_base::check_joinable() const {
   if ((state_.load(std::memory_order_relaxed) & joiner_bit) != 0) {
@@ -108,7 +128,7 @@ void spawn_promise_base::check_joinable() const {
 }
 
 bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
-                                      cancel_state* joiner_cancel) noexcept {
+                                      cancel_state* joiner_cancel, bool local) noexcept {
   joiner_ = joiner;
   joiner_cancel_ = joiner_cancel;
   if (joiner_cancel != nullptr && !joiner_cancel->arm(this)) {
@@ -117,16 +137,16 @@ bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
     joiner_cancel_forwarded_ = true;
   }
   // The joiner bit is clear (one joiner at a time): adding sets it.
-  if ((state_.fetch_add(joiner_bit, std::memory_order_acq_rel) & done_bit) == 0) return true;
+  if ((add(joiner_bit, local) & done_bit) == 0) return true;
   // Finished meanwhile: take the result now instead of waiting for a resumption.
-  state_.fetch_sub(joiner_bit, std::memory_order_relaxed);
+  add(-joiner_bit, local);
   if (joiner_cancel != nullptr) joiner_cancel->disarm();
   joiner_ = {};
   return false;
 }
 
 void spawn_promise_base::join_abandon() noexcept {
-  state_.fetch_sub(joiner_bit, std::memory_order_relaxed);
+  add(-joiner_bit, handle_local());
   if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
   joiner_ = {};
   joiner_cancel_ = nullptr;

@@ -54,7 +54,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   void detach() noexcept;
   /// Throws std::logic_error if another task already awaits the handle.
   void check_joinable() const;
-  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept;
+  /// `local`: the caller owns the handle on the task's own event loop thread (handle_local()).
+  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel,
+                    bool local = false) noexcept;
   /// join_suspend for a join_handle's awaiter: what it transfers to. The task itself when its
   /// first step could be taken back from the queue (the joiner runs it at once), the joiner when
   /// the task has finished meanwhile, else noop_coroutine().
@@ -86,6 +88,7 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   bool error_observed_ = false;
   bool joiner_cancel_forwarded_ = false;
   bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
+  bool local_ = false;  // runs on one event loop's thread only (set by its start)
   unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
   bool aborted_ = false;      // abort() destroyed the coroutine; the memory is kept_size_ bytes
   bool started_ = false;      // join_help ran it (its queued first step is withdrawn)
@@ -94,8 +97,12 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
 
  private:
   ~spawn_promise_base() = default;
-  /// Sets `flag` (not set yet; 0: none) and drops one reference in one RMW.
-  void drop(unsigned flag) noexcept;
+  /// Sets `flag` (not set yet; 0: none) and drops one reference in one RMW (`local`: in a
+  /// load and a store, see handle_local).
+  void drop(unsigned flag, bool local = false) noexcept;
+  /// Adds `delta` to state_ and returns the old value; `local`: without an RMW.
+  unsigned add(unsigned delta, bool local) noexcept;
+  bool handle_local() const noexcept;
   void free_frame(unsigned state) noexcept;  // the last reference is gone
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
 };
