@@ -39,8 +39,10 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
   if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
   count_task_end(error_);
-  // acq_rel: publishes the outcome to the joiner / detacher, and sees the joiner's fields.
-  const unsigned old = state_.fetch_add(done_bit - ref_one, std::memory_order_acq_rel);
+  // While a joiner on this thread holds the handle, nobody else can write state_ (see add).
+  // relaxed: only this thread sets or clears local_joiner_bit.
+  const bool local = (state_.load(std::memory_order_relaxed) & local_joiner_bit) != 0;
+  const unsigned old = add(done_bit - ref_one, local);
   std::coroutine_handle<> joiner;
   if ((old & joiner_bit) != 0) {
     // The joiner's reference is held until we resume it: the frame outlives this.
@@ -56,8 +58,9 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
 // An event loop's task ends, and its watchers run, on the loop's thread; its handle's owner is
 // the only other writer of state_. When that owner is on the loop's thread too, every writer is
 // this thread, and its updates need no RMW (a lock-prefixed one costs more than the rest of a
-// join). The task's end and the watchers keep their RMWs: the handle may be used from another
-// thread meanwhile, and then its updates are RMWs as well.
+// join). The watchers keep their RMWs, and so does the task's end unless the handle's owner is
+// suspended joining it from this thread (local_joiner_bit, which pins the handle here): the
+// handle may otherwise be used from another thread meanwhile, with RMWs there.
 bool spawn_promise_base::handle_local() const noexcept {
   return local_ && current_scheduler() == static_cast<scheduler*>(ctx_);
 }
@@ -136,17 +139,20 @@ bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
     own_cancel.request();
     joiner_cancel_forwarded_ = true;
   }
-  // The joiner bit is clear (one joiner at a time): adding sets it.
-  if ((add(joiner_bit, local) & done_bit) == 0) return true;
+  // The joiner bits are clear (one joiner at a time): adding sets them.
+  const unsigned bits = local ? joiner_bit | local_joiner_bit : joiner_bit;
+  if ((add(bits, local) & done_bit) == 0) return true;
   // Finished meanwhile: take the result now instead of waiting for a resumption.
-  add(-joiner_bit, local);
+  add(-bits, local);
   if (joiner_cancel != nullptr) joiner_cancel->disarm();
   joiner_ = {};
   return false;
 }
 
 void spawn_promise_base::join_abandon() noexcept {
-  add(-joiner_bit, handle_local());
+  // relaxed: the bits are the caller's own (it registered the join).
+  const unsigned bits = state_.load(std::memory_order_relaxed) & (joiner_bit | local_joiner_bit);
+  add(-bits, handle_local());
   if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
   joiner_ = {};
   joiner_cancel_ = nullptr;

@@ -83,7 +83,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   cancel_state* joiner_cancel_ = nullptr;
   // state_: the flags in the low bits, the reference count (the task, the handle, the
   // watchers) above them, in units of ref_one.
-  static constexpr unsigned done_bit = 1, detached_bit = 2, joiner_bit = 4, ref_one = 8;
+  // local_joiner_bit: the joiner is the handle's owner on the loop's thread (handle_local).
+  static constexpr unsigned done_bit = 1, detached_bit = 2, joiner_bit = 4, local_joiner_bit = 8,
+                            ref_one = 16;
   std::atomic<unsigned> state_{2 * ref_one};
   bool error_observed_ = false;
   bool joiner_cancel_forwarded_ = false;
