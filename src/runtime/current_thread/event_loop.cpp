@@ -101,8 +101,11 @@ class loop_scheduler final : public context {
   void start(spawn_promise_base& t) noexcept override {
     t.local_ = true;  // it runs on this thread only: its handle may skip RMWs here
     tasks_.add(t);
-    t.ticket_ = ready_.tail();
-    post(t.self_);
+    try {
+      t.ticket_ = ready_.push_start(t.self_);
+    } catch (...) {
+      std::terminate();  // as post()
+    }
   }
   bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.ticket_); }
 
