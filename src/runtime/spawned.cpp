@@ -2,9 +2,9 @@
 //
 // The frame has two references, the running task and the join_handle (and one per watcher of
 // wait / as_completed); finished() drops the task's, detach() (or the handle's destructor) the
-// handle's, and whoever drops the last frees the frame. A failure is reported to the loop's
-// exception handler exactly once: when the task finishes detached, or when the handle is dropped
-// without having rethrown it. Cancellation is not a failure worth reporting.
+// handle's, each in the same RMW as its flag, and whoever drops the last frees the frame. A
+// failure is reported to the loop's exception handler exactly once, when the frame of a detached
+// task is freed and nobody rethrew it. Cancellation is not a failure worth reporting.
 
 #include <coloop/detail/spawned.hpp>
 
@@ -31,7 +31,7 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
   const bool help = !started_ && ctx_->take_start(*this);
   if (help) started_ = true;
   const std::coroutine_handle<> self = self_;  // read before the joiner is published
-  if (!join_suspend(joiner, joiner_cancel)) return joiner;  // finished meanwhile (not taken)
+  if (!join_suspend(joiner, joiner_cancel, handle_local())) return joiner;  // finished meanwhile
   return help ? transfer_to(self) : std::noop_coroutine();
 }
 
@@ -39,22 +39,55 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
   if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
   count_task_end(error_);
-  // acq_rel: publishes the outcome to the joiner / detacher, and sees the joiner's fields.
-  const unsigned char old = state_.fetch_or(done_bit, std::memory_order_acq_rel);
+  // While a joiner on this thread holds the handle, nobody else can write state_ (see add).
+  // relaxed: only this thread sets or clears local_joiner_bit.
+  const bool local = (state_.load(std::memory_order_relaxed) & local_joiner_bit) != 0;
+  const unsigned old = add(done_bit - ref_one, local);
   std::coroutine_handle<> joiner;
   if ((old & joiner_bit) != 0) {
+    // The joiner's reference is held until we resume it: the frame outlives this.
     joiner = std::exchange(joiner_, {});
     if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
-  } else if ((old & detached_bit) != 0 && error_ && !error_observed_ && !is_cancellation(error_)) {
-    ctx_->report(error_);
+  } else if (old / ref_one == 1) {
+    free_frame(old + done_bit - ref_one);  // detached (or dropped) before the end
   }
-  release();  // may free this frame: touch no member after it
+  // No member after the RMW unless a joiner holds the frame: a detach may free it.
   return joiner ? transfer_to(joiner) : std::noop_coroutine();
 }
 
-void spawn_promise_base::release() noexcept {
-  // acq_rel: the last owner sees every other owner's writes before freeing.
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+// An event loop's task ends, and its watchers run, on the loop's thread; its handle's owner is
+// the only other writer of state_. When that owner is on the loop's thread too, every writer is
+// this thread, and its updates need no RMW (a lock-prefixed one costs more than the rest of a
+// join). The watchers keep their RMWs, and so does the task's end unless the handle's owner is
+// suspended joining it from this thread (local_joiner_bit, which pins the handle here): the
+// handle may otherwise be used from another thread meanwhile, with RMWs there.
+bool spawn_promise_base::handle_local() const noexcept {
+  return local_ && current_scheduler() == static_cast<scheduler*>(ctx_);
+}
+
+unsigned spawn_promise_base::add(unsigned delta, bool local) noexcept {
+  if (local) {
+    // relaxed: every writer is this thread (handle_local); other threads only read the flags.
+    const unsigned old = state_.load(std::memory_order_relaxed);
+    state_.store(old + delta, std::memory_order_relaxed);
+    return old;
+  }
+  // acq_rel: the last owner sees every other owner's writes before freeing; the end publishes
+  // the outcome to the joiner and sees the joiner's fields.
+  return state_.fetch_add(delta, std::memory_order_acq_rel);
+}
+
+void spawn_promise_base::drop(unsigned flag, bool local) noexcept {
+  const unsigned old = add(flag - ref_one, local);
+  if (old / ref_one == 1) free_frame(old + flag - ref_one);
+}
+
+void spawn_promise_base::free_frame(unsigned state) noexcept {
+  // A failure nobody observed is reported once, by whoever frees the frame of a detached task.
+  if ((state & detached_bit) != 0 && error_ && !error_observed_ && ctx_ != nullptr &&
+      !is_cancellation(error_)) {
+    ctx_->report(error_);
+  }
   const std::coroutine_handle<> self = self_;
   const bool aborted = aborted_;
   const std::size_t size = kept_size_;
@@ -69,7 +102,7 @@ void spawn_promise_base::release() noexcept {
 void spawn_promise_base::abort() noexcept {
   error_ = std::make_exception_ptr(cancelled_error());
   if (group_ != nullptr) group_leave(*this, true);
-  if (refs_.load(std::memory_order_relaxed) == 1) {  // nobody else refers to it (loop thread)
+  if (state_.load(std::memory_order_relaxed) / ref_one == 1) {  // nobody else refers to it
     release();
     return;
   }
@@ -81,22 +114,14 @@ void spawn_promise_base::abort() noexcept {
   frames_being_kept.fetch_sub(1, std::memory_order_relaxed);
   aborted_ = true;
   kept_size_ = static_cast<unsigned>(this_thread.kept_size);
-  state_.fetch_or(done_bit, std::memory_order_release);  // release: error_ for the handle
-  release();
+  drop(done_bit);  // acq_rel there: error_ for the handle
 }
 
 void spawn_promise_base::request_cancel() noexcept {
   if (!is_done()) own_cancel.request();
 }
 
-void spawn_promise_base::detach() noexcept {
-  const unsigned char old = state_.fetch_or(detached_bit, std::memory_order_acq_rel);
-  if ((old & done_bit) != 0 && error_ && !error_observed_ && !is_cancellation(error_) &&
-      ctx_ != nullptr) {
-    ctx_->report(error_);
-  }
-  release();
-}
+void spawn_promise_base::detach() noexcept { drop(detached_bit, handle_local()); }
 
 void spawn_promise_base::check_joinable() const {
   if ((state_.load(std::memory_order_relaxed) & joiner_bit) != 0) {
@@ -106,7 +131,7 @@ void spawn_promise_base::check_joinable() const {
 }
 
 bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
-                                      cancel_state* joiner_cancel) noexcept {
+                                      cancel_state* joiner_cancel, bool local) noexcept {
   joiner_ = joiner;
   joiner_cancel_ = joiner_cancel;
   if (joiner_cancel != nullptr && !joiner_cancel->arm(this)) {
@@ -114,16 +139,20 @@ bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
     own_cancel.request();
     joiner_cancel_forwarded_ = true;
   }
-  if ((state_.fetch_or(joiner_bit, std::memory_order_acq_rel) & done_bit) == 0) return true;
+  // The joiner bits are clear (one joiner at a time): adding sets them.
+  const unsigned bits = local ? joiner_bit | local_joiner_bit : joiner_bit;
+  if ((add(bits, local) & done_bit) == 0) return true;
   // Finished meanwhile: take the result now instead of waiting for a resumption.
-  state_.fetch_and(static_cast<unsigned char>(~joiner_bit), std::memory_order_relaxed);
+  add(-bits, local);
   if (joiner_cancel != nullptr) joiner_cancel->disarm();
   joiner_ = {};
   return false;
 }
 
 void spawn_promise_base::join_abandon() noexcept {
-  state_.fetch_and(static_cast<unsigned char>(~joiner_bit), std::memory_order_relaxed);
+  // relaxed: the bits are the caller's own (it registered the join).
+  const unsigned bits = state_.load(std::memory_order_relaxed) & (joiner_bit | local_joiner_bit);
+  add(-bits, handle_local());
   if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
   joiner_ = {};
   joiner_cancel_ = nullptr;
@@ -131,8 +160,7 @@ void spawn_promise_base::join_abandon() noexcept {
 
 bool spawn_promise_base::join_withdraw() noexcept {
   // acq_rel: pairs with finished()'s fetch_or; whichever comes first decides who owns joiner_.
-  const unsigned char old = state_.fetch_and(static_cast<unsigned char>(~joiner_bit),
-                                             std::memory_order_acq_rel);
+  const unsigned old = state_.fetch_sub(joiner_bit, std::memory_order_acq_rel);
   if ((old & done_bit) != 0) return false;
   joiner_ = {};
   joiner_cancel_ = nullptr;

@@ -178,9 +178,7 @@ void watch_set::arm(const std::vector<spawn_promise_base*>& roots, const char* a
       continue;
     }
     std::coroutine_handle<> w = run_watcher(this, i).h;
-    // Keeps the frame past a dropped handle; relaxed: the handle's reference is held, as in a
-    // shared_ptr copy.
-    r.refs_.fetch_add(1, std::memory_order_relaxed);
+    r.add_ref();  // keeps the frame past a dropped handle
     {
       std::lock_guard lock(mutex_);
       entries_[i].watcher = w;

@@ -71,7 +71,7 @@ class task_promise final : public task_promise_common<T> {
   template <class U = T>
     requires std::is_convertible_v<U&&, T>
   void return_value(U&& value) {
-    this->result_.set_value(std::forward<U>(value));
+    this->result_.set_first_value(std::forward<U>(value));
   }
 };
 
@@ -79,14 +79,14 @@ template <class T>
 class task_promise<T&> final : public task_promise_common<T&> {
  public:
   task<T&> get_return_object() noexcept;
-  void return_value(T& value) noexcept { this->result_.set_value(value); }
+  void return_value(T& value) noexcept { this->result_.set_first_value(value); }
 };
 
 template <>
 class task_promise<void> final : public task_promise_common<void> {
  public:
   task<void> get_return_object() noexcept;
-  void return_void() noexcept { this->result_.set_value(); }
+  void return_void() noexcept { this->result_.set_first_value(); }
 };
 
 template <class T>

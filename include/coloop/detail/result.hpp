@@ -26,6 +26,12 @@ class result {
     std::construct_at(std::addressof(value_), std::forward<Args>(args)...);
     state_ = state::value;
   }
+  /// set_value on an empty result (a coroutine's one co_return): no reset to check for.
+  template <class... Args>
+  void set_first_value(Args&&... args) {
+    std::construct_at(std::addressof(value_), std::forward<Args>(args)...);
+    state_ = state::value;
+  }
   void set_exception(std::exception_ptr e) noexcept {
     if (state_ != state::empty) reset();
     std::construct_at(std::addressof(error_), std::move(e));
@@ -81,6 +87,7 @@ template <class T>
 class result<T&> {
  public:
   void set_value(T& v) noexcept { inner_.set_value(std::addressof(v)); }
+  void set_first_value(T& v) noexcept { inner_.set_first_value(std::addressof(v)); }
   void set_exception(std::exception_ptr e) noexcept { inner_.set_exception(std::move(e)); }
   bool has_value() const noexcept { return inner_.has_value(); }
   bool has_exception() const noexcept { return inner_.has_exception(); }
@@ -99,6 +106,7 @@ template <>
 class result<void> {
  public:
   void set_value() noexcept { inner_.set_value(); }
+  void set_first_value() noexcept { inner_.set_first_value(); }
   void set_exception(std::exception_ptr e) noexcept { inner_.set_exception(std::move(e)); }
   bool has_value() const noexcept { return inner_.has_value(); }
   bool has_exception() const noexcept { return inner_.has_exception(); }

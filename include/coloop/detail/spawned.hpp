@@ -5,8 +5,8 @@
 // (the promise's result, the exception copied to error_), the joiner, its registry and group
 // links, and the reference count of the frame, shared by the running task and the join_handle
 // and freed by whoever is last. The task may finish on one thread while its handle is awaited,
-// detached or dropped on another (runtime workers), so the hand-off is one atomic state word plus
-// an atomic reference count.
+// detached or dropped on another (runtime workers), so the hand-off is one atomic word holding
+// the flags and the reference count: ending and detaching each flag and drop in one RMW.
 
 #include <atomic>
 #include <coroutine>
@@ -40,7 +40,12 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   /// The task has ended (its outcome is in place): unregister, hand over to the joiner.
   std::coroutine_handle<> finished() noexcept;
   /// Drops one reference (the task's, the handle's or a watcher's); the last frees the frame.
-  void release() noexcept;
+  void release() noexcept { drop(0); }
+  /// Takes one more reference (a watcher's), while the caller holds one.
+  void add_ref() noexcept {
+    // relaxed: the caller's reference is held, as in a shared_ptr copy.
+    state_.fetch_add(ref_one, std::memory_order_relaxed);
+  }
 
   bool is_done() const noexcept { return (state_.load(std::memory_order_acquire) & done_bit) != 0; }
 
@@ -49,7 +54,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   void detach() noexcept;
   /// Throws std::logic_error if another task already awaits the handle.
   void check_joinable() const;
-  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept;
+  /// `local`: the caller owns the handle on the task's own event loop thread (handle_local()).
+  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel,
+                    bool local = false) noexcept;
   /// join_suspend for a join_handle's awaiter: what it transfers to. The task itself when its
   /// first step could be taken back from the queue (the joiner runs it at once), the joiner when
   /// the task has finished meanwhile, else noop_coroutine().
@@ -74,12 +81,16 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   std::exception_ptr error_;
   std::coroutine_handle<> joiner_;
   cancel_state* joiner_cancel_ = nullptr;
-  static constexpr unsigned char done_bit = 1, detached_bit = 2, joiner_bit = 4;
-  std::atomic<unsigned> refs_{2};
-  std::atomic<unsigned char> state_{0};
+  // state_: the flags in the low bits, the reference count (the task, the handle, the
+  // watchers) above them, in units of ref_one.
+  // local_joiner_bit: the joiner is the handle's owner on the loop's thread (handle_local).
+  static constexpr unsigned done_bit = 1, detached_bit = 2, joiner_bit = 4, local_joiner_bit = 8,
+                            ref_one = 16;
+  std::atomic<unsigned> state_{2 * ref_one};
   bool error_observed_ = false;
   bool joiner_cancel_forwarded_ = false;
   bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
+  bool local_ = false;  // runs on one event loop's thread only (set by its start)
   unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
   bool aborted_ = false;      // abort() destroyed the coroutine; the memory is kept_size_ bytes
   bool started_ = false;      // join_help ran it (its queued first step is withdrawn)
@@ -88,6 +99,13 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
 
  private:
   ~spawn_promise_base() = default;
+  /// Sets `flag` (not set yet; 0: none) and drops one reference in one RMW (`local`: in a
+  /// load and a store, see handle_local).
+  void drop(unsigned flag, bool local = false) noexcept;
+  /// Adds `delta` to state_ and returns the old value; `local`: without an RMW.
+  unsigned add(unsigned delta, bool local) noexcept;
+  bool handle_local() const noexcept;
+  void free_frame(unsigned state) noexcept;  // the last reference is gone
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
 };
 static_assert(sizeof(spawn_promise_base) <= spawn_state_size, "grow spawn_state_size");

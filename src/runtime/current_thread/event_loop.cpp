@@ -99,9 +99,13 @@ class loop_scheduler final : public context {
   // post_yield: post(), the ready queue is FIFO already.
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
   void start(spawn_promise_base& t) noexcept override {
+    t.local_ = true;  // it runs on this thread only: its handle may skip RMWs here
     tasks_.add(t);
-    t.ticket_ = ready_.tail();
-    post(t.self_);
+    try {
+      t.ticket_ = ready_.push_start(t.self_);
+    } catch (...) {
+      std::terminate();  // as post()
+    }
   }
   bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.ticket_); }
 

@@ -3,6 +3,10 @@
 // ring grows to its high-water mark. Positions are absolute (a ticket: tail() before a push), so
 // an entry not yet run can be withdrawn: its slot empties, pop skips it, and empty slots at the
 // back are dropped, so a joiner that runs its children itself leaves no trail in the ring.
+// The newest spawned task's slot is reserved but left empty (push_start), and filled only when
+// pop reaches it or another spawn comes, so a child joined at once (spawn then co_await) is
+// withdrawn without its callback ever being written; nothing else pays for it (pop looks only
+// when it meets an empty slot).
 
 #include <coroutine>
 #include <cstddef>
@@ -21,6 +25,14 @@ class ready_queue {
   bool empty() const noexcept { return head_ == tail_; }
   std::size_t size() const noexcept { return tail_ - head_; }
 
+  /// Queues a spawned task's first step; returns its ticket.
+  std::size_t push_start(std::coroutine_handle<> h) {
+    if (pending_) fill_pending();
+    if (size() == mask_ + 1) grow();
+    pending_ = h;
+    pending_ticket_ = tail_;
+    return tail_++;
+  }
   void push(callback&& cb) {
     if (size() == mask_ + 1) grow();
     slots_[tail_++ & mask_] = std::move(cb);
@@ -32,25 +44,44 @@ class ready_queue {
     std::destroy_at(slot);  // an emptied slot: nothing to destroy but the object
     ::new (static_cast<void*>(slot)) callback(callback::resume(h));
   }
-  /// Not empty(): the last entry is never an emptied one.
+  /// Not empty(): the last entry is never an emptied one (the pending one is filled here).
   callback pop() noexcept {
-    while (!slots_[head_ & mask_]) [[unlikely]] ++head_;
+    while (!slots_[head_ & mask_]) [[unlikely]] {
+      if (pending_ && head_ == pending_ticket_) {
+        fill_pending();
+        break;
+      }
+      ++head_;
+    }
     return std::move(slots_[head_++ & mask_]);
   }
   std::size_t tail() const noexcept { return tail_; }
   /// Drops the entry pushed at `ticket` if it has not been popped yet; false if it has.
   bool withdraw(std::size_t ticket) noexcept {
     if (ticket < head_) return false;
-    slots_[ticket & mask_].reset();
-    while (tail_ != head_ && !slots_[(tail_ - 1) & mask_]) --tail_;
+    if (pending_ && ticket == pending_ticket_) {
+      pending_ = {};  // its slot is empty already
+    } else {
+      slots_[ticket & mask_].reset();
+    }
+    while (tail_ != head_ && !slots_[(tail_ - 1) & mask_] &&
+           !(pending_ && tail_ - 1 == pending_ticket_)) {
+      --tail_;
+    }
     return true;
   }
   void clear() noexcept {
+    pending_ = {};
     for (; head_ != tail_; ++head_) slots_[head_ & mask_].reset();
   }
 
  private:
   static constexpr std::size_t initial_capacity = 256;
+  void fill_pending() noexcept {
+    callback* slot = &slots_[pending_ticket_ & mask_];
+    std::destroy_at(slot);  // reserved empty
+    ::new (static_cast<void*>(slot)) callback(callback::resume(std::exchange(pending_, {})));
+  }
   void grow() {
     const std::size_t capacity = (mask_ + 1) * 2;
     auto bigger = std::make_unique<callback[]>(capacity);
@@ -64,6 +95,8 @@ class ready_queue {
   std::size_t mask_;
   std::size_t head_ = 0;
   std::size_t tail_ = 0;
+  std::coroutine_handle<> pending_;  // push_start's entry, its slot reserved but empty
+  std::size_t pending_ticket_ = 0;
 };
 
 }  // namespace coloop::detail
