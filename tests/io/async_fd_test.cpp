@@ -281,6 +281,14 @@ TEST_P(AsyncFdTest, CancelledReadLosesNoByteAndLeavesTheFdUsable) {
   EXPECT_EQ(r.after, 'z');
 }
 
+// A runtime worker may steal the reader as soon as it is spawned: it holds off its first await until
+// the cancel is requested, so "before the first await" holds on every flavour.
+task<int> read_byte_after(async_fd& fd, const std::atomic<bool>& cancel_requested) {
+  while (!cancel_requested.load(std::memory_order_acquire)) {  // pairs with the release below
+  }
+  co_return co_await read_byte(fd);
+}
+
 TEST_P(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
   const fd_pair p = make_pipe();
   struct result {
@@ -292,8 +300,10 @@ TEST_P(AsyncFdTest, CancelBeforeTheFirstAwaitThrowsWithoutReading) {
         async_fd rd(fds.first);
         async_fd wr(fds.second);
         co_await wr.write_all("q", 1);  // data is there, readiness cached
-        auto reader = coloop::spawn(read_byte(rd));
-        reader.cancel();  // before the reader ever ran: its first await must not read
+        std::atomic<bool> cancel_requested{false};
+        auto reader = coloop::spawn(read_byte_after(rd, cancel_requested));
+        reader.cancel();  // before the reader's first await: that await must not read
+        cancel_requested.store(true, std::memory_order_release);  // the cancel is visible first
         const bool cancelled = is_cancelled(co_await failure_of(std::move(reader)));
         const int after = co_await read_byte_or_timeout(rd);
         co_return result{cancelled, after};
