@@ -30,10 +30,13 @@ std::string incomplete_message(std::size_t got, std::optional<std::size_t> expec
 
 constexpr const char* read_what = "coloop::stream_reader";
 
-/// One read of up to `n` bytes into the scratch area `s`; awaiting it yields the byte count, or
-/// io_step::retry after a wait for readiness (then try again).
-detail::io_step scratch_read(detail::stream_transport& t, char* s, std::size_t n) noexcept {
-  return {t, s, n, read_what};
+constexpr std::size_t retry = detail::io_step::retry;
+
+/// One read of up to `n` bytes into this thread's scratch area; awaiting it yields the byte count
+/// (the bytes are then at detail::scratch(): the read ran on this thread), or `retry` after a
+/// wait for readiness (then try again: the task may be on another worker now).
+detail::io_step scratch_read(detail::stream_transport& t, std::size_t n) noexcept {
+  return {t, detail::scratch(), n, read_what};
 }
 
 }  // namespace
@@ -77,6 +80,14 @@ void stream_reader::skip(std::size_t n) noexcept {
   }
 }
 
+void stream_reader::keep(const char* data, std::size_t n) {
+  if (n == 0) {
+    eof_ = true;
+  } else {
+    stash(data, n);
+  }
+}
+
 void stream_reader::stash(const char* data, std::size_t n) {
   if (n == 0) return;
   if (begin_ > 0 && begin_ >= buffer_.size() / 2) {
@@ -87,17 +98,10 @@ void stream_reader::stash(const char* data, std::size_t n) {
 }
 
 task<std::size_t> stream_reader::fill() {
-  char* s;
   std::size_t got;
-  do {
-    s = detail::scratch();  // this thread's: after a wait the task may be on another worker
-    got = co_await scratch_read(*transport_, s, detail::scratch_size);
-  } while (got == detail::io_step::retry);
-  if (got == 0) {
-    eof_ = true;
-  } else {
-    stash(s, got);
+  while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
   }
+  keep(detail::scratch(), got);
   co_return got;
 }
 
@@ -110,14 +114,11 @@ task<std::string> stream_reader::read(std::size_t n) {
   }
   if (buffered() > 0) co_return take(std::min(n, buffered()));
   if (eof_) co_return std::string();
-  char* s;
   std::size_t got;
-  do {
-    s = detail::scratch();  // this thread's: after a wait the task may be on another worker
-    got = co_await scratch_read(*transport_, s, std::min(n, detail::scratch_size));
-  } while (got == detail::io_step::retry);
+  while ((got = co_await scratch_read(*transport_, std::min(n, detail::scratch_size))) == retry) {
+  }
   if (got == 0) eof_ = true;
-  co_return std::string(s, got);
+  co_return std::string(detail::scratch(), got);
 }
 
 task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
@@ -134,7 +135,7 @@ task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
   do {
     detail::io_step step(*transport_, buf, n, read_what);  // the caller's buffer: no scratch
     got = co_await step;
-  } while (got == detail::io_step::retry);
+  } while (got == retry);
   if (got == 0) eof_ = true;
   co_return got;
 }
@@ -143,22 +144,16 @@ task<std::string> stream_reader::read_exactly(std::size_t n) {
   check_valid();
   if (buffered() >= n) co_return take(n);
   if (buffered() == 0 && !eof_) {  // fast path: the whole message in one read
-    char* s;
     std::size_t got;
-    do {
-      s = detail::scratch();  // this thread's: after a wait the task may be on another worker
-      got = co_await scratch_read(*transport_, s, detail::scratch_size);
-    } while (got == detail::io_step::retry);
+    while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
+    }
+    const char* s = detail::scratch();
     if (got >= n) {
       std::string r(s, n);
       stash(s + n, got - n);
       co_return r;
     }
-    if (got == 0) {
-      eof_ = true;
-    } else {
-      stash(s, got);
-    }
+    keep(s, got);
   }
   while (buffered() < n && !eof_) co_await fill();
   if (buffered() < n) throw incomplete_read_error(take(buffered()), n);
@@ -184,12 +179,10 @@ task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::st
   check_valid();
   const std::string_view sep = owned.empty() ? fixed : std::string_view(owned);
   if (buffered() == 0 && !eof_ && !skipping_line_) {
-    char* s;
     std::size_t got;
-    do {
-      s = detail::scratch();  // this thread's: after a wait the task may be on another worker
-      got = co_await scratch_read(*transport_, s, detail::scratch_size);
-    } while (got == detail::io_step::retry);
+    while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
+    }
+    const char* s = detail::scratch();
     const std::size_t at = std::string_view(s, got).find(sep);
     if (at != std::string_view::npos && at <= limit_) {
       const std::size_t len = at + sep.size();
@@ -197,11 +190,7 @@ task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::st
       stash(s + len, got - len);
       co_return r;
     }
-    if (got == 0) {
-      eof_ = true;
-    } else {
-      stash(s, got);
-    }
+    keep(s, got);
   }
   co_return co_await scan(sep, mode);
 }
@@ -243,12 +232,10 @@ task<std::string> stream_reader::scan(std::string_view sep, line_mode mode) {
 
 task<std::size_t> stream_reader::skip_long_line() {
   while (!eof_) {
-    char* s;
     std::size_t got;
-    do {
-      s = detail::scratch();  // this thread's: after a wait the task may be on another worker
-      got = co_await scratch_read(*transport_, s, detail::scratch_size);
-    } while (got == detail::io_step::retry);
+    while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
+    }
+    const char* s = detail::scratch();
     if (got == 0) {
       eof_ = true;
       break;

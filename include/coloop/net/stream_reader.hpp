@@ -100,6 +100,7 @@ class stream_reader {
   std::string take(std::size_t n);
   void skip(std::size_t n) noexcept;  // drops the first n buffered bytes
   void stash(const char* data, std::size_t n);
+  void keep(const char* data, std::size_t n);  // a read's `n` bytes: stashed, or 0: end of stream
   void check_valid() const;
 
   std::shared_ptr<detail::stream_transport> transport_;
