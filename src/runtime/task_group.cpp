@@ -1,8 +1,8 @@
 // task_group's shared state (see include/coloop/detail/task_group_core.hpp).
 //
-// Invariants, all under `mutex_` (a spin lock): a member is linked from group_start until group_leave, so its
+// Invariants, all under `mutex` (a spin lock): a member is linked from group_start until group_leave, so its
 // frame is alive while linked (the task's own reference is dropped only after it left) and
-// cancelling walks the list safely. `live_` counts linked members. The state is freed by the
+// cancelling walks the list safely. `live` counts linked members. The state is freed by the
 // last of {the task_group object, the live members} to let go, decided under the lock.
 // The joiner is resumed by posting (never inline), after the lock is released; it disarms its
 // cancel slot itself in join_resume, so a cancel racing the last child's departure finds the
@@ -50,214 +50,202 @@ class spin_lock {
 };
 }  // namespace
 
-class group_core : private cancel_slot {
+// The group_* functions below are its interface (detail/task_group_core.hpp); the fields are
+// theirs.
+class group_core : public cancel_slot {
  public:
   group_core() noexcept : cancel_slot{&on_joiner_cancel} {}
 
-  void start(context& loop, group_member& m) {
-    {
-      std::lock_guard lock(mutex_);
-      if (joined_) {
-        throw std::logic_error("coloop::task_group::spawn: the group was already joined");
-      }
-      if (cancelling_) {
-        throw std::logic_error(
-            "coloop::task_group::spawn: the group is cancelled (cancel(), a child's failure or "
-            "the joiner's cancellation)");
-      }
-      link(m);
-      loop_ = &loop;
-    }
-    try {
-      start_spawned(loop, static_cast<spawn_promise_base&>(m));
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      unlink(m);
-      throw;
-    }
-  }
-
-  void leave(group_member& m, bool aborted) noexcept {
-    spawn_promise_base& root = static_cast<spawn_promise_base&>(m);
-    std::exception_ptr failure;
-    if (root.error_ && !is_cancellation(root.error_)) {
-      failure = root.error_;
-      root.error_observed_ = true;  // the group reports it: the handle's detach must not
-    }
-    std::coroutine_handle<> joiner;
-    scheduler* on = nullptr;
-    bool report = false;
-    bool free = false;
-    {
-      std::lock_guard lock(mutex_);
-      unlink(m);
-      if (failure) {
-        if (dropped_ || joiner_cancelled_) {
-          report = true;  // nobody will join: the loop's handler hears of it
-        } else {
-          failures_.push_back(failure);
-        }
-        cancel_locked();
-      }
-      if (live_ == 0 && joiner_ && !aborted) {
-        joiner = std::exchange(joiner_, {});
-        on = joiner_on_;
-      }
-      free = dropped_ && live_ == 0;
-    }
-    if (report && root.ctx_ != nullptr) root.ctx_->report(failure);
-    if (joiner) post_from_any_thread(on, joiner);
-    if (free) delete this;
-  }
-
-  void cancel() noexcept {
-    std::lock_guard lock(mutex_);
-    cancel_locked();
-  }
-  std::size_t size() noexcept {
-    std::lock_guard lock(mutex_);
-    return live_;
-  }
-
-  void drop() noexcept {
-    std::size_t abandoned = 0;
-    std::vector<std::exception_ptr> unreported;
-    context* loop = nullptr;
-    bool free = false;
-    {
-      std::lock_guard lock(mutex_);
-      dropped_ = true;
-      if (!joined_) {
-        abandoned = live_;
-        unreported = std::move(failures_);
-        if (live_ > 0) cancel_locked();
-      }
-      loop = loop_;
-      free = live_ == 0;
-    }
-    if (loop != nullptr) {
-      if (abandoned > 0) {
-        loop->report(std::make_exception_ptr(std::logic_error(
-            "coloop::task_group destroyed without join() while " + std::to_string(abandoned) +
-            " children were running: they were cancelled and left to the loop (co_await "
-            "g.join() before the group goes out of scope)")));
-      }
-      for (auto& e : unreported) loop->report(e);
-    }
-    if (free) delete this;
-  }
-
-  void join_check() {
-    std::lock_guard lock(mutex_);
-    if (joiner_) {
-      throw std::logic_error("coloop::task_group::join: already awaited by another task");
-    }
-    if (joined_) throw std::logic_error("coloop::task_group::join: the group was already joined");
-  }
-
-  bool join_suspend(std::coroutine_handle<> joiner, cancel_state* cancel) {
-    std::lock_guard lock(mutex_);
-    if (live_ == 0) {
-      joined_ = true;
-      return false;
-    }
-    joiner_ = joiner;
-    joiner_on_ = current_scheduler();
-    joiner_cancel_ = cancel;
-    if (cancel != nullptr && !cancel->arm(this)) {
-      // Cancelled before it suspended: the children go first, then join throws.
-      joiner_cancelled_ = true;
-      joiner_cancel_ = nullptr;
-      cancel_locked();
-    }
-    return true;
-  }
-
-  void join_abandon() noexcept {
-    cancel_state* cancel = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      joiner_ = {};
-      cancel = std::exchange(joiner_cancel_, nullptr);
-    }
-    if (cancel != nullptr) cancel->disarm();
-  }
-
-  void join_resume() {
-    cancel_state* cancel = nullptr;
-    {
-      std::lock_guard lock(mutex_);
-      cancel = std::exchange(joiner_cancel_, nullptr);
-    }
-    if (cancel != nullptr) cancel->disarm();  // a consumed slot is a no-op
-    std::vector<std::exception_ptr> failures;
-    bool cancelled = false;
-    {
-      std::lock_guard lock(mutex_);
-      joined_ = true;
-      failures = std::move(failures_);
-      cancelled = joiner_cancelled_;
-    }
-    if (cancelled) {
-      for (auto& e : failures) loop_->report(e);
-      throw cancelled_error();
-    }
-    if (!failures.empty()) throw exception_group(std::move(failures));
-  }
-
- private:
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept {
     auto* g = static_cast<group_core*>(self);
-    std::lock_guard lock(g->mutex_);
-    g->joiner_cancelled_ = true;
+    std::lock_guard lock(g->mutex);
+    g->joiner_cancelled = true;
     g->cancel_locked();
     return cancel_outcome::passed_on();  // the joiner resumes when the last child leaves
   }
   void link(group_member& m) noexcept {
     m.group_ = this;
     m.gprev_ = nullptr;
-    m.gnext_ = head_;
-    if (head_ != nullptr) head_->gprev_ = &m;
-    head_ = &m;
-    ++live_;
+    m.gnext_ = head;
+    if (head != nullptr) head->gprev_ = &m;
+    head = &m;
+    ++live;
   }
   void unlink(group_member& m) noexcept {
-    if (m.gprev_ != nullptr) m.gprev_->gnext_ = m.gnext_; else head_ = m.gnext_;
+    if (m.gprev_ != nullptr) m.gprev_->gnext_ = m.gnext_; else head = m.gnext_;
     if (m.gnext_ != nullptr) m.gnext_->gprev_ = m.gprev_;
     m.gprev_ = m.gnext_ = nullptr;
-    --live_;
+    --live;
   }
   void cancel_locked() noexcept {
-    cancelling_ = true;
-    for (group_member* m = head_; m != nullptr; m = m->gnext_) static_cast<spawn_promise_base*>(m)->request_cancel();
+    cancelling = true;
+    for (group_member* m = head; m != nullptr; m = m->gnext_) static_cast<spawn_promise_base*>(m)->request_cancel();
   }
 
-  spin_lock mutex_;
-  group_member* head_ = nullptr;
-  std::size_t live_ = 0;
-  std::vector<std::exception_ptr> failures_;
-  std::coroutine_handle<> joiner_;
-  scheduler* joiner_on_ = nullptr;
-  cancel_state* joiner_cancel_ = nullptr;
-  context* loop_ = nullptr;
-  bool cancelling_ = false;
-  bool joiner_cancelled_ = false;
-  bool joined_ = false;
-  bool dropped_ = false;
+  spin_lock mutex;
+  group_member* head = nullptr;
+  std::size_t live = 0;
+  std::vector<std::exception_ptr> failures;
+  std::coroutine_handle<> joiner;
+  scheduler* joiner_on = nullptr;
+  cancel_state* joiner_cancel = nullptr;
+  context* loop = nullptr;
+  bool cancelling = false;
+  bool joiner_cancelled = false;
+  bool joined = false;
+  bool dropped = false;
 };
 
 group_core* group_create() { return new group_core(); }
-void group_start(group_core& g, context& loop, group_member& m) { g.start(loop, m); }
-void group_leave(group_member& m, bool aborted) noexcept { m.group_->leave(m, aborted); }
-void group_cancel(group_core& g) noexcept { g.cancel(); }
-std::size_t group_size(group_core& g) noexcept { return g.size(); }
-void group_drop(group_core* g) noexcept { g->drop(); }
-bool group_join_suspend(group_core& g, std::coroutine_handle<> joiner, cancel_state* cancel) {
-  return g.join_suspend(joiner, cancel);
+
+void group_start(group_core& g, context& loop, group_member& m) {
+  {
+    std::lock_guard lock(g.mutex);
+    if (g.joined) throw std::logic_error("coloop::task_group::spawn: the group was already joined");
+    if (g.cancelling) {
+      throw std::logic_error(
+          "coloop::task_group::spawn: the group is cancelled (cancel(), a child's failure or "
+          "the joiner's cancellation)");
+    }
+    g.link(m);
+    g.loop = &loop;
+  }
+  try {
+    start_spawned(loop, static_cast<spawn_promise_base&>(m));
+  } catch (...) {
+    std::lock_guard lock(g.mutex);
+    g.unlink(m);
+    throw;
+  }
 }
-void group_join_abandon(group_core& g) noexcept { g.join_abandon(); }
-void group_join_resume(group_core& g) { g.join_resume(); }
-void group_join_check(group_core& g) { g.join_check(); }
+
+void group_leave(group_member& m, bool aborted) noexcept {
+  group_core& g = *m.group_;
+  spawn_promise_base& root = static_cast<spawn_promise_base&>(m);
+  std::exception_ptr failure;
+  if (root.error_ && !is_cancellation(root.error_)) {
+    failure = root.error_;
+    root.error_observed_ = true;  // the group reports it: the handle's detach must not
+  }
+  std::coroutine_handle<> joiner;
+  scheduler* on = nullptr;
+  bool report = false;
+  bool free = false;
+  {
+    std::lock_guard lock(g.mutex);
+    g.unlink(m);
+    if (failure) {
+      if (g.dropped || g.joiner_cancelled) {
+        report = true;  // nobody will join: the loop's handler hears of it
+      } else {
+        g.failures.push_back(failure);
+      }
+      g.cancel_locked();
+    }
+    if (g.live == 0 && g.joiner && !aborted) {
+      joiner = std::exchange(g.joiner, {});
+      on = g.joiner_on;
+    }
+    free = g.dropped && g.live == 0;
+  }
+  if (report && root.ctx_ != nullptr) root.ctx_->report(failure);
+  if (joiner) post_from_any_thread(on, joiner);
+  if (free) delete &g;
+}
+
+void group_cancel(group_core& g) noexcept {
+  std::lock_guard lock(g.mutex);
+  g.cancel_locked();
+}
+
+std::size_t group_size(group_core& g) noexcept {
+  std::lock_guard lock(g.mutex);
+  return g.live;
+}
+
+void group_drop(group_core* g) noexcept {
+  std::size_t abandoned = 0;
+  std::vector<std::exception_ptr> unreported;
+  context* loop = nullptr;
+  bool free = false;
+  {
+    std::lock_guard lock(g->mutex);
+    g->dropped = true;
+    if (!g->joined) {
+      abandoned = g->live;
+      unreported = std::move(g->failures);
+      if (g->live > 0) g->cancel_locked();
+    }
+    loop = g->loop;
+    free = g->live == 0;
+  }
+  if (loop != nullptr) {
+    if (abandoned > 0) {
+      loop->report(std::make_exception_ptr(std::logic_error(
+          "coloop::task_group destroyed without join() while " + std::to_string(abandoned) +
+          " children were running: they were cancelled and left to the loop (co_await "
+          "g.join() before the group goes out of scope)")));
+    }
+    for (auto& e : unreported) loop->report(e);
+  }
+  if (free) delete g;
+}
+
+void group_join_check(group_core& g) {
+  std::lock_guard lock(g.mutex);
+  if (g.joiner) throw std::logic_error("coloop::task_group::join: already awaited by another task");
+  if (g.joined) throw std::logic_error("coloop::task_group::join: the group was already joined");
+}
+
+bool group_join_suspend(group_core& g, std::coroutine_handle<> joiner, cancel_state* cancel) {
+  std::lock_guard lock(g.mutex);
+  if (g.live == 0) {
+    g.joined = true;
+    return false;
+  }
+  g.joiner = joiner;
+  g.joiner_on = current_scheduler();
+  g.joiner_cancel = cancel;
+  if (cancel != nullptr && !cancel->arm(&g)) {
+    // Cancelled before it suspended: the children go first, then join throws.
+    g.joiner_cancelled = true;
+    g.joiner_cancel = nullptr;
+    g.cancel_locked();
+  }
+  return true;
+}
+
+void group_join_abandon(group_core& g) noexcept {
+  cancel_state* cancel = nullptr;
+  {
+    std::lock_guard lock(g.mutex);
+    g.joiner = {};
+    cancel = std::exchange(g.joiner_cancel, nullptr);
+  }
+  if (cancel != nullptr) cancel->disarm();
+}
+
+void group_join_resume(group_core& g) {
+  cancel_state* cancel = nullptr;
+  {
+    std::lock_guard lock(g.mutex);
+    cancel = std::exchange(g.joiner_cancel, nullptr);
+  }
+  if (cancel != nullptr) cancel->disarm();  // a consumed slot is a no-op
+  std::vector<std::exception_ptr> failures;
+  bool cancelled = false;
+  {
+    std::lock_guard lock(g.mutex);
+    g.joined = true;
+    failures = std::move(g.failures);
+    cancelled = g.joiner_cancelled;
+  }
+  if (cancelled) {
+    for (auto& e : failures) g.loop->report(e);
+    throw cancelled_error();
+  }
+  if (!failures.empty()) throw exception_group(std::move(failures));
+}
 
 }  // namespace coloop::detail
 

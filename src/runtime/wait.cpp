@@ -9,6 +9,7 @@
 // lock. The waiter's two cancel slots (its task's cancel_state and wait's deadline) live here;
 // the waiter disarms both in watch_resume, so a slot is alive whenever a canceller can reach it.
 
+#include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/watch.hpp>
 #include <coloop/runtime/wait.hpp>
 #include <coloop/runtime/wait_for.hpp>
@@ -21,16 +22,11 @@ namespace coloop::detail {
 
 namespace {
 struct watcher {
-  struct promise_type {
-    static void* operator new(std::size_t size) { return frame_allocate(size); }
-    static void operator delete(void* frame, std::size_t size) noexcept {
-      frame_deallocate(frame, size);
-    }
+  struct promise_type : promise_base {  // pooled frames, lazy start
     watcher get_return_object() noexcept {
       return {std::coroutine_handle<promise_type>::from_promise(*this)};
     }
-    std::suspend_always initial_suspend() const noexcept { return {}; }
-    std::suspend_never final_suspend() const noexcept { return {}; }
+    std::suspend_never final_suspend() const noexcept { return {}; }  // frees itself
     void return_void() noexcept {}
     void unhandled_exception() noexcept { std::terminate(); }
   };
@@ -38,110 +34,53 @@ struct watcher {
 };
 }  // namespace
 
+// The watch_* functions below are its interface (detail/watch.hpp); the fields are theirs.
 class watch_set {
  public:
   struct slot : cancel_slot {
     watch_set* owner;
     watch_outcome why;
   };
-
-  explicit watch_set(std::size_t n) : entries_(n) { order_.reserve(n); }
-
-  void arm(const std::vector<spawn_promise_base*>& roots, const char* api);
-  void destroy() noexcept;
-  void notify(std::size_t i) noexcept;
-
-  bool ready(std::size_t want, bool on_failure) noexcept {
-    std::lock_guard lock(mutex_);
-    return satisfied(want, on_failure);
-  }
-  bool suspend(std::coroutine_handle<> waiter, cancel_state* cancel, cancel_state* timer,
-               std::size_t want, bool on_failure) {
-    std::lock_guard lock(mutex_);
-    outcome_ = watch_outcome::ready;
-    if (satisfied(want, on_failure)) return false;
-    parent_cancel_ = cancel;
-    timer_cancel_ = timer;
-    if (cancel != nullptr && !cancel->arm(&parent_slot_)) {
-      parent_cancel_ = nullptr;
-      outcome_ = watch_outcome::cancelled;
-      return false;
-    }
-    if (timer != nullptr && !timer->arm(&timer_slot_)) {
-      timer_cancel_ = nullptr;
-      outcome_ = watch_outcome::timed_out;
-      return false;  // watch_resume disarms the parent's slot
-    }
-    waiter_ = waiter;
-    waiter_on_ = current_scheduler();
-    want_ = want;
-    on_failure_ = on_failure;
-    return true;
-  }
-  watch_outcome resume() noexcept {
-    cancel_state* cancel = nullptr;
-    cancel_state* timer = nullptr;
-    watch_outcome out;
-    {
-      std::lock_guard lock(mutex_);
-      cancel = std::exchange(parent_cancel_, nullptr);
-      timer = std::exchange(timer_cancel_, nullptr);
-      out = std::exchange(outcome_, watch_outcome::ready);
-    }
-    // Outside the lock: disarm may wait for a canceller inside on_cancel, which takes it.
-    if (cancel != nullptr) cancel->disarm();
-    if (timer != nullptr) timer->disarm();
-    return out;
-  }
-  void abandon() noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      waiter_ = {};
-    }
-    resume();
-  }
-  std::size_t at(std::size_t n) noexcept {
-    std::lock_guard lock(mutex_);
-    return order_[n];
-  }
-  std::size_t count() const noexcept { return entries_.size(); }
-
- private:
   struct entry {
     spawn_promise_base* root = nullptr;
     std::coroutine_handle<> watcher;  // armed and not yet run or withdrawn
   };
+
+  explicit watch_set(std::size_t n) : entries(n) { order.reserve(n); }
+
   bool satisfied(std::size_t want, bool on_failure) const noexcept {
-    return order_.size() >= want || (on_failure && failed_);
+    return order.size() >= want || (on_failure && failed);
   }
   /// Under the lock: root `i` (`r`) finished.
   void record(std::size_t i, const spawn_promise_base& r) noexcept {
-    order_.push_back(i);
-    if (r.error_ && !is_cancellation(r.error_)) failed_ = true;
+    order.push_back(i);
+    if (r.error_ && !is_cancellation(r.error_)) failed = true;
   }
+  void arm(const std::vector<spawn_promise_base*>& roots, const char* api);
+  void notify(std::size_t i) noexcept;
   static cancel_outcome on_cancel(cancel_slot* self) noexcept {
     auto* s = static_cast<slot*>(self);
     watch_set& w = *s->owner;
-    std::lock_guard lock(w.mutex_);
-    if (!w.waiter_) return cancel_outcome::completed();  // already woken: the request stays
-    w.outcome_ = s->why;
-    return {std::exchange(w.waiter_, {}), w.waiter_on_};
+    std::lock_guard lock(w.mutex);
+    if (!w.waiter) return cancel_outcome::completed();  // already woken: the request stays
+    w.outcome = s->why;
+    return {std::exchange(w.waiter, {}), w.waiter_on};
   }
 
-  std::mutex mutex_;
-  std::vector<entry> entries_;
-  std::vector<std::size_t> order_;  // indices, in the order their tasks finished
-  std::size_t refs_ = 1;            // the owner + watchers that will run
-  bool failed_ = false;
-  std::coroutine_handle<> waiter_;
-  scheduler* waiter_on_ = nullptr;
-  std::size_t want_ = 0;
-  bool on_failure_ = false;
-  watch_outcome outcome_ = watch_outcome::ready;
-  cancel_state* parent_cancel_ = nullptr;
-  cancel_state* timer_cancel_ = nullptr;
-  slot parent_slot_{{&on_cancel}, this, watch_outcome::cancelled};
-  slot timer_slot_{{&on_cancel}, this, watch_outcome::timed_out};
+  std::mutex mutex;
+  std::vector<entry> entries;
+  std::vector<std::size_t> order;  // indices, in the order their tasks finished
+  std::size_t refs = 1;            // the owner + watchers that will run
+  bool failed = false;
+  std::coroutine_handle<> waiter;
+  scheduler* waiter_on = nullptr;
+  std::size_t wanted = 0;  // the waiter's satisfied() arguments
+  bool wanted_on_failure = false;
+  watch_outcome outcome = watch_outcome::ready;
+  cancel_state* parent_cancel = nullptr;
+  cancel_state* timer_cancel = nullptr;
+  slot parent_slot{{&on_cancel}, this, watch_outcome::cancelled};
+  slot timer_slot{{&on_cancel}, this, watch_outcome::timed_out};
 };
 
 void check_watchable(const std::vector<spawn_promise_base*>& roots, const char* api) {
@@ -171,23 +110,23 @@ void watch_set::arm(const std::vector<spawn_promise_base*>& roots, const char* a
   check_watchable(roots, api);
   for (std::size_t i = 0; i < roots.size(); ++i) {
     spawn_promise_base& r = *roots[i];
-    entries_[i].root = &r;
+    entries[i].root = &r;
     if (r.is_done()) {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(mutex);
       record(i, r);
       continue;
     }
     std::coroutine_handle<> w = run_watcher(this, i).h;
     r.add_ref();  // keeps the frame past a dropped handle
     {
-      std::lock_guard lock(mutex_);
-      entries_[i].watcher = w;
-      ++refs_;
+      std::lock_guard lock(mutex);
+      entries[i].watcher = w;
+      ++refs;
     }
     if (!r.join_suspend(w, nullptr)) {  // finished meanwhile: record it here
-      std::lock_guard lock(mutex_);
-      entries_[i].watcher = {};
-      --refs_;
+      std::lock_guard lock(mutex);
+      entries[i].watcher = {};
+      --refs;
       record(i, r);
       w.destroy();
       r.release();
@@ -197,44 +136,24 @@ void watch_set::arm(const std::vector<spawn_promise_base*>& roots, const char* a
 
 void watch_set::notify(std::size_t i) noexcept {
   spawn_promise_base* root = nullptr;
-  std::coroutine_handle<> waiter;
+  std::coroutine_handle<> w;
   scheduler* on = nullptr;
   bool free = false;
   {
-    std::lock_guard lock(mutex_);
-    entry& e = entries_[i];
+    std::lock_guard lock(mutex);
+    entry& e = entries[i];
     root = e.root;
     e.watcher = {};  // this frame ends with this call
     // The root's outcome was published to this thread by its own end (the watcher runs there).
     record(i, *root);
-    if (waiter_ && satisfied(want_, on_failure_)) {
-      waiter = std::exchange(waiter_, {});
-      on = waiter_on_;
+    if (waiter && satisfied(wanted, wanted_on_failure)) {
+      w = std::exchange(waiter, {});
+      on = waiter_on;
     }
-    free = --refs_ == 0;
+    free = --refs == 0;
   }
   root->release();
-  if (waiter) post_from_any_thread(on, waiter);
-  if (free) delete this;
-}
-
-void watch_set::destroy() noexcept {
-  bool free = false;
-  {
-    std::lock_guard lock(mutex_);
-    waiter_ = {};
-    for (entry& e : entries_) {
-      if (!e.watcher) continue;
-      // Under the lock: a watcher that lost the race blocks in notify() until we let go.
-      if (e.root->join_withdraw()) {
-        e.watcher.destroy();
-        e.watcher = {};
-        e.root->release();  // never the last: the task's own reference is still held
-        --refs_;
-      }
-    }
-    free = --refs_ == 0;
-  }
+  if (w) post_from_any_thread(on, w);
   if (free) delete this;
 }
 
@@ -243,29 +162,96 @@ watch_set* watch_create(const std::vector<spawn_promise_base*>& roots, const cha
   try {
     s->arm(roots, api);
   } catch (...) {
-    s->destroy();
+    watch_destroy(s);
     throw;
   }
   return s;
 }
-void watch_destroy(watch_set* s) noexcept { s->destroy(); }
-bool watch_ready(watch_set& s, std::size_t want, bool on_failure) noexcept {
-  return s.ready(want, on_failure);
+
+void watch_destroy(watch_set* s) noexcept {
+  bool free = false;
+  {
+    std::lock_guard lock(s->mutex);
+    s->waiter = {};
+    for (watch_set::entry& e : s->entries) {
+      if (!e.watcher) continue;
+      // Under the lock: a watcher that lost the race blocks in notify() until we let go.
+      if (e.root->join_withdraw()) {
+        e.watcher.destroy();
+        e.watcher = {};
+        e.root->release();  // never the last: the task's own reference is still held
+        --s->refs;
+      }
+    }
+    free = --s->refs == 0;
+  }
+  if (free) delete s;
 }
+
+bool watch_ready(watch_set& s, std::size_t want, bool on_failure) noexcept {
+  std::lock_guard lock(s.mutex);
+  return s.satisfied(want, on_failure);
+}
+
 bool watch_suspend(watch_set& s, std::coroutine_handle<> waiter, cancel_state* cancel,
                    cancel_state* timer, std::size_t want, bool on_failure) {
-  return s.suspend(waiter, cancel, timer, want, on_failure);
+  std::lock_guard lock(s.mutex);
+  s.outcome = watch_outcome::ready;
+  if (s.satisfied(want, on_failure)) return false;
+  s.parent_cancel = cancel;
+  s.timer_cancel = timer;
+  if (cancel != nullptr && !cancel->arm(&s.parent_slot)) {
+    s.parent_cancel = nullptr;
+    s.outcome = watch_outcome::cancelled;
+    return false;
+  }
+  if (timer != nullptr && !timer->arm(&s.timer_slot)) {
+    s.timer_cancel = nullptr;
+    s.outcome = watch_outcome::timed_out;
+    return false;  // watch_resume disarms the parent's slot
+  }
+  s.waiter = waiter;
+  s.waiter_on = current_scheduler();
+  s.wanted = want;
+  s.wanted_on_failure = on_failure;
+  return true;
 }
-watch_outcome watch_resume(watch_set& s) noexcept { return s.resume(); }
-void watch_abandon(watch_set& s) noexcept { s.abandon(); }
-std::size_t watch_at(watch_set& s, std::size_t n) noexcept { return s.at(n); }
-std::size_t watch_count(watch_set& s) noexcept { return s.count(); }
+
+watch_outcome watch_resume(watch_set& s) noexcept {
+  cancel_state* cancel = nullptr;
+  cancel_state* timer = nullptr;
+  watch_outcome out;
+  {
+    std::lock_guard lock(s.mutex);
+    cancel = std::exchange(s.parent_cancel, nullptr);
+    timer = std::exchange(s.timer_cancel, nullptr);
+    out = std::exchange(s.outcome, watch_outcome::ready);
+  }
+  // Outside the lock: disarm may wait for a canceller inside on_cancel, which takes it.
+  if (cancel != nullptr) cancel->disarm();
+  if (timer != nullptr) timer->disarm();
+  return out;
+}
+
+void watch_abandon(watch_set& s) noexcept {
+  {
+    std::lock_guard lock(s.mutex);
+    s.waiter = {};
+  }
+  watch_resume(s);
+}
+
+std::size_t watch_at(watch_set& s, std::size_t n) noexcept {
+  std::lock_guard lock(s.mutex);
+  return s.order[n];
+}
+std::size_t watch_count(watch_set& s) noexcept { return s.entries.size(); }
 
 namespace {
 /// Owns the set for wait_on's frame, whether it returns, throws or is destroyed suspended.
 struct watch_guard {
   watch_set* s;
-  ~watch_guard() { s->destroy(); }
+  ~watch_guard() { watch_destroy(s); }
 };
 }  // namespace
 
