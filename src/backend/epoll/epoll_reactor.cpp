@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -31,10 +30,8 @@
 
 #include <coloop/core/errors.hpp>
 
-#include "core/monotonic.hpp"
 #include "runtime/io/readiness_reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
-#include "runtime/tsan_signals.hpp"
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
 #define COLOOP_HAVE_EPOLL_PWAIT2 1
@@ -117,30 +114,14 @@ class epoll_reactor final : public readiness_reactor {
   /// epoll_pwait2/epoll_wait with `timeout_ns` (negative: no limit); retries EINTR with the
   /// time left. Returns the number of events in events_.
   int wait(std::int64_t timeout_ns) {
-    const std::int64_t deadline = timeout_ns > 0 ? monotonic_ns() + timeout_ns : 0;
-    for (;;) {
-      const int n = wait_once(timeout_ns);
-      if (n >= 0) return n;
-      if (errno != EINTR) throw_errno(errno, "epoll_wait");
-      run_deferred_signal_handlers();  // TSan only: epoll_pwait2 is not intercepted
-      if (timeout_ns > 0) {
-        timeout_ns = deadline - monotonic_ns();
-        if (timeout_ns < 0) timeout_ns = 0;
-      }
-    }
+    return wait_past_eintr(timeout_ns, "epoll_wait", [this](std::int64_t t) { return wait_once(t); });
   }
 
   int wait_once(std::int64_t timeout_ns) {
 #if COLOOP_HAVE_EPOLL_PWAIT2
     if (have_pwait2_) {
       timespec ts{};
-      timespec* tsp = nullptr;
-      if (timeout_ns >= 0) {
-        ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
-        ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
-        tsp = &ts;
-      }
-      const int n = ::epoll_pwait2(epfd_, events_, max_events, tsp, nullptr);
+      const int n = ::epoll_pwait2(epfd_, events_, max_events, as_timespec(timeout_ns, ts), nullptr);
       if (n >= 0 || errno != ENOSYS) return n;
       have_pwait2_ = false;  // kernel older than 5.11
     }

@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <coloop/core/errors.hpp>
@@ -26,7 +25,6 @@
 #include <memory>
 #include <system_error>
 
-#include "core/monotonic.hpp"
 #include "runtime/io/readiness_reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
 
@@ -173,23 +171,10 @@ class kqueue_reactor final : public readiness_reactor {
 
   /// kevent() with `timeout_ns` (negative: no limit); retries EINTR with the time left.
   int wait(std::int64_t timeout_ns) {
-    const std::int64_t deadline = timeout_ns > 0 ? monotonic_ns() + timeout_ns : 0;
-    for (;;) {
+    return wait_past_eintr(timeout_ns, "kevent", [this](std::int64_t t) {
       timespec ts{};
-      timespec* tsp = nullptr;
-      if (timeout_ns >= 0) {
-        ts.tv_sec = static_cast<time_t>(timeout_ns / 1'000'000'000);
-        ts.tv_nsec = static_cast<long>(timeout_ns % 1'000'000'000);
-        tsp = &ts;
-      }
-      const int n = ::kevent(kq_, nullptr, 0, events_, max_events, tsp);
-      if (n >= 0) return n;
-      if (errno != EINTR) throw_errno(errno, "kevent");
-      if (timeout_ns > 0) {
-        timeout_ns = deadline - monotonic_ns();
-        if (timeout_ns < 0) timeout_ns = 0;
-      }
-    }
+      return ::kevent(kq_, nullptr, 0, events_, max_events, as_timespec(t, ts));
+    });
   }
 
 #if !COLOOP_KQUEUE_USER_WAKE
