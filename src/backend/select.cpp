@@ -78,19 +78,9 @@ bool is_available(backend b) noexcept {
 }
 
 std::string_view to_string(backend b) noexcept {
-  switch (b) {
-    case backend::automatic:
-      return "automatic";
-    case backend::epoll:
-      return "epoll";
-    case backend::kqueue:
-      return "kqueue";
-    case backend::io_uring:
-      return "io_uring";
-    case backend::libuv:
-      return "libuv";
-  }
-  return "unknown";
+  constexpr std::string_view names[] = {"automatic", "epoll", "kqueue", "io_uring", "libuv"};
+  const auto i = static_cast<std::size_t>(b);  // the enumerators are 0, 1, ... in this order
+  return i < std::size(names) ? names[i] : "unknown";
 }
 
 backend parse_backend(std::string_view name) {

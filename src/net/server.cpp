@@ -27,6 +27,7 @@
 #include <coloop/net/tcp.hpp>
 #include <coloop/net/unix_socket.hpp>
 #include <coloop/runtime/join_handle.hpp>
+#include <coloop/runtime/run_coroutine_threadsafe.hpp>  // current_cancel_state
 #include <coloop/runtime/spawn.hpp>
 #include <atomic>
 #include <exception>
@@ -156,18 +157,6 @@ class task_link {
   connection_node node_;
 };
 
-/// Yields the cancel_state of the task awaiting it, without suspending.
-struct [[nodiscard]] own_cancel_state {
-  cancel_state* state = nullptr;
-  bool await_ready() const noexcept { return false; }
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
-    state = cancel_state_of(h);
-    return false;
-  }
-  cancel_state* await_resume() const noexcept { return state; }
-};
-
 /// The handler's task for `socket` (its streams move into the handler's frame).
 task<void> start_handler(server_state& s, stream_socket socket) {
   stream_pair streams = make_streams(std::move(socket), s.streams);
@@ -177,7 +166,7 @@ task<void> start_handler(server_state& s, stream_socket socket) {
 task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socket, unsigned epoch) {
   std::exception_ptr error;
   {
-    task_link link(*s, s->running, co_await own_cancel_state{}, &s->connections);
+    task_link link(*s, s->running, co_await current_cancel_state{}, &s->connections);
     if (epoch == s->epoch) {
       try {
         co_await start_handler(*s, std::move(socket));
@@ -193,7 +182,7 @@ task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socke
 task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
   std::exception_ptr error;
   try {
-    task_link link(*s, s->accepting, co_await own_cancel_state{});
+    task_link link(*s, s->accepting, co_await current_cancel_state{});
     while (s->serving) {
       stream_socket socket;
       if (s->is_unix) {
