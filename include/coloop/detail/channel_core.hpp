@@ -7,7 +7,9 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <utility>
 
 #include <coloop/detail/wait_list.hpp>
 
@@ -49,6 +51,48 @@ struct receiver_position {
     const auto* p = static_cast<const receiver_position*>(self);
     return p->core->ready(p->seen);
   }
+};
+
+/// What broadcast<T>::receiver and watch<T>::receiver share: their channel's state and the
+/// position they have seen, counted in the channel's receivers while they hold it; and the
+/// awaiter that waits until the channel is ready() past that position, then returns
+/// `rx.on_woken()` (which Rx befriends it for).
+template <class State>
+class channel_receiver {
+ public:
+  template <class Rx, class R>
+  class [[nodiscard]] awaiter {
+   public:
+    explicit awaiter(Rx& rx) noexcept
+        : rx_(&rx), wait_(rx.state_->waiters, &receiver_position::ready_fn, &rx.pos_) {}
+    bool await_ready() const noexcept { return false; }
+    template <class Promise>
+    bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
+      return wait_.await_suspend(h);
+    }
+    R await_resume() {
+      wait_.await_resume();  // cancelled_error: nothing taken, the position unchanged
+      return rx_->on_woken();
+    }
+
+   private:
+    Rx* rx_;
+    wait_list::awaiter wait_;
+  };
+
+  channel_receiver(channel_receiver&& other) noexcept
+      : state_(std::move(other.state_)), pos_(other.pos_) {}
+  channel_receiver& operator=(channel_receiver&&) = delete;
+  ~channel_receiver() {
+    if (state_) state_->receivers.fetch_sub(1, std::memory_order_relaxed);  // a count only
+  }
+
+ protected:
+  channel_receiver(std::shared_ptr<State> s, std::uint64_t seen) noexcept
+      : state_(std::move(s)), pos_{state_.get(), seen} {}
+
+  std::shared_ptr<State> state_;
+  receiver_position pos_;
 };
 
 [[noreturn]] void throw_channel_closed(const char* what);

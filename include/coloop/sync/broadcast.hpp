@@ -39,32 +39,10 @@ class broadcast {
 
  public:
   /// One subscriber's position in the channel. Use it from one task at a time; move-only.
-  class receiver {
+  class receiver : public detail::channel_receiver<state> {
    public:
-    class [[nodiscard]] recv_awaiter {
-     public:
-      explicit recv_awaiter(receiver& rx) noexcept
-          : rx_(&rx), wait_(rx.state_->waiters, &detail::receiver_position::ready_fn, &rx.pos_) {}
-      bool await_ready() const noexcept { return false; }
-      template <class Promise>
-      bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
-        return wait_.await_suspend(h);
-      }
-      T await_resume() {
-        wait_.await_resume();  // cancelled_error: nothing taken, the position unchanged
-        return rx_->take();
-      }
-
-     private:
-      receiver* rx_;
-      detail::wait_list::awaiter wait_;
-    };
-
-    receiver(receiver&& other) noexcept : state_(std::move(other.state_)), pos_(other.pos_) {}
-    receiver& operator=(receiver&&) = delete;
-    ~receiver() {
-      if (state_) state_->receivers.fetch_sub(1, std::memory_order_relaxed);  // a count only
-    }
+    using recv_awaiter =
+        typename detail::channel_receiver<state>::template awaiter<receiver, T>;
 
     /// `co_await rx.recv()` → a copy of the next value. Throws lagged_error (then continues from
     /// the oldest kept value) if values were overwritten before it read them, and
@@ -81,9 +59,12 @@ class broadcast {
 
    private:
     friend class broadcast;
+    friend recv_awaiter;
+    using detail::channel_receiver<state>::state_;
+    using detail::channel_receiver<state>::pos_;  // seen: the number of the next value to receive
     explicit receiver(std::shared_ptr<state> s, std::uint64_t next) noexcept
-        : state_(std::move(s)), pos_{state_.get(), next} {}
-    T take() {
+        : detail::channel_receiver<state>(std::move(s), next) {}
+    T on_woken() {
       state& s = *state_;
       std::unique_lock lock(s.mutex);
       const std::uint64_t sent = s.version.load(std::memory_order_relaxed);  // under the mutex
@@ -103,9 +84,6 @@ class broadcast {
       ++pos_.seen;
       return value;
     }
-
-    std::shared_ptr<state> state_;
-    detail::receiver_position pos_;  // seen: the number of the next value to receive
   };
 
   /// Throws std::invalid_argument if `capacity` is 0.

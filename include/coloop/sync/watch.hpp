@@ -25,32 +25,10 @@ class watch {
 
  public:
   /// A subscriber: the version it has seen. Use it from one task at a time; move-only.
-  class receiver {
+  class receiver : public detail::channel_receiver<state> {
    public:
-    class [[nodiscard]] changed_awaiter {
-     public:
-      explicit changed_awaiter(receiver& rx) noexcept
-          : rx_(&rx), wait_(rx.state_->waiters, &detail::receiver_position::ready_fn, &rx.pos_) {}
-      bool await_ready() const noexcept { return false; }
-      template <class Promise>
-      bool await_suspend(std::coroutine_handle<Promise> h) noexcept {
-        return wait_.await_suspend(h);
-      }
-      void await_resume() {
-        wait_.await_resume();  // cancelled_error: the change stays unseen
-        rx_->mark_seen();
-      }
-
-     private:
-      receiver* rx_;
-      detail::wait_list::awaiter wait_;
-    };
-
-    receiver(receiver&& other) noexcept : state_(std::move(other.state_)), pos_(other.pos_) {}
-    receiver& operator=(receiver&&) = delete;
-    ~receiver() {
-      if (state_) state_->receivers.fetch_sub(1, std::memory_order_relaxed);  // a count only
-    }
+    using changed_awaiter =
+        typename detail::channel_receiver<state>::template awaiter<receiver, void>;
 
     /// `co_await rx.changed()`: returns at once if the value changed since this receiver last
     /// saw it, else at the next send(); either way the current version is then seen. Throws
@@ -82,8 +60,11 @@ class watch {
 
    private:
     friend class watch;
+    friend changed_awaiter;
+    using detail::channel_receiver<state>::state_;
+    using detail::channel_receiver<state>::pos_;  // seen: the version this receiver has seen
     explicit receiver(std::shared_ptr<state> s, std::uint64_t seen) noexcept
-        : state_(std::move(s)), pos_{state_.get(), seen} {}
+        : detail::channel_receiver<state>(std::move(s), seen) {}
     const state& checked(const char* what) const {
       if (!state_) detail::throw_moved_from(what);
       return *state_;
@@ -92,14 +73,11 @@ class watch {
       if (!state_) detail::throw_moved_from(what);
       return *state_;
     }
-    void mark_seen() {
+    void on_woken() {  // cancelled: the change stays unseen
       const std::uint64_t v = state_->version.load(std::memory_order_acquire);  // pairs: publish
       if (v == pos_.seen) detail::throw_channel_closed("watch::receiver::changed");
       pos_.seen = v;
     }
-
-    std::shared_ptr<state> state_;
-    detail::receiver_position pos_;  // seen: the version this receiver has seen
   };
 
   /// A watch holding `initial` (version 0).
