@@ -32,11 +32,11 @@ constexpr const char* read_what = "coloop::stream_reader";
 
 constexpr std::size_t retry = detail::io_step::retry;
 
-/// One read of up to `n` bytes into this thread's scratch area; awaiting it yields the byte count
-/// (the bytes are then at detail::scratch(): the read ran on this thread), or `retry` after a
-/// wait for readiness (then try again: the task may be on another worker now).
-detail::io_step scratch_read(detail::stream_transport& t, std::size_t n) noexcept {
-  return {t, detail::scratch(), n, read_what};
+/// One read of up to `n` bytes into this thread's scratch area, which it stores in `s`; awaiting
+/// it yields the byte count, or `retry` after a wait for readiness (then try again).
+detail::io_step scratch_read(detail::stream_transport& t, char*& s, std::size_t n) noexcept {
+  s = detail::scratch();  // this thread's: after a wait the task may be on another worker
+  return {t, s, n, read_what};
 }
 
 }  // namespace
@@ -98,10 +98,11 @@ void stream_reader::stash(const char* data, std::size_t n) {
 }
 
 task<std::size_t> stream_reader::fill() {
+  char* s;
   std::size_t got;
-  while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
+  while ((got = co_await scratch_read(*transport_, s, detail::scratch_size)) == retry) {
   }
-  keep(detail::scratch(), got);
+  keep(s, got);
   co_return got;
 }
 
@@ -114,11 +115,13 @@ task<std::string> stream_reader::read(std::size_t n) {
   }
   if (buffered() > 0) co_return take(std::min(n, buffered()));
   if (eof_) co_return std::string();
+  char* s;
   std::size_t got;
-  while ((got = co_await scratch_read(*transport_, std::min(n, detail::scratch_size))) == retry) {
+  while ((got = co_await scratch_read(*transport_, s, std::min(n, detail::scratch_size))) ==
+         retry) {
   }
   if (got == 0) eof_ = true;
-  co_return std::string(detail::scratch(), got);
+  co_return std::string(s, got);
 }
 
 task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
@@ -144,10 +147,10 @@ task<std::string> stream_reader::read_exactly(std::size_t n) {
   check_valid();
   if (buffered() >= n) co_return take(n);
   if (buffered() == 0 && !eof_) {  // fast path: the whole message in one read
+    char* s;
     std::size_t got;
-    while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
+    while ((got = co_await scratch_read(*transport_, s, detail::scratch_size)) == retry) {
     }
-    const char* s = detail::scratch();
     if (got >= n) {
       std::string r(s, n);
       stash(s + n, got - n);
@@ -179,10 +182,10 @@ task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::st
   check_valid();
   const std::string_view sep = owned.empty() ? fixed : std::string_view(owned);
   if (buffered() == 0 && !eof_ && !skipping_line_) {
+    char* s;
     std::size_t got;
-    while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
+    while ((got = co_await scratch_read(*transport_, s, detail::scratch_size)) == retry) {
     }
-    const char* s = detail::scratch();
     const std::size_t at = std::string_view(s, got).find(sep);
     if (at != std::string_view::npos && at <= limit_) {
       const std::size_t len = at + sep.size();
@@ -232,10 +235,10 @@ task<std::string> stream_reader::scan(std::string_view sep, line_mode mode) {
 
 task<std::size_t> stream_reader::skip_long_line() {
   while (!eof_) {
+    char* s;
     std::size_t got;
-    while ((got = co_await scratch_read(*transport_, detail::scratch_size)) == retry) {
+    while ((got = co_await scratch_read(*transport_, s, detail::scratch_size)) == retry) {
     }
-    const char* s = detail::scratch();
     if (got == 0) {
       eof_ = true;
       break;
