@@ -49,12 +49,6 @@ namespace coloop {
 namespace detail {
 namespace {
 
-#ifdef COLOOP_TSAN_DEFERS_SIGNALS
-constexpr int wait_slice_ms = 10;  // see runtime/tsan_signals.hpp
-#else
-constexpr int wait_slice_ms = -1;
-#endif
-
 /// Closes the fds it holds at scope exit (those still >= 0).
 struct fd_guard {
   int fds[6] = {-1, -1, -1, -1, -1, -1};
@@ -149,8 +143,8 @@ process_state::~process_state() {
       char buf[16];
       for (;;) {
         // TSan: sliced, and the SIGCHLD it may hold for this thread let through (see
-        // runtime/tsan_signals.hpp and sigchld_reaper.cpp).
-        ::poll(&p, 1, wait_slice_ms);
+        // runtime/tsan_signals.hpp).
+        ::poll(&p, 1, signal_wait_slice_ms);
         run_deferred_signal_handlers();
         const ssize_t n = ::read(p.fd, buf, sizeof buf);
         if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;

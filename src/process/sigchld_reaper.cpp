@@ -56,14 +56,6 @@ struct generation {
   int kick[2] = {-1, -1};
 };
 
-// Under TSan a signal handler runs only once its thread passes an interceptor, and a thread
-// asleep in poll may hold the SIGCHLD that would wake it (runtime/tsan_signals.hpp): sleep in
-// slices there. Elsewhere: no timeout.
-#ifdef COLOOP_TSAN_DEFERS_SIGNALS
-constexpr int wait_slice_ms = 10;
-#else
-constexpr int wait_slice_ms = -1;
-#endif
 
 std::mutex mutex_;
 // Never destroyed: a detached reaper thread may have used it last, with nothing ordering that
@@ -145,7 +137,7 @@ void run(generation* g) {
   std::vector<reaped> done;
   for (bool last = false; !last;) {
     pollfd fds[2] = {{g->signal_fd, POLLIN, 0}, {g->kick[0], POLLIN, 0}};
-    const int woken = ::poll(fds, 2, wait_slice_ms);
+    const int woken = ::poll(fds, 2, signal_wait_slice_ms);  // sliced under TSan
     run_deferred_signal_handlers();  // TSan: a SIGCHLD it held for this thread writes its byte
     if (woken <= 0) continue;        // EINTR, or a TSan slice ended
     // Drained before the pass: a SIGCHLD after this point leaves a byte for the next poll.

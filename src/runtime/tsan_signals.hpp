@@ -28,4 +28,13 @@ inline void run_deferred_signal_handlers() noexcept {
 #endif
 }
 
+/// A poll(2) timeout for a thread that waits for a signal's effect: under TSan the thread may
+/// hold the very signal it waits for, so it sleeps in 10 ms slices and runs the deferred
+/// handlers between them; elsewhere -1 (no timeout).
+#ifdef COLOOP_TSAN_DEFERS_SIGNALS
+inline constexpr int signal_wait_slice_ms = 10;
+#else
+inline constexpr int signal_wait_slice_ms = -1;
+#endif
+
 }  // namespace coloop::detail
