@@ -122,12 +122,18 @@ bool file_request::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
     phase_.store(running, std::memory_order_relaxed);  // published by arm() and the reactor's lock
   }
   cancel_ = cancel;
+  // The runner's reference is taken before arming: once armed, a cancel from another worker may
+  // withdraw the call and resume the waiter there, whose awaiter then drops its reference while
+  // this thread is still handing the call over (taken after arming, that freed the request
+  // under us). Relaxed: published to a cancel by arm() and to the runner by the hand-off.
+  refs_.fetch_add(1, std::memory_order_relaxed);
   if (cancel != nullptr && !cancel->arm(this)) {
+    refs_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: nobody else has seen it
     cancel_ = nullptr;
     cancelled_ = true;  // a cancel was pending: never started
     return false;
   }
-  refs_.fetch_add(1, std::memory_order_relaxed);  // the runner's; published by the hand-off
+  if (auto* armed = fs_test_hooks().armed.load(std::memory_order_acquire)) armed(op);
   if (via_ != nullptr) {
     r->start_file_op(*this);  // may already be done: touch nothing more
     return true;
@@ -135,10 +141,14 @@ bool file_request::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
   try {
     default_thread_pool()->submit([this] { run_blocking(); });
   } catch (...) {
-    refs_.fetch_sub(1, std::memory_order_relaxed);
     int expected = pending;
-    // acq_rel: as on_cancel. Lost: a cancel withdrew it and resumes the waiter, so suspend.
-    if (!phase_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel)) return true;
+    // acq_rel: as on_cancel. Lost: a cancel withdrew it and resumes the waiter (whose awaiter
+    // may already be gone), so suspend and drop the runner's reference as its job would have.
+    if (!phase_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel)) {
+      release();
+      return true;
+    }
+    refs_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: the awaiter's stays, on this thread
     if (cancel_ != nullptr) std::exchange(cancel_, nullptr)->disarm();
     throw;
   }

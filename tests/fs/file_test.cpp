@@ -87,6 +87,13 @@ void hold_call(kind k) {
   entered.release();
   release.acquire();
 }
+// The armed hook's side: holds the awaiting worker once, right after start() armed the slot.
+std::atomic<bool> hold_armed{false};
+void hold_after_arm(kind) {
+  if (!hold_armed.exchange(false)) return;  // exchange: held at most once, or given up on
+  entered.release();
+  release.acquire();
+}
 void count_settled(kind k) {
   if (static_cast<int>(k) != held_kind.load()) return;
   settled_count.fetch_add(1);
@@ -108,6 +115,8 @@ class FileTest : public coloop::test::flavour_test {
     auto& hooks = coloop::detail::fs_test_hooks();
     hooks.before_call.store(nullptr);
     hooks.settled.store(nullptr);
+    hooks.armed.store(nullptr);
+    hold_armed.store(false);
     held_kind.store(-1);
     settled_count.store(0);
     pool_calls.store(0);
@@ -508,6 +517,50 @@ TEST_P(FileTest, ACancelRacingTheReadsStartEndsItOnce) {
     co_return ends;
   }(p, spin));
   EXPECT_EQ(ended, rounds);
+}
+
+// A cancel from another worker landing right after start() armed the slot, before it handed the
+// call over: the cancel withdraws the open, this worker resumes the task, which ends and drops
+// the awaiter's reference to the request while the starting worker is still inside start(). That
+// worker must go on under a reference of its own (start used to take the runner's reference only
+// after arming: it then touched a freed request, which ASan and TSan report here; unchecked, the
+// block may already hold the next request, which gets a second runner: the rare crash of
+// ACancelRacingTheReadsStartEndsItOnce on epoll_mt2). The hook holds the starting worker there.
+TEST_P(FileTest, ACancelRightAfterTheSlotIsArmedTouchesNothingFreed) {
+  if (GetParam().workers < 2) GTEST_SKIP() << "the cancel must come from another worker";
+  const std::string p = path("armed");
+  ::close(::open(p.c_str(), O_CREAT | O_WRONLY, 0644));
+  const auto before = coloop::test::open_fds();
+  // The ring runs the withdrawn open later: count it settled (the pool drops it unrun).
+  if (kernel_runs_calls()) held_kind.store(static_cast<int>(kind::open));
+  hold_armed.store(true);
+  coloop::detail::fs_test_hooks().armed.store(&hold_after_arm);
+  bool held = false;
+  const bool cancelled = run([](std::string q, bool in_kernel, bool* was_held) -> task<bool> {
+    std::atomic<bool> started{false};
+    auto opener = coloop::spawn(open_only, q, &started);
+    // Spin without yielding this worker, so the other one takes the opener (and is held).
+    for (long spins = 0; spins < 10'000'000 && !*was_held; ++spins) {
+      *was_held = entered.try_acquire();
+      if (!*was_held) std::this_thread::yield();
+    }
+    // Not taken meanwhile: take the hold back (it may be just entering: then wait for it).
+    if (!*was_held && !hold_armed.exchange(false)) {
+      entered.acquire();
+      *was_held = true;
+    }
+    opener.cancel();
+    const bool c = is_cancelled(co_await failure_of(std::move(opener)));  // the holder waits
+    if (*was_held) release.release();
+    if (in_kernel && *was_held) {  // the ring runs the withdrawn open: its fd is closed
+      auto settled = [] { return settled_count.load() == 1; };
+      EXPECT_TRUE(co_await coloop::test::yield_until(settled));
+    }
+    co_return c;
+  }(p, kernel_runs_calls(), &held));
+  EXPECT_TRUE(held);
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(coloop::test::open_fds(), before);
 }
 
 struct read_outcome {
