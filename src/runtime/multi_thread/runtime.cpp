@@ -10,7 +10,8 @@
 //  4. Stop the workers: set the stop flag, unpark every worker, join them.
 //  5. Close the inject queue: a late post_threadsafe (a pool job finishing) now throws closed.
 //  6. Drop the handles still queued (their tasks are destroyed in 7).
-//  7. Close the driver: destroy the frames of tasks still unfinished, release the reactor.
+//  7. Close the driver: destroy the frames of tasks still unfinished, wait for other threads
+//     still inside post() (a pool job's wake whose task has ended since), release the reactor.
 
 #include <coloop/runtime/runtime.hpp>
 
@@ -65,6 +66,10 @@ void runtime_core::shutdown() {
   while (spawn_promise_base* t = tasks_.take_any()) {  // 7
     t->abort();  // drops the task's reference
   }
+  // A thread that posted before the queue closed (a pool job finishing) may still be in
+  // notify_parked (which may wake the driver) although its task has ended: wait until it is out.
+  // Acquire: pairs with post()'s release.
+  while (foreign_posts_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   closed_ = true;
   driver_.release();
   shut_down_ = true;

@@ -140,7 +140,13 @@ std::uint64_t runtime_core::next_random(worker& w) noexcept {
 void runtime_core::post(std::coroutine_handle<> h) noexcept {
   worker* w = current_worker;
   if (w == nullptr || &w->rt != this) {
+    // Counted while this thread still uses the runtime: once pushed, the task may run and end and
+    // the runtime shut down before notify_parked returns, so shutdown waits for the count.
+    // Relaxed: the push (inject's lock) orders it before the task can run, let alone end.
+    foreign_posts_.fetch_add(1, std::memory_order_relaxed);
     if (inject_.push(h)) notify_parked();  // refused only after the workers are joined
+    // Release: this thread's last use of the runtime happens before shutdown frees it.
+    foreign_posts_.fetch_sub(1, std::memory_order_release);
     return;
   }
   if (seed_ != 0) {

@@ -120,6 +120,7 @@ class runtime_core final : public context {
   std::atomic<bool> driver_taken_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> closing_{false};
+  std::atomic<unsigned> foreign_posts_{0};  // posts from other threads not done with the runtime
   bool shut_down_ = false;
 };
 
