@@ -219,11 +219,11 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
     }
   }
   std::size_t events = reactor_->poll(timeout);
-  driver_stats::bump(stats_.io_events, events);  // unconditional: cheaper than a branch
   bool jump = may_jump && events == 0 && next != no_timer;
   if (jump && reactor_->completion_lag_ns() > 0) {
     events = reactor_->poll(reactor_->completion_lag_ns());  // nothing may still be on its way
   }
+  driver_stats::bump(stats_.io_events, events);  // unconditional: cheaper than a branch
   if constexpr (Shared) {
     sync_.driver_deadline.store(std::numeric_limits<std::int64_t>::min(),
                                 std::memory_order_relaxed);
