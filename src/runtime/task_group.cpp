@@ -1,8 +1,8 @@
 // task_group's shared state (see include/coloop/detail/task_group_core.hpp).
 //
-// Invariants, all under `mutex` (a spin lock): a member is linked from group_start until group_leave, so its
-// frame is alive while linked (the task's own reference is dropped only after it left) and
-// cancelling walks the list safely. `live` counts linked members. The state is freed by the
+// Invariants, all under `mutex` (a spin lock): a member is linked from group_start until
+// group_leave, so its frame is alive while linked (the task's own reference is dropped only after
+// it left) and cancelling walks the list safely. The state is freed by the
 // last of {the task_group object, the live members} to let go, decided under the lock.
 // The joiner is resumed by posting (never inline), after the lock is released; it disarms its
 // cancel slot itself in join_resume, so a cancel racing the last child's departure finds the
@@ -21,6 +21,7 @@
 
 #include "core/cpu_relax.hpp"
 #include "runtime/context.hpp"
+#include "runtime/task_registry.hpp"
 
 namespace coloop::detail {
 
@@ -63,28 +64,13 @@ class group_core : public cancel_slot {
     g->cancel_locked();
     return cancel_outcome::passed_on();  // the joiner resumes when the last child leaves
   }
-  void link(group_member& m) noexcept {
-    m.group_ = this;
-    m.gprev_ = nullptr;
-    m.gnext_ = head;
-    if (head != nullptr) head->gprev_ = &m;
-    head = &m;
-    ++live;
-  }
-  void unlink(group_member& m) noexcept {
-    if (m.gprev_ != nullptr) m.gprev_->gnext_ = m.gnext_; else head = m.gnext_;
-    if (m.gnext_ != nullptr) m.gnext_->gprev_ = m.gprev_;
-    m.gprev_ = m.gnext_ = nullptr;
-    --live;
-  }
   void cancel_locked() noexcept {
     cancelling = true;
-    for (group_member* m = head; m != nullptr; m = m->gnext_) static_cast<spawn_promise_base*>(m)->request_cancel();
+    live.cancel_all();
   }
 
   spin_lock mutex;
-  group_member* head = nullptr;
-  std::size_t live = 0;
+  linked_tasks<group_member, &group_member::gprev_, &group_member::gnext_> live;
   std::vector<std::exception_ptr> failures;
   std::coroutine_handle<> joiner;
   scheduler* joiner_on = nullptr;
@@ -107,14 +93,15 @@ void group_start(group_core& g, context& loop, group_member& m) {
           "coloop::task_group::spawn: the group is cancelled (cancel(), a child's failure or "
           "the joiner's cancellation)");
     }
-    g.link(m);
+    m.group_ = &g;
+    g.live.add(m);
     g.loop = &loop;
   }
   try {
     start_spawned(loop, static_cast<spawn_promise_base&>(m));
   } catch (...) {
     std::lock_guard lock(g.mutex);
-    g.unlink(m);
+    g.live.remove(m);
     throw;
   }
 }
@@ -133,7 +120,7 @@ void group_leave(group_member& m, bool aborted) noexcept {
   bool free = false;
   {
     std::lock_guard lock(g.mutex);
-    g.unlink(m);
+    g.live.remove(m);
     if (failure) {
       if (g.dropped || g.joiner_cancelled) {
         report = true;  // nobody will join: the loop's handler hears of it
@@ -142,11 +129,11 @@ void group_leave(group_member& m, bool aborted) noexcept {
       }
       g.cancel_locked();
     }
-    if (g.live == 0 && g.joiner && !aborted) {
+    if (g.live.empty() && g.joiner && !aborted) {
       joiner = std::exchange(g.joiner, {});
       on = g.joiner_on;
     }
-    free = g.dropped && g.live == 0;
+    free = g.dropped && g.live.empty();
   }
   if (report && root.ctx_ != nullptr) root.ctx_->report(failure);
   if (joiner) post_from_any_thread(on, joiner);
@@ -160,7 +147,7 @@ void group_cancel(group_core& g) noexcept {
 
 std::size_t group_size(group_core& g) noexcept {
   std::lock_guard lock(g.mutex);
-  return g.live;
+  return g.live.size();
 }
 
 void group_drop(group_core* g) noexcept {
@@ -172,12 +159,12 @@ void group_drop(group_core* g) noexcept {
     std::lock_guard lock(g->mutex);
     g->dropped = true;
     if (!g->joined) {
-      abandoned = g->live;
+      abandoned = g->live.size();
       unreported = std::move(g->failures);
-      if (g->live > 0) g->cancel_locked();
+      if (!g->live.empty()) g->cancel_locked();
     }
     loop = g->loop;
-    free = g->live == 0;
+    free = g->live.empty();
   }
   if (loop != nullptr) {
     if (abandoned > 0) {
@@ -199,7 +186,7 @@ void group_join_check(group_core& g) {
 
 bool group_join_suspend(group_core& g, std::coroutine_handle<> joiner, cancel_state* cancel) {
   std::lock_guard lock(g.mutex);
-  if (g.live == 0) {
+  if (g.live.empty()) {
     g.joined = true;
     return false;
   }

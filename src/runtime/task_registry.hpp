@@ -9,33 +9,41 @@
 
 namespace coloop::detail {
 
-class task_registry {
+/// A counted list threaded through T's `Prev` and `Next` members, newest first: the tasks of a
+/// registry (prev_/next_) and the children of a task_group (gprev_/gnext_). Not thread-safe.
+template <class T, T* T::*Prev, T* T::*Next>
+class linked_tasks {
  public:
-  void add(spawn_promise_base& t) noexcept {
-    t.prev_ = nullptr;
-    t.next_ = head_;
-    if (head_ != nullptr) head_->prev_ = &t;
+  void add(T& t) noexcept {
+    t.*Prev = nullptr;
+    t.*Next = head_;
+    if (head_ != nullptr) head_->*Prev = &t;
     head_ = &t;
     ++size_;
   }
-  void remove(spawn_promise_base& t) noexcept {
-    if (t.prev_ != nullptr) t.prev_->next_ = t.next_; else head_ = t.next_;
-    if (t.next_ != nullptr) t.next_->prev_ = t.prev_;
-    t.prev_ = t.next_ = nullptr;
+  void remove(T& t) noexcept {
+    if (t.*Prev != nullptr) t.*Prev->*Next = t.*Next; else head_ = t.*Next;
+    if (t.*Next != nullptr) t.*Next->*Prev = t.*Prev;
+    t.*Prev = t.*Next = nullptr;
     --size_;
   }
   std::size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  spawn_promise_base* first() const noexcept { return head_; }
+  T* first() const noexcept { return head_; }
 
   /// Requests cancellation of every live task.
   void cancel_all() noexcept {
-    for (spawn_promise_base* t = head_; t != nullptr; t = t->next_) t->request_cancel();
+    for (T* t = head_; t != nullptr; t = t->*Next) {
+      static_cast<spawn_promise_base*>(t)->request_cancel();
+    }
   }
 
  private:
-  spawn_promise_base* head_ = nullptr;
+  T* head_ = nullptr;
   std::size_t size_ = 0;
 };
+
+using task_registry =
+    linked_tasks<spawn_promise_base, &spawn_promise_base::prev_, &spawn_promise_base::next_>;
 
 }  // namespace coloop::detail
