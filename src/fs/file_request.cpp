@@ -193,7 +193,8 @@ cancel_outcome file_request::on_cancel(cancel_slot* slot) noexcept {
   auto* self = static_cast<file_request*>(slot);
   int expected = pending;
   // acq_rel: pairs with the runner's exchanges (which of the two owns the outcome).
-  bool withdrawn = self->phase_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel);
+  bool withdrawn =
+      self->phase_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel);
   if (!withdrawn && expected == running && self->prompt()) {
     withdrawn = self->phase_.compare_exchange_strong(expected, dropped, std::memory_order_acq_rel);
   }
@@ -212,7 +213,8 @@ std::uint64_t file_request::finish() {
   cancel_state* const cancel = std::exchange(cancel_, nullptr);
   if (cancel != nullptr) cancel->disarm();
   if (cancelled_) throw_cancelled();
-  if (cancel_sent_.load(std::memory_order_relaxed) && (result_ == -ECANCELED || result_ == -EINTR)) {
+  if (cancel_sent_.load(std::memory_order_relaxed) &&
+      (result_ == -ECANCELED || result_ == -EINTR)) {
     if (cancel != nullptr) (void)cancel->consume_pending();  // this is that cancel
     throw_cancelled();
   }

@@ -91,7 +91,7 @@ class epoll_reactor final : public readiness_reactor {
     for (int i = 0; i < n; ++i) {
       const epoll_event& ev = events_[i];
       if (ev.data.ptr == nullptr) {
-        drain_wakeups();
+        wake_.drain();
         continue;
       }
       const std::uint32_t f = ev.events;
@@ -134,8 +134,6 @@ class epoll_reactor final : public readiness_reactor {
     }
     return ::epoll_wait(epfd_, events_, max_events, ms);
   }
-
-  void drain_wakeups() noexcept { wake_.drain(); }
 
   int epfd_ = -1;
   os::wake_fd wake_;  // opened before the epoll fd (the constructor body), closed after it

@@ -629,9 +629,7 @@ std::size_t uring_reactor::poll(std::int64_t timeout_ns) {
   } else if (timeout_ns < 0) {
     r = io_uring_submit_and_wait(&ring_, 1);
   } else {
-    __kernel_timespec ts{};
-    ts.tv_sec = timeout_ns / 1'000'000'000;
-    ts.tv_nsec = timeout_ns % 1'000'000'000;
+    __kernel_timespec ts{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
     io_uring_cqe* cqe = nullptr;
     r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
   }
@@ -673,9 +671,7 @@ void uring_reactor::wait_for_cqe(std::int64_t timeout_ns) noexcept {
     io_uring_enter(fd, 0, 1, flags, nullptr);
     return;
   }
-  __kernel_timespec ts{};
-  ts.tv_sec = timeout_ns / 1'000'000'000;
-  ts.tv_nsec = timeout_ns % 1'000'000'000;
+  __kernel_timespec ts{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
   io_uring_getevents_arg arg{};
   arg.sigmask_sz = _NSIG / 8;
   arg.ts = reinterpret_cast<std::uintptr_t>(&ts);

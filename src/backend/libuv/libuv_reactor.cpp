@@ -198,17 +198,11 @@ class libuv_reactor final : public readiness_reactor {
         }
         if (readable && e.head[rd] == nullptr && e.ready[rd]) {  // the same level again
           readable = false;
-          if (self.blocking_) {
-            e.want &= static_cast<unsigned char>(~want_read);
-            self.mark_dirty(e, false);
-          }
+          if (self.blocking_) self.unwant(e, want_read);
         }
         if (writable && e.head[wr] == nullptr && e.ready[wr]) writable = false;
         if (!readable && !writable) {
-          if (e.head[wr] == nullptr && (e.want & want_write) != 0) {
-            e.want &= static_cast<unsigned char>(~want_write);
-            self.mark_dirty(e, false);
-          }
+          if (e.head[wr] == nullptr && (e.want & want_write) != 0) self.unwant(e, want_write);
           return;
         }
       }
@@ -216,10 +210,14 @@ class libuv_reactor final : public readiness_reactor {
     ++self.events_;
     on_ready(e, readable, writable);
     entry_lock lock(e);
-    if (e.head[wr] == nullptr && (e.want & want_write) != 0) {  // nobody waits to write any more
-      e.want &= static_cast<unsigned char>(~want_write);
-      self.mark_dirty(e, false);
-    }
+    // Nobody waits to write any more.
+    if (e.head[wr] == nullptr && (e.want & want_write) != 0) self.unwant(e, want_write);
+  }
+
+  /// Stops watching the directions in `w` (want_read, want_write), at the next apply_dirty.
+  void unwant(uv_entry& e, unsigned char w) noexcept {
+    e.want &= static_cast<unsigned char>(~w);
+    mark_dirty(e, false);
   }
 
   /// Queues `e` for apply_dirty. `remote`: called from on_queued, maybe on another thread than

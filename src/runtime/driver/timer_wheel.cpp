@@ -85,11 +85,7 @@ void timer_wheel::insert(timer_node& n) noexcept {
 
 void timer_wheel::unlink_slot(timer_node& n) noexcept {
   timer_node*& head = heads_[n.level_][n.slot_];
-  if (n.prev_ != nullptr) {
-    n.prev_->next_ = n.next_;
-  } else {
-    head = n.next_;
-  }
+  (n.prev_ != nullptr ? n.prev_->next_ : head) = n.next_;
   if (n.next_ != nullptr) n.next_->prev_ = n.prev_;
   if (head == nullptr) {
     occupied_[n.level_] &= ~(std::uint64_t{1} << n.slot_);

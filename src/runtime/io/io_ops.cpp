@@ -52,11 +52,7 @@ void link_tail(fd_entry& e, io_op& op) noexcept {
   const int d = index(op.dir);
   op.next = nullptr;
   op.prev = e.tail[d];
-  if (e.tail[d] != nullptr) {
-    e.tail[d]->next = &op;
-  } else {
-    e.head[d] = &op;
-  }
+  (e.tail[d] != nullptr ? e.tail[d]->next : e.head[d]) = &op;
   e.tail[d] = &op;
   op.queued = true;
 }
@@ -64,16 +60,8 @@ void link_tail(fd_entry& e, io_op& op) noexcept {
 void unlink(io_op& op) noexcept {
   fd_entry& e = *op.fd;
   const int d = index(op.dir);
-  if (op.prev != nullptr) {
-    op.prev->next = op.next;
-  } else {
-    e.head[d] = op.next;
-  }
-  if (op.next != nullptr) {
-    op.next->prev = op.prev;
-  } else {
-    e.tail[d] = op.prev;
-  }
+  (op.prev != nullptr ? op.prev->next : e.head[d]) = op.next;
+  (op.next != nullptr ? op.next->prev : e.tail[d]) = op.prev;
   op.next = op.prev = nullptr;
   op.queued = false;
 }
