@@ -90,7 +90,7 @@ bool settle_attempt(io_op* op, long r, int err) noexcept {
     return true;
   }
   if (err == EAGAIN || err == EWOULDBLOCK) {
-    op->fd->ready[static_cast<int>(op->dir)] = false;
+    op->fd->ready[index(op->dir)] = false;
     return false;
   }
   op->error = err;
@@ -146,7 +146,7 @@ long try_once(fd_entry* e, io_dir d, void* buf, std::size_t n, bool (*attempt)(i
   op.buffer = buf;
   op.length = n;
   entry_lock lock(*e);
-  if (!e->ready[static_cast<int>(d)] || !attempt(&op)) return -1;
+  if (!e->ready[index(d)] || !attempt(&op)) return -1;
   lock.unlock();
   if (op.error != 0) throw_io_error(op.error, what);
   return static_cast<long>(op.result);

@@ -28,7 +28,7 @@ namespace {
 std::size_t send_now(detail::stream_transport& t, std::string_view data) {
   detail::fd_entry* e = t.entry();
   if (e == nullptr) throw_closed("coloop::stream_writer::write");
-  constexpr int w = static_cast<int>(detail::io_dir::write);
+  constexpr int w = detail::index(detail::io_dir::write);
   detail::entry_lock lock(*e);
   if (!e->ready[w] || e->head[w] != nullptr) return 0;
   detail::io_op op;

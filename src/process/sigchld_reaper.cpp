@@ -91,11 +91,7 @@ bool collect_locked(generation* g, std::vector<reaped>& out) {
       continue;
     }
     reaped done{children_[i].pid, children_[i].status_fd, {-1, 0}, r == 0};
-    if (info.si_code == CLD_EXITED) {
-      done.status[0] = info.si_status;
-    } else {
-      done.status[1] = info.si_status;
-    }
+    done.status[info.si_code == CLD_EXITED ? 0 : 1] = info.si_status;  // a code, or a signal
     out.push_back(done);
     children_[i] = children_.back();
     children_.pop_back();

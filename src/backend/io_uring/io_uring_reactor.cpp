@@ -93,8 +93,6 @@ constexpr std::uint64_t ud_wake = 3;
 constexpr std::uint64_t ud_file = 4;  // | a file_op* (8-byte aligned): an fs call
 constexpr std::size_t max_transfer = 0x7ffff000;  // what read(2)/send(2) do at most anyway
 
-constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
-
 struct uring_entry : fd_entry {
   uring_entry* prev_ = nullptr;  // live_ list: registered, or deregistered with SQEs in flight
   uring_entry* next_ = nullptr;  // also free_'s

@@ -49,8 +49,8 @@
 namespace coloop::detail {
 namespace {
 
-constexpr int rd = static_cast<int>(io_dir::read);
-constexpr int wr = static_cast<int>(io_dir::write);
+constexpr int rd = index(io_dir::read);
+constexpr int wr = index(io_dir::write);
 constexpr unsigned char want_read = 1;
 constexpr unsigned char want_write = 2;
 

@@ -19,6 +19,9 @@ namespace coloop::detail {
 
 void lock_entry_slow(fd_entry& e) noexcept;
 
+/// `d` as an index of an entry's per-direction arrays (ready, head, tail).
+constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
+
 /// Holds an fd_entry's lock for a scope when the entry is shared (a no-op on an event_loop).
 class entry_lock {
  public:
@@ -75,7 +78,7 @@ enum class attempt_outcome {
 /// The readiness fast path: when readiness is cached and nobody is queued ahead, runs the
 /// syscall now (coop budget included); EAGAIN clears the cached readiness.
 inline attempt_outcome attempt_now(io_op& op, fd_entry& e) noexcept {
-  const int d = static_cast<int>(op.dir);
+  const int d = index(op.dir);
   if (!e.ready[d] || e.head[d] != nullptr) return attempt_outcome::queue;
   // Coop budget: past it the task resumes on a later step instead of continuing at once.
   const bool in_budget = spend_budget();

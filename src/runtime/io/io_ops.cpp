@@ -36,11 +36,6 @@
 #include "runtime/io/readiness_reactor.hpp"
 
 namespace coloop::detail {
-namespace {
-
-constexpr int index(io_dir d) noexcept { return static_cast<int>(d); }
-
-}  // namespace
 
 bool attempt_probe(io_op* op) noexcept {
   op->result = 0;
