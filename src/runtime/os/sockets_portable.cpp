@@ -43,17 +43,13 @@ int socket_cloexec(int family, int type, int protocol) noexcept {
 
 int socketpair_nonblocking_cloexec(int family, int type, int protocol, int fds[2]) noexcept {
   if (::socketpair(family, type, protocol, fds) < 0) return -1;
-  if (finish(fds[0], true) < 0) {
-    const int err = errno;
-    ::close(fds[1]);
-    errno = err;
-    return -1;
-  }
-  if (finish(fds[1], true) < 0) {
-    const int err = errno;
-    ::close(fds[0]);
-    errno = err;
-    return -1;
+  for (int i = 0; i < 2; ++i) {
+    if (finish(fds[i], true) < 0) {  // closed fds[i]: close the other end too
+      const int err = errno;
+      ::close(fds[1 - i]);
+      errno = err;
+      return -1;
+    }
   }
   return 0;
 }
