@@ -33,6 +33,13 @@ class metric_writer {
 
 using collector_fn = void (*)(const void* self, metric_writer& out);
 
+/// A collector's reading of a counter or gauge another thread updates. Relaxed: a recent value
+/// is all a sample needs; it orders nothing.
+template <class T>
+double sample(const std::atomic<T>& c) noexcept {
+  return static_cast<double>(c.load(std::memory_order_relaxed));
+}
+
 /// Registers `fn(self, ...)` until the matching remove_collector. Thread-safe.
 void add_collector(collector_fn fn, const void* self);
 /// Unregisters; returns once no collection calls it any more. Thread-safe; not from a collector.

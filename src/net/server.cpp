@@ -123,9 +123,9 @@ void server_state::collect(const void* self, metric_writer& out) {
   const auto& s = *static_cast<const server_state*>(self);
   const metrics::label_set labels{{"server", std::to_string(s.id)}};
   out.counter("coloop_server_connections_accepted_total", "Connections a server accepted.",
-              labels, static_cast<double>(s.accepted.load(std::memory_order_relaxed)));
+              labels, sample(s.accepted));
   out.gauge("coloop_server_connections_active", "Connections a server's handlers serve now.",
-            labels, static_cast<double>(s.connections.load(std::memory_order_relaxed)));
+            labels, sample(s.connections));
 }
 
 namespace {

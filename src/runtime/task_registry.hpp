@@ -22,7 +22,7 @@ class linked_tasks {
     ++size_;
   }
   void remove(T& t) noexcept {
-    if (t.*Prev != nullptr) t.*Prev->*Next = t.*Next; else head_ = t.*Next;
+    (t.*Prev != nullptr ? t.*Prev->*Next : head_) = t.*Next;
     if (t.*Next != nullptr) t.*Next->*Prev = t.*Prev;
     t.*Prev = t.*Next = nullptr;
     --size_;

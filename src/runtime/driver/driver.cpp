@@ -51,18 +51,14 @@ void driver::collect_driver(const void* self, metric_writer& out) {
   const driver_stats& s = d.stats_;
   const metrics::label_set labels{{"loop", std::to_string(s.id)},
                                   {"kind", s.shared ? "runtime" : "event_loop"}};
-  auto get = [](const std::atomic<std::uint64_t>& c) {
-    // Relaxed: a recent value of a counter the driving thread bumps; it orders nothing.
-    return static_cast<double>(c.load(std::memory_order_relaxed));
-  };
   out.counter("coloop_loop_parks_total",
               "Polls of the loop's driver that could block (nothing else to run).", labels,
-              get(s.parks));
+              sample(s.parks));
   out.counter("coloop_loop_io_events_total", "I/O readiness or completion events.", labels,
-              get(s.io_events));
+              sample(s.io_events));
   if (!s.shared) {  // a runtime counts its polls per worker
     out.counter("coloop_loop_polls_total", "Task steps and callbacks run by an event loop.",
-                labels, get(s.polls));
+                labels, sample(s.polls));
   }
   const timer_wheel& w = d.timers_;
   const std::uint64_t armed = w.armed_total(), fired = w.fired_total();

@@ -34,20 +34,16 @@ void runtime_collector::write(runtime_core& rt, metric_writer& out) {
             static_cast<double>(rt.tasks_.size()));
   for (const auto& w : rt.workers_) {
     const metrics::label_set wl{{"loop", id}, {"worker", std::to_string(w->index)}};
-    auto get = [](const std::atomic<std::uint64_t>& c) {
-      // Relaxed: a recent value of a counter its worker bumps; it orders nothing.
-      return static_cast<double>(c.load(std::memory_order_relaxed));
-    };
     out.counter("coloop_worker_polls_total", "Tasks resumed by a worker.", wl,
-                get(w->counters.polls));
+                sample(w->counters.polls));
     out.counter("coloop_worker_lifo_polls_total", "Tasks a worker resumed from its LIFO slot.",
-                wl, get(w->counters.lifo_polls));
+                wl, sample(w->counters.lifo_polls));
     out.counter("coloop_worker_steals_total", "Batches a worker stole from another.", wl,
-                get(w->counters.steals));
+                sample(w->counters.steals));
     out.counter("coloop_worker_parks_total", "Times a worker went idle.", wl,
-                get(w->counters.parks));
+                sample(w->counters.parks));
     out.counter("coloop_worker_driver_polls_total", "Times a worker polled the shared driver.",
-                wl, get(w->counters.driver_polls));
+                wl, sample(w->counters.driver_polls));
     out.gauge("coloop_worker_local_queue_depth", "Tasks in a worker's local queue.", wl,
               static_cast<double>(w->queue.len()));
   }
