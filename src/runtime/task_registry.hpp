@@ -4,6 +4,7 @@
 // Intrusive, so registering allocates nothing. Not thread-safe.
 
 #include <cstddef>
+#include <utility>
 
 #include <coloop/detail/spawned.hpp>
 
@@ -22,9 +23,11 @@ class linked_tasks {
     ++size_;
   }
   void remove(T& t) noexcept {
-    (t.*Prev != nullptr ? t.*Prev->*Next : head_) = t.*Next;
-    if (t.*Next != nullptr) t.*Next->*Prev = t.*Prev;
-    t.*Prev = t.*Next = nullptr;
+    // Through locals: member pointers hide from the compiler that `t` is not its neighbour.
+    T* const prev = std::exchange(t.*Prev, nullptr);
+    T* const next = std::exchange(t.*Next, nullptr);
+    (prev != nullptr ? prev->*Next : head_) = next;
+    if (next != nullptr) next->*Prev = prev;
     --size_;
   }
   std::size_t size() const noexcept { return size_; }
