@@ -497,9 +497,12 @@ TEST_P(FileTest, ACancelRacingTheReadsStartEndsItOnce) {
       std::atomic<bool> started{false};
       auto reader = coloop::spawn(read_three_at, &f, &started);
       auto has_started = [&started] { return started.load(); };
-      // Tight: spin on this worker while the other starts the read (bounded: should this
-      // worker have the reader queued, yield_until lets it run here).
-      for (int spins = 0; tight && !has_started() && spins < 1'000'000; ++spins) {
+      // Tight: spin on this worker while the other starts the read; it takes a couple of spins
+      // when it can. A reader this worker holds where no other can steal it (its spawn list,
+      // its LIFO slot: a third of the spawns under COLOOP_SCHEDULE_SEED) never starts during
+      // the spin, so the spin is short (a million spins took minutes a flavour with a seed)
+      // and yield_until then runs the reader here.
+      for (int spins = 0; tight && !has_started() && spins < 1'000; ++spins) {
         std::this_thread::yield();
       }
       if (!has_started()) {
