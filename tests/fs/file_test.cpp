@@ -542,10 +542,16 @@ TEST_P(FileTest, ACancelRightAfterTheSlotIsArmedTouchesNothingFreed) {
   const bool cancelled = run([](std::string q, bool in_kernel, bool* was_held) -> task<bool> {
     std::atomic<bool> started{false};
     auto opener = coloop::spawn(open_only, q, &started);
-    // Spin without yielding this worker, so the other one takes the opener (and is held).
-    for (long spins = 0; spins < 10'000'000 && !*was_held; ++spins) {
-      *was_held = entered.try_acquire();
-      if (!*was_held) std::this_thread::yield();
+    // Spin without yielding this worker, so the other one takes the opener (and is held). One
+    // this worker holds where the other cannot steal it (its spawn list, its LIFO slot: a third
+    // of the spawns under COLOOP_SCHEDULE_SEED) never starts meanwhile: then yield, and whichever
+    // worker runs the opener is held while the other resumes this task (a yield is stealable).
+    for (int round = 0; round < 10'000 && !*was_held; ++round) {
+      for (int spins = 0; spins < 1'000 && !*was_held; ++spins) {
+        *was_held = entered.try_acquire();
+        if (!*was_held) std::this_thread::yield();
+      }
+      if (!*was_held) co_await coloop::yield();
     }
     // Not taken meanwhile: take the hold back (it may be just entering: then wait for it).
     if (!*was_held && !hold_armed.exchange(false)) {
