@@ -497,9 +497,12 @@ TEST_P(FileTest, ACancelRacingTheReadsStartEndsItOnce) {
       std::atomic<bool> started{false};
       auto reader = coloop::spawn(read_three_at, &f, &started);
       auto has_started = [&started] { return started.load(); };
-      // Tight: spin on this worker while the other starts the read (bounded: should this
-      // worker have the reader queued, yield_until lets it run here).
-      for (int spins = 0; tight && !has_started() && spins < 1'000'000; ++spins) {
+      // Tight: spin on this worker while the other starts the read; it takes a couple of spins
+      // when it can. A reader this worker holds where no other can steal it (its spawn list,
+      // its LIFO slot: a third of the spawns under COLOOP_SCHEDULE_SEED) never starts during
+      // the spin, so the spin is short (a million spins took minutes a flavour with a seed)
+      // and yield_until then runs the reader here.
+      for (int spins = 0; tight && !has_started() && spins < 1'000; ++spins) {
         std::this_thread::yield();
       }
       if (!has_started()) {
@@ -539,10 +542,16 @@ TEST_P(FileTest, ACancelRightAfterTheSlotIsArmedTouchesNothingFreed) {
   const bool cancelled = run([](std::string q, bool in_kernel, bool* was_held) -> task<bool> {
     std::atomic<bool> started{false};
     auto opener = coloop::spawn(open_only, q, &started);
-    // Spin without yielding this worker, so the other one takes the opener (and is held).
-    for (long spins = 0; spins < 10'000'000 && !*was_held; ++spins) {
-      *was_held = entered.try_acquire();
-      if (!*was_held) std::this_thread::yield();
+    // Spin without yielding this worker, so the other one takes the opener (and is held). One
+    // this worker holds where the other cannot steal it (its spawn list, its LIFO slot: a third
+    // of the spawns under COLOOP_SCHEDULE_SEED) never starts meanwhile: then yield, and whichever
+    // worker runs the opener is held while the other resumes this task (a yield is stealable).
+    for (int round = 0; round < 10'000 && !*was_held; ++round) {
+      for (int spins = 0; spins < 1'000 && !*was_held; ++spins) {
+        *was_held = entered.try_acquire();
+        if (!*was_held) std::this_thread::yield();
+      }
+      if (!*was_held) co_await coloop::yield();
     }
     // Not taken meanwhile: take the hold back (it may be just entering: then wait for it).
     if (!*was_held && !hold_armed.exchange(false)) {

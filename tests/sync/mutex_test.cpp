@@ -5,6 +5,7 @@
 #include <atomic>
 #include <coloop/coloop.hpp>
 #include <coloop/sync/mutex.hpp>
+#include <thread>
 #include <vector>
 
 #include "support/flavour.hpp"
@@ -17,9 +18,14 @@ using coloop::test::until_idle;
 
 class Mutex : public coloop::test::flavour_test {};
 
-task<void> take_and_note(coloop::mutex* m, std::vector<int>* order, int id) {
+// Holds the lock until `go` (without an await: on the runtime another worker may resume the
+// waiter as soon as the lock is handed over), then across a suspension.
+task<void> take_and_note(coloop::mutex* m, std::vector<int>* order, int id,
+                         const std::atomic<bool>* go) {
   auto g = co_await m->lock();
   order->push_back(id);
+  // Acquire: what the test checked while we held the lock happens before we let it go.
+  while (!go->load(std::memory_order_acquire)) std::this_thread::yield();
   co_await coloop::yield();  // hold it across a suspension
 }
 
@@ -57,14 +63,16 @@ TEST_P(Mutex, ThreeWaitersAreServedInOrderAndNobodyBarges) {
       []() -> task<void> {
         coloop::mutex m;
         std::vector<int> order;
+        std::atomic<bool> checked{false};
         auto g = co_await m.lock();
         std::vector<coloop::join_handle<void>> hs;
         for (int id = 1; id <= 3; ++id) {
-          hs.push_back(coloop::spawn(take_and_note, &m, &order, id));
+          hs.push_back(coloop::spawn(take_and_note, &m, &order, id, &checked));
           co_await until_idle();  // queued before the next one
         }
         g.unlock();
         EXPECT_FALSE(m.try_lock().has_value());  // handed to waiter 1, not up for grabs
+        checked.store(true, std::memory_order_release);  // release: the check, before 1 unlocks
         for (auto& h : hs) co_await h;
         EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
         EXPECT_TRUE(m.try_lock().has_value());
@@ -77,10 +85,11 @@ TEST_P(Mutex, ThreeWaitersAreServedInOrderAndNobodyBarges) {
 task<void> cancel_queued(int victim) {
   coloop::mutex m;
   std::vector<int> order;
+  const std::atomic<bool> go{true};  // nothing to check while a waiter holds the lock
   auto g = co_await m.lock();
   std::vector<coloop::join_handle<void>> hs;
   for (int id = 0; id < 3; ++id) {
-    hs.push_back(coloop::spawn(take_and_note, &m, &order, id));
+    hs.push_back(coloop::spawn(take_and_note, &m, &order, id, &go));
     co_await until_idle();
   }
   hs[static_cast<std::size_t>(victim)].cancel();
@@ -116,18 +125,32 @@ task<void> lock_then_yield(coloop::mutex* m, int* got) {
   ++*got;
 }
 
+// lock_then_yield that holds, without an await, until `go`: on the runtime another worker may
+// resume it as soon as the lock is handed over, and it must not reach the yield (and go past it)
+// before the test has cancelled it.
+task<void> lock_then_yield_after(coloop::mutex* m, int* got, const std::atomic<bool>* go) {
+  auto g = co_await m->lock();
+  ++*got;
+  // Acquire: the test's cancel happens before the yield.
+  while (!go->load(std::memory_order_acquire)) std::this_thread::yield();
+  co_await coloop::yield();  // the pending cancel lands here; the guard unlocks on the way out
+  ++*got;
+}
+
 TEST_P(Mutex, CancelAfterTheHandOverStaysPendingAndPassesTheLockOn) {
   run(
       []() -> task<void> {
         coloop::mutex m;
         int got_a = 0, got_b = 0;
+        std::atomic<bool> cancel_sent{false};
         auto g = co_await m.lock();
-        auto a = coloop::spawn(lock_then_yield, &m, &got_a);
+        auto a = coloop::spawn(lock_then_yield_after, &m, &got_a, &cancel_sent);
         co_await until_idle();
         auto b = coloop::spawn(lock_then_yield, &m, &got_b);
         co_await until_idle();
         g.unlock();  // a is handed the lock...
-        a.cancel();  // ...and cancelled before it runs
+        a.cancel();  // ...and cancelled before it runs (on the runtime: before it yields)
+        cancel_sent.store(true, std::memory_order_release);  // release: the cancel, before a yields
         EXPECT_EQ(co_await coloop::test::sync_error_of(std::move(a)), coloop::errc::cancelled);
         EXPECT_EQ(got_a, 1);  // it did get the lock
         co_await b;

@@ -293,8 +293,13 @@ TEST_P(Queue, ImmediateGetsSpendTheCoopBudget) {
   }());
 }
 
-task<void> get_then_yield(coloop::queue<int>* q, std::vector<int>* out) {
+// Holds, without an await, until `go`: on the runtime another worker may resume the getter as
+// soon as the item is handed over, and it must not reach the yield (and end) before the cancel.
+task<void> get_then_yield(coloop::queue<int>* q, std::vector<int>* out,
+                          const std::atomic<bool>* go) {
   out->push_back(co_await q->get());
+  // Acquire: the test's cancel happens before the yield.
+  while (!go->load(std::memory_order_acquire)) std::this_thread::yield();
   co_await coloop::yield();  // a pending cancel lands here
 }
 
@@ -303,10 +308,12 @@ TEST_P(Queue, CancelAfterTheHandOverKeepsTheItem) {
       []() -> task<void> {
         coloop::queue<int> q;
         std::vector<int> out;
-        auto a = coloop::spawn(get_then_yield, &q, &out);
+        std::atomic<bool> cancel_sent{false};
+        auto a = coloop::spawn(get_then_yield, &q, &out, &cancel_sent);
         co_await until_idle();
-        EXPECT_TRUE(q.try_put(42));
-        a.cancel();
+        EXPECT_TRUE(q.try_put(42));  // handed to a...
+        a.cancel();  // ...and cancelled before it runs (on the runtime: before it yields)
+        cancel_sent.store(true, std::memory_order_release);  // release: the cancel, before a yields
         EXPECT_EQ(co_await sync_error_of(std::move(a)), coloop::errc::cancelled);
         EXPECT_EQ(out, (std::vector<int>{42}));  // received once, not lost
         EXPECT_TRUE(q.empty());                  // and not duplicated

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <coloop/coloop.hpp>
 #include <coloop/sync/semaphore.hpp>
 #include <mutex>
@@ -149,15 +150,29 @@ task<void> acquire_then_yield(coloop::semaphore* s, int* got) {
   ++*got;
 }
 
+// acquire_then_yield that holds, without an await, until `go`: on the runtime another worker may
+// resume it as soon as the permits are handed over, and it must not reach the yield (and go past
+// it) before the test has cancelled it.
+task<void> acquire_then_yield_after(coloop::semaphore* s, int* got, const std::atomic<bool>* go) {
+  auto p = co_await s->acquire(2);
+  ++*got;
+  // Acquire: the test's cancel happens before the yield.
+  while (!go->load(std::memory_order_acquire)) std::this_thread::yield();
+  co_await coloop::yield();  // the pending cancel lands here; the permits go back
+  ++*got;
+}
+
 TEST_P(Semaphore, CancelAfterTheHandOverGivesThePermitsBack) {
   run(
       []() -> task<void> {
         coloop::semaphore s(0);
         int got = 0;
-        auto a = coloop::spawn(acquire_then_yield, &s, &got);
+        std::atomic<bool> cancel_sent{false};
+        auto a = coloop::spawn(acquire_then_yield_after, &s, &got, &cancel_sent);
         co_await until_idle();
-        s.release(2);
-        a.cancel();
+        s.release(2);  // handed to a...
+        a.cancel();    // ...and cancelled before it runs (on the runtime: before it yields)
+        cancel_sent.store(true, std::memory_order_release);  // release: the cancel, before a yields
         EXPECT_EQ(co_await coloop::test::sync_error_of(std::move(a)), coloop::errc::cancelled);
         EXPECT_EQ(got, 1);
         EXPECT_EQ(s.available(), 2u);

@@ -245,9 +245,11 @@ std::size_t timer_wheel::expire(std::int64_t now_ns) {
     n->state_ = idle;
     --size_;
     ++fired;
+    // Counted before it fires: on a runtime the woken task may run (and read the metrics) on
+    // another worker before this loop ends.
+    bump(fired_, 1);
     n->fire(n);  // may insert, remove (even due nodes) and free n
   }
-  if (fired != 0) bump(fired_, fired);
   return fired;
 }
 
