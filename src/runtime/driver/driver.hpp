@@ -95,6 +95,8 @@ struct driver_locks {
   std::atomic<int> driver_waiters{0};
   std::atomic<std::int64_t> driver_deadline{0};  // what a blocked drive() waits for
   std::atomic<int> clock_jumpers{0};             // see let_clock_jump
+  // The wheel's size, stored under timer_mutex: drive() looks at it without the lock.
+  std::atomic<std::size_t> timers_armed{0};
   /// Takes driver_mutex for an fd (de)registration: if drive() holds it while blocked in the
   /// reactor, wakes it; drive() lets such waiters in before it takes the lock again.
   void lock_for_fd(reactor& r);
@@ -112,6 +114,7 @@ class basic_driver final : public driver {
     if (cancel != nullptr && !cancel->arm(slot)) return false;
     timers_.insert(n);
     if constexpr (Shared) {
+      sync_.timers_armed.store(timers_.size(), std::memory_order_relaxed);  // see drive()
       if (n.deadline < sync_.driver_deadline.load(std::memory_order_relaxed)) reactor_->wake();
     }
     return true;
@@ -120,6 +123,7 @@ class basic_driver final : public driver {
     std::unique_lock<std::recursive_mutex> lock;
     if constexpr (Shared) lock = std::unique_lock(sync_.timer_mutex);
     timers_.remove(n);
+    if constexpr (Shared) sync_.timers_armed.store(timers_.size(), std::memory_order_relaxed);
   }
   fd_entry* register_fd(int fd) override {
     if constexpr (!Shared) {
@@ -230,16 +234,30 @@ bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   }
   jump = jump && events == 0 && work.idle();
   work.take_remote();  // before the timers fire: callbacks posted earlier run first
-  if constexpr (Shared) timer_lock = std::unique_lock(sync_.timer_mutex);
+  bool fire = true;
+  if constexpr (Shared) {
+    // No timer armed: neither the timer lock nor an expire (a lock pair per drive, a tenth of
+    // the runtime's echo round trip). Relaxed: a timer armed meanwhile waits for the next
+    // drive, as one armed just after the expire would; one armed during a blocking poll woke it
+    // through the reactor, after its store.
+    fire = jump || sync_.timers_armed.load(std::memory_order_relaxed) != 0;
+    if (fire) timer_lock = std::unique_lock(sync_.timer_mutex);
+  }
   const std::int64_t t = now();
   stats_.probe(t, unbounded);  // before a jump: the step that just ended may have held the loop
+  std::size_t fired = 0;
   if (jump && next > t) {
     manual_now_.store(next, std::memory_order_relaxed);  // virtual time: nothing else can run
     stats_.probe_deadline = driver_stats::probe_after(next);  // the jump itself is no lag
-    return timers_.expire(next) > 0 || events > 0;
+    fired = timers_.expire(next);
+  } else {
+    if (blocked_from >= 0 && t > blocked_from) stats_.add_idle_sample(t - blocked_from);
+    if (fire) fired = timers_.expire(t);
   }
-  if (blocked_from >= 0 && t > blocked_from) stats_.add_idle_sample(t - blocked_from);
-  return timers_.expire(t) > 0 || events > 0;
+  if constexpr (Shared) {
+    if (fire) sync_.timers_armed.store(timers_.size(), std::memory_order_relaxed);
+  }
+  return fired > 0 || events > 0;
 }
 
 }  // namespace coloop::detail
