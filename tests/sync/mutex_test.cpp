@@ -18,6 +18,8 @@ using coloop::test::until_idle;
 
 class Mutex : public coloop::test::flavour_test {};
 
+const std::atomic<bool> at_once{true};  // a `go` already given
+
 // Holds the lock until `go` (without an await: on the runtime another worker may resume the
 // waiter as soon as the lock is handed over), then across a suspension.
 task<void> take_and_note(coloop::mutex* m, std::vector<int>* order, int id,
@@ -85,11 +87,10 @@ TEST_P(Mutex, ThreeWaitersAreServedInOrderAndNobodyBarges) {
 task<void> cancel_queued(int victim) {
   coloop::mutex m;
   std::vector<int> order;
-  const std::atomic<bool> go{true};  // nothing to check while a waiter holds the lock
   auto g = co_await m.lock();
   std::vector<coloop::join_handle<void>> hs;
   for (int id = 0; id < 3; ++id) {
-    hs.push_back(coloop::spawn(take_and_note, &m, &order, id, &go));
+    hs.push_back(coloop::spawn(take_and_note, &m, &order, id, &at_once));
     co_await until_idle();
   }
   hs[static_cast<std::size_t>(victim)].cancel();
@@ -118,17 +119,10 @@ TEST_P(Mutex, CancelledTailLeavesTheStateUnchanged) {
   run(cancel_queued(2), {.manual_clock = true});
 }
 
-task<void> lock_then_yield(coloop::mutex* m, int* got) {
-  auto g = co_await m->lock();
-  ++*got;
-  co_await coloop::yield();  // the pending cancel lands here; the guard unlocks on the way out
-  ++*got;
-}
-
-// lock_then_yield that holds, without an await, until `go`: on the runtime another worker may
-// resume it as soon as the lock is handed over, and it must not reach the yield (and go past it)
-// before the test has cancelled it.
-task<void> lock_then_yield_after(coloop::mutex* m, int* got, const std::atomic<bool>* go) {
+// Locks, then holds without an await until `go`: on the runtime another worker may resume it as
+// soon as the lock is handed over, and it must not reach the yield (and go past it) before the
+// test has cancelled it.
+task<void> lock_then_yield(coloop::mutex* m, int* got, const std::atomic<bool>* go) {
   auto g = co_await m->lock();
   ++*got;
   // Acquire: the test's cancel happens before the yield.
@@ -144,9 +138,9 @@ TEST_P(Mutex, CancelAfterTheHandOverStaysPendingAndPassesTheLockOn) {
         int got_a = 0, got_b = 0;
         std::atomic<bool> cancel_sent{false};
         auto g = co_await m.lock();
-        auto a = coloop::spawn(lock_then_yield_after, &m, &got_a, &cancel_sent);
+        auto a = coloop::spawn(lock_then_yield, &m, &got_a, &cancel_sent);
         co_await until_idle();
-        auto b = coloop::spawn(lock_then_yield, &m, &got_b);
+        auto b = coloop::spawn(lock_then_yield, &m, &got_b, &at_once);
         co_await until_idle();
         g.unlock();  // a is handed the lock...
         a.cancel();  // ...and cancelled before it runs (on the runtime: before it yields)
@@ -165,7 +159,7 @@ TEST_P(Mutex, PendingCancelDoesNotQueue) {
     coloop::mutex m;
     auto g = co_await m.lock();
     int got = 0;
-    auto a = coloop::spawn(lock_then_yield, &m, &got);
+    auto a = coloop::spawn(lock_then_yield, &m, &got, &at_once);
     a.cancel();  // before it ever ran
     EXPECT_EQ(co_await coloop::test::sync_error_of(std::move(a)), coloop::errc::cancelled);
     g.unlock();
@@ -184,7 +178,7 @@ TEST_P(Mutex, WaiterDestroyedAfterTheHandOverPassesTheLockOn) {
         {
           auto first = m.lock();
           EXPECT_TRUE(coloop::test::park_detached(first));
-          b = coloop::spawn(lock_then_yield, &m, &got);
+          b = coloop::spawn(lock_then_yield, &m, &got, &at_once);
           co_await until_idle();
           g.unlock();  // handed to `first`, which never resumes
           EXPECT_TRUE(m.locked());

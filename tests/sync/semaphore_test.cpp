@@ -143,17 +143,12 @@ TEST_P(Semaphore, CancelledTailLeavesTheStateUnchanged) {
   run(cancel_queued(2), {.manual_clock = true});
 }
 
-task<void> acquire_then_yield(coloop::semaphore* s, int* got) {
-  auto p = co_await s->acquire(2);
-  ++*got;
-  co_await coloop::yield();  // a pending cancel lands here; the permit goes back
-  ++*got;
-}
+const std::atomic<bool> at_once{true};  // a `go` already given
 
-// acquire_then_yield that holds, without an await, until `go`: on the runtime another worker may
-// resume it as soon as the permits are handed over, and it must not reach the yield (and go past
-// it) before the test has cancelled it.
-task<void> acquire_then_yield_after(coloop::semaphore* s, int* got, const std::atomic<bool>* go) {
+// Acquires, then holds without an await until `go`: on the runtime another worker may resume it
+// as soon as the permits are handed over, and it must not reach the yield (and go past it)
+// before the test has cancelled it.
+task<void> acquire_then_yield(coloop::semaphore* s, int* got, const std::atomic<bool>* go) {
   auto p = co_await s->acquire(2);
   ++*got;
   // Acquire: the test's cancel happens before the yield.
@@ -168,7 +163,7 @@ TEST_P(Semaphore, CancelAfterTheHandOverGivesThePermitsBack) {
         coloop::semaphore s(0);
         int got = 0;
         std::atomic<bool> cancel_sent{false};
-        auto a = coloop::spawn(acquire_then_yield_after, &s, &got, &cancel_sent);
+        auto a = coloop::spawn(acquire_then_yield, &s, &got, &cancel_sent);
         co_await until_idle();
         s.release(2);  // handed to a...
         a.cancel();    // ...and cancelled before it runs (on the runtime: before it yields)
@@ -189,7 +184,7 @@ TEST_P(Semaphore, WaiterDestroyedAfterTheHandOverPassesThePermitsOn) {
         {
           auto first = s.acquire(2);
           EXPECT_TRUE(coloop::test::park_detached(first));
-          b = coloop::spawn(acquire_then_yield, &s, &got);
+          b = coloop::spawn(acquire_then_yield, &s, &got, &at_once);
           co_await until_idle();
           s.release(2);  // to `first`, which never resumes
           EXPECT_EQ(s.available(), 0u);
@@ -212,7 +207,7 @@ TEST_P(Semaphore, ReleaseFromAPlainThreadWakesTheTask) {
       []() -> task<void> {
         coloop::semaphore s(0);
         int got = 0;
-        auto a = coloop::spawn(acquire_then_yield, &s, &got);
+        auto a = coloop::spawn(acquire_then_yield, &s, &got, &at_once);
         co_await until_idle();
         std::thread releaser([&s] { s.release(2); });
         releaser.join();
