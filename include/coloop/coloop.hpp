@@ -24,6 +24,7 @@
 #include <coloop/runtime/runtime.hpp>
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/task_dump.hpp>
 #include <coloop/runtime/task_group.hpp>
 #include <coloop/runtime/timer_handle.hpp>
 #include <coloop/runtime/wait.hpp>

@@ -4,8 +4,12 @@
 // (current_thread/loop_scheduler) or a runtime worker (multi_thread/runtime_core). Nothing
 // that goes through it asks which one it is.
 
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <vector>
+
+#include <coloop/runtime/task_dump.hpp>
 
 #include <coloop/detail/scheduler.hpp>
 
@@ -26,6 +30,9 @@ class context : public scheduler {
   /// Withdraws the queued first step of `t` if it has not run, for its joiner to run it now:
   /// true if withdrawn. The context's own thread.
   virtual bool take_start(spawn_promise_base&) noexcept { return false; }
+  /// Appends a snapshot of every live spawned task (coloop::all_tasks): the event loop's thread,
+  /// or any thread of the runtime.
+  virtual void collect_tasks(std::vector<task_info>& out) = 0;
   /// Closed: no new task may start (the event loop after close(), the runtime at its end).
   bool closed() const noexcept { return closed_; }
 
@@ -33,6 +40,12 @@ class context : public scheduler {
   void report(std::exception_ptr e) noexcept;
   /// Receives the exceptions of detached tasks; empty: log them (error level).
   std::function<void(std::exception_ptr)> exception_handler;
+  /// An event loop: its tasks run on its thread only, so their handles may skip RMWs there
+  /// (spawn_promise_base::handle_local).
+  bool single_threaded = false;
+  /// Debug mode (loop_options::debug or COLOOP_DEBUG=1): the reports of runtime/debug_mode.cpp.
+  bool debug = false;
+  std::int64_t slow_step_ns = 100'000'000;  // loop_options::slow_callback_duration
 
  protected:
   explicit context(driver& d) noexcept : driver_(&d) {}

@@ -14,11 +14,13 @@
 
 #include "core/metrics_source.hpp"
 #include "runtime/context.hpp"
+#include "runtime/task_extra.hpp"
 
 namespace coloop::detail {
 void start_spawned(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
   s.ctx_ = &ctx;
+  if (ctx.debug) [[unlikely]] debug_task_start(s);
   count(thread_count::tasks_spawned);  // before start: the task may run (and be counted) at once
   ctx.start(s);
 }
@@ -30,12 +32,13 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
   // may end and the handle move on); once taken, never again: its ticket may be reused.
   const bool help = !started_ && ctx_->take_start(*this);
   if (help) started_ = true;
-  const std::coroutine_handle<> self = self_;  // read before the joiner is published
+  const std::coroutine_handle<> task = self();
   if (!join_suspend(joiner, joiner_cancel, handle_local())) return joiner;  // finished meanwhile
-  return help ? transfer_to(self) : std::noop_coroutine();
+  return help ? transfer_to(task) : std::noop_coroutine();
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
+  if (this_thread.debug) [[unlikely]] debug_task_end(*this);
   if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
   count_task_end(error_);
@@ -62,7 +65,9 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
 // suspended joining it from this thread (local_joiner_bit, which pins the handle here): the
 // handle may otherwise be used from another thread meanwhile, with RMWs there.
 bool spawn_promise_base::handle_local() const noexcept {
-  return local_ && current_scheduler() == static_cast<scheduler*>(ctx_);
+  // ctx_ is null once aborted, as current_scheduler() is off any loop.
+  return ctx_ != nullptr && current_scheduler() == static_cast<scheduler*>(ctx_) &&
+         ctx_->single_threaded;
 }
 
 unsigned spawn_promise_base::add(unsigned delta, bool local) noexcept {
@@ -86,16 +91,17 @@ void spawn_promise_base::free_frame(unsigned state) noexcept {
   // A failure nobody observed is reported once, by whoever frees the frame of a detached task.
   if ((state & detached_bit) != 0 && error_ && !error_observed_ && ctx_ != nullptr &&
       !is_cancellation(error_)) {
+    if (ctx_->debug) [[unlikely]] debug_unretrieved(*this);
     ctx_->report(error_);
   }
-  const std::coroutine_handle<> self = self_;
-  const bool aborted = aborted_;
-  const std::size_t size = kept_size_;
+  const std::coroutine_handle<> frame = self();
+  const bool aborted = ctx_ == nullptr;
+  const std::size_t size = place_;
   this->~spawn_promise_base();
   if (aborted) {
-    frame_deallocate(self.address(), size);  // the coroutine is gone: only the memory is left
+    frame_deallocate(frame.address(), size);  // the coroutine is gone: only the memory is left
   } else {
-    self.destroy();
+    frame.destroy();
   }
 }
 
@@ -108,12 +114,12 @@ void spawn_promise_base::abort() noexcept {
   }
   // Keep the memory for the handle and the watchers: only the coroutine is destroyed.
   frames_being_kept.fetch_add(1, std::memory_order_relaxed);  // relaxed: read by this thread only
-  this_thread.kept_frame = self_.address();
-  self_.destroy();
+  this_thread.kept_frame = self().address();
+  self().destroy();
   this_thread.kept_frame = nullptr;
   frames_being_kept.fetch_sub(1, std::memory_order_relaxed);
-  aborted_ = true;
-  kept_size_ = static_cast<unsigned>(this_thread.kept_size);
+  ctx_ = nullptr;  // aborted: no scheduler runs it any more
+  place_ = this_thread.kept_size;
   drop(done_bit);  // acq_rel there: error_ for the handle
 }
 

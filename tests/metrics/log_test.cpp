@@ -16,40 +16,15 @@
 #include <string>
 #include <vector>
 
+#include "support/capture_log.hpp"
 #include "support/flavour.hpp"
 
 namespace {
 
 using coloop::log_level;
 
-struct captured {
-  log_level level;
-  std::string origin;
-  std::string text;
-};
-
-/// Installs a capturing sink for its life (and restores the default sink and level after).
-class capture_sink {
- public:
-  capture_sink() { coloop::set_log_sink(&receive, this); }
-  ~capture_sink() {
-    coloop::set_log_sink(nullptr);
-    coloop::set_log_level(log_level::info);
-  }
-  std::vector<captured> records() {
-    std::lock_guard lock(mutex_);
-    return records_;
-  }
-
- private:
-  static void receive(void* self, const coloop::log_record& r) noexcept {
-    auto* s = static_cast<capture_sink*>(self);
-    std::lock_guard lock(s->mutex_);
-    s->records_.push_back({r.level, std::string(r.origin), std::string(r.text)});
-  }
-  std::mutex mutex_;
-  std::vector<captured> records_;
-};
+using coloop::test::capture_sink;
+using coloop::test::captured;
 
 TEST(log, sink_receives_level_and_text_filtered_by_threshold) {
   capture_sink sink;

@@ -9,6 +9,7 @@
 #include <new>
 #include <utility>
 
+#include <coloop/detail/await_site.hpp>
 #include <coloop/detail/promise_base.hpp>
 #include <coloop/detail/result.hpp>
 
@@ -21,9 +22,17 @@ namespace detail {
 
 [[noreturn]] void throw_empty_task();
 [[noreturn]] void throw_task_awaited_twice();
+/// Debug mode: a task destroyed unfinished (never started, or suspended); core/debug_hooks.cpp.
+void debug_task_dropped(std::coroutine_handle<> h, const await_record& r) noexcept;
+
+/// A task promise's first base: its await_record, which an awaiting task's record points to
+/// and the awaiter finds the awaited promise from (task_awaiter).
+struct recorded_promise {
+  await_record record_;
+};
 
 template <class T>
-class task_promise_common : public promise_base {
+class task_promise_common : public recorded_promise, public promise_base {
  public:
   /// A spawned task closed with its loop keeps its memory while its join state is referenced
   /// (spawn_promise_base::abort): the one frame destroy() must not free.
@@ -58,6 +67,16 @@ class task_promise_common : public promise_base {
   };
   final_awaiter final_suspend() const noexcept { return {}; }
 
+  /// Every co_await in a task records where it is and what it awaits (the task's async stack
+  /// trace).
+  template <class A>
+  auto await_transform(A&& a, COLOOP_DETAIL_SITE_PARAMETERS) {
+    // A task's awaiter then overrides what it awaits.
+    record_.template await<std::remove_cvref_t<A>>(COLOOP_DETAIL_SITE_ARGUMENT);
+    if (this_thread.debug) [[unlikely]] debug_suspend(record_, cancel_);
+    return make_awaiter(std::forward<A>(a));
+  }
+
   alignas(void*) std::byte spawn_[spawn_state_size];  // a join state once spawned, else unused
 
  protected:
@@ -91,24 +110,52 @@ class task_promise<void> final : public task_promise_common<void> {
 
 template <class T>
 class task_awaiter {
+  using handle = std::coroutine_handle<task_promise<T>>;
+
  public:
-  explicit task_awaiter(std::coroutine_handle<task_promise<T>> h) noexcept : h_(h) {}
-  bool await_ready() const noexcept { return !h_ || h_.done(); }
+  explicit task_awaiter(handle h) noexcept : word_(reinterpret_cast<std::uintptr_t>(h.address())) {}
+  bool await_ready() const noexcept {
+    const handle h = awaited();
+    return !h || h.done();
+  }
   template <class Promise>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) {
-    auto& p = h_.promise();
+    const handle h = awaited();
+    auto& p = h.promise();
     if (p.continuation_) [[unlikely]] throw_task_awaited_twice();
     p.continuation_ = awaiting;
     p.cancel_ = cancel_state_of(awaiting);
-    return transfer_to(h_);
+    if constexpr (std::is_base_of_v<recorded_promise, Promise>) {
+      await_record& parent = awaiting.promise().record_;
+      parent.awaits_task(p.record_);
+      word_ = reinterpret_cast<std::uintptr_t>(&parent) | suspended_in_task;
+    }
+    return transfer_to(h);
   }
 
  protected:
   result<T>& outcome() const {
-    if (!h_) [[unlikely]] throw_empty_task();
-    return h_.promise().outcome();
+    handle h;
+    if ((word_ & suspended_in_task) != 0) {
+      // The awaiting task runs again: its record stops pointing to this task's, which is about
+      // to be destroyed, and gives the awaited promise back.
+      auto& parent = *reinterpret_cast<await_record*>(word_ & ~suspended_in_task);
+      auto& awaited = *reinterpret_cast<recorded_promise*>(parent.state);
+      parent.state = await_record::running;
+      h = handle::from_promise(static_cast<task_promise<T>&>(awaited));
+    } else {
+      h = awaited();
+      if (!h) [[unlikely]] throw_empty_task();
+    }
+    return h.promise().outcome();
   }
-  std::coroutine_handle<task_promise<T>> h_;
+
+ private:
+  handle awaited() const noexcept { return handle::from_address(reinterpret_cast<void*>(word_)); }
+  // The awaited frame's address; once suspended in a task, that task's record, tagged (records
+  // are aligned): it leads back to the awaited promise, so the awaiter keeps one word.
+  static constexpr std::uintptr_t suspended_in_task = 1;
+  std::uintptr_t word_;
 };
 
 }  // namespace detail
@@ -137,7 +184,12 @@ class [[nodiscard]] task {
   task(const task&) = delete;
   task& operator=(const task&) = delete;
   ~task() {
-    if (h_) h_.destroy();
+    if (h_) {
+      if (detail::this_thread.debug && !h_.done()) [[unlikely]] {
+        detail::debug_task_dropped(h_, h_.promise().record_);
+      }
+      h_.destroy();
+    }
   }
 
   /// Whether this task holds a coroutine (false after a move).
@@ -176,6 +228,17 @@ class [[nodiscard]] task {
 };
 
 namespace detail {
+/// The frame of the task whose promise holds the join state at `room` (its spawn_). spawn_ and
+/// the promise sit at the same places in the frame of every task_promise<T> aligned to 16 bytes
+/// or less (spawn() accepts no other), so task_promise<void> stands for all of them.
+inline std::coroutine_handle<> spawned_frame(const void* room) noexcept {
+  using promise = task_promise<void>;
+  constexpr std::size_t spawn_offset = sizeof(recorded_promise) + sizeof(promise_base);
+  auto* p = reinterpret_cast<promise*>(const_cast<char*>(static_cast<const char*>(room)) -
+                                       spawn_offset);
+  return std::coroutine_handle<promise>::from_promise(*p);
+}
+
 template <class T>
 task<T> task_promise<T>::get_return_object() noexcept {
   return task<T>{std::coroutine_handle<task_promise>::from_promise(*this)};

@@ -54,6 +54,10 @@ class callback {
 
   explicit operator bool() const noexcept { return ops_ != nullptr; }
   void operator()() { ops_->invoke(storage_); }
+  /// The coroutine frame a resume() callback resumes; nullptr for any other callback.
+  void* resumed_frame() const noexcept {
+    return ops_ == &resume_ops ? *reinterpret_cast<void* const*>(storage_) : nullptr;
+  }
   void reset() noexcept {
     if (ops_ != nullptr && ops_->destroy != nullptr) ops_->destroy(storage_);
     ops_ = nullptr;

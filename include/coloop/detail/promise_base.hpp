@@ -9,6 +9,7 @@
 
 #include <coloop/core/cancellation.hpp>
 #include <coloop/core/frame_pool.hpp>
+#include <coloop/detail/await_site.hpp>
 #include <coloop/detail/scheduler.hpp>
 
 namespace coloop::detail {
@@ -45,8 +46,10 @@ struct spawn_header {
   std::coroutine_handle<> (*finish)(void* promise) noexcept;
 };
 static_assert(std::is_standard_layout_v<spawn_header>);
-/// The room a task promise keeps for a join state (unconstructed unless spawned).
-inline constexpr std::size_t spawn_state_size = 128;
+/// The room a task promise keeps for a join state (unconstructed unless spawned): spawned.hpp's
+/// members, with the spawn site sharing a word with the task_extra pointer on g++ (clang's site
+/// is 24 bytes, await_site.hpp).
+inline constexpr std::size_t spawn_state_size = 120 + (sizeof(site) > 8 ? sizeof(site) : 0);
 
 /// The cancel_state of the task a suspending coroutine runs in; nullptr for foreign coroutines.
 template <class Promise>

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 
 namespace coloop::detail {
 
@@ -42,6 +43,8 @@ struct thread_state {
   int budget = coop_budget;           // left in this step; reset by begin_step
   void* kept_frame = nullptr;         // a task frame whose memory destroy() must not free
   std::size_t kept_size = 0;          // its size, recorded by the frame's operator delete
+  bool debug = false;                 // the scheduler running here is in debug mode
+  std::int64_t step_mark = 0;         // debug mode: when the running task's step began (ns)
 };
 extern constinit thread_local thread_state this_thread;
 /// How many threads are inside spawn_promise_base::abort keeping a frame: while 0, a frame's

@@ -9,10 +9,13 @@
 // the flags and the reference count: ending and detaching each flag and drop in one RMW.
 
 #include <atomic>
+#include <bit>
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <new>
+#include <string_view>
 #include <utility>
 
 #include <coloop/core/task.hpp>
@@ -21,6 +24,9 @@ namespace coloop::detail {
 
 class context;
 class group_core;
+class spawn_promise_base;
+struct task_extra;  // a name, and debug mode's profile (src/runtime/task_extra.hpp)
+void delete_task_extra(spawn_promise_base& s) noexcept;
 
 /// A task_group child's links in its group's list (null group_: not in a group).
 struct group_member {
@@ -31,9 +37,8 @@ struct group_member {
 
 class spawn_promise_base : public spawn_header, private cancel_slot, public group_member {
  public:
-  spawn_promise_base(std::coroutine_handle<> self,
-                     std::coroutine_handle<> (*on_finish)(void*) noexcept) noexcept
-      : spawn_header{{}, on_finish}, cancel_slot{&on_joiner_cancel}, self_(self) {}
+  explicit spawn_promise_base(std::coroutine_handle<> (*on_finish)(void*) noexcept) noexcept
+      : spawn_header{{}, on_finish}, cancel_slot{&on_joiner_cancel} {}
   spawn_promise_base(const spawn_promise_base&) = delete;
   spawn_promise_base& operator=(const spawn_promise_base&) = delete;
 
@@ -74,7 +79,8 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   /// spawn failed: undo the construction; the task object still owns (and frees) the frame.
   void discard() noexcept { this->~spawn_promise_base(); }
 
-  std::coroutine_handle<> self_;
+  /// The task's coroutine, whose promise holds this join state.
+  std::coroutine_handle<> self() const noexcept { return spawned_frame(this); }
   context* ctx_ = nullptr;  // the scheduler it runs on
   spawn_promise_base* prev_ = nullptr;  // task_registry links
   spawn_promise_base* next_ = nullptr;
@@ -90,15 +96,32 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   bool error_observed_ = false;
   bool joiner_cancel_forwarded_ = false;
   bool taken_ = false;  // co_await std::move(handle) took the outcome (the handle's owner only)
-  bool local_ = false;  // runs on one event loop's thread only (set by its start)
-  unsigned short shard_ = 0;  // the runtime's task-registry shard (its spawning worker's)
-  bool aborted_ = false;      // abort() destroyed the coroutine; the memory is kept_size_ bytes
-  bool started_ = false;      // join_help ran it (its queued first step is withdrawn)
-  unsigned kept_size_ = 0;
-  std::size_t ticket_ = 0;    // where the event loop queued its first step
+  bool started_ = false;  // join_help ran it (its queued first step is withdrawn)
+  // One word, three uses that never overlap: on an event loop, where its first step is queued;
+  // on the runtime, its task-registry shard (its spawning worker's); once abort() destroyed the
+  // coroutine (ctx_ is then null), the size of the memory kept.
+  std::size_t place_ = 0;
+  /// The spawn call's place (kept in the task_extra once there is one).
+  site spawned_at() const noexcept;
+  /// Allocated once named, or spawned in debug mode; nullptr before.
+  task_extra* extra() const noexcept {
+    return (info_ & has_extra) != 0 ? reinterpret_cast<task_extra*>(info_ & ~has_extra) : nullptr;
+  }
+  void set_spawned_at(site where) noexcept;
+  /// Allocates the task_extra (name_task's mutex held, or before the task starts).
+  task_extra& make_extra();
 
  private:
-  ~spawn_promise_base() = default;
+  ~spawn_promise_base() {
+    if ((info_ & has_extra) != 0) [[unlikely]] delete_task_extra(*this);
+  }
+  // One word: the spawn site (g++: its record's address; clang: in spawned_at_), or the
+  // task_extra tagged with has_extra, which then holds the site. Both are aligned.
+  static constexpr std::uintptr_t has_extra = 1;
+  std::uintptr_t info_ = 0;
+#if defined(__clang__)
+  site spawned_at_;
+#endif
   /// Sets `flag` (not set yet; 0: none) and drops one reference in one RMW (`local`: in a
   /// load and a store, see handle_local).
   void drop(unsigned flag, bool local = false) noexcept;
@@ -110,6 +133,14 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
 };
 static_assert(sizeof(spawn_promise_base) <= spawn_state_size, "grow spawn_state_size");
 
+inline void spawn_promise_base::set_spawned_at(site where) noexcept {
+#if defined(__clang__)
+  spawned_at_ = where;
+#else
+  info_ = std::bit_cast<std::uintptr_t>(where);  // g++'s site is one pointer
+#endif
+}
+
 /// The join state in the promise of the spawned task `h`.
 template <class T>
 spawn_promise_base& spawn_state(task_promise<T>& p) noexcept {
@@ -118,7 +149,7 @@ spawn_promise_base& spawn_state(task_promise<T>& p) noexcept {
 /// The promise of the spawned task whose join state is `s`.
 template <class T>
 task_promise<T>& spawned_promise(const spawn_promise_base& s) noexcept {
-  return std::coroutine_handle<task_promise<T>>::from_address(s.self_.address()).promise();
+  return std::coroutine_handle<task_promise<T>>::from_address(s.self().address()).promise();
 }
 
 template <class T>
@@ -132,16 +163,20 @@ std::coroutine_handle<> finish_spawned(void* promise) noexcept {
 /// Builds the join state in `t`'s promise; the task then runs under its own cancel_state.
 /// Throws std::logic_error for an empty task.
 template <class T>
-spawn_promise_base& make_spawned(const task<T>& t) {
+spawn_promise_base& make_spawned(const task<T>& t, site where) {
   if (!t.valid()) throw_empty_task();
   auto h = t.handle();
-  auto* s = ::new (static_cast<void*>(h.promise().spawn_))
-      spawn_promise_base(h, &finish_spawned<T>);
+  static_assert(alignof(task_promise<T>) <= 16,
+                "coloop::spawn: a task's result type may be aligned to 16 bytes at most");
+  auto* s = ::new (static_cast<void*>(h.promise().spawn_)) spawn_promise_base(&finish_spawned<T>);
+  s->set_spawned_at(where);
   h.promise().cancel_ = &s->own_cancel;
   return *s;
 }
 
 /// Registers the task with `ctx` and queues its first step. Throws if `ctx` is closed.
 void start_spawned(context& ctx, spawn_promise_base& s);
+/// Names the task (spawn_options::name, join_handle::set_name); thread-safe against dumps.
+void name_task(spawn_promise_base& s, std::string_view name);
 
 }  // namespace coloop::detail

@@ -12,6 +12,7 @@
 #include <coloop/detail/callback.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/loop_options.hpp>
+#include <coloop/runtime/task_dump.hpp>
 #include <coloop/runtime/timer_handle.hpp>
 
 namespace coloop {
@@ -69,8 +70,10 @@ class event_loop {
 
   /// Starts `t` on this loop (it runs on a later turn); see spawn().
   template <class T>
-  join_handle<T> create_task(task<T> t) {
-    return detail::spawn_on(ctx(), std::move(t));
+  join_handle<T> create_task(task<T> t, spawn_options options = {},
+                             detail::site where = detail::site::here()) {
+    if (debug_) [[unlikely]] check_loop_thread("coloop::event_loop::create_task");
+    return detail::spawn_on(ctx(), std::move(t), options, where);
   }
 
   /// Awaitable: runs `fn(args...)` on `pool` (a coloop::thread_pool, or any executor with
@@ -91,6 +94,8 @@ class event_loop {
   void cancel_all_tasks();
   /// Number of spawned tasks that have not finished.
   std::size_t live_tasks() const noexcept;
+  /// Every live spawned task of this loop, as coloop::all_tasks() (task_dump.hpp). Loop thread.
+  std::vector<task_info> all_tasks() const;
 
   /// The loop running on this thread, or nullptr.
   static event_loop* current() noexcept;
@@ -117,7 +122,9 @@ class event_loop {
   }
 
   detail::context& ctx() noexcept;
+  void check_loop_thread(const char* api) const;
   std::unique_ptr<detail::loop_scheduler> core_;
+  bool debug_;  // the loop's debug mode, read by the inline create_task
 };
 
 }  // namespace coloop

@@ -3,12 +3,19 @@
 // <coloop/runtime/spawn.hpp>).
 
 #include <coroutine>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include <coloop/detail/spawned.hpp>
 
 namespace coloop {
+
+/// How to spawn a task: `spawn(t, {.name = "conn 42"})`.
+struct spawn_options {
+  /// Shown by task dumps and debug-mode reports (join_handle::set_name changes it later).
+  std::string_view name;
+};
 
 namespace detail {
 [[noreturn]] void throw_empty_join_handle(bool taken);
@@ -48,6 +55,11 @@ class join_handle {
   /// the task is done.
   void cancel() noexcept {
     if (p_ != nullptr) p_->request_cancel();
+  }
+  /// Names the task for task dumps and debug-mode reports (spawn_options::name). A no-op on an
+  /// empty handle.
+  void set_name(std::string_view name) {
+    if (p_ != nullptr) detail::name_task(*p_, name);
   }
   /// Lets the task run on without a handle; its exception, if any, goes to the loop's handler.
   void detach() noexcept {
@@ -105,9 +117,10 @@ class join_handle {
 
 namespace detail {
 template <class T>
-join_handle<T> spawn_on(context& ctx, task<T> t) {
-  spawn_promise_base& s = make_spawned(t);
+join_handle<T> spawn_on(context& ctx, task<T> t, const spawn_options& options, site where) {
+  spawn_promise_base& s = make_spawned(t, where);
   try {
+    if (!options.name.empty()) name_task(s, options.name);
     start_spawned(ctx, s);
   } catch (...) {
     s.discard();

@@ -37,7 +37,18 @@ struct loop_options {
   /// is printed to stderr so a failing interleaving can be replayed. The environment variable
   /// COLOOP_SCHEDULE_SEED sets it when this is 0.
   unsigned long long schedule_seed = 0;
+  /// Debug mode (asyncio's): reports slow steps, unretrieved exceptions, tasks never awaited or
+  /// destroyed pending, a loop closed with live tasks, and calls from the wrong thread, and
+  /// keeps a profile per task (docs/debugging.md). COLOOP_DEBUG=1 turns it on too.
+  bool debug = false;
+  /// Debug mode: a step (a task from resume to suspend, or a callback) longer than this is
+  /// reported.
+  duration slow_callback_duration = std::chrono::milliseconds(100);
 };
+
+/// Whether loop_options `o` asks for debug mode, or $COLOOP_DEBUG is set to anything but "" or
+/// "0".
+bool debug_mode_requested(const loop_options& o) noexcept;
 
 /// The backends compiled into this build, most preferred first (automatic picks the first).
 /// Never empty, never contains backend::automatic. Thread-safe.

@@ -15,6 +15,7 @@
 #include <coloop/detail/result.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/loop_options.hpp>
+#include <coloop/runtime/task_dump.hpp>
 
 namespace coloop {
 
@@ -86,12 +87,12 @@ class runtime {
   /// an event loop's) or after shutdown. With the manual clock, virtual time only moves while a
   /// block_on (or shutdown) waits, as an event_loop's only inside run().
   template <class T>
-  T block_on(task<T> t) {
+  T block_on(task<T> t, detail::site where = detail::site::here()) {
     check_outside("coloop::runtime::block_on");
     detail::result<T> out;
     detail::block_signal signal(*core_);
     task<void> wrapper = detail::complete_and_signal(std::move(t), out, signal);
-    join_handle<void> h = detail::spawn_on(ctx(), std::move(wrapper));
+    join_handle<void> h = detail::spawn_on(ctx(), std::move(wrapper), {}, where);
     signal.wait();
     wait_finished(h);  // the wrapper is past its last statement: let it leave the task count
     if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
@@ -103,9 +104,10 @@ class runtime {
   /// Starts `t` on the runtime from any thread (it first runs on a worker soon after). Throws
   /// std::logic_error once shutdown has begun.
   template <class T>
-  join_handle<T> spawn(task<T> t) {
+  join_handle<T> spawn(task<T> t, spawn_options options = {},
+                       detail::site where = detail::site::here()) {
     check_open("coloop::runtime::spawn");
-    return detail::spawn_on(ctx(), std::move(t));
+    return detail::spawn_on(ctx(), std::move(t), options, where);
   }
 
   /// 1. refuses new tasks from outside; 2. cancels every live task; 3. waits until they have all
@@ -116,6 +118,8 @@ class runtime {
   std::size_t workers() const noexcept;
   /// Number of spawned tasks that have not finished.
   std::size_t live_tasks() const noexcept;
+  /// Every live spawned task, as coloop::all_tasks() (task_dump.hpp). Any thread.
+  std::vector<task_info> all_tasks() const;
   /// A snapshot of the counters (each exact, the set not atomic as a whole). Any thread.
   runtime_metrics metrics() const noexcept;
   /// Receives the exceptions of detached tasks, on whichever worker they end. The default logs

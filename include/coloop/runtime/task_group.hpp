@@ -37,10 +37,12 @@ class task_group {
   /// Throws std::logic_error when join() has finished, when the group is cancelled (by cancel(),
   /// a child's failure or the joiner's cancellation), when no loop runs here, or `t` is empty.
   template <class T>
-  join_handle<T> spawn(task<T> t) {
+  join_handle<T> spawn(task<T> t, spawn_options options = {},
+                       detail::site where = detail::site::here()) {
     detail::context& loop = detail::current_context("coloop::task_group::spawn");
-    detail::spawn_promise_base& s = detail::make_spawned(t);
+    detail::spawn_promise_base& s = detail::make_spawned(t, where);
     try {
+      if (!options.name.empty()) detail::name_task(s, options.name);
       detail::group_start(core(), loop, s);
     } catch (...) {
       s.discard();

@@ -22,7 +22,9 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include <coloop/core/errors.hpp>
@@ -31,6 +33,8 @@
 #include "runtime/context.hpp"
 #include "runtime/current_thread/ready_queue.hpp"
 #include "runtime/driver/driver.hpp"
+#include "runtime/task_dump_impl.hpp"
+#include "runtime/task_extra.hpp"
 #include "runtime/task_registry.hpp"
 
 namespace coloop::detail {
@@ -84,7 +88,11 @@ class timer_entry_pool {
 /// task registry and call_later's timer entries, on a local_driver.
 class loop_scheduler final : public context {
  public:
-  explicit loop_scheduler(const loop_options& options) : context(driver_), driver_(options) {}
+  explicit loop_scheduler(const loop_options& options) : context(driver_), driver_(options) {
+    single_threaded = true;
+    debug = debug_mode_requested(options);
+    slow_step_ns = options.slow_callback_duration.count();
+  }
   ~loop_scheduler() { close(); }
 
   void post(std::coroutine_handle<> h) noexcept override {
@@ -99,15 +107,14 @@ class loop_scheduler final : public context {
   // post_yield: post(), the ready queue is FIFO already.
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
   void start(spawn_promise_base& t) noexcept override {
-    t.local_ = true;  // it runs on this thread only: its handle may skip RMWs here
     tasks_.add(t);
     try {
-      t.ticket_ = ready_.push_start(t.self_);
+      t.place_ = ready_.push_start(t.self());
     } catch (...) {
       std::terminate();  // as post()
     }
   }
-  bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.ticket_); }
+  bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.place_); }
 
   void push_remote(callback&& cb) {
     // wake() happens under the lock: close() takes it too, so the reactor cannot be released
@@ -191,12 +198,35 @@ class loop_scheduler final : public context {
     stop_requested_ = false;
     scheduler_scope scope(this);
     set_current_context(this);
+    this_thread.debug = debug;
+    // relaxed: read by debug mode's wrong-thread checks, which only compare it with their own id.
+    loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     struct reset {
       loop_scheduler* s;
-      ~reset() { s->running_ = false; set_current_context(nullptr); }
+      ~reset() {
+        s->running_ = false;
+        s->loop_thread_.store({}, std::memory_order_relaxed);
+        this_thread.debug = false;
+        set_current_context(nullptr);
+      }
     } guard{this};
-    while (!stop_requested_ && (done == nullptr || !done(arg))) turn(done, arg);
+    if (debug) {
+      while (!stop_requested_ && (done == nullptr || !done(arg))) turn<true>(done, arg);
+    } else {
+      while (!stop_requested_ && (done == nullptr || !done(arg))) turn<false>(done, arg);
+    }
   }
+  /// Debug mode: throws std::logic_error naming `api` when called on a thread other than the
+  /// one running the loop.
+  void check_loop_thread(const char* api) const {
+    const std::thread::id at = loop_thread_.load(std::memory_order_relaxed);
+    if (at != std::thread::id{} && at != std::this_thread::get_id()) {
+      throw std::logic_error(std::string(api) +
+                             ": called from a thread that is not running the loop (use "
+                             "call_soon_threadsafe, or coloop::run_coroutine_threadsafe)");
+    }
+  }
+  template <bool Debug>
   void turn(bool (*done)(const void*), const void* arg) {
     // Work readied during the turn runs in the same turn, up to the budget: a spawn+join ping-pong
     // then costs one poll per `turn_budget` steps instead of one per step.
@@ -204,16 +234,21 @@ class loop_scheduler final : public context {
     for (; n < turn_budget && !ready_.empty(); ++n) {
       begin_step();
       callback cb = ready_.pop();
+      step_ = &cb;  // for dumps, which run inside a step: cleared once the turn's steps are done
+      if constexpr (Debug) debug_step_begin();
       try {
         cb();
       } catch (...) {  // a call_soon/call_later callback threw (tasks catch their own)
         report(std::current_exception());
       }
+      if constexpr (Debug) debug_step_end(*this);
       if (stop_requested_ || (done != nullptr && done(arg))) {
         driver_stats::bump(driver_.stats().polls, n + 1);  // metrics: the turn's steps at once
+        step_ = nullptr;
         return;
       }
     }
+    step_ = nullptr;
     driver_stats::bump(driver_.stats().polls, n);
     drain_remote();
     driver_.drive(ready_.empty(), work{*this});
@@ -225,14 +260,36 @@ class loop_scheduler final : public context {
       std::lock_guard lock(remote_mutex_);
       remote_closed_ = true;
     }
+    if (debug && !tasks_.empty()) report_pending_at_close();
+    // Debug mode's reports of the coroutines destroyed with their tasks.
+    const bool was_debug = std::exchange(this_thread.debug, debug);
     while (spawn_promise_base* t = tasks_.first()) {
       tasks_.remove(*t);
       t->abort();  // drops the task's reference
     }
+    this_thread.debug = was_debug;
     closed_ = true;
     ready_.clear();
     remote_.clear();
     driver_.release();  // callback timers still armed die with timer_entries_
+  }
+
+  void report_pending_at_close() const noexcept {
+    try {
+      std::string list;
+      for (const spawn_promise_base* t = tasks_.first(); t != nullptr; t = t->next_) {
+        list += "\n  " + describe_task(*t);
+      }
+      logf(log_level::warn, "coloop debug: the event loop closed with {} task(s) still pending:{}",
+           tasks_.size(), list);
+    } catch (...) {
+    }
+  }
+  void collect_tasks(std::vector<task_info>& out) override {
+    void* running[1] = {step_ != nullptr ? step_->resumed_frame() : nullptr};
+    for (const spawn_promise_base* t = tasks_.first(); t != nullptr; t = t->next_) {
+      out.push_back(snapshot_task(*t, running));
+    }
   }
 
   local_driver driver_;  // first: outlives everything that refers to its wheel and reactor
@@ -248,6 +305,8 @@ class loop_scheduler final : public context {
 
   bool stop_requested_ = false;
   bool running_ = false;
+  std::atomic<std::thread::id> loop_thread_{};  // while running
+  const callback* step_ = nullptr;  // the callback the loop is running, if any
 };
 
 }  // namespace coloop::detail
@@ -255,7 +314,9 @@ class loop_scheduler final : public context {
 namespace coloop {
 
 event_loop::event_loop(loop_options options)
-    : core_(std::make_unique<detail::loop_scheduler>(options)) {}
+    : core_(std::make_unique<detail::loop_scheduler>(options)), debug_(core_->debug) {}
+
+void event_loop::check_loop_thread(const char* api) const { core_->check_loop_thread(api); }
 
 event_loop::~event_loop() {
   if (core_->running_) {
@@ -289,6 +350,7 @@ bool event_loop::is_closed() const noexcept { return core_->closed(); }
 bool event_loop::is_running() const noexcept { return core_->running_; }
 
 void event_loop::call_soon(detail::callback fn) {
+  if (debug_) [[unlikely]] check_loop_thread("coloop::event_loop::call_soon");
   if (core_->closed()) throw std::logic_error("event_loop::call_soon: the loop is closed");
   core_->ready_.push(std::move(fn));
 }
@@ -296,11 +358,13 @@ void event_loop::call_soon(detail::callback fn) {
 void event_loop::call_soon_threadsafe(detail::callback fn) { core_->push_remote(std::move(fn)); }
 
 timer_handle event_loop::call_later(duration delay, detail::callback fn) {
+  if (debug_) [[unlikely]] check_loop_thread("coloop::event_loop::call_later");
   const std::int64_t ns = std::max(delay.count(), std::int64_t{0});
   return core_->add_timer(core_->driver_.deadline_after(ns), std::move(fn));
 }
 
 timer_handle event_loop::call_at(time_point when, detail::callback fn) {
+  if (debug_) [[unlikely]] check_loop_thread("coloop::event_loop::call_at");
   return core_->add_timer(when.time_since_epoch().count(), std::move(fn));
 }
 
@@ -323,6 +387,12 @@ void event_loop::cancel_all_tasks() {
 }
 
 std::size_t event_loop::live_tasks() const noexcept { return core_->tasks_.size(); }
+
+std::vector<task_info> event_loop::all_tasks() const {
+  std::vector<task_info> out;
+  core_->collect_tasks(out);
+  return out;
+}
 
 event_loop* event_loop::current() noexcept { return current_event_loop; }
 

@@ -91,6 +91,12 @@ std::size_t runtime::workers() const noexcept { return core_->workers_.size(); }
 
 std::size_t runtime::live_tasks() const noexcept { return core_->tasks_.size(); }
 
+std::vector<task_info> runtime::all_tasks() const {
+  std::vector<task_info> out;
+  core_->collect_tasks(out);
+  return out;
+}
+
 runtime_metrics runtime::metrics() const noexcept {
   runtime_metrics m{.workers = workers(), .injected = core_->inject_.len(),
                     .live_tasks = live_tasks()};

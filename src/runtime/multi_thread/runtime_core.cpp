@@ -24,6 +24,9 @@
 
 #include "runtime/multi_thread/runtime_core.hpp"
 
+#include "runtime/task_dump_impl.hpp"
+#include "runtime/task_extra.hpp"
+
 #include "core/log_format.hpp"
 #include "runtime/metrics/runtime_collector.hpp"
 
@@ -85,6 +88,8 @@ runtime_core::runtime_core(const loop_options& options)
       idle_(worker_count(options)),
       seed_(schedule_seed(options)),
       manual_clock_(options.manual_clock) {
+  debug = debug_mode_requested(options);
+  slow_step_ns = options.slow_callback_duration.count();
   const std::size_t n = idle_.num_workers();
   if (seed_ != 0) {
     logf(log_level::info, "coloop: randomized scheduling, seed {} (COLOOP_SCHEDULE_SEED)", seed_);
@@ -173,9 +178,9 @@ void runtime_core::post(std::coroutine_handle<> h) noexcept {
 void runtime_core::start(spawn_promise_base& t) noexcept {
   tasks_.add(t);
   worker* w = current_worker;
-  if (w == nullptr || &w->rt != this || seed_ != 0) return post(t.self_);
+  if (w == nullptr || &w->rt != this || seed_ != 0) return post(t.self());
   if (w->spawned_count == worker::spawn_capacity) spill_oldest_spawn(*w);
-  w->spawned[w->spawned_count++] = t.self_;
+  w->spawned[w->spawned_count++] = t.self();
   // Keep one in the ring for other workers to steal (the oldest: the largest subtree).
   if (workers_.size() > 1 && w->queue.is_empty()) spill_oldest_spawn(*w);
 }
@@ -191,13 +196,13 @@ bool runtime_core::take_start(spawn_promise_base& t) noexcept {
   worker* w = current_worker;
   if (w == nullptr || &w->rt != this) return false;
   for (unsigned i = w->spawned_count; i-- > 0;) {
-    if (w->spawned[i] == t.self_) {
+    if (w->spawned[i] == t.self()) {
       std::copy(w->spawned + i + 1, w->spawned + w->spawned_count, w->spawned + i);
       --w->spawned_count;
       return true;
     }
   }
-  if (w->lifo != t.self_) return false;
+  if (w->lifo != t.self()) return false;
   w->lifo = {};
   return true;
 }
@@ -297,6 +302,9 @@ void runtime_core::park(worker& w) {
   // Manual clock: virtual time may only jump when nothing runs anywhere.
   const bool may_drive = !manual_clock_ || idle_.num_parked() == workers_.size();
   worker_counters::bump(w.counters.parks);
+  // seq_cst, here and after the park: pairs with collect_tasks' store of dump_pause_ and load of
+  // `active` (each side writes, then reads the other's flag).
+  w.active.store(false, std::memory_order_seq_cst);
   if (may_drive && !driver_taken_.exchange(true, std::memory_order_acquire)) {
     worker_counters::bump(w.counters.driver_polls);
     w.park.park_on_driver([this] { driver_.drive(true); });
@@ -304,9 +312,52 @@ void runtime_core::park(worker& w) {
   } else {
     w.park.park();
   }
+  w.active.store(true, std::memory_order_seq_cst);
+  if (dump_pause_.load(std::memory_order_seq_cst)) pause_for_dump(w);
   // Still in the parked set: woken by the driver or shutdown, not searching. Otherwise a
   // notifier took us out and counted us as searching.
   if (!idle_.unpark_worker_by_id(w.index)) w.searching = true;
+}
+
+void runtime_core::pause_for_dump(worker& w) {
+  std::unique_lock lock(pause_mutex_);
+  w.active.store(false, std::memory_order_seq_cst);
+  pause_cv_.wait(lock, [this] { return !dump_pause_.load(std::memory_order_relaxed); });
+  w.active.store(true, std::memory_order_seq_cst);
+}
+
+void runtime_core::collect_tasks(std::vector<task_info>& out) {
+  constexpr auto dump_pause_limit = std::chrono::milliseconds(100);
+  std::lock_guard one_dump(dump_mutex_);
+  dump_pause_.store(true, std::memory_order_seq_cst);
+  const auto give_up = std::chrono::steady_clock::now() + dump_pause_limit;
+  for (auto& w : workers_) {
+    if (w.get() == current_worker) continue;  // the dumping task's own worker
+    while (w->active.load(std::memory_order_seq_cst) &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::yield();
+    }
+  }
+  struct resume_workers {
+    runtime_core& rt;
+    ~resume_workers() {
+      {
+        std::lock_guard lock(rt.pause_mutex_);
+        rt.dump_pause_.store(false, std::memory_order_relaxed);
+      }
+      rt.pause_cv_.notify_all();
+    }
+  } resume{*this};
+  // What each worker that did not pause runs, and the dumping task's own step.
+  std::vector<void*> running;
+  for (auto& w : workers_) {
+    if (w.get() == current_worker || w->active.load(std::memory_order_seq_cst)) {
+      running.push_back(w->step_frame.load(std::memory_order_relaxed));
+    }
+  }
+  // Under the registry's locks no task can end, so no frame is freed while it is read.
+  tasks_.for_each(
+      [&](const spawn_promise_base& t) { out.push_back(snapshot_task(t, running)); });
 }
 
 void runtime_core::run_worker(worker& w) {
@@ -314,6 +365,7 @@ void runtime_core::run_worker(worker& w) {
   task_shard_of_thread = 1 + static_cast<unsigned>(w.index % 15);
   scheduler_scope sched(this);
   set_current_context(this);
+  this_thread.debug = debug;
   while (!stop_.load(std::memory_order_relaxed)) {
     std::coroutine_handle<> h = next_task(w);
     if (!h) h = steal(w);
@@ -323,7 +375,17 @@ void runtime_core::run_worker(worker& w) {
     }
     if (w.searching) leave_searching(w);
     worker_counters::bump(w.counters.polls);
-    resume_step(h);
+    // relaxed: collect_tasks waits for this worker to see it (and pause) anyway.
+    if (dump_pause_.load(std::memory_order_relaxed)) [[unlikely]] pause_for_dump(w);
+    // relaxed: a dump reads it only once this worker paused, or gave up waiting for it to.
+    w.step_frame.store(h.address(), std::memory_order_relaxed);
+    if (debug) [[unlikely]] {
+      debug_step_begin();
+      resume_step(h);
+      debug_step_end(*this);
+    } else {
+      resume_step(h);
+    }
   }
   if (w.searching) leave_searching(w);
   current_worker = nullptr;

@@ -5,9 +5,11 @@
 // the top of runtime_core.cpp.
 
 #include <atomic>
+#include <condition_variable>
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -62,6 +64,10 @@ struct worker {
   bool searching = false;
   std::uint64_t rng = 0;  // xorshift state: steal victims, and the randomized mode
   worker_counters counters;
+  // False while parked or paused for a task dump: then it resumes no task (collect_tasks).
+  std::atomic<bool> active{true};
+  // The frame its current step resumed, for dumps (stale while inactive: they ignore it then).
+  std::atomic<void*> step_frame{nullptr};
   std::thread thread;
 };
 
@@ -85,6 +91,9 @@ class runtime_core final : public context {
   /// Only from this worker's spawn stack or LIFO slot, which no other thread touches: a task in
   /// the ring may be stolen and started meanwhile.
   bool take_start(spawn_promise_base& t) noexcept override;
+  /// Pauses the other workers between steps (at most dump_pause_limit for one stuck in a step)
+  /// and reads every live task under the registry's locks.
+  void collect_tasks(std::vector<task_info>& out) override;
   /// The runtime whose worker is the calling thread, or nullptr.
   static runtime_core* current() noexcept;
   void* face = nullptr;  // the public coloop::runtime, for runtime::current()
@@ -107,6 +116,8 @@ class runtime_core final : public context {
   void park(worker& w);
   void maintenance(worker& w);
   void notify_parked() noexcept;
+  /// A dump is under way: waits, inactive, until it ends.
+  void pause_for_dump(worker& w);
   void leave_searching(worker& w) noexcept;
   std::uint64_t next_random(worker& w) noexcept;
 
@@ -121,6 +132,10 @@ class runtime_core final : public context {
   std::atomic<bool> stop_{false};
   std::atomic<bool> closing_{false};
   std::atomic<unsigned> foreign_posts_{0};  // posts from other threads not done with the runtime
+  std::mutex dump_mutex_;  // one collect_tasks at a time
+  std::atomic<bool> dump_pause_{false};
+  std::mutex pause_mutex_;  // with pause_cv_: paused workers wait for the dump's end
+  std::condition_variable pause_cv_;
   bool shut_down_ = false;
 };
 

@@ -22,7 +22,7 @@ extern constinit thread_local unsigned task_shard_of_thread;
 class shared_task_registry {
  public:
   void add(spawn_promise_base& t) noexcept {
-    t.shard_ = static_cast<unsigned short>(task_shard_of_thread % shard_count);
+    t.place_ = task_shard_of_thread % shard_count;
     shard& s = shard_of(t);
     s.lock();
     s.tasks.add(t);
@@ -70,6 +70,20 @@ class shared_task_registry {
     }
     waiting_.store(false, std::memory_order_relaxed);
   }
+  /// Calls `f` on every live task, holding every shard's lock: none can end meanwhile.
+  template <class F>
+  void for_each(F&& f) {
+    for (shard& s : shards_) s.lock();
+    struct unlock_all {
+      shard* shards;
+      ~unlock_all() {
+        for (std::size_t i = 0; i < shard_count; ++i) shards[i].unlock();
+      }
+    } unlock{shards_};
+    for (shard& s : shards_) {
+      for (const spawn_promise_base* t = s.tasks.first(); t != nullptr; t = t->next_) f(*t);
+    }
+  }
   /// Unregisters and returns some task, or nullptr (single-threaded: after the workers stopped).
   spawn_promise_base* take_any() noexcept {
     for (shard& s : shards_) {
@@ -93,7 +107,7 @@ class shared_task_registry {
     void unlock() noexcept { locked.store(false, std::memory_order_release); }
   };
   static constexpr std::size_t shard_count = 16;
-  shard& shard_of(const spawn_promise_base& t) noexcept { return shards_[t.shard_]; }
+  shard& shard_of(const spawn_promise_base& t) noexcept { return shards_[t.place_]; }
   shard shards_[shard_count];
   std::atomic<bool> waiting_{false};
   std::atomic<bool> cancelling_{false};

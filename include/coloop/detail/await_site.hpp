@@ -1,0 +1,141 @@
+#pragma once
+// layer: core
+// Where a task stands: the file, line and function of a co_await or a spawn, captured by default
+// arguments, and what a task promise records at each co_await (its await_transform). A suspended
+// task's async stack trace is the chain of these records (task_dump.hpp).
+
+#include <coroutine>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include <coloop/detail/scheduler.hpp>
+#if !defined(__clang__)
+#include <bit>
+#include <source_location>
+#endif
+
+namespace coloop::detail {
+
+#if defined(__clang__)
+/// A place in the source. clang 14 cannot compile libstdc++ 12's <source_location>, so it keeps
+/// the three builtins' values (24 bytes); g++ keeps one pointer to its static record.
+class site {
+ public:
+  static constexpr site here(const char* file = __builtin_FILE(),
+                             const char* function = __builtin_FUNCTION(),
+                             unsigned line = __builtin_LINE()) noexcept {
+    site s;
+    s.file_ = file;
+    s.function_ = function;
+    s.line_ = line;
+    return s;
+  }
+  const char* file() const noexcept { return file_; }
+  const char* function() const noexcept { return function_; }
+  unsigned line() const noexcept { return line_; }
+  bool known() const noexcept { return file_ != nullptr; }
+
+ private:
+  const char* file_ = nullptr;
+  const char* function_ = nullptr;
+  unsigned line_ = 0;
+};
+/// Parameters that capture the caller's place as scalars: a class-type argument of a call inside
+/// a co_await would take room in the coroutine frame (g++ keeps it there across the suspension).
+#define COLOOP_DETAIL_SITE_PARAMETERS                                                  \
+  const char *site_file_ = __builtin_FILE(), const char *site_function_ = __builtin_FUNCTION(), \
+             unsigned site_line_ = __builtin_LINE()
+#define COLOOP_DETAIL_SITE_ARGUMENT \
+  ::coloop::detail::site::here(site_file_, site_function_, site_line_)
+#else
+class site {
+ public:
+  static constexpr site here(std::source_location at = std::source_location::current()) noexcept {
+    site s;
+    s.at_ = at;
+    return s;
+  }
+  /// From what __builtin_source_location() returns (std::source_location's own record).
+  static site at(const void* record) noexcept {
+    site s;
+    s.at_ = std::bit_cast<std::source_location>(record);
+    return s;
+  }
+  const char* file() const noexcept { return at_.file_name(); }
+  const char* function() const noexcept { return at_.function_name(); }
+  unsigned line() const noexcept { return at_.line(); }
+  bool known() const noexcept { return at_.line() != 0; }  // a default one has no record
+
+ private:
+  std::source_location at_;
+};
+#define COLOOP_DETAIL_SITE_PARAMETERS const void* site_record_ = __builtin_source_location()
+#define COLOOP_DETAIL_SITE_ARGUMENT ::coloop::detail::site::at(site_record_)
+#endif
+
+/// The signature of awaitable_name's instance for `A`, from which a dump reads A's name.
+template <class A>
+constexpr const char* awaitable_signature() noexcept {
+  return __PRETTY_FUNCTION__;
+}
+template <class A>
+struct awaitable_name {
+  static constexpr const char* value = awaitable_signature<A>();  // its address: 8-aligned
+};
+
+/// What a task's coroutine records at each co_await, for task dumps: where, and in one word
+/// what it does: 0 before its first co_await; `running` again once a task it awaited has ended;
+/// the address of the record of the task coroutine it awaits; else that of
+/// awaitable_name<A>::value tagged with `awaiting_other`, A being what it awaits (which stays
+/// once the co_await is over: dumps tell a running task by its scheduler's step, task_dump.cpp).
+struct await_record {
+  static constexpr std::uintptr_t running = 1, awaiting_other = 2;
+  site at;  // its current (or last) co_await
+  std::uintptr_t state = 0;
+
+  template <class A>
+  void await(site where) noexcept {
+    at = where;
+    state = reinterpret_cast<std::uintptr_t>(&awaitable_name<A>::value) | awaiting_other;
+  }
+  void awaits_task(const await_record& child) noexcept {
+    state = reinterpret_cast<std::uintptr_t>(&child);
+  }
+};
+
+/// Debug mode's hook at each co_await of a task (`cancel`: its cancel_state): charges the time
+/// since the step began to the task and reports it when slow. Set by the runtime layer
+/// (runtime/debug_mode.cpp).
+extern void (*debug_suspend)(const await_record& r, void* cancel) noexcept;
+
+/// What a task's await_transform returns: the co_await's awaiter, by value when the operand's
+/// operator co_await makes one (or the operand is a small trivially copyable awaiter), else
+/// through a pointer to the operand (which lives until the end of the full expression). g++ 12 copies an await_transform result that is not a prvalue, which
+/// immovable awaiters refuse and the others would pay for in frame size.
+template <class A>
+struct awaiter_of {
+  A* a;
+  bool await_ready() { return a->await_ready(); }
+  template <class H>
+  decltype(auto) await_suspend(H h) {
+    return a->await_suspend(h);
+  }
+  decltype(auto) await_resume() { return a->await_resume(); }
+};
+
+template <class A>
+auto make_awaiter(A&& a) {
+  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    return std::forward<A>(a).operator co_await();
+  } else if constexpr (requires { operator co_await(std::forward<A>(a)); }) {
+    return operator co_await(std::forward<A>(a));
+  } else if constexpr (std::is_trivially_copyable_v<std::remove_cvref_t<A>> &&
+                       sizeof(A) <= sizeof(void*)) {
+    return std::remove_cvref_t<A>(a);  // a copy costs the frame no more than a pointer would
+  } else {
+    return awaiter_of<std::remove_reference_t<A>>{&a};
+  }
+}
+
+}  // namespace coloop::detail

@@ -1,0 +1,61 @@
+#pragma once
+// Seeing the tasks of a loop or runtime (asyncio.all_tasks, tokio's task dumps): each live
+// spawned task with its id, name, spawn site, state and async stack trace, and in debug mode its
+// profile. docs/debugging.md describes what is shown and what it costs.
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <coloop/runtime/loop_options.hpp>
+
+namespace coloop {
+
+/// A place in a task's async stack trace: a coroutine function and the file:line of its
+/// co_await, or a spawn call.
+struct stack_frame {
+  std::string function;  // as the compiler spells it: g++ gives the signature, clang the name
+  std::string file;
+  unsigned line = 0;
+};
+
+enum class task_state {
+  not_started,  ///< spawned, its first step not taken yet
+  running,      ///< running now (the task asking, or one on another worker)
+  suspended,    ///< suspended in a co_await: waiting, or woken and queued to run
+};
+/// "not started", "running" or "suspended".
+std::string_view to_string(task_state s) noexcept;
+
+/// One live task, as all_tasks() saw it.
+struct task_info {
+  std::uint64_t id = 0;  ///< unique in the process
+  std::string name;      ///< spawn_options::name or join_handle::set_name; "" if unnamed
+  stack_frame spawned_at;  ///< the spawn call (function: its caller); empty for spawn(fn, args...)
+  task_state state = task_state::not_started;
+  /// The awaitable type of the innermost co_await when suspended ("coloop::detail::sleep_awaiter"
+  /// ...), else "".
+  std::string waiting_on;
+  /// Root first: the task's coroutine, then each task it awaits, down to the innermost, each at
+  /// its current (or, while running, last) co_await. Empty before the first co_await.
+  std::vector<stack_frame> stack;
+  // Debug mode only (loop_options::debug or COLOOP_DEBUG=1); zero otherwise.
+  std::uint64_t polls = 0;  ///< steps taken (resume to suspend)
+  duration busy{0};         ///< time spent running
+  duration waiting_for{0};  ///< since its last step ended, when suspended
+};
+
+/// Every live spawned task of the event loop or runtime running on this thread (from one of its
+/// tasks or callbacks). On the runtime the other workers pause between steps while the tasks are
+/// read (at most 100 ms for a worker stuck in a step, whose task is then shown running). Throws
+/// std::logic_error when no loop runs on this thread.
+std::vector<task_info> all_tasks();
+/// Prints all_tasks() to `out`, one block per task with its stack, then the busiest tasks by name
+/// (debug mode). Same conditions as all_tasks().
+void dump_tasks(std::ostream& out);
+/// Prints `tasks` as dump_tasks does.
+void write_tasks(std::ostream& out, const std::vector<task_info>& tasks);
+
+}  // namespace coloop

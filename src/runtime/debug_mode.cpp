@@ -1,0 +1,167 @@
+// Debug mode (loop_options::debug, COLOOP_DEBUG=1): per-task profiles and the slow-step report.
+// A scheduler in debug mode marks the start of each step (debug_step_begin); each co_await of a
+// task, and its end, charges the time since the mark to that task and moves the mark, so a step
+// that runs several tasks (a child's end transfers to its joiner) splits between them. Only a
+// callback that is not a task is left for debug_step_end to report. Clock reads happen in debug
+// mode only.
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <utility>
+
+#include "core/log_format.hpp"
+#include "core/monotonic.hpp"
+#include "runtime/context.hpp"
+#include "runtime/task_extra.hpp"
+
+namespace coloop::detail {
+
+std::mutex task_names_mutex;
+
+site spawn_promise_base::spawned_at() const noexcept {
+#if defined(__clang__)
+  return spawned_at_;
+#else
+  const task_extra* e = extra();
+  return e != nullptr ? e->spawned_at : std::bit_cast<site>(info_);
+#endif
+}
+
+task_extra& spawn_promise_base::make_extra() {
+  if (task_extra* e = extra()) return *e;
+  auto* e = new task_extra;
+  e->spawned_at = spawned_at();
+  info_ = reinterpret_cast<std::uintptr_t>(e) | has_extra;
+  return *e;
+}
+
+void name_task(spawn_promise_base& s, std::string_view name) {
+  std::lock_guard lock(task_names_mutex);
+  s.make_extra().name.assign(name);
+}
+
+namespace {
+// Debug mode: the own cancel_states of the live spawned tasks, how a suspending coroutine finds
+// the task it runs in (a when_all child's or sync_wait's is not one of them).
+std::mutex debug_tasks_mutex;
+std::unordered_set<const void*> debug_tasks;  // guarded by debug_tasks_mutex
+
+spawn_promise_base* spawned_task_of(void* cancel) noexcept {
+  std::lock_guard lock(debug_tasks_mutex);
+  if (cancel == nullptr || debug_tasks.count(cancel) == 0) return nullptr;
+  // own_cancel is the first member of spawn_header, the first base of spawn_promise_base.
+  return static_cast<spawn_promise_base*>(reinterpret_cast<spawn_header*>(cancel));
+}
+}  // namespace
+
+void delete_task_extra(spawn_promise_base& s) noexcept {
+  {
+    std::lock_guard lock(debug_tasks_mutex);
+    debug_tasks.erase(&s.own_cancel);
+  }
+  delete s.extra();
+}
+
+std::string describe_task(const spawn_promise_base& t) {
+  std::string out = fmt::format("task {:#x}", task_id(t));
+  std::lock_guard lock(task_names_mutex);
+  if (const task_extra* e = t.extra(); e != nullptr && !e->name.empty()) {
+    out += fmt::format(" \"{}\"", e->name);
+  }
+  if (const site at = t.spawned_at(); at.known()) {
+    out += fmt::format(" (spawned at {}:{} in {})", at.file(), at.line(), at.function());
+  }
+  return out;
+}
+
+namespace {
+
+double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+// The task charged last in this thread's current step: a task's polls count the steps it ran in
+// (it is charged at each co_await, suspending or not).
+constinit thread_local const spawn_promise_base* charged_in_step = nullptr;
+
+/// Charges the time since the step mark to `t` (nullptr: a coroutine outside any spawned task)
+/// and reports it when longer than the scheduler's slow_step_ns. `until`: what ended the piece.
+void charge(spawn_promise_base* t, const std::string& until) noexcept {
+  const std::int64_t now = monotonic_ns();
+  const std::int64_t took = now - std::exchange(this_thread.step_mark, now);
+  if (task_extra* extra = t != nullptr ? t->extra() : nullptr) {
+    task_extra& e = *extra;
+    // relaxed: single writer (the thread running the task); dumps read a recent value.
+    if (std::exchange(charged_in_step, t) != t) {
+      e.polls.store(e.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    e.busy_ns.store(e.busy_ns.load(std::memory_order_relaxed) + took, std::memory_order_relaxed);
+    e.suspended_at.store(now, std::memory_order_relaxed);
+  }
+  const context* ctx = current_context_or_null();
+  if (ctx == nullptr || took <= ctx->slow_step_ns) return;
+  try {
+    const std::string who = t != nullptr ? describe_task(*t) : std::string("a coroutine");
+    logf(log_level::warn, "coloop debug: {} ran {:.1f} ms without yielding the loop, {}", who,
+         ms(took), until);
+  } catch (...) {  // no memory for the message: the report is lost, never the program
+  }
+}
+
+void on_suspend(const await_record& r, void* cancel) noexcept {
+  try {
+    charge(spawned_task_of(cancel),
+           fmt::format("until its co_await in {} at {}:{}", r.at.function(), r.at.file(),
+                       r.at.line()));
+  } catch (...) {
+    charge(spawned_task_of(cancel), "until a co_await");
+  }
+}
+
+[[maybe_unused]] const bool hook_installed = (debug_suspend = &on_suspend, true);
+
+}  // namespace
+
+void debug_step_begin() noexcept {
+  this_thread.step_mark = monotonic_ns();
+  charged_in_step = nullptr;
+}
+
+void debug_step_end(const context& ctx) noexcept {
+  const std::int64_t took = monotonic_ns() - this_thread.step_mark;
+  if (took > ctx.slow_step_ns) {
+    logf(log_level::warn, "coloop debug: a callback ran {:.1f} ms without yielding the loop",
+         ms(took));
+  }
+}
+
+void debug_task_end(spawn_promise_base& t) noexcept { charge(&t, "until it ended"); }
+
+void debug_unretrieved(const spawn_promise_base& t) noexcept {
+  try {
+    std::string what = "a non-standard exception";
+    try {
+      std::rethrow_exception(t.error_);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    logf(log_level::warn, "coloop debug: {} failed and nobody retrieved its exception: {}",
+         describe_task(t), what);
+  } catch (...) {
+  }
+}
+
+void debug_task_start(spawn_promise_base& t) {
+  {
+    std::lock_guard names(task_names_mutex);
+    t.make_extra();
+  }
+  std::lock_guard lock(debug_tasks_mutex);
+  debug_tasks.insert(&t.own_cancel);
+}
+
+}  // namespace coloop::detail

@@ -1,0 +1,240 @@
+// Debug mode: each report triggered for real (a task that blocks its thread, a failed task
+// nobody joins, a task never awaited, a loop closed with a pending task, a call from the wrong
+// thread), checked for the task's name and file:line; and the per-task profile.
+
+#include <gtest/gtest.h>
+
+#include <coloop/runtime/spawn.hpp>
+#include <coloop/runtime/task_dump.hpp>
+#include <coloop/sync/event.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "support/capture_log.hpp"
+#include "support/flavour.hpp"
+
+// Outside the anonymous namespace: the report names a coroutine never run by its symbol, which
+// only an exported (external, -rdynamic) function has.
+coloop::task<int> never_run() { co_return 1; }
+
+namespace {
+
+using coloop::task;
+using namespace std::chrono_literals;
+
+bool contains(const std::string& s, std::string_view part) {
+  return s.find(part) != std::string::npos;
+}
+std::string at_line(unsigned line) { return "debug_mode_test.cpp:" + std::to_string(line); }
+
+class DebugMode : public coloop::test::flavour_test {
+ protected:
+  static coloop::loop_options debug_options() {
+    return {.debug = true, .slow_callback_duration = 20ms};
+  }
+};
+COLOOP_INSTANTIATE_FLAVOURS(DebugMode);
+
+unsigned hog_await_line = 0;
+task<void> hog() {
+  std::this_thread::sleep_for(60ms);  // what the report is about: CPU-bound work on the loop
+  hog_await_line = __LINE__ + 1;
+  co_await coloop::yield();
+}
+
+TEST_P(DebugMode, a_step_longer_than_slow_callback_duration_is_reported_naming_the_task) {
+  coloop::test::capture_sink log;
+  static unsigned spawn_line = 0;
+  run([]() -> task<void> {
+    spawn_line = __LINE__ + 1;
+    coloop::join_handle<void> h = coloop::spawn(hog(), {.name = "hog"});
+    co_await h;
+  }(), debug_options());
+  const auto reports = log.containing("without yielding the loop");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(contains(reports[0], "\"hog\"")) << reports[0];
+  EXPECT_TRUE(contains(reports[0], at_line(spawn_line))) << reports[0];
+  EXPECT_TRUE(contains(reports[0], at_line(hog_await_line))) << reports[0];
+  EXPECT_TRUE(contains(reports[0], "hog")) << reports[0];
+}
+
+TEST_P(DebugMode, steps_within_the_limit_are_not_reported) {
+  coloop::test::capture_sink log;
+  run([]() -> task<void> {
+    for (int i = 0; i < 100; ++i) co_await coloop::yield();
+  }(), {.debug = true, .slow_callback_duration = 10s});
+  EXPECT_TRUE(log.containing("without yielding").empty());
+}
+
+task<void> fails() {
+  co_await coloop::yield();
+  throw std::runtime_error("boom");
+}
+
+TEST_P(DebugMode, a_failed_task_nobody_joined_is_reported_with_its_exception) {
+  coloop::test::capture_sink log;
+  static unsigned spawn_line = 0;
+  run([]() -> task<void> {
+    coloop::test::set_exception_handler([](std::exception_ptr) {});  // the report is the test
+    spawn_line = __LINE__ + 1;
+    coloop::spawn(fails(), {.name = "failer"}).detach();
+    auto ended = [] { return coloop::test::live_tasks() == 1; };  // only this one left
+    EXPECT_TRUE(co_await coloop::test::yield_until(ended));
+  }(), debug_options());
+  const auto reports = log.containing("nobody retrieved its exception");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(contains(reports[0], "\"failer\"")) << reports[0];
+  EXPECT_TRUE(contains(reports[0], at_line(spawn_line))) << reports[0];
+  EXPECT_TRUE(contains(reports[0], "boom")) << reports[0];
+}
+
+TEST_P(DebugMode, a_task_created_and_never_awaited_is_reported) {
+  coloop::test::capture_sink log;
+  run([]() -> task<void> {
+    { task<int> dropped = never_run(); }
+    co_return;
+  }(), debug_options());
+  const auto reports = log.containing("without ever being awaited or spawned");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(contains(reports[0], "never_run")) << reports[0];
+}
+
+TEST_P(DebugMode, without_debug_mode_nothing_is_reported) {
+  coloop::test::capture_sink log;
+  run([]() -> task<void> {
+    { task<int> dropped = never_run(); }
+    co_return;
+  }());
+  EXPECT_TRUE(log.containing("coloop debug").empty());
+}
+
+unsigned inner_line = 0;
+task<void> inner(coloop::event& ev) {
+  inner_line = __LINE__ + 1;
+  co_await ev.wait();
+}
+task<void> outer(coloop::event& ev) { co_await inner(ev); }
+
+TEST(DebugModeLoop, closing_with_a_pending_task_reports_it_and_the_task_it_awaits) {
+  coloop::test::capture_sink log;
+  coloop::event ev;
+  unsigned spawn_line = 0;
+  {
+    coloop::event_loop loop({.debug = true});
+    spawn_line = __LINE__ + 1;
+    coloop::join_handle<void> h = loop.create_task(outer(ev), {.name = "left"});
+    loop.run_until_complete([]() -> task<void> {
+      for (int i = 0; i < 3; ++i) co_await coloop::yield();  // "left" suspends in its first step
+    }());
+    loop.close();
+  }
+  const auto closed = log.containing("closed with 1 task(s) still pending");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_TRUE(contains(closed[0], "\"left\"")) << closed[0];
+  EXPECT_TRUE(contains(closed[0], at_line(spawn_line))) << closed[0];
+  const auto pending = log.containing("destroyed while still pending");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_TRUE(contains(pending[0], "inner")) << pending[0];
+  EXPECT_TRUE(contains(pending[0], at_line(inner_line))) << pending[0];
+}
+
+TEST(DebugModeLoop, a_plain_callback_that_blocks_is_reported) {
+  coloop::test::capture_sink log;
+  coloop::event_loop loop({.debug = true, .slow_callback_duration = 20ms});
+  loop.call_soon([] { std::this_thread::sleep_for(60ms); });
+  loop.run_until_complete([]() -> task<void> { co_await coloop::yield(); }());
+  EXPECT_EQ(log.containing("a callback ran").size(), 1u);
+}
+
+task<void> idle_task() { co_return; }
+
+TEST(DebugModeLoop, calls_from_a_thread_not_running_the_loop_throw) {
+  coloop::event_loop loop({.debug = true});
+  std::promise<void> running;
+  std::thread runner([&] { loop.run_forever(); });
+  loop.call_soon_threadsafe([&] { running.set_value(); });
+  running.get_future().wait();
+  const auto expect_wrong_thread = [](auto call, std::string_view api) {
+    try {
+      call();
+      ADD_FAILURE() << api << ": no exception";
+    } catch (const std::logic_error& e) {
+      EXPECT_TRUE(contains(e.what(), api)) << e.what();
+      EXPECT_TRUE(contains(e.what(), "not running the loop")) << e.what();
+    }
+  };
+  expect_wrong_thread([&] { loop.call_soon([] {}); }, "coloop::event_loop::call_soon");
+  expect_wrong_thread([&] { (void)loop.call_later(1s, [] {}); },
+                      "coloop::event_loop::call_later");
+  expect_wrong_thread([&] { (void)loop.call_at(loop.time(), [] {}); },
+                      "coloop::event_loop::call_at");
+  expect_wrong_thread([&] { (void)loop.create_task(idle_task()); },
+                      "coloop::event_loop::create_task");
+  loop.call_soon_threadsafe([&] { loop.stop(); });
+  runner.join();
+}
+
+TEST(DebugModeLoop, coloop_debug_in_the_environment_turns_it_on) {
+  ASSERT_EQ(::setenv("COLOOP_DEBUG", "1", 1), 0);
+  EXPECT_TRUE(coloop::debug_mode_requested({}));
+  ASSERT_EQ(::setenv("COLOOP_DEBUG", "0", 1), 0);
+  EXPECT_FALSE(coloop::debug_mode_requested({}));
+  ASSERT_EQ(::unsetenv("COLOOP_DEBUG"), 0);
+  EXPECT_FALSE(coloop::debug_mode_requested({}));
+  EXPECT_TRUE(coloop::debug_mode_requested({.debug = true}));
+
+  ASSERT_EQ(::setenv("COLOOP_DEBUG", "1", 1), 0);
+  coloop::test::capture_sink log;
+  {
+    coloop::event_loop loop;  // no option: the environment asks for debug mode
+    { task<int> dropped = never_run(); }  // off any loop: not reported
+    loop.run_until_complete([]() -> task<void> {
+      { task<int> dropped = never_run(); }
+      co_return;
+    }());
+  }
+  ASSERT_EQ(::unsetenv("COLOOP_DEBUG"), 0);
+  EXPECT_EQ(log.containing("without ever being awaited").size(), 1u);
+}
+
+task<void> busy_then_wait(coloop::event& ev) {
+  for (int i = 0; i < 3; ++i) co_await coloop::yield();
+  co_await ev.wait();
+}
+
+TEST_P(DebugMode, the_per_task_profile_counts_polls_busy_time_and_waiting_time) {
+  run([]() -> task<void> {
+    coloop::event ev;
+    coloop::join_handle<void> h = coloop::spawn(busy_then_wait(ev), {.name = "profiled"});
+    std::vector<coloop::task_info> tasks;
+    auto waiting = [&tasks] {
+      tasks = coloop::all_tasks();
+      for (const coloop::task_info& t : tasks) {
+        if (t.name == "profiled") return t.state == coloop::task_state::suspended && t.polls >= 4;
+      }
+      return false;
+    };
+    EXPECT_TRUE(co_await coloop::test::yield_until(waiting));
+    for (const coloop::task_info& t : tasks) {
+      if (t.name != "profiled") continue;
+      EXPECT_GE(t.polls, 4u);  // the first step and one per yield
+      EXPECT_GT(t.busy.count(), 0);
+      EXPECT_GT(t.waiting_for.count(), 0);
+    }
+    std::ostringstream out;
+    coloop::dump_tasks(out);
+    EXPECT_TRUE(contains(out.str(), "busiest by name (debug mode):")) << out.str();
+    EXPECT_TRUE(contains(out.str(), "profiled")) << out.str();
+    ev.set();
+    co_await h;
+  }(), debug_options());
+}
+
+}  // namespace
