@@ -63,6 +63,20 @@ void stream_reader::check_valid() const {
   }
 }
 
+stream_reader::one_reader::one_reader(stream_reader& r) : marked_(nullptr) {
+  if (!detail::this_thread.debug) return;
+  if (r.reading_) {
+    throw std::logic_error(
+        "coloop::stream_reader: read by two tasks at once (await one read before the next)");
+  }
+  r.reading_ = true;
+  marked_ = &r;
+}
+
+stream_reader::one_reader::~one_reader() {
+  if (marked_ != nullptr) marked_->reading_ = false;
+}
+
 bool stream_reader::at_eof() const noexcept { return eof_ && buffered() == 0; }
 
 std::string stream_reader::take(std::size_t n) {
@@ -108,6 +122,7 @@ task<std::size_t> stream_reader::fill() {
 
 task<std::string> stream_reader::read(std::size_t n) {
   check_valid();
+  const one_reader guard(*this);
   if (n == 0) co_return std::string();
   if (n == all) {
     while (!eof_) co_await fill();
@@ -126,6 +141,7 @@ task<std::string> stream_reader::read(std::size_t n) {
 
 task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
   check_valid();
+  const one_reader guard(*this);
   if (n == 0) co_return 0;
   if (buffered() > 0) {
     const std::size_t k = std::min(n, buffered());
@@ -145,6 +161,7 @@ task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
 
 task<std::string> stream_reader::read_exactly(std::size_t n) {
   check_valid();
+  const one_reader guard(*this);
   if (buffered() >= n) co_return take(n);
   if (buffered() == 0 && !eof_) {  // fast path: the whole message in one read
     char* s;
@@ -180,6 +197,7 @@ task<std::string> stream_reader::read_until(std::string_view separator) {
 task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::string owned,
                                                  line_mode mode) {
   check_valid();
+  const one_reader guard(*this);
   const std::string_view sep = owned.empty() ? fixed : std::string_view(owned);
   if (buffered() == 0 && !eof_ && !skipping_line_) {
     char* s;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <coloop/net/streams.hpp>
+#include <coloop/net/unix_socket.hpp>
 #include <coloop/runtime/spawn.hpp>
 #include <coloop/runtime/task_dump.hpp>
 #include <coloop/sync/event.hpp>
@@ -20,10 +22,6 @@
 #include "support/capture_log.hpp"
 #include "support/flavour.hpp"
 
-// Outside the anonymous namespace: the report names a coroutine never run by its symbol, which
-// only an exported (external, -rdynamic) function has.
-coloop::task<int> never_run() { co_return 1; }
-
 namespace {
 
 using coloop::task;
@@ -33,6 +31,8 @@ bool contains(const std::string& s, std::string_view part) {
   return s.find(part) != std::string::npos;
 }
 std::string at_line(unsigned line) { return "debug_mode_test.cpp:" + std::to_string(line); }
+
+task<int> never_run() { co_return 1; }
 
 class DebugMode : public coloop::test::flavour_test {
  protected:
@@ -104,6 +104,7 @@ TEST_P(DebugMode, a_task_created_and_never_awaited_is_reported) {
   const auto reports = log.containing("without ever being awaited or spawned");
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_TRUE(contains(reports[0], "never_run")) << reports[0];
+  EXPECT_TRUE(contains(reports[0], "debug_mode_test.cpp:")) << reports[0];
 }
 
 TEST_P(DebugMode, without_debug_mode_nothing_is_reported) {
@@ -234,6 +235,37 @@ TEST_P(DebugMode, the_per_task_profile_counts_polls_busy_time_and_waiting_time) 
     EXPECT_TRUE(contains(out.str(), "profiled")) << out.str();
     ev.set();
     co_await h;
+  }(), debug_options());
+}
+
+task<std::string> read_one_line(coloop::stream_reader& r) { co_return co_await r.read_line(); }
+
+TEST_P(DebugMode, a_stream_reader_read_by_two_tasks_at_once_throws_for_the_second) {
+  run([]() -> task<void> {
+    auto [a, b] = coloop::unix_stream::pair();
+    coloop::stream_pair ours = coloop::make_streams(std::move(a));
+    coloop::stream_pair theirs = coloop::make_streams(std::move(b));
+    coloop::join_handle<std::string> first = coloop::spawn(read_one_line(ours.reader));
+    auto suspended = [] {
+      for (const coloop::task_info& t : coloop::all_tasks()) {
+        if (t.state == coloop::task_state::suspended) return true;
+      }
+      return false;
+    };
+    EXPECT_TRUE(co_await coloop::test::yield_until(suspended));  // the first read waits
+    try {
+      (void)co_await read_one_line(ours.reader);
+      ADD_FAILURE() << "no exception";
+    } catch (const std::logic_error& e) {
+      EXPECT_TRUE(contains(e.what(), "read by two tasks at once")) << e.what();
+    }
+    theirs.writer.write("line\n");
+    co_await theirs.writer.drain();
+    EXPECT_EQ(co_await first, "line\n");
+    // One read after the other is fine.
+    theirs.writer.write("next\n");
+    co_await theirs.writer.drain();
+    EXPECT_EQ(co_await read_one_line(ours.reader), "next\n");
   }(), debug_options());
 }
 

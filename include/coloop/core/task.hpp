@@ -23,7 +23,12 @@ namespace detail {
 [[noreturn]] void throw_empty_task();
 [[noreturn]] void throw_task_awaited_twice();
 /// Debug mode: a task destroyed unfinished (never started, or suspended); core/debug_hooks.cpp.
-void debug_task_dropped(std::coroutine_handle<> h, const await_record& r) noexcept;
+void debug_task_dropped(const await_record& r) noexcept;
+
+/// The promise constructors' first parameter: a type no coroutine argument converts to.
+struct created_tag {
+  explicit created_tag() = default;
+};
 
 /// A task promise's first base: its await_record, which an awaiting task's record points to
 /// and the awaiter finds the awaited promise from (task_awaiter).
@@ -86,6 +91,11 @@ class task_promise_common : public recorded_promise, public promise_base {
 template <class T>
 class task_promise final : public task_promise_common<T> {
  public:
+  /// Built by the coroutine (never with its arguments: nothing converts to the tag), so the
+  /// defaults capture the coroutine function: where a dump of a task not started yet points.
+  explicit task_promise(created_tag = created_tag{}, COLOOP_DETAIL_SITE_PARAMETERS) noexcept {
+    this->record_.at = COLOOP_DETAIL_SITE_ARGUMENT;
+  }
   task<T> get_return_object() noexcept;
   template <class U = T>
     requires std::is_convertible_v<U&&, T>
@@ -97,6 +107,11 @@ class task_promise final : public task_promise_common<T> {
 template <class T>
 class task_promise<T&> final : public task_promise_common<T&> {
  public:
+  /// Built by the coroutine (never with its arguments: nothing converts to the tag), so the
+  /// defaults capture the coroutine function: where a dump of a task not started yet points.
+  explicit task_promise(created_tag = created_tag{}, COLOOP_DETAIL_SITE_PARAMETERS) noexcept {
+    this->record_.at = COLOOP_DETAIL_SITE_ARGUMENT;
+  }
   task<T&> get_return_object() noexcept;
   void return_value(T& value) noexcept { this->result_.set_first_value(value); }
 };
@@ -104,6 +119,11 @@ class task_promise<T&> final : public task_promise_common<T&> {
 template <>
 class task_promise<void> final : public task_promise_common<void> {
  public:
+  /// Built by the coroutine (never with its arguments: nothing converts to the tag), so the
+  /// defaults capture the coroutine function: where a dump of a task not started yet points.
+  explicit task_promise(created_tag = created_tag{}, COLOOP_DETAIL_SITE_PARAMETERS) noexcept {
+    this->record_.at = COLOOP_DETAIL_SITE_ARGUMENT;
+  }
   task<void> get_return_object() noexcept;
   void return_void() noexcept { this->result_.set_first_value(); }
 };
@@ -186,7 +206,7 @@ class [[nodiscard]] task {
   ~task() {
     if (h_) {
       if (detail::this_thread.debug && !h_.done()) [[unlikely]] {
-        detail::debug_task_dropped(h_, h_.promise().record_);
+        detail::debug_task_dropped(h_.promise().record_);
       }
       h_.destroy();
     }

@@ -91,7 +91,7 @@ struct awaitable_name {
 /// once the co_await is over: dumps tell a running task by its scheduler's step, task_dump.cpp).
 struct await_record {
   static constexpr std::uintptr_t running = 1, awaiting_other = 2;
-  site at;  // its current (or last) co_await
+  site at;  // its current (or last) co_await; before the first, the coroutine function
   std::uintptr_t state = 0;
 
   template <class A>

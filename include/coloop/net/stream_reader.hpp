@@ -102,6 +102,18 @@ class stream_reader {
   void stash(const char* data, std::size_t n);
   void keep(const char* data, std::size_t n);  // a read's `n` bytes: stashed, or 0: end of stream
   void check_valid() const;
+  /// Debug mode: marks a read under way, throwing std::logic_error if one already is (two tasks
+  /// reading at once). Held by each read coroutine.
+  class one_reader {
+   public:
+    explicit one_reader(stream_reader& r);
+    ~one_reader();
+    one_reader(const one_reader&) = delete;
+    one_reader& operator=(const one_reader&) = delete;
+
+   private:
+    stream_reader* marked_;  // null outside debug mode
+  };
 
   std::shared_ptr<detail::stream_transport> transport_;
   std::string buffer_;  // buffered bytes are buffer_[begin_, size)
@@ -110,6 +122,7 @@ class stream_reader {
   bool eof_ = false;
   std::size_t skipped_ = 0;     // bytes of the over-long line discarded so far
   bool skipping_line_ = false;  // read_line is (or, cancelled, was) discarding an over-long line
+  bool reading_ = false;        // debug mode: a read is under way (one_reader)
 };
 
 }  // namespace coloop
