@@ -1,6 +1,7 @@
 // Debug mode's reports that need only the core layer: a task destroyed unfinished. The runtime
 // layer installs the per-step hook (runtime/debug_mode.cpp).
 
+#include <coloop/core/future.hpp>
 #include <coloop/core/task.hpp>
 
 #include "core/log_format.hpp"
@@ -22,6 +23,18 @@ void debug_task_dropped(const await_record& r) noexcept {
            r.at.function(), r.at.file(), r.at.line());
     }
   } catch (...) {  // no memory for the message: the report is lost, never the program
+  }
+}
+
+void debug_future_dropped(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    logf(log_level::warn, "coloop debug: a future was destroyed with an exception nobody retrieved: {}",
+         ex.what());
+  } catch (...) {
+    log(log_level::warn, "coloop debug: a future was destroyed with a non-standard exception nobody "
+                         "retrieved");
   }
 }
 

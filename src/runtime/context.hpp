@@ -33,6 +33,8 @@ class context : public scheduler {
   /// Appends a snapshot of every live spawned task (coloop::all_tasks): the event loop's thread,
   /// or any thread of the runtime.
   virtual void collect_tasks(std::vector<task_info>& out) = 0;
+  /// COLOOP_DUMP_ON's signal arrived: log a task dump (called on its watcher thread).
+  virtual void dump_on_signal() = 0;
   /// Closed: no new task may start (the event loop after close(), the runtime at its end).
   bool closed() const noexcept { return closed_; }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <coloop/core/future.hpp>
 #include <coloop/net/streams.hpp>
 #include <coloop/net/unix_socket.hpp>
 #include <coloop/runtime/spawn.hpp>
@@ -105,6 +106,29 @@ TEST_P(DebugMode, a_task_created_and_never_awaited_is_reported) {
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_TRUE(contains(reports[0], "never_run")) << reports[0];
   EXPECT_TRUE(contains(reports[0], "debug_mode_test.cpp:")) << reports[0];
+}
+
+TEST_P(DebugMode, a_future_dropped_with_an_exception_nobody_awaited_is_reported) {
+  coloop::test::capture_sink log;
+  run([]() -> task<void> {
+    {
+      coloop::promise<int> p;
+      coloop::future<int> f = p.get_future();
+      p.set_exception(std::make_exception_ptr(std::runtime_error("lost")));
+    }
+    {  // awaited: retrieved, not reported
+      coloop::promise<int> p;
+      coloop::future<int> f = p.get_future();
+      p.set_exception(std::make_exception_ptr(std::runtime_error("seen")));
+      try {
+        (void)co_await f;
+      } catch (const std::runtime_error&) {
+      }
+    }
+  }(), debug_options());
+  const auto reports = log.containing("a future was destroyed with an exception nobody retrieved");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(contains(reports[0], "lost")) << reports[0];
 }
 
 TEST_P(DebugMode, without_debug_mode_nothing_is_reported) {

@@ -11,12 +11,15 @@
 #include <coloop/sync/queue.hpp>
 
 #include <atomic>
+#include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/capture_log.hpp"
 #include "support/flavour.hpp"
 
 namespace {
@@ -287,6 +290,60 @@ TEST(TaskDumpLoop, event_loop_all_tasks_lists_the_loops_tasks) {
   ev.set();
   loop.run_until_complete([](coloop::join_handle<void>& jh) -> task<void> { co_await jh; }(h));
   EXPECT_TRUE(loop.all_tasks().empty());
+}
+
+// COLOOP_DUMP_ON: the signal logs a dump of every loop and runtime.
+struct dump_on_usr1 {
+  dump_on_usr1() { ::setenv("COLOOP_DUMP_ON", "SIGUSR1", 1); }
+  ~dump_on_usr1() { ::unsetenv("COLOOP_DUMP_ON"); }
+};
+
+TEST(TaskDumpSignal, the_signal_logs_a_dump_of_the_event_loop) {
+  dump_on_usr1 env;
+  coloop::test::capture_sink log;
+  coloop::event_loop loop;  // registered for the signal: the environment names one
+  coloop::event ev;
+  coloop::join_handle<void> h = loop.create_task(wait_forever(ev), {.name = "signalled"});
+  loop.run_until_complete([](coloop::test::capture_sink& sink) -> task<void> {
+    std::raise(SIGUSR1);  // a watcher thread hands the dump to this loop
+    auto dumped = [&sink] { return !sink.containing("task dump of an event loop").empty(); };
+    EXPECT_TRUE(co_await coloop::test::yield_until(dumped));
+  }(log));
+  const auto dumps = log.containing("task dump of an event loop");
+  ASSERT_EQ(dumps.size(), 1u);
+  EXPECT_TRUE(contains(dumps[0], "\"signalled\": suspended")) << dumps[0];
+  EXPECT_TRUE(contains(dumps[0], "wait_forever")) << dumps[0];
+  ev.set();
+  loop.run_until_complete([](coloop::join_handle<void>& jh) -> task<void> { co_await jh; }(h));
+}
+
+TEST(TaskDumpSignal, the_signal_logs_a_dump_of_the_runtime) {
+  dump_on_usr1 env;
+  coloop::test::capture_sink log;
+  coloop::runtime rt({.workers = 2});
+  coloop::event ev;
+  coloop::join_handle<int> h = rt.spawn(outer(ev), {.name = "signalled"});
+  rt.block_on([]() -> task<void> {  // "signalled" has suspended once this returns
+    auto suspended = [] {
+      for (const task_info& t : coloop::all_tasks()) {
+        if (t.name == "signalled") return t.state == task_state::suspended;
+      }
+      return false;
+    };
+    EXPECT_TRUE(co_await coloop::test::yield_until(suspended));
+  }());
+  std::raise(SIGUSR1);
+  // The watcher thread dumps the runtime itself; the test thread waits for it (bounded).
+  for (int i = 0; i < 1000000 && log.containing("task dump of a runtime").empty(); ++i) {
+    std::this_thread::yield();
+  }
+  const auto dumps = log.containing("task dump of a runtime");
+  ASSERT_EQ(dumps.size(), 1u);
+  EXPECT_TRUE(contains(dumps[0], "\"signalled\": suspended")) << dumps[0];
+  EXPECT_TRUE(contains(dumps[0], "inner_wait")) << dumps[0];
+  ev.set();
+  EXPECT_EQ(rt.block_on([](coloop::join_handle<int>& jh) -> task<int> { co_return co_await jh; }(h)),
+            7);
 }
 
 TEST(TaskDumpApi, all_tasks_outside_a_loop_throws_naming_the_call) {

@@ -20,6 +20,8 @@ namespace detail {
 
 [[noreturn]] void throw_promise_already_satisfied();
 [[noreturn]] void throw_future_misuse(const char* what);
+/// Debug mode: a future's shared state goes with an exception nobody awaited (debug_report.cpp).
+void debug_future_dropped(const std::exception_ptr& e) noexcept;
 
 /// Shared by one promise and one future. The state word orders the hand-off between the setter
 /// (any thread) and the single awaiter (its scheduler's thread).
@@ -51,11 +53,19 @@ class future_state_base : private cancel_slot {
   scheduler* scheduler_ = nullptr;
   cancel_state* cancel_ = nullptr;
   bool cancelled_ = false;
+
+ public:
+  bool retrieved_ = false;  // an await returned its result (the awaiter's thread)
 };
 
 template <class T>
 class future_state : public future_state_base {
  public:
+  ~future_state() {
+    if (this_thread.debug && !retrieved_ && result_.has_exception()) [[unlikely]] {
+      debug_future_dropped(result_.exception());
+    }
+  }
   result<T> result_;
 };
 
@@ -69,6 +79,7 @@ struct [[nodiscard]] future_awaiter {
   }
   T await_resume() {
     s->resumed();
+    s->retrieved_ = true;
     if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
       return s->result_.get();
     } else {

@@ -33,6 +33,7 @@
 #include "runtime/context.hpp"
 #include "runtime/current_thread/ready_queue.hpp"
 #include "runtime/driver/driver.hpp"
+#include "runtime/dump_on_signal.hpp"
 #include "runtime/task_dump_impl.hpp"
 #include "runtime/task_extra.hpp"
 #include "runtime/task_registry.hpp"
@@ -92,8 +93,12 @@ class loop_scheduler final : public context {
     single_threaded = true;
     debug = debug_mode_requested(options);
     slow_step_ns = options.slow_callback_duration.count();
+    watch_dump_signal(*this);
   }
-  ~loop_scheduler() { close(); }
+  ~loop_scheduler() {
+    unwatch_dump_signal(*this);
+    close();
+  }
 
   void post(std::coroutine_handle<> h) noexcept override {
     // A full ring grows; if even that fails there is no way to keep the promise of resuming h.
@@ -283,6 +288,16 @@ class loop_scheduler final : public context {
       logf(log_level::warn, "coloop debug: the event loop closed with {} task(s) still pending:{}",
            tasks_.size(), list);
     } catch (...) {
+    }
+  }
+  void dump_on_signal() override {
+    try {
+      push_remote([this] {
+        std::vector<task_info> tasks;
+        collect_tasks(tasks);
+        log_task_dump("an event loop", tasks);
+      });
+    } catch (...) {  // closed: nothing to dump
     }
   }
   void collect_tasks(std::vector<task_info>& out) override {

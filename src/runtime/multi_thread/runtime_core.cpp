@@ -24,6 +24,7 @@
 
 #include "runtime/multi_thread/runtime_core.hpp"
 
+#include "runtime/dump_on_signal.hpp"
 #include "runtime/task_dump_impl.hpp"
 #include "runtime/task_extra.hpp"
 
@@ -104,9 +105,11 @@ runtime_core::runtime_core(const loop_options& options)
   }
   start_workers();
   runtime_collector::add(*this);
+  watch_dump_signal(*this);
 }
 
 runtime_core::~runtime_core() {
+  unwatch_dump_signal(*this);
   runtime_collector::remove(*this);
   shutdown();
 }
@@ -324,6 +327,15 @@ void runtime_core::pause_for_dump(worker& w) {
   w.active.store(false, std::memory_order_seq_cst);
   pause_cv_.wait(lock, [this] { return !dump_pause_.load(std::memory_order_relaxed); });
   w.active.store(true, std::memory_order_seq_cst);
+}
+
+void runtime_core::dump_on_signal() {
+  try {
+    std::vector<task_info> tasks;
+    collect_tasks(tasks);
+    log_task_dump("a runtime", tasks);
+  } catch (...) {
+  }
 }
 
 void runtime_core::collect_tasks(std::vector<task_info>& out) {

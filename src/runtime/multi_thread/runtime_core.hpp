@@ -94,6 +94,7 @@ class runtime_core final : public context {
   /// Pauses the other workers between steps (at most dump_pause_limit for one stuck in a step)
   /// and reads every live task under the registry's locks.
   void collect_tasks(std::vector<task_info>& out) override;
+  void dump_on_signal() override;
   /// The runtime whose worker is the calling thread, or nullptr.
   static runtime_core* current() noexcept;
   void* face = nullptr;  // the public coloop::runtime, for runtime::current()
