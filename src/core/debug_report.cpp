@@ -30,11 +30,11 @@ void debug_future_dropped(const std::exception_ptr& e) noexcept {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    logf(log_level::warn, "coloop debug: a future was destroyed with an exception nobody retrieved: {}",
-         ex.what());
+    logf(log_level::warn,
+         "coloop debug: a future was destroyed with an exception nobody retrieved: {}", ex.what());
   } catch (...) {
-    log(log_level::warn, "coloop debug: a future was destroyed with a non-standard exception nobody "
-                         "retrieved");
+    log(log_level::warn,
+        "coloop debug: a future was destroyed with a non-standard exception nobody retrieved");
   }
 }
 

@@ -22,7 +22,7 @@ namespace detail {
 
 [[noreturn]] void throw_empty_task();
 [[noreturn]] void throw_task_awaited_twice();
-/// Debug mode: a task destroyed unfinished (never started, or suspended); core/debug_hooks.cpp.
+/// Debug mode: a task destroyed unfinished (never started, or suspended); core/debug_report.cpp.
 void debug_task_dropped(const await_record& r) noexcept;
 
 /// The promise constructors' first parameter: a type no coroutine argument converts to.
@@ -107,8 +107,7 @@ class task_promise final : public task_promise_common<T> {
 template <class T>
 class task_promise<T&> final : public task_promise_common<T&> {
  public:
-  /// Built by the coroutine (never with its arguments: nothing converts to the tag), so the
-  /// defaults capture the coroutine function: where a dump of a task not started yet points.
+  /// As task_promise<T>'s.
   explicit task_promise(created_tag = created_tag{}, COLOOP_DETAIL_SITE_PARAMETERS) noexcept {
     this->record_.at = COLOOP_DETAIL_SITE_ARGUMENT;
   }
@@ -119,8 +118,7 @@ class task_promise<T&> final : public task_promise_common<T&> {
 template <>
 class task_promise<void> final : public task_promise_common<void> {
  public:
-  /// Built by the coroutine (never with its arguments: nothing converts to the tag), so the
-  /// defaults capture the coroutine function: where a dump of a task not started yet points.
+  /// As task_promise<T>'s.
   explicit task_promise(created_tag = created_tag{}, COLOOP_DETAIL_SITE_PARAMETERS) noexcept {
     this->record_.at = COLOOP_DETAIL_SITE_ARGUMENT;
   }

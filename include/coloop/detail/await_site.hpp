@@ -111,8 +111,9 @@ extern void (*debug_suspend)(const await_record& r, void* cancel) noexcept;
 
 /// What a task's await_transform returns: the co_await's awaiter, by value when the operand's
 /// operator co_await makes one (or the operand is a small trivially copyable awaiter), else
-/// through a pointer to the operand (which lives until the end of the full expression). g++ 12 copies an await_transform result that is not a prvalue, which
-/// immovable awaiters refuse and the others would pay for in frame size.
+/// through a pointer to the operand (which lives until the end of the full expression). g++ 12
+/// copies an await_transform result that is not a prvalue, which immovable awaiters refuse and
+/// the others would pay for in frame size.
 template <class A>
 struct awaiter_of {
   A* a;
