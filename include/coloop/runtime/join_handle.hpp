@@ -117,10 +117,10 @@ class join_handle {
 
 namespace detail {
 template <class T>
-join_handle<T> spawn_on(context& ctx, task<T> t, const spawn_options& options, site where) {
+join_handle<T> spawn_on(context& ctx, task<T> t, site where, std::string_view name = {}) {
   spawn_promise_base& s = make_spawned(t, where);
   try {
-    if (!options.name.empty()) name_task(s, options.name);
+    if (!name.empty()) name_task(s, name);
     start_spawned(ctx, s);
   } catch (...) {
     s.discard();
