@@ -50,22 +50,32 @@ std::string type_in_signature(const char* signature) {
   return std::string(sig.substr(0, sig.find_first_of(";]")));
 }
 
-}  // namespace
-
-task_info snapshot_task(const spawn_promise_base& t, std::span<void* const> running) {
+/// What a task shows besides its records: id, name, spawn site, debug mode's profile.
+task_info identity(const spawn_promise_base& t, std::int64_t& suspended_at) {
   task_info info;
   info.id = task_id(t);
-  std::int64_t suspended_at = 0;
-  {
-    std::lock_guard lock(task_names_mutex);
-    if (const site at = t.spawned_at(); at.known()) info.spawned_at = frame_at(at);
-    if (const task_extra* e = t.extra()) {
-      info.name = e->name;
-      info.polls = e->polls.load(std::memory_order_relaxed);
-      info.busy = duration(e->busy_ns.load(std::memory_order_relaxed));
-      suspended_at = e->suspended_at.load(std::memory_order_relaxed);
-    }
+  std::lock_guard lock(task_names_mutex);
+  if (const site at = t.spawned_at(); at.known()) info.spawned_at = frame_at(at);
+  if (const task_extra* e = t.extra()) {
+    info.name = e->name;
+    info.polls = e->polls.load(std::memory_order_relaxed);
+    info.busy = duration(e->busy_ns.load(std::memory_order_relaxed));
+    suspended_at = e->suspended_at.load(std::memory_order_relaxed);
   }
+  return info;
+}
+}  // namespace
+
+task_info snapshot_task_unread(const spawn_promise_base& t) {
+  std::int64_t suspended_at = 0;
+  task_info info = identity(t, suspended_at);
+  info.state = task_state::unknown;
+  return info;
+}
+
+task_info snapshot_task(const spawn_promise_base& t, std::span<void* const> running) {
+  std::int64_t suspended_at = 0;
+  task_info info = identity(t, suspended_at);
   const await_record* r = &record_in_frame(t.self().address());
   const auto resumed_now = [running](const await_record* rec) {
     for (void* f : running) {
@@ -114,6 +124,7 @@ std::string_view to_string(task_state s) noexcept {
     case task_state::not_started: return "not started";
     case task_state::running: return "running";
     case task_state::suspended: return "suspended";
+    case task_state::unknown: return "unknown";
   }
   return "?";
 }

@@ -13,5 +13,7 @@ namespace coloop::detail {
 /// `running`: the frames the schedulers' current steps resumed; a task with one of them in its
 /// stack is running.
 task_info snapshot_task(const spawn_promise_base& t, std::span<void* const> running);
+/// `t` without its records (state task_state::unknown), when a worker did not pause.
+task_info snapshot_task_unread(const spawn_promise_base& t);
 
 }  // namespace coloop::detail

@@ -362,6 +362,7 @@ TEST(TaskDumpApi, to_string_names_each_state) {
   EXPECT_EQ(coloop::to_string(task_state::not_started), "not started");
   EXPECT_EQ(coloop::to_string(task_state::running), "running");
   EXPECT_EQ(coloop::to_string(task_state::suspended), "suspended");
+  EXPECT_EQ(coloop::to_string(task_state::unknown), "unknown");
 }
 
 }  // namespace

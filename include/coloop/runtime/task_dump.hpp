@@ -25,8 +25,11 @@ enum class task_state {
   not_started,  ///< spawned, its first step not taken yet
   running,      ///< running now (the task asking, or one on another worker)
   suspended,    ///< suspended in a co_await: waiting, or woken and queued to run
+  /// runtime: a worker did not pause for the dump within a second (stuck in a long step), so
+  /// no task's stack was read (it could be changing under the reader)
+  unknown,
 };
-/// "not started", "running" or "suspended".
+/// "not started", "running", "suspended" or "unknown".
 std::string_view to_string(task_state s) noexcept;
 
 /// One live task, as all_tasks() saw it.
@@ -49,8 +52,8 @@ struct task_info {
 
 /// Every live spawned task of the event loop or runtime running on this thread (from one of its
 /// tasks or callbacks). On the runtime the other workers pause between steps while the tasks are
-/// read (at most 100 ms for a worker stuck in a step, whose task is then shown running). Throws
-/// std::logic_error when no loop runs on this thread.
+/// read; if one stays in its step for a second, every task is listed with state `unknown` and no
+/// stack. Throws std::logic_error when no loop runs on this thread.
 std::vector<task_info> all_tasks();
 /// Prints all_tasks() to `out`, one block per task with its stack, then the busiest tasks by name
 /// (debug mode). Same conditions as all_tasks().

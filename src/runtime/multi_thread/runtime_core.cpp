@@ -339,7 +339,7 @@ void runtime_core::dump_on_signal() {
 }
 
 void runtime_core::collect_tasks(std::vector<task_info>& out) {
-  constexpr auto dump_pause_limit = std::chrono::milliseconds(100);
+  constexpr auto dump_pause_limit = std::chrono::seconds(1);
   std::lock_guard one_dump(dump_mutex_);
   dump_pause_.store(true, std::memory_order_seq_cst);
   const auto give_up = std::chrono::steady_clock::now() + dump_pause_limit;
@@ -360,16 +360,18 @@ void runtime_core::collect_tasks(std::vector<task_info>& out) {
       rt.pause_cv_.notify_all();
     }
   } resume{*this};
-  // What each worker that did not pause runs, and the dumping task's own step.
-  std::vector<void*> running;
+  // A worker still in its step may be writing any task's records: then none is read.
+  bool all_paused = true;
   for (auto& w : workers_) {
-    if (w.get() == current_worker || w->active.load(std::memory_order_seq_cst)) {
-      running.push_back(w->step_frame.load(std::memory_order_relaxed));
-    }
+    if (w.get() != current_worker && w->active.load(std::memory_order_seq_cst)) all_paused = false;
   }
+  void* const own_step[1] = {current_worker != nullptr && &current_worker->rt == this
+                                 ? current_worker->step_frame.load(std::memory_order_relaxed)
+                                 : nullptr};
   // Under the registry's locks no task can end, so no frame is freed while it is read.
-  tasks_.for_each(
-      [&](const spawn_promise_base& t) { out.push_back(snapshot_task(t, running)); });
+  tasks_.for_each([&](const spawn_promise_base& t) {
+    out.push_back(all_paused ? snapshot_task(t, own_step) : snapshot_task_unread(t));
+  });
 }
 
 void runtime_core::run_worker(worker& w) {
