@@ -324,9 +324,14 @@ void runtime_core::park(worker& w) {
 
 void runtime_core::pause_for_dump(worker& w) {
   std::unique_lock lock(pause_mutex_);
-  w.active.store(false, std::memory_order_seq_cst);
-  pause_cv_.wait(lock, [this] { return !dump_pause_.load(std::memory_order_relaxed); });
-  w.active.store(true, std::memory_order_seq_cst);
+  for (;;) {
+    w.active.store(false, std::memory_order_seq_cst);
+    pause_cv_.wait(lock, [this] { return !dump_pause_.load(std::memory_order_relaxed); });
+    // seq_cst, as in park: a dump that began after the wait saw this worker inactive only if
+    // this load sees its flag.
+    w.active.store(true, std::memory_order_seq_cst);
+    if (!dump_pause_.load(std::memory_order_seq_cst)) return;
+  }
 }
 
 void runtime_core::dump_on_signal() {
@@ -355,7 +360,9 @@ void runtime_core::collect_tasks(std::vector<task_info>& out) {
     ~resume_workers() {
       {
         std::lock_guard lock(rt.pause_mutex_);
-        rt.dump_pause_.store(false, std::memory_order_relaxed);
+        // release: a worker waking from park reads it without the mutex, and must see the
+        // dump's reads done before it writes the records again.
+        rt.dump_pause_.store(false, std::memory_order_release);
       }
       rt.pause_cv_.notify_all();
     }
