@@ -42,9 +42,6 @@ class context : public scheduler {
   void report(std::exception_ptr e) noexcept;
   /// Receives the exceptions of detached tasks; empty: log them (error level).
   std::function<void(std::exception_ptr)> exception_handler;
-  /// An event loop: its tasks run on its thread only, so their handles may skip RMWs there
-  /// (spawn_promise_base::handle_local).
-  bool single_threaded = false;
   /// Debug mode (loop_options::debug or COLOOP_DEBUG=1): the reports of runtime/debug_mode.cpp.
   bool debug = false;
   std::int64_t slow_step_ns = 100'000'000;  // loop_options::slow_callback_duration

@@ -38,7 +38,7 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
-  if (this_thread.debug) [[unlikely]] debug_task_end(*this);
+  if (ctx_->debug) [[unlikely]] debug_task_end(*this);
   if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
   count_task_end(error_);
@@ -65,9 +65,8 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
 // suspended joining it from this thread (local_joiner_bit, which pins the handle here): the
 // handle may otherwise be used from another thread meanwhile, with RMWs there.
 bool spawn_promise_base::handle_local() const noexcept {
-  // ctx_ is null once aborted, as current_scheduler() is off any loop.
-  return ctx_ != nullptr && current_scheduler() == static_cast<scheduler*>(ctx_) &&
-         ctx_->single_threaded;
+  // Never equal once aborted (ctx_ null): local_loop is a sentinel off any event loop.
+  return static_cast<const void*>(ctx_) == this_thread.local_loop;
 }
 
 unsigned spawn_promise_base::add(unsigned delta, bool local) noexcept {

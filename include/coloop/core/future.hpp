@@ -62,7 +62,7 @@ template <class T>
 class future_state : public future_state_base {
  public:
   ~future_state() {
-    if (this_thread.debug && !retrieved_ && result_.has_exception()) [[unlikely]] {
+    if (result_.has_exception() && !retrieved_ && this_thread.debug) [[unlikely]] {
       debug_future_dropped(result_.exception());
     }
   }

@@ -73,12 +73,11 @@ class task_promise_common : public recorded_promise, public promise_base {
   final_awaiter final_suspend() const noexcept { return {}; }
 
   /// Every co_await in a task records where it is and what it awaits (the task's async stack
-  /// trace).
+  /// trace; a task's awaiter records the task it awaits once it suspends).
   template <class A>
   auto await_transform(A&& a, COLOOP_DETAIL_SITE_PARAMETERS) {
-    // A task's awaiter then overrides what it awaits.
-    record_.template await<std::remove_cvref_t<A>>(COLOOP_DETAIL_SITE_ARGUMENT);
-    if (this_thread.debug) [[unlikely]] debug_suspend(record_, cancel_);
+    record_.at = COLOOP_DETAIL_SITE_ARGUMENT;
+    if constexpr (!awaits_task<A>) record_.template awaits_other<std::remove_cvref_t<A>>();
     return make_awaiter(std::forward<A>(a));
   }
 
@@ -131,6 +130,7 @@ class task_awaiter {
   using handle = std::coroutine_handle<task_promise<T>>;
 
  public:
+  using links_records = void;  // awaits_task: it records what it awaits itself
   explicit task_awaiter(handle h) noexcept : word_(reinterpret_cast<std::uintptr_t>(h.address())) {}
   bool await_ready() const noexcept {
     const handle h = awaited();
@@ -203,7 +203,7 @@ class [[nodiscard]] task {
   task& operator=(const task&) = delete;
   ~task() {
     if (h_) {
-      if (detail::this_thread.debug && !h_.done()) [[unlikely]] {
+      if (!h_.done() && detail::this_thread.debug) [[unlikely]] {
         detail::debug_task_dropped(h_.promise().record_);
       }
       h_.destroy();

@@ -84,9 +84,9 @@ struct awaitable_name {
   static constexpr const char* value = awaitable_signature<A>();  // its address: 8-aligned
 };
 
-/// What a task's coroutine records at each co_await, for task dumps: where, and in one word
-/// what it does: 0 before its first co_await; `running` again once a task it awaited has ended;
-/// the address of the record of the task coroutine it awaits; else that of
+/// What a task's coroutine records at each co_await, for task dumps: where (one word with g++),
+/// and in one word what it awaits: 0 before its first co_await; `running` again once a task it
+/// awaited has ended; the address of the record of the task coroutine it awaits; else that of
 /// awaitable_name<A>::value tagged with `awaiting_other`, A being what it awaits (which stays
 /// once the co_await is over: dumps tell a running task by its scheduler's step, task_dump.cpp).
 struct await_record {
@@ -95,47 +95,66 @@ struct await_record {
   std::uintptr_t state = 0;
 
   template <class A>
-  void await(site where) noexcept {
-    at = where;
-    state = reinterpret_cast<std::uintptr_t>(&awaitable_name<A>::value) | awaiting_other;
+  void awaits_other() noexcept {
+    // As a char pointer plus the tag (the names are 8-aligned), so the compiler folds the tag
+    // into the address: one instruction less than an or at each co_await.
+    state = reinterpret_cast<std::uintptr_t>(
+        reinterpret_cast<const char*>(&awaitable_name<A>::value) + awaiting_other);
   }
   void awaits_task(const await_record& child) noexcept {
     state = reinterpret_cast<std::uintptr_t>(&child);
   }
 };
 
-/// Debug mode's hook at each co_await of a task (`cancel`: its cancel_state): charges the time
-/// since the step began to the task and reports it when slow. Set by the runtime layer
-/// (runtime/debug_mode.cpp).
+/// Debug mode's hook at each co_await of a task that does not complete in await_ready (`cancel`:
+/// its cancel_state): charges the time since the step began to the task and reports it when
+/// slow. Set by the runtime layer (runtime/debug_mode.cpp).
 extern void (*debug_suspend)(const await_record& r, void* cancel) noexcept;
 
-/// What a task's await_transform returns: the co_await's awaiter, by value when the operand's
-/// operator co_await makes one (or the operand is a small trivially copyable awaiter), else
-/// through a pointer to the operand (which lives until the end of the full expression). g++ 12
-/// copies an await_transform result that is not a prvalue, which immovable awaiters refuse and
-/// the others would pay for in frame size.
-template <class A>
-struct awaiter_of {
-  A* a;
-  bool await_ready() { return a->await_ready(); }
-  template <class H>
-  decltype(auto) await_suspend(H h) {
-    return a->await_suspend(h);
+/// What a task's await_transform returns: the co_await's awaiter `Aw`, held by value when the
+/// operand's operator co_await makes one, else as a pointer to the operand (which lives until
+/// the end of the full expression: g++ 12 copies an await_transform result that is not a
+/// prvalue, which immovable awaiters refuse). In debug mode a suspension charges the task's step
+/// first (debug_suspend): a co_await that completes in await_ready does not test for it.
+template <class Aw>
+struct recording_awaiter {
+  Aw held;
+  decltype(auto) awaiter() noexcept {
+    if constexpr (std::is_pointer_v<Aw>) {
+      return *held;
+    } else {
+      return (held);
+    }
   }
-  decltype(auto) await_resume() { return a->await_resume(); }
+  bool await_ready() { return awaiter().await_ready(); }
+  template <class Promise>
+  decltype(auto) await_suspend(std::coroutine_handle<Promise> h) {
+    if (this_thread.debug) [[unlikely]] debug_suspend(h.promise().record_, h.promise().cancel_);
+    return awaiter().await_suspend(h);
+  }
+  decltype(auto) await_resume() { return awaiter().await_resume(); }
 };
 
+/// Whether awaiting an `A` in a task is awaiting another task, whose awaiter links the records
+/// itself (and runs it at once: there is no suspension to charge).
+template <class A>
+constexpr bool awaits_task = requires(A&& a) {
+  typename decltype(std::forward<A>(a).operator co_await())::links_records;
+};
+
+/// The awaiter of `co_await a` in a task: a task's own awaiter as it is, any other one wrapped.
 template <class A>
 auto make_awaiter(A&& a) {
-  if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+  if constexpr (awaits_task<A>) {
     return std::forward<A>(a).operator co_await();
+  } else if constexpr (requires { std::forward<A>(a).operator co_await(); }) {
+    using aw = decltype(std::forward<A>(a).operator co_await());
+    return recording_awaiter<aw>{std::forward<A>(a).operator co_await()};
   } else if constexpr (requires { operator co_await(std::forward<A>(a)); }) {
-    return operator co_await(std::forward<A>(a));
-  } else if constexpr (std::is_trivially_copyable_v<std::remove_cvref_t<A>> &&
-                       sizeof(A) <= sizeof(void*)) {
-    return std::remove_cvref_t<A>(a);  // a copy costs the frame no more than a pointer would
+    using aw = decltype(operator co_await(std::forward<A>(a)));
+    return recording_awaiter<aw>{operator co_await(std::forward<A>(a))};
   } else {
-    return awaiter_of<std::remove_reference_t<A>>{&a};
+    return recording_awaiter<std::remove_reference_t<A>*>{&a};
   }
 }
 

@@ -37,6 +37,9 @@ inline constexpr std::size_t transfer_stack_budget = 128 * 1024;
 /// reading an always-ready socket cannot starve timers and other tasks (tokio's coop budget).
 inline constexpr int coop_budget = 128;
 
+/// thread_state::local_loop off any event loop: no context's address.
+inline constexpr char no_local_loop = 0;
+
 struct thread_state {
   scheduler* current = nullptr;
   const char* stack_limit = nullptr;  // nullptr: no scheduler step, never bounce
@@ -45,6 +48,10 @@ struct thread_state {
   std::size_t kept_size = 0;          // its size, recorded by the frame's operator delete
   bool debug = false;                 // the scheduler running here is in debug mode
   std::int64_t step_mark = 0;         // debug mode: when the running task's step began (ns)
+  /// The event loop running here (its context), whose tasks' handles may skip RMWs on this
+  /// thread (spawn_promise_base::handle_local); &no_local_loop elsewhere, never null, so an
+  /// aborted task (context null) never matches.
+  const void* local_loop = &no_local_loop;
 };
 extern constinit thread_local thread_state this_thread;
 /// How many threads are inside spawn_promise_base::abort keeping a frame: while 0, a frame's

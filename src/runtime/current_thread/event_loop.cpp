@@ -90,7 +90,6 @@ class timer_entry_pool {
 class loop_scheduler final : public context {
  public:
   explicit loop_scheduler(const loop_options& options) : context(driver_), driver_(options) {
-    single_threaded = true;
     debug = debug_mode_requested(options);
     slow_step_ns = options.slow_callback_duration.count();
     watch_dump_signal(*this);
@@ -204,6 +203,7 @@ class loop_scheduler final : public context {
     scheduler_scope scope(this);
     set_current_context(this);
     this_thread.debug = debug;
+    this_thread.local_loop = static_cast<const context*>(this);
     // relaxed: read by debug mode's wrong-thread checks, which only compare it with their own id.
     loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     struct reset {
@@ -216,7 +216,7 @@ class loop_scheduler final : public context {
       }
     } guard{this};
     if (debug) {
-      while (!stop_requested_ && (done == nullptr || !done(arg))) turn<true>(done, arg);
+      while (!stop_requested_ && (done == nullptr || !done(arg))) debug_turn(done, arg);
     } else {
       while (!stop_requested_ && (done == nullptr || !done(arg))) turn<false>(done, arg);
     }
@@ -230,6 +230,10 @@ class loop_scheduler final : public context {
                              ": called from a thread that is not running the loop (use "
                              "call_soon_threadsafe, or coloop::run_coroutine_threadsafe)");
     }
+  }
+  // Not inlined into run(): a second inlined copy there costs the plain turn registers.
+  [[gnu::noinline]] void debug_turn(bool (*done)(const void*), const void* arg) {
+    turn<true>(done, arg);
   }
   template <bool Debug>
   void turn(bool (*done)(const void*), const void* arg) {
