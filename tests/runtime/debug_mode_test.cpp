@@ -1,8 +1,10 @@
 // Debug mode: each report triggered for real (a task that blocks its thread, a failed task
-// nobody joins, a task never awaited, a loop closed with a pending task, a call from the wrong
-// thread), checked for the task's name and file:line; and the per-task profile.
+// nobody joins, a task never awaited, a loop closed with a pending task, with a socket or a
+// call_later left open, a call from the wrong thread), checked for the task's name and
+// file:line or the fd numbers; and the per-task profile.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <coloop/core/future.hpp>
 #include <coloop/net/streams.hpp>
@@ -11,16 +13,20 @@
 #include <coloop/runtime/task_dump.hpp>
 #include <coloop/sync/event.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "support/capture_log.hpp"
+#include "support/fd_audit.hpp"
 #include "support/flavour.hpp"
 
 namespace {
@@ -140,6 +146,68 @@ TEST_P(DebugMode, without_debug_mode_nothing_is_reported) {
   EXPECT_TRUE(log.containing("coloop debug").empty());
 }
 
+/// A socket pair leaked past its loop: never destroyed, since closing it once the loop is gone
+/// would reach the freed reactor. The test closes the fds itself, by number.
+union leaked_pair {
+  leaked_pair() {}
+  ~leaked_pair() {}
+  std::pair<coloop::unix_stream, coloop::unix_stream> streams;
+};
+
+/// Opens a pair in `leak` and writes down its fds, sorted (the order of the report).
+task<void> leak_a_pair(leaked_pair& leak, int& low, int& high) {
+  std::construct_at(&leak.streams, coloop::unix_stream::pair());
+  low = std::min(leak.streams.first.native_handle(), leak.streams.second.native_handle());
+  high = std::max(leak.streams.first.native_handle(), leak.streams.second.native_handle());
+  co_return;
+}
+
+TEST_P(DebugMode, a_socket_left_open_at_close_is_reported_with_its_fd_numbers) {
+  coloop::test::fd_audit audit;
+  coloop::test::capture_sink log;
+  leaked_pair leak;
+  int low = -1;
+  int high = -1;
+  run(leak_a_pair(leak, low, high), debug_options());
+  ASSERT_GE(low, 0);
+  const auto reports = log.containing("file descriptor(s) still open");
+  ::close(low);
+  ::close(high);
+  ASSERT_EQ(reports.size(), 1u);
+  const std::string fds = "2 file descriptor(s) still open: fd " + std::to_string(low) +
+                          ", fd " + std::to_string(high);
+  EXPECT_TRUE(reports[0].ends_with(fds)) << reports[0];
+  EXPECT_TRUE(contains(reports[0], GetParam().workers == 0 ? "the event loop closed"
+                                                            : "the runtime shut down"))
+      << reports[0];
+}
+
+task<void> open_and_close_a_pair() {
+  auto [a, b] = coloop::unix_stream::pair();
+  a.close();
+  co_return;  // b closes with the frame, before the loop does
+}
+
+TEST_P(DebugMode, a_scheduler_closed_with_nothing_left_open_reports_nothing) {
+  coloop::test::capture_sink log;
+  run(open_and_close_a_pair(), debug_options());
+  EXPECT_TRUE(log.containing("still open").empty());
+  EXPECT_TRUE(log.containing("still pending").empty());
+}
+
+TEST_P(DebugMode, without_debug_mode_a_socket_left_open_is_not_reported) {
+  coloop::test::fd_audit audit;
+  coloop::test::capture_sink log;
+  leaked_pair leak;
+  int low = -1;
+  int high = -1;
+  run(leak_a_pair(leak, low, high));
+  ASSERT_GE(low, 0);
+  ::close(low);
+  ::close(high);
+  EXPECT_TRUE(log.containing("coloop debug").empty());
+}
+
 unsigned inner_line = 0;
 task<void> inner(coloop::event& ev) {
   inner_line = __LINE__ + 1;
@@ -168,6 +236,38 @@ TEST(DebugModeLoop, closing_with_a_pending_task_reports_it_and_the_task_it_await
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_TRUE(contains(pending[0], "inner")) << pending[0];
   EXPECT_TRUE(contains(pending[0], at_line(inner_line))) << pending[0];
+}
+
+task<void> yield_until_set(const bool& flag) {
+  while (!flag) co_await coloop::yield();
+}
+
+TEST(DebugModeLoop, closing_with_a_call_later_still_armed_reports_it) {
+  coloop::test::capture_sink log;
+  {
+    coloop::event_loop loop({.debug = true});
+    (void)loop.call_later(1h, [] {});
+    (void)loop.call_at(loop.time() + 1h, [] {});
+    loop.call_later(1h, [] {}).cancel();  // cancelled: not pending
+    bool ran = false;
+    (void)loop.call_later(0s, [&ran] { ran = true; });  // fired: not pending
+    loop.run_until_complete(yield_until_set(ran));
+    loop.close();
+  }
+  const auto reports = log.containing("call_later/call_at handle(s) still pending");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(contains(reports[0], "the event loop closed with 2 call_later")) << reports[0];
+}
+
+TEST(DebugModeLoop, closing_with_no_timer_left_reports_none) {
+  coloop::test::capture_sink log;
+  {
+    coloop::event_loop loop({.debug = true});
+    coloop::timer_handle h = loop.call_later(1h, [] {});
+    loop.run_until_complete([]() -> task<void> { co_await coloop::yield(); }());
+    h.cancel();
+  }
+  EXPECT_TRUE(log.containing("still pending").empty());
 }
 
 TEST(DebugModeLoop, a_plain_callback_that_blocks_is_reported) {

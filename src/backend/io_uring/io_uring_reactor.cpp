@@ -65,6 +65,7 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
+#include <vector>
 
 #include "backend/io_uring/uring_setup.hpp"
 #include "runtime/driver/reactor.hpp"
@@ -144,6 +145,7 @@ class uring_reactor final : public reactor {
 
   fd_entry* register_fd(int fd) override;
   void deregister_fd(fd_entry* entry) noexcept override;
+  std::vector<int> open_fds() const override;
   std::size_t poll(std::int64_t timeout_ns) override;
   void wake() noexcept override { wake_.notify(); }
   const char* name() const noexcept override { return "io_uring"; }
@@ -277,6 +279,14 @@ void uring_reactor::deregister_fd(fd_entry* entry) noexcept {
   maybe_free(e);
   submit_from_worker();
   unlock_and_resume(held);
+}
+
+std::vector<int> uring_reactor::open_fds() const {
+  std::vector<int> fds;
+  for (const uring_entry* e = live_.front(); e != nullptr; e = e->next_) {
+    if (!e->dead) fds.push_back(e->fd);  // a dead one waits for its SQEs: deregistered already
+  }
+  return fds;
 }
 
 void uring_reactor::drop_ops(uring_entry& e, std::uint8_t why, bool resume) noexcept {

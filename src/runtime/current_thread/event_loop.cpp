@@ -12,8 +12,9 @@
 // blocks: loop_scheduler::work).
 //
 // Shutdown (close): 1. refuse new remote callbacks; 2. destroy unfinished tasks (their awaiters
-// withdraw from timers and the reactor as their frames go); 3. drop queued callbacks and timers
-// without running them; 4. release the reactor (closes its fds).
+// withdraw from timers and the reactor as their frames go); 3. in debug mode, report the fds
+// still registered and the call_later timers still pending (leaked past the loop); 4. drop
+// queued callbacks and timers without running them; 5. release the reactor (closes its fds).
 
 #include <coloop/runtime/event_loop.hpp>
 
@@ -74,10 +75,23 @@ class timer_entry_pool {
     e->next_free = free_;
     free_ = e;
   }
+  /// Entries whose callback is still to run: armed, or due and not cancelled. Walks every
+  /// entry (debug mode, at close), so acquire and release count nothing.
+  std::size_t pending() const noexcept {
+    std::size_t n = 0;
+    for (std::size_t c = 0; c < chunks_.size(); ++c) {
+      for (std::size_t i = 0; i < chunk_size(c); ++i) {
+        const timer_entry& e = chunks_[c][i];
+        n += e.due ? !e.cancelled : e.node.armed();
+      }
+    }
+    return n;
+  }
 
  private:
+  static std::size_t chunk_size(std::size_t index) noexcept { return index == 0 ? 64 : 1024; }
   void refill() {
-    const std::size_t n = chunks_.empty() ? 64 : 1024;
+    const std::size_t n = chunk_size(chunks_.size());
     chunks_.push_back(std::make_unique<timer_entry[]>(n));
     for (std::size_t i = 0; i < n; ++i) release(&chunks_.back()[i]);
   }
@@ -277,6 +291,7 @@ class loop_scheduler final : public context {
       t->abort();  // drops the task's reference
     }
     this_thread.debug = was_debug;
+    if (debug) report_left_at_close();  // before ready_ drops the due timers
     closed_ = true;
     ready_.clear();
     remote_.clear();
@@ -292,6 +307,15 @@ class loop_scheduler final : public context {
       logf(log_level::warn, "coloop debug: the event loop closed with {} task(s) still pending:{}",
            tasks_.size(), list);
     } catch (...) {
+    }
+  }
+  /// What outlived the tasks: fds still registered and call_later timers still to run.
+  void report_left_at_close() const noexcept {
+    driver_.report_open_fds("the event loop closed");
+    if (const std::size_t n = timer_entries_.pending(); n > 0) {
+      logf(log_level::warn,
+           "coloop debug: the event loop closed with {} call_later/call_at handle(s) still pending",
+           n);
     }
   }
   void dump_on_signal() override {

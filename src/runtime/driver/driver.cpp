@@ -15,7 +15,8 @@
 // (let_clock_jump: block_on, shutdown), as an event loop's moves only inside run().
 //
 // Shutdown: the scheduler destroys its unfinished tasks first (their awaiters withdraw from the
-// wheel and the reactor as their frames go), then release() frees the reactor and its fds.
+// wheel and the reactor as their frames go); in debug mode report_open_fds then names the fds
+// still registered (leaked past the scheduler); then release() frees the reactor and its fds.
 
 #include "runtime/driver/driver.hpp"
 
@@ -24,6 +25,9 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "core/log_format.hpp"
 
 namespace coloop::detail {
 namespace {
@@ -44,6 +48,19 @@ driver_stats::driver_stats(bool is_shared, std::int64_t now) noexcept
 void driver_stats::probe_due(std::int64_t now, bool unbounded_poll) noexcept {
   if (!unbounded_poll) lag.observe(lag_bounds, static_cast<double>(now - probe_deadline) / 1e9);
   probe_deadline = probe_after(now);
+}
+
+void driver::report_open_fds(const char* closing) const noexcept {
+  try {
+    std::vector<int> fds = reactor_->open_fds();
+    if (fds.empty()) return;
+    std::sort(fds.begin(), fds.end());
+    std::string list;
+    for (int fd : fds) list += (list.empty() ? "fd " : ", fd ") + std::to_string(fd);
+    logf(log_level::warn, "coloop debug: {} with {} file descriptor(s) still open: {}", closing,
+         fds.size(), list);
+  } catch (...) {  // no memory for the report: the close goes on without it
+  }
 }
 
 void driver::collect_driver(const void* self, metric_writer& out) {

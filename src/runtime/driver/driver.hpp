@@ -61,6 +61,9 @@ class driver {  // not copyable: its timer_wheel is not
   const timer_wheel& timers() const noexcept { return timers_; }
   /// Releases the reactor (closes its fds). After the scheduler destroyed its tasks.
   void release() noexcept { reactor_.reset(); }
+  /// Debug mode, right before release(): logs the fds still registered (a handle leaked past
+  /// its scheduler), `closing` naming the event ("the event loop closed"). Nothing when none.
+  void report_open_fds(const char* closing) const noexcept;
 
   /// write_prometheus's view of a driver (registered for the driver's life).
   static void collect_driver(const void* self, metric_writer& out);

@@ -7,6 +7,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <coloop/detail/io_op.hpp>
 #include <coloop/runtime/loop_options.hpp>
@@ -24,6 +25,10 @@ class reactor {
   virtual fd_entry* register_fd(int fd) = 0;
   /// Forgets `fd`: waiting operations complete with errc::closed. Does not close the fd.
   virtual void deregister_fd(fd_entry* entry) noexcept = 0;
+  /// The fds registered and not yet deregistered, in no order: debug mode's report of what a
+  /// closing scheduler leaks. Read from the list of live entries each backend keeps anyway, so
+  /// registration pays nothing for it. Only while nothing else uses the reactor (at close).
+  virtual std::vector<int> open_fds() const = 0;
 
   /// Waits up to `timeout_ns` (0: don't block; negative: no limit) for readiness or a wake(),
   /// and completes the operations that became possible. Returns the number of OS events seen.

@@ -28,6 +28,7 @@
 
 #include <stdexcept>
 #include <system_error>
+#include <vector>
 
 #include <coloop/core/errors.hpp>
 #include <coloop/detail/scheduler.hpp>
@@ -218,6 +219,12 @@ readiness_entry* readiness_reactor::take_leaked() noexcept {
     }
   }
   return e;
+}
+
+std::vector<int> readiness_reactor::open_fds() const {
+  std::vector<int> fds;
+  for (const readiness_entry* e = live_.front(); e != nullptr; e = e->next_) fds.push_back(e->fd);
+  return fds;
 }
 
 void readiness_reactor::withdraw(io_op& op) noexcept {

@@ -28,6 +28,7 @@ struct readiness_entry : fd_entry {
 class readiness_reactor : public reactor {
  public:
   void withdraw(io_op& op) noexcept final;
+  std::vector<int> open_fds() const final;
 
  protected:
   /// Called by register_fd once the OS watches the new entry's fd: its operations run by

@@ -11,7 +11,8 @@
 //  5. Close the inject queue: a late post_threadsafe (a pool job finishing) now throws closed.
 //  6. Drop the handles still queued (their tasks are destroyed in 7).
 //  7. Close the driver: destroy the frames of tasks still unfinished, wait for other threads
-//     still inside post() (a pool job's wake whose task has ended since), release the reactor.
+//     still inside post() (a pool job's wake whose task has ended since), in debug mode report
+//     the fds still registered (leaked past the runtime), release the reactor.
 
 #include <coloop/runtime/runtime.hpp>
 
@@ -71,6 +72,7 @@ void runtime_core::shutdown() {
   // Acquire: pairs with post()'s release.
   while (foreign_posts_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   closed_ = true;
+  if (debug) driver_.report_open_fds("the runtime shut down");
   driver_.release();
   shut_down_ = true;
 }
