@@ -64,7 +64,7 @@ void stream_reader::check_valid() const {
 }
 
 stream_reader::one_reader::one_reader(stream_reader& r) : marked_(nullptr) {
-  if (!detail::this_thread.debug) return;
+  if (!detail::debug_here()) return;
   if (r.reading_) {
     throw std::logic_error(
         "coloop::stream_reader: read by two tasks at once (await one read before the next)");

@@ -4,6 +4,7 @@
 // (current_thread/loop_scheduler) or a runtime worker (multi_thread/runtime_core). Nothing
 // that goes through it asks which one it is.
 
+#include <bit>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -36,22 +37,31 @@ class context : public scheduler {
   /// COLOOP_DUMP_ON's signal arrived: log a task dump (called on its watcher thread).
   virtual void dump_on_signal() = 0;
   /// Closed: no new task may start (the event loop after close(), the runtime at its end).
-  bool closed() const noexcept { return closed_; }
+  bool closed() const noexcept { return flags_.closed; }
+  /// Debug mode (loop_options::debug or COLOOP_DEBUG=1): the reports of runtime/debug_mode.cpp.
+  bool debug() const noexcept { return flags_.debug; }
+  /// closed() or debug(): spawn's one test before its slow path (a 2-byte load).
+  bool closed_or_debug() const noexcept { return std::bit_cast<std::uint16_t>(flags_) != 0; }
 
   /// Hands a detached task's exception to the handler (never throws).
   void report(std::exception_ptr e) noexcept;
   /// Receives the exceptions of detached tasks; empty: log them (error level).
   std::function<void(std::exception_ptr)> exception_handler;
-  /// Debug mode (loop_options::debug or COLOOP_DEBUG=1): the reports of runtime/debug_mode.cpp.
-  bool debug = false;
   std::int64_t slow_step_ns = 100'000'000;  // loop_options::slow_callback_duration
 
  protected:
   explicit context(driver& d) noexcept : driver_(&d) {}
   ~context() = default;
-  bool closed_ = false;
+  void set_debug(bool on) noexcept { flags_.debug = on; }
+  void set_closed() noexcept { flags_.closed = true; }
 
  private:
+  struct state_flags {
+    bool closed = false;
+    bool debug = false;
+  };
+  static_assert(sizeof(state_flags) == sizeof(std::uint16_t));
+  state_flags flags_;
   driver* driver_;
 };
 

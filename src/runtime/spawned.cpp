@@ -17,10 +17,17 @@
 #include "runtime/task_extra.hpp"
 
 namespace coloop::detail {
-void start_spawned(context& ctx, spawn_promise_base& s) {
+namespace {
+/// start_spawned's checks, out of its line so the common path keeps its registers.
+[[gnu::noinline]] void check_start(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
+  debug_task_start(s);
+}
+}  // namespace
+
+void start_spawned(context& ctx, spawn_promise_base& s) {
+  if (ctx.closed_or_debug()) [[unlikely]] check_start(ctx, s);
   s.ctx_ = &ctx;
-  if (ctx.debug) [[unlikely]] debug_task_start(s);
   count(thread_count::tasks_spawned);  // before start: the task may run (and be counted) at once
   ctx.start(s);
 }
@@ -38,7 +45,8 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
-  if (ctx_->debug) [[unlikely]] debug_task_end(*this);
+  // Debug mode gave every task its extra: the bit is in a word at hand, ctx_->debug() is not.
+  if ((info_ & has_extra) != 0 && ctx_->debug()) [[unlikely]] debug_task_end(*this);
   if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
   count_task_end(error_);
@@ -90,7 +98,7 @@ void spawn_promise_base::free_frame(unsigned state) noexcept {
   // A failure nobody observed is reported once, by whoever frees the frame of a detached task.
   if ((state & detached_bit) != 0 && error_ && !error_observed_ && ctx_ != nullptr &&
       !is_cancellation(error_)) {
-    if (ctx_->debug) [[unlikely]] debug_unretrieved(*this);
+    if (ctx_->debug()) [[unlikely]] debug_unretrieved(*this);
     ctx_->report(error_);
   }
   const std::coroutine_handle<> frame = self();

@@ -62,7 +62,7 @@ template <class T>
 class future_state : public future_state_base {
  public:
   ~future_state() {
-    if (result_.has_exception() && !retrieved_ && this_thread.debug) [[unlikely]] {
+    if (result_.has_exception() && !retrieved_ && debug_here()) [[unlikely]] {
       debug_future_dropped(result_.exception());
     }
   }

@@ -203,7 +203,7 @@ class [[nodiscard]] task {
   task& operator=(const task&) = delete;
   ~task() {
     if (h_) {
-      if (!h_.done() && detail::this_thread.debug) [[unlikely]] {
+      if (!h_.done() && detail::debug_here()) [[unlikely]] {
         detail::debug_task_dropped(h_.promise().record_);
       }
       h_.destroy();

@@ -129,7 +129,7 @@ struct recording_awaiter {
   bool await_ready() { return awaiter().await_ready(); }
   template <class Promise>
   decltype(auto) await_suspend(std::coroutine_handle<Promise> h) {
-    if (this_thread.debug) [[unlikely]] debug_suspend(h.promise().record_, h.promise().cancel_);
+    if (debug_here()) [[unlikely]] debug_suspend(h.promise().record_, h.promise().cancel_);
     return awaiter().await_suspend(h);
   }
   decltype(auto) await_resume() { return awaiter().await_resume(); }

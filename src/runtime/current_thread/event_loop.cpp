@@ -104,7 +104,7 @@ class timer_entry_pool {
 class loop_scheduler final : public context {
  public:
   explicit loop_scheduler(const loop_options& options) : context(driver_), driver_(options) {
-    debug = debug_mode_requested(options);
+    set_debug(debug_mode_requested(options));
     slow_step_ns = options.slow_callback_duration.count();
     watch_dump_signal(*this);
   }
@@ -170,7 +170,7 @@ class loop_scheduler final : public context {
     void take_remote() { s.drain_remote(); }
   };
   timer_handle add_timer(std::int64_t deadline, callback&& fn) {
-    if (closed_) throw std::logic_error("coloop::event_loop: timer armed on a closed loop");
+    if (closed()) throw std::logic_error("coloop::event_loop: timer armed on a closed loop");
     timer_entry* e = timer_entries_.acquire();
     e->fn = std::move(fn);
     e->loop = this;
@@ -205,7 +205,7 @@ class loop_scheduler final : public context {
     timer_entries_.release(e);
   }
   void run(bool (*done)(const void*), const void* arg) {
-    if (closed_) throw std::logic_error("coloop::event_loop: run on a closed loop");
+    if (closed()) throw std::logic_error("coloop::event_loop: run on a closed loop");
     if (running_) throw std::logic_error("coloop::event_loop: the loop is already running");
     if (current_context_or_null() != nullptr || current_scheduler() != nullptr) {
       throw std::logic_error(
@@ -216,7 +216,7 @@ class loop_scheduler final : public context {
     stop_requested_ = false;
     scheduler_scope scope(this);
     set_current_context(this);
-    this_thread.debug = debug;
+    this_thread.debug = debug();
     this_thread.local_loop = static_cast<const context*>(this);
     // relaxed: read by debug mode's wrong-thread checks, which only compare it with their own id.
     loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
@@ -229,7 +229,7 @@ class loop_scheduler final : public context {
         set_current_context(nullptr);
       }
     } guard{this};
-    if (debug) {
+    if (debug()) {
       while (!stop_requested_ && (done == nullptr || !done(arg))) debug_turn(done, arg);
     } else {
       while (!stop_requested_ && (done == nullptr || !done(arg))) turn<false>(done, arg);
@@ -277,22 +277,22 @@ class loop_scheduler final : public context {
     driver_.drive(ready_.empty(), work{*this});
   }
   void close() {
-    if (closed_) return;
+    if (closed()) return;
     if (running_) throw std::logic_error("coloop::event_loop::close: the loop is running");
     {
       std::lock_guard lock(remote_mutex_);
       remote_closed_ = true;
     }
-    if (debug && !tasks_.empty()) report_pending_at_close();
+    if (debug() && !tasks_.empty()) report_pending_at_close();
     // Debug mode's reports of the coroutines destroyed with their tasks.
-    const bool was_debug = std::exchange(this_thread.debug, debug);
+    const bool was_debug = std::exchange(this_thread.debug, debug());
     while (spawn_promise_base* t = tasks_.first()) {
       tasks_.remove(*t);
       t->abort();  // drops the task's reference
     }
     this_thread.debug = was_debug;
-    if (debug) report_left_at_close();  // before ready_ drops the due timers
-    closed_ = true;
+    if (debug()) report_left_at_close();  // before ready_ drops the due timers
+    set_closed();
     ready_.clear();
     remote_.clear();
     driver_.release();  // callback timers still armed die with timer_entries_
@@ -357,7 +357,7 @@ class loop_scheduler final : public context {
 namespace coloop {
 
 event_loop::event_loop(loop_options options)
-    : core_(std::make_unique<detail::loop_scheduler>(options)), debug_(core_->debug) {}
+    : core_(std::make_unique<detail::loop_scheduler>(options)), debug_(core_->debug()) {}
 
 void event_loop::check_loop_thread(const char* api) const { core_->check_loop_thread(api); }
 

@@ -79,6 +79,7 @@ void timer_wheel::insert(timer_node& n) noexcept {
   assert(!n.armed() && "timer_wheel::insert: node already armed");
   n.seq_ = next_seq_++;
   ++size_;
+  bound_known_ = false;
   bump(armed_, 1);
   place(n);
 }
@@ -103,6 +104,7 @@ void timer_wheel::remove(timer_node& n) noexcept {
   n.prev_ = n.next_ = nullptr;
   n.state_ = idle;
   --size_;
+  bound_known_ = false;
   bump(cancelled_, 1);
 }
 
@@ -123,13 +125,15 @@ bool timer_wheel::next_expiration(expiration& e) const noexcept {
 }
 
 std::int64_t timer_wheel::next_deadline() noexcept {
+  if (!bound_known_) {
+    expiration e;
+    bound_ = !next_expiration(e) ? never
+             : e.level == 0      ? slot_min_[e.slot]
+                                 : static_cast<std::int64_t>(e.start << tick_shift);
+    bound_known_ = true;
+  }
   // The due list is non-empty only while expire() fires; it is sorted, its head is its minimum.
-  const std::int64_t due_min = !due_.empty() ? due_.front()->deadline : never;
-  expiration e;
-  if (!next_expiration(e)) return due_min;
-  const std::int64_t slot_bound =
-      e.level == 0 ? slot_min_[e.slot] : static_cast<std::int64_t>(e.start << tick_shift);
-  return std::min(due_min, slot_bound);
+  return due_.empty() ? bound_ : std::min(due_.front()->deadline, bound_);
 }
 
 void timer_wheel::push_due(timer_node& n) noexcept {
@@ -226,6 +230,11 @@ void timer_wheel::cascade(const expiration& e) noexcept {
 std::size_t timer_wheel::expire(std::int64_t now_ns) {
   assert(due_.empty() && "timer_wheel::expire called from a fire callback");
   const std::uint64_t now_tick = tick_of(now_ns);
+  if (now_ns < next_deadline()) {  // nothing to fire or cascade: most calls, a cached compare
+    if (size_ == 0) elapsed_ = std::max(elapsed_, now_tick);  // an empty wheel has no invariant
+    return 0;
+  }
+  bound_known_ = false;  // the slots change below
   expiration e;
   while (next_expiration(e)) {
     if (e.level > 0) {

@@ -80,6 +80,11 @@ class timer_wheel {
   std::uint64_t elapsed_;  // current tick: every node's tick is >= it
   std::uint64_t next_seq_ = 0;
   std::size_t size_ = 0;
+  // next_deadline()'s bound, cached until an insert, a remove or an expire() with work: each
+  // poll asks for it and expire() compares with it, so neither scans the levels while nothing
+  // changed (most turns of an I/O-bound loop).
+  std::int64_t bound_ = 0;
+  bool bound_known_ = false;
   std::vector<sort_key> scratch_;
   std::atomic<std::uint64_t> armed_{0};
   std::atomic<std::uint64_t> fired_{0};

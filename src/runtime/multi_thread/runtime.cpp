@@ -71,8 +71,8 @@ void runtime_core::shutdown() {
   // notify_parked (which may wake the driver) although its task has ended: wait until it is out.
   // Acquire: pairs with post()'s release.
   while (foreign_posts_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
-  closed_ = true;
-  if (debug) driver_.report_open_fds("the runtime shut down");
+  set_closed();
+  if (debug()) driver_.report_open_fds("the runtime shut down");
   driver_.release();
   shut_down_ = true;
 }

@@ -89,7 +89,7 @@ runtime_core::runtime_core(const loop_options& options)
       idle_(worker_count(options)),
       seed_(schedule_seed(options)),
       manual_clock_(options.manual_clock) {
-  debug = debug_mode_requested(options);
+  set_debug(debug_mode_requested(options));
   slow_step_ns = options.slow_callback_duration.count();
   const std::size_t n = idle_.num_workers();
   if (seed_ != 0) {
@@ -386,7 +386,7 @@ void runtime_core::run_worker(worker& w) {
   task_shard_of_thread = 1 + static_cast<unsigned>(w.index % 15);
   scheduler_scope sched(this);
   set_current_context(this);
-  this_thread.debug = debug;
+  this_thread.debug = debug();
   while (!stop_.load(std::memory_order_relaxed)) {
     std::coroutine_handle<> h = next_task(w);
     if (!h) h = steal(w);
@@ -400,7 +400,7 @@ void runtime_core::run_worker(worker& w) {
     if (dump_pause_.load(std::memory_order_relaxed)) [[unlikely]] pause_for_dump(w);
     // relaxed: a dump reads it only once this worker paused, or gave up waiting for it to.
     w.step_frame.store(h.address(), std::memory_order_relaxed);
-    if (debug) [[unlikely]] {
+    if (debug()) [[unlikely]] {
       debug_step_begin();
       resume_step(h);
       debug_step_end(*this);
