@@ -129,8 +129,17 @@ struct recording_awaiter {
   bool await_ready() { return awaiter().await_ready(); }
   template <class Promise>
   decltype(auto) await_suspend(std::coroutine_handle<Promise> h) {
-    if (debug_here()) [[unlikely]] debug_suspend(h.promise().record_, h.promise().cancel_);
-    return awaiter().await_suspend(h);
+    auto& a = awaiter();
+    // The debug path suspends on its own, so the common one never rejoins it after a call
+    // (which would cost it a reload of the awaiter).
+    if (debug_here()) [[unlikely]] return debug_then_suspend(a, h);
+    return a.await_suspend(h);
+  }
+  template <class A, class Promise>
+  [[gnu::noinline, gnu::cold]] static decltype(auto) debug_then_suspend(
+      A& a, std::coroutine_handle<Promise> h) {
+    debug_suspend(h.promise().record_, h.promise().cancel_);
+    return a.await_suspend(h);
   }
   decltype(auto) await_resume() { return awaiter().await_resume(); }
 };
