@@ -138,7 +138,6 @@ void debug_step_end(const context& ctx) noexcept {
   }
 }
 
-void debug_task_end(spawn_promise_base& t) noexcept { charge(&t, "until it ended"); }
 
 void debug_unretrieved(const spawn_promise_base& t) noexcept {
   try {
@@ -155,10 +154,23 @@ void debug_unretrieved(const spawn_promise_base& t) noexcept {
   }
 }
 
+namespace {
+/// spawn_header::finish of a task spawned in debug mode: charges its last piece of step, then
+/// ends it as its own finish would.
+std::coroutine_handle<> finish_charged(void* promise) noexcept {
+  // spawn_ sits at the same place in every task_promise<T> (spawned_frame, core/task.hpp).
+  auto& t = *std::launder(
+      reinterpret_cast<spawn_promise_base*>(static_cast<task_promise<void>*>(promise)->spawn_));
+  charge(&t, "until it ended");
+  return t.extra()->finish(promise);
+}
+}  // namespace
+
 void debug_task_start(spawn_promise_base& t) {
   {
     std::lock_guard names(task_names_mutex);
-    t.make_extra();
+    task_extra& e = t.make_extra();
+    e.finish = std::exchange(t.finish, &finish_charged);  // before it starts: nobody calls it yet
   }
   std::lock_guard lock(debug_tasks_mutex);
   debug_tasks.insert(&t.own_cancel);

@@ -45,8 +45,6 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
-  // Debug mode gave every task its extra: the bit is in a word at hand, ctx_->debug() is not.
-  if ((info_ & has_extra) != 0 && ctx_->debug()) [[unlikely]] debug_task_end(*this);
   if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
   ctx_->remove_task(*this);
   count_task_end(error_);

@@ -18,6 +18,9 @@ struct task_extra {
   std::atomic<std::uint64_t> polls{0};       // debug mode: steps taken
   std::atomic<std::int64_t> busy_ns{0};      // debug mode: time spent running
   std::atomic<std::int64_t> suspended_at{0}; // debug mode: when its last step ended (ns)
+  /// Debug mode: the task's own spawn_header::finish, which debug mode's replaced (so that the
+  /// end of a task is charged without a test on the common path).
+  std::coroutine_handle<> (*finish)(void* promise) noexcept = nullptr;
 };
 
 /// Guards task_extra::name (set_name races with dumps on the runtime).
@@ -35,11 +38,9 @@ std::string describe_task(const spawn_promise_base& t);
 void debug_step_begin() noexcept;
 /// After the step: reports a callback (not a task: those report as they suspend) that was slow.
 void debug_step_end(const context& ctx) noexcept;
-/// A spawned task ends: its last piece of step is charged to it.
-void debug_task_end(spawn_promise_base& t) noexcept;
 /// A detached task failed and nobody retrieved its exception: names it before the handler runs.
 void debug_unretrieved(const spawn_promise_base& t) noexcept;
-/// Spawning in debug mode: the task gets its profile.
+/// Spawning in debug mode: the task gets its profile, and its end is charged to it.
 void debug_task_start(spawn_promise_base& t);
 
 }  // namespace coloop::detail
