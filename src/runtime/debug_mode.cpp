@@ -138,7 +138,6 @@ void debug_step_end(const context& ctx) noexcept {
   }
 }
 
-
 void debug_unretrieved(const spawn_promise_base& t) noexcept {
   try {
     std::string what = "a non-standard exception";

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <coloop/version.hpp>
+
 namespace coloop::detail {
 
 /// Whatever runs coroutines on this thread: an event_loop, a runtime worker or sync_wait.
@@ -53,10 +55,11 @@ struct thread_state {
   /// aborted task (context null) never matches.
   const void* local_loop = &no_local_loop;
 };
-// Code built for an executable (PIE, or not position-independent) reaches it at a fixed offset
-// from the thread pointer: one instruction per access instead of two. A shared library's code
-// (-fPIC without -fpie) keeps the default model.
-#if defined(__PIE__) || !defined(__PIC__)
+// Code built for an executable (PIE, or not position-independent) linking a static coloop
+// reaches it at a fixed offset from the thread pointer: one instruction per access instead of
+// two. A shared library's code (-fPIC without -fpie), or any code when coloop is itself a shared
+// library, keeps the default model.
+#if !COLOOP_SHARED_LIBRARY && (defined(__PIE__) || !defined(__PIC__))
 extern constinit thread_local thread_state this_thread [[gnu::tls_model("local-exec")]];
 #else
 extern constinit thread_local thread_state this_thread;
