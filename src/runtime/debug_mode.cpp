@@ -2,8 +2,9 @@
 // A scheduler in debug mode marks the start of each step (debug_step_begin); each co_await of a
 // task, and its end, charges the time since the mark to that task and moves the mark, so a step
 // that runs several tasks (a child's end transfers to its joiner) splits between them. Only a
-// callback that is not a task is left for debug_step_end to report. Clock reads happen in debug
-// mode only.
+// callback that is not a task is left for debug_step_end to report. The step's scheduling delay
+// (how long what it resumes was queued: ready_marks.hpp) goes to its first charge: the coroutine
+// a step resumes runs first. Clock reads happen in debug mode only.
 
 #include <fmt/format.h>
 
@@ -86,14 +87,22 @@ double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 // The task charged last in this thread's current step: a task's polls count the steps it ran in
 // (it is charged at each co_await, suspending or not).
 constinit thread_local const spawn_promise_base* charged_in_step = nullptr;
+// The current step's scheduling delay (debug_step_begin), charged by the step's first charge:
+// the coroutine a step resumes runs first, up to its first co_await or its end.
+constinit thread_local std::int64_t step_ready_ns = 0;
 
 /// Charges the time since the step mark to `t` (nullptr: a coroutine outside any spawned task)
 /// and reports it when longer than the scheduler's slow_step_ns. `until`: what ended the piece.
 void charge(spawn_promise_base* t, const std::string& until) noexcept {
   const std::int64_t now = monotonic_ns();
   const std::int64_t took = now - std::exchange(this_thread.step_mark, now);
+  const std::int64_t ready = std::exchange(step_ready_ns, 0);
   if (task_extra* extra = t != nullptr ? t->extra() : nullptr) {
     task_extra& e = *extra;
+    if (ready != 0) {
+      e.ready_ns.store(e.ready_ns.load(std::memory_order_relaxed) + ready,
+                       std::memory_order_relaxed);  // as polls below
+    }
     // relaxed: single writer (the thread running the task); dumps read a recent value.
     if (std::exchange(charged_in_step, t) != t) {
       e.polls.store(e.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -125,12 +134,14 @@ void on_suspend(const await_record& r, void* cancel) noexcept {
 
 }  // namespace
 
-void debug_step_begin() noexcept {
-  this_thread.step_mark = monotonic_ns();
+void debug_step_begin(std::int64_t now, std::int64_t ready_ns) noexcept {
+  this_thread.step_mark = now;
   charged_in_step = nullptr;
+  step_ready_ns = ready_ns;
 }
 
 void debug_step_end(const context& ctx) noexcept {
+  step_ready_ns = 0;  // a step that charged no task (a plain callback): its delay is nobody's
   const std::int64_t took = monotonic_ns() - this_thread.step_mark;
   if (took > ctx.slow_step_ns) {
     logf(log_level::warn, "coloop debug: a callback ran {:.1f} ms without yielding the loop",

@@ -60,11 +60,22 @@ task_info identity(const spawn_promise_base& t, std::int64_t& suspended_at) {
     info.name = e->name;
     info.polls = e->polls.load(std::memory_order_relaxed);
     info.busy = duration(e->busy_ns.load(std::memory_order_relaxed));
+    info.scheduling_delay = duration(e->ready_ns.load(std::memory_order_relaxed));
     suspended_at = e->suspended_at.load(std::memory_order_relaxed);
   }
   return info;
 }
 }  // namespace
+
+void queued_frames::add(void* frame) {
+  if (frame != nullptr) records_.push_back(&record_in_frame(frame));  // an address, not a read
+}
+
+void queued_frames::seal() { std::sort(records_.begin(), records_.end()); }
+
+bool queued_frames::contains(const await_record& r) const noexcept {
+  return std::binary_search(records_.begin(), records_.end(), &r);
+}
 
 task_info snapshot_task_unread(const spawn_promise_base& t) {
   std::int64_t suspended_at = 0;
@@ -73,7 +84,8 @@ task_info snapshot_task_unread(const spawn_promise_base& t) {
   return info;
 }
 
-task_info snapshot_task(const spawn_promise_base& t, std::span<void* const> running) {
+task_info snapshot_task(const spawn_promise_base& t, std::span<void* const> running,
+                        const queued_frames& queued) {
   std::int64_t suspended_at = 0;
   task_info info = identity(t, suspended_at);
   const await_record* r = &record_in_frame(t.self().address());
@@ -86,27 +98,33 @@ task_info snapshot_task(const spawn_promise_base& t, std::span<void* const> runn
   // A scheduler's current step resumed one of its coroutines: it runs (the record of a
   // coroutine that has not reached a co_await since it resumed still says what it awaited).
   bool runs = resumed_now(r);
-  if (r->state == 0) {  // its first co_await is still to come
+  if (r->state == 0) {  // its first co_await is still to come (queued or not: not started)
     if (runs) info.state = task_state::running;
     return info;
   }
+  bool resumed_inner = false;  // the innermost says it resumed (a task it awaited ended)
   for (;;) {
     if (r->at.known()) info.stack.push_back(frame_at(r->at));
     // 0: an awaited task before its first co_await, which runs.
-    if (r->state == 0 || r->state == await_record::running) runs = true;
+    if (r->state == 0 || r->state == await_record::running) resumed_inner = true;
     if (r->state == 0 || (r->state & (await_record::running | await_record::awaiting_other)) != 0) {
       break;
     }
     r = reinterpret_cast<const await_record*>(r->state);  // the task it awaits
     runs |= resumed_now(r);
   }
-  if (runs) {
+  // The innermost coroutine is the one a wake queues; a record that says "resumed" but is
+  // queued was bounced through the queue (the nesting bound) and has not run yet.
+  const bool is_queued = !runs && queued.contains(*r);
+  if (runs || (resumed_inner && !is_queued)) {
     info.state = task_state::running;
     return info;
   }
-  info.state = task_state::suspended;
-  info.waiting_on = type_in_signature(
-      *reinterpret_cast<const char* const*>(r->state & ~await_record::awaiting_other));
+  info.state = is_queued ? task_state::ready : task_state::suspended;
+  if ((r->state & await_record::awaiting_other) != 0) {
+    info.waiting_on = type_in_signature(
+        *reinterpret_cast<const char* const*>(r->state & ~await_record::awaiting_other));
+  }
   if (suspended_at != 0) info.waiting_for = duration(monotonic_ns() - suspended_at);
   return info;
 }
@@ -124,6 +142,7 @@ std::string_view to_string(task_state s) noexcept {
     case task_state::not_started: return "not started";
     case task_state::running: return "running";
     case task_state::suspended: return "suspended";
+    case task_state::ready: return "ready";
     case task_state::unknown: return "unknown";
   }
   return "?";
@@ -149,6 +168,7 @@ void write_tasks(std::ostream& out, const std::vector<task_info>& tasks) {
     std::size_t tasks = 0;
     std::uint64_t polls = 0;
     duration busy{0};
+    duration delay{0};  // scheduling delay
   };
   std::map<std::string, by_name> profile;
   for (const task_info& t : tasks) {
@@ -156,8 +176,9 @@ void write_tasks(std::ostream& out, const std::vector<task_info>& tasks) {
                        to_string(t.state));
     if (!t.waiting_on.empty()) out << " on " << t.waiting_on;
     if (t.polls != 0) {
-      out << fmt::format(" (polls {}, busy {:.3f} ms, waiting {:.3f} ms)", t.polls, ms(t.busy),
-                         ms(t.waiting_for));
+      out << fmt::format(
+          " (polls {}, busy {:.3f} ms, waiting {:.3f} ms, scheduling delay {:.3f} ms)", t.polls,
+          ms(t.busy), ms(t.waiting_for), ms(t.scheduling_delay));
     }
     out << '\n';
     if (!t.spawned_at.file.empty()) {
@@ -171,6 +192,7 @@ void write_tasks(std::ostream& out, const std::vector<task_info>& tasks) {
     ++p.tasks;
     p.polls += t.polls;
     p.busy += t.busy;
+    p.delay += t.scheduling_delay;
   }
   std::vector<std::pair<std::string, by_name>> busiest(profile.begin(), profile.end());
   std::sort(busiest.begin(), busiest.end(),
@@ -178,8 +200,9 @@ void write_tasks(std::ostream& out, const std::vector<task_info>& tasks) {
   if (busiest.empty() || busiest.front().second.polls == 0) return;  // no profile: not debug mode
   out << "busiest by name (debug mode):\n";
   for (const auto& [name, p] : busiest) {
-    out << fmt::format("  {:<24} tasks {:>6} polls {:>10} busy {:.3f} ms\n",
-                       name.empty() ? "(unnamed)" : name, p.tasks, p.polls, ms(p.busy));
+    out << fmt::format(
+        "  {:<24} tasks {:>6} polls {:>10} busy {:.3f} ms scheduling delay {:.3f} ms\n",
+        name.empty() ? "(unnamed)" : name, p.tasks, p.polls, ms(p.busy), ms(p.delay));
   }
 }
 

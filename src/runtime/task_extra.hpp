@@ -18,6 +18,7 @@ struct task_extra {
   std::atomic<std::uint64_t> polls{0};       // debug mode: steps taken
   std::atomic<std::int64_t> busy_ns{0};      // debug mode: time spent running
   std::atomic<std::int64_t> suspended_at{0}; // debug mode: when its last step ended (ns)
+  std::atomic<std::int64_t> ready_ns{0};     // debug mode: scheduling delay (woken, not run)
   /// Debug mode: the task's own spawn_header::finish, which debug mode's replaced (so that the
   /// end of a task is charged without a test on the common path).
   std::coroutine_handle<> (*finish)(void* promise) noexcept = nullptr;
@@ -34,8 +35,11 @@ inline std::uint64_t task_id(const spawn_promise_base& t) noexcept {
 /// "task 12 "conn 4" (spawned at file:line)": how reports and dumps name a task.
 std::string describe_task(const spawn_promise_base& t);
 
-/// The debug mode accounting of a scheduler step (runtime/debug_mode.cpp).
-void debug_step_begin() noexcept;
+/// The debug mode accounting of a scheduler step (runtime/debug_mode.cpp), beginning at `now`
+/// (monotonic ns, read by the scheduler), for a step whose work was queued `ready_ns` before it:
+/// charged as scheduling delay to the first task the step charges (the task whose coroutine it
+/// resumes, or a spawned task's first step).
+void debug_step_begin(std::int64_t now, std::int64_t ready_ns) noexcept;
 /// After the step: reports a callback (not a task: those report as they suspend) that was slow.
 void debug_step_end(const context& ctx) noexcept;
 /// A detached task failed and nobody retrieved its exception: names it before the handler runs.

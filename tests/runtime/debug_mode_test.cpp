@@ -362,6 +362,78 @@ TEST_P(DebugMode, the_per_task_profile_counts_polls_busy_time_and_waiting_time) 
   }(), debug_options());
 }
 
+task<void> wait_twice(coloop::event& first, coloop::event& second) {
+  co_await first.wait();
+  co_await second.wait();
+}
+
+/// Keeps the thread for `d` of real time, as CPU-bound work on the loop would.
+void busy_for(std::chrono::nanoseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+/// The live task named `name` in `tasks`, or nullptr.
+const coloop::task_info* named(const std::vector<coloop::task_info>& tasks, std::string_view name) {
+  for (const coloop::task_info& t : tasks) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+bool randomized_schedule() {
+  const char* seed = std::getenv("COLOOP_SCHEDULE_SEED");
+  return seed != nullptr && *seed != '\0';
+}
+
+// "late" is woken, then the waker keeps the thread for `hold` before yielding: late's scheduling
+// delay covers that wait; "prompt" never waited behind a long step.
+TEST_P(DebugMode, the_scheduling_delay_counts_the_time_a_woken_task_waits_for_its_turn) {
+  // On the runtime the wake goes to the waker's LIFO slot, which its worker runs next; a
+  // randomized schedule may send it to a queue another worker takes it from (counted as 0).
+  const bool exact = GetParam().workers == 0 || !randomized_schedule();
+  coloop::test::capture_sink log;  // the held step is reported as slow: not the point here
+  run([exact]() -> task<void> {
+    constexpr auto hold = 60ms;
+    coloop::event first;
+    coloop::event second;
+    coloop::event never;
+    coloop::join_handle<void> late = coloop::spawn(wait_twice(first, second), {.name = "late"});
+    coloop::join_handle<void> prompt = coloop::spawn(wait_twice(never, never), {.name = "prompt"});
+    std::vector<coloop::task_info> tasks;
+    auto state_of = [&tasks](std::string_view name, std::uint64_t polls) {
+      tasks = coloop::all_tasks();
+      const coloop::task_info* t = named(tasks, name);
+      return t != nullptr && t->state == coloop::task_state::suspended && t->polls >= polls;
+    };
+    EXPECT_TRUE(co_await coloop::test::yield_until([&] { return state_of("late", 1); }));
+    EXPECT_TRUE(co_await coloop::test::yield_until([&] { return state_of("prompt", 1); }));
+    first.set();     // "late" is ready from here on ...
+    busy_for(hold);  // ... but this task keeps the thread
+    EXPECT_TRUE(co_await coloop::test::yield_until([&] { return state_of("late", 2); }));
+    const coloop::task_info* l = named(tasks, "late");
+    const coloop::task_info* p = named(tasks, "prompt");
+    EXPECT_NE(l, nullptr);
+    EXPECT_NE(p, nullptr);
+    if (l != nullptr && p != nullptr) {
+      if (exact) {
+        EXPECT_GE(l->scheduling_delay, hold);
+      } else {
+        EXPECT_GE(l->scheduling_delay.count(), 0);
+      }
+      EXPECT_LT(p->scheduling_delay, hold);  // its one step came right after its spawner's
+    }
+    std::ostringstream out;
+    coloop::write_tasks(out, tasks);
+    EXPECT_TRUE(contains(out.str(), "scheduling delay ")) << out.str();
+    second.set();
+    never.set();
+    co_await late;
+    co_await prompt;
+  }(), debug_options());
+}
+
 task<std::string> read_one_line(coloop::stream_reader& r) { co_return co_await r.read_line(); }
 
 TEST_P(DebugMode, a_stream_reader_read_by_two_tasks_at_once_throws_for_the_second) {

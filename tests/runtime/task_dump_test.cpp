@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <coloop/core/future.hpp>
 #include <coloop/runtime/spawn.hpp>
 #include <coloop/runtime/task_dump.hpp>
 #include <coloop/sync/event.hpp>
@@ -261,6 +262,94 @@ TEST_P(TaskDump, thousand_tasks_waiting_on_different_things_each_show_their_stac
   }());
 }
 
+/// Whether COLOOP_SCHEDULE_SEED randomizes where the runtime queues a wake (any worker may run it).
+bool randomized_schedule() {
+  const char* seed = std::getenv("COLOOP_SCHEDULE_SEED");
+  return seed != nullptr && *seed != '\0';
+}
+
+// A woken task waits for its turn: the waker dumps before yielding, so the woken one is queued
+// (on the runtime, in the dumping worker's own LIFO slot: no other worker can take it).
+TEST_P(TaskDump, a_woken_task_that_has_not_run_yet_is_ready_and_keeps_its_stack) {
+  if (GetParam().workers > 1 && randomized_schedule()) {
+    GTEST_SKIP() << "a randomized wake may go where another worker runs it before the dump";
+  }
+  run([]() -> task<void> {
+    coloop::event wake;
+    coloop::event other;
+    coloop::join_handle<int> woken = coloop::spawn(outer(wake), {.name = "woken"});
+    coloop::join_handle<void> waiting = coloop::spawn(wait_forever(other), {.name = "waiting"});
+    EXPECT_TRUE(co_await until_suspended("woken"));
+    EXPECT_TRUE(co_await until_suspended("waiting"));
+    wake.set();  // queues "woken"; it runs once this task yields
+    const std::vector<task_info> tasks = coloop::all_tasks();
+    const task_info* w = find_task(tasks, id_named(tasks, "woken"));
+    const task_info* s = find_task(tasks, id_named(tasks, "waiting"));
+    EXPECT_NE(w, nullptr);
+    EXPECT_NE(s, nullptr);
+    if (w != nullptr) {
+      EXPECT_EQ(w->state, task_state::ready);
+      EXPECT_TRUE(contains(w->waiting_on, "wait_list")) << w->waiting_on;  // what it waited on
+      EXPECT_EQ(w->stack.size(), 2u);
+      if (w->stack.size() == 2) {
+        EXPECT_EQ(w->stack[0].line, outer_line);
+        EXPECT_EQ(w->stack[1].line, inner_wait_line);
+      }
+    }
+    if (s != nullptr) EXPECT_EQ(s->state, task_state::suspended);
+    std::ostringstream out;
+    coloop::write_tasks(out, tasks);
+    EXPECT_TRUE(contains(out.str(), "\"woken\": ready on ")) << out.str();
+    EXPECT_TRUE(contains(out.str(), "\"waiting\": suspended on ")) << out.str();
+    EXPECT_EQ(co_await woken, 7);
+    other.set();
+    co_await waiting;
+  }());
+}
+
+task<int> await_future(coloop::future<int>& f) { co_return co_await f; }
+
+// Woken from another thread: the wake waits in the event loop's call_soon_threadsafe queue, or
+// the runtime's inject queue, until a scheduler thread takes it.
+TEST_P(TaskDump, a_task_woken_from_another_thread_is_ready_until_it_runs) {
+  if (GetParam().workers > 1) GTEST_SKIP() << "an idle worker may take the wake at once";
+  run([]() -> task<void> {
+    coloop::promise<int> p;
+    coloop::future<int> f = p.get_future();
+    coloop::join_handle<int> h = coloop::spawn(await_future(f), {.name = "far"});
+    EXPECT_TRUE(co_await until_suspended("far"));
+    std::thread([&p] { p.set_value(5); }).join();  // this task keeps the only thread meanwhile
+    const std::vector<task_info> tasks = coloop::all_tasks();
+    const task_info* t = find_task(tasks, id_named(tasks, "far"));
+    EXPECT_NE(t, nullptr);
+    if (t != nullptr) {
+      EXPECT_EQ(t->state, task_state::ready);
+      EXPECT_FALSE(t->waiting_on.empty());
+      EXPECT_EQ(t->stack.size(), 1u);
+    }
+    EXPECT_EQ(co_await h, 5);
+  }());
+}
+
+// The first step of a spawned task is queued too, but the task has not started: not `ready`.
+TEST_P(TaskDump, a_queued_first_step_stays_not_started) {
+  if (GetParam().workers != 0) GTEST_SKIP() << "another worker may start it at once";
+  run([]() -> task<void> {
+    coloop::event ev;
+    coloop::join_handle<void> first = coloop::spawn(wait_forever(ev), {.name = "first"});
+    coloop::join_handle<void> second = coloop::spawn(wait_forever(ev), {.name = "second"});
+    const std::vector<task_info> tasks = coloop::all_tasks();
+    for (std::string_view name : {"first", "second"}) {
+      const task_info* t = find_task(tasks, id_named(tasks, name));
+      EXPECT_NE(t, nullptr) << name;
+      if (t != nullptr) EXPECT_EQ(t->state, task_state::not_started) << name;
+    }
+    ev.set();
+    co_await first;
+    co_await second;
+  }());
+}
+
 TEST(TaskDumpRuntime, all_tasks_from_outside_the_runtime_pauses_and_reads_its_workers) {
   coloop::runtime rt({.workers = 2});
   coloop::event ev;
@@ -362,6 +451,7 @@ TEST(TaskDumpApi, to_string_names_each_state) {
   EXPECT_EQ(coloop::to_string(task_state::not_started), "not started");
   EXPECT_EQ(coloop::to_string(task_state::running), "running");
   EXPECT_EQ(coloop::to_string(task_state::suspended), "suspended");
+  EXPECT_EQ(coloop::to_string(task_state::ready), "ready");
   EXPECT_EQ(coloop::to_string(task_state::unknown), "unknown");
 }
 

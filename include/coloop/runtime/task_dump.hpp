@@ -24,12 +24,15 @@ struct stack_frame {
 enum class task_state {
   not_started,  ///< spawned, its first step not taken yet
   running,      ///< running now (the task asking, or one on another worker)
-  suspended,    ///< suspended in a co_await: waiting, or woken and queued to run
+  suspended,    ///< suspended in a co_await, waiting for what it awaits
+  /// suspended, but already woken: its resumption is queued on its scheduler, waiting for its
+  /// turn (seen in the scheduler's queues at dump time; see docs/debugging.md for the limits)
+  ready,
   /// runtime: a worker did not pause for the dump within a second (stuck in a long step), so
   /// no task's stack was read (it could be changing under the reader)
   unknown,
 };
-/// "not started", "running", "suspended" or "unknown".
+/// "not started", "running", "suspended", "ready" or "unknown".
 std::string_view to_string(task_state s) noexcept;
 
 /// One live task, as all_tasks() saw it.
@@ -39,7 +42,7 @@ struct task_info {
   stack_frame spawned_at;  ///< the spawn call (function: its caller); empty for spawn(fn, args...)
   task_state state = task_state::not_started;
   /// The awaitable type of the innermost co_await when suspended ("coloop::detail::sleep_awaiter"
-  /// ...), else "".
+  /// ...), or when ready (what it was waiting on), else "".
   std::string waiting_on;
   /// Root first: the task's coroutine, then each task it awaits, down to the innermost, each at
   /// its current (or, while running, last) co_await. Empty before the first co_await.
@@ -47,7 +50,11 @@ struct task_info {
   // Debug mode only (loop_options::debug or COLOOP_DEBUG=1); zero otherwise.
   std::uint64_t polls = 0;  ///< steps taken (resume to suspend)
   duration busy{0};         ///< time spent running
-  duration waiting_for{0};  ///< since its last step ended, when suspended
+  duration waiting_for{0};  ///< since its last step ended, when suspended or ready
+  /// Scheduling delay: time spent woken but not yet running (ready -> running), summed over its
+  /// steps, from the start of the step that woke it. On the runtime, only for the steps a worker
+  /// takes from its own LIFO slot or ring (docs/debugging.md).
+  duration scheduling_delay{0};
 };
 
 /// Every live spawned task of the event loop or runtime running on this thread (from one of its

@@ -31,10 +31,12 @@
 #include <coloop/core/errors.hpp>
 
 #include "core/log_format.hpp"
+#include "core/monotonic.hpp"
 #include "runtime/context.hpp"
 #include "runtime/current_thread/ready_queue.hpp"
 #include "runtime/driver/driver.hpp"
 #include "runtime/dump_on_signal.hpp"
+#include "runtime/ready_marks.hpp"
 #include "runtime/task_dump_impl.hpp"
 #include "runtime/task_extra.hpp"
 #include "runtime/task_registry.hpp"
@@ -254,17 +256,24 @@ class loop_scheduler final : public context {
     // Work readied during the turn runs in the same turn, up to the budget: a spawn+join ping-pong
     // then costs one poll per `turn_budget` steps instead of one per step.
     std::size_t n = 0;
+    // Debug mode's scheduling delay (ready_marks.hpp): what the last poll queued (after its
+    // wait ended) is ready by now; what a step queues, since the step began.
+    [[maybe_unused]] std::int64_t step_start = 0;
+    if constexpr (Debug) marks_.mark(ready_.head(), ready_.tail(), monotonic_ns());
     for (; n < turn_budget && !ready_.empty(); ++n) {
       begin_step();
       callback cb = ready_.pop();
       step_ = &cb;  // for dumps, which run inside a step: cleared once the turn's steps are done
-      if constexpr (Debug) debug_step_begin();
+      if constexpr (Debug) step_start = debug_step_begin_resuming(cb);
       try {
         cb();
       } catch (...) {  // a call_soon/call_later callback threw (tasks catch their own)
         report(std::current_exception());
       }
-      if constexpr (Debug) debug_step_end(*this);
+      if constexpr (Debug) {
+        debug_step_end(*this);
+        marks_.mark(ready_.head(), ready_.tail(), step_start);
+      }
       if (stop_requested_ || (done != nullptr && done(arg))) {
         driver_stats::bump(driver_.stats().polls, n + 1);  // metrics: the turn's steps at once
         step_ = nullptr;
@@ -275,6 +284,15 @@ class loop_scheduler final : public context {
     driver_stats::bump(driver_.stats().polls, n);
     drain_remote();
     driver_.drive(ready_.empty(), work{*this});
+  }
+  /// Debug mode: begins the step of `cb`, just popped, and returns when. A coroutine it resumes
+  /// waited in the queue since its mark (a plain callback's wait is nobody's: no task to charge).
+  std::int64_t debug_step_begin_resuming(const callback& cb) noexcept {
+    const std::int64_t now = monotonic_ns();
+    const std::int64_t queued_at =
+        cb.resumed_frame() != nullptr ? marks_.queued_at(ready_.head() - 1, now) : now;
+    debug_step_begin(now, now - queued_at);
+    return now;
   }
   void close() {
     if (closed()) return;
@@ -294,6 +312,7 @@ class loop_scheduler final : public context {
     if (debug()) report_left_at_close();  // before ready_ drops the due timers
     set_closed();
     ready_.clear();
+    marks_.clear();
     remote_.clear();
     driver_.release();  // callback timers still armed die with timer_entries_
   }
@@ -330,8 +349,16 @@ class loop_scheduler final : public context {
   }
   void collect_tasks(std::vector<task_info>& out) override {
     void* running[1] = {step_ != nullptr ? step_->resumed_frame() : nullptr};
+    // Woken tasks wait in the ready queue, or, woken from another thread, in the remote queue.
+    queued_frames queued;
+    ready_.for_each_resumed([&queued](void* frame) { queued.add(frame); });
+    {
+      std::lock_guard lock(remote_mutex_);
+      for (const callback& cb : remote_) queued.add(cb.resumed_frame());
+    }
+    queued.seal();
     for (const spawn_promise_base* t = tasks_.first(); t != nullptr; t = t->next_) {
-      out.push_back(snapshot_task(*t, running));
+      out.push_back(snapshot_task(*t, running, queued));
     }
   }
 
@@ -350,6 +377,7 @@ class loop_scheduler final : public context {
   bool running_ = false;
   std::atomic<std::thread::id> loop_thread_{};  // while running
   const callback* step_ = nullptr;  // the callback the loop is running, if any
+  ready_marks<std::size_t> marks_;  // debug mode only: when the ready queue's entries were queued
 };
 
 }  // namespace coloop::detail

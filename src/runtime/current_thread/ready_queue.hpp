@@ -56,6 +56,17 @@ class ready_queue {
     return std::move(slots_[head_++ & mask_]);
   }
   std::size_t tail() const noexcept { return tail_; }
+  /// The position of the next entry pop() looks at; the entry it returned was at head() - 1.
+  std::size_t head() const noexcept { return head_; }
+  /// Calls f(frame) for each queued coroutine resumption, in no particular order (task dumps:
+  /// the callbacks that resume a frame, and the reserved first step of the newest spawn).
+  template <class F>
+  void for_each_resumed(F&& f) const {
+    for (std::size_t i = head_; i != tail_; ++i) {
+      if (void* frame = slots_[i & mask_].resumed_frame()) f(frame);
+    }
+    if (pending_) f(pending_.address());
+  }
   /// Drops the entry pushed at `ticket` if it has not been popped yet; false if it has.
   bool withdraw(std::size_t ticket) noexcept {
     if (ticket < head_) return false;

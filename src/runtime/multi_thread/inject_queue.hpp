@@ -45,6 +45,15 @@ class inject_queue {
   /// null, moving nothing, when empty or max == 0.
   std::coroutine_handle<> pop_into(local_queue& dst, std::size_t max) noexcept;
 
+  /// Calls f(handle) for each queued task, under the lock (task dumps); f must not use the queue.
+  template <class F>
+  void for_each(F&& f) const {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = head_; i != tail_; ++i) {
+      f(std::coroutine_handle<>::from_address(slots_[i & mask_]));
+    }
+  }
+
   /// Queued tasks, without locking (a snapshot).
   std::size_t len() const noexcept {
     // acquire: pairs with the release store under the lock, so a non-zero length means the

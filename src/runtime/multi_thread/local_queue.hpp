@@ -59,6 +59,31 @@ class local_queue {
   std::uint32_t len() const noexcept;
   bool is_empty() const noexcept { return len() == 0; }
 
+  /// Owner, for debug mode's scheduling delay: the position of the next push; of the next task
+  /// handed out; and the task last stored at `position` (kept after it is handed out).
+  /// relaxed, all three: the owner reads its own stores, or a position it only compares.
+  std::uint32_t tail_position() const noexcept { return tail_.load(std::memory_order_relaxed); }
+  std::uint32_t head_position() const noexcept {
+    return real_of(head_.load(std::memory_order_relaxed));
+  }
+  void* slot_at(std::uint32_t position) const noexcept {
+    return buffer_[position & mask].load(std::memory_order_relaxed);
+  }
+
+  /// Any thread, for task dumps: calls f(handle) for each task queued and not yet claimed.
+  /// Exact while the owner and every stealer stand still (the runtime's workers paused); else a
+  /// snapshot that may miss, or see twice, a task moving meanwhile.
+  template <class F>
+  void for_each(F&& f) const {
+    // acquire, as len(): the slots below were stored before the release that published them.
+    const std::uint32_t real = real_of(head_.load(std::memory_order_acquire));
+    const std::uint32_t tail = tail_.load(std::memory_order_acquire);
+    if (tail - real > capacity) return;  // moved under a reader that does not stand still
+    for (std::uint32_t i = real; i != tail; ++i) {
+      f(std::coroutine_handle<>::from_address(buffer_[i & mask].load(std::memory_order_relaxed)));
+    }
+  }
+
   /// Stealer: moves about half of this queue's tasks (rounded up) into `dst`, which must be the
   /// calling worker's own queue, and returns one of them to run now. Returns null, moving nothing,
   /// when this queue is empty, another steal from it is in flight, or dst is more than half full.

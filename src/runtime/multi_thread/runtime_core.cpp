@@ -29,6 +29,7 @@
 #include "runtime/task_extra.hpp"
 
 #include "core/log_format.hpp"
+#include "core/monotonic.hpp"
 #include "runtime/metrics/runtime_collector.hpp"
 
 #include <fmt/format.h>
@@ -322,16 +323,37 @@ void runtime_core::park(worker& w) {
   if (!idle_.unpark_worker_by_id(w.index)) w.searching = true;
 }
 
-void runtime_core::pause_for_dump(worker& w) {
+void runtime_core::pause_for_dump(worker& w, std::coroutine_handle<> held) {
   std::unique_lock lock(pause_mutex_);
+  w.held = held;
+  // release: a dump that sees it set reads `held` and the LIFO slot, written before.
+  w.paused_for_dump.store(true, std::memory_order_release);
   for (;;) {
     w.active.store(false, std::memory_order_seq_cst);
     pause_cv_.wait(lock, [this] { return !dump_pause_.load(std::memory_order_relaxed); });
     // seq_cst, as in park: a dump that began after the wait saw this worker inactive only if
     // this load sees its flag.
     w.active.store(true, std::memory_order_seq_cst);
-    if (!dump_pause_.load(std::memory_order_seq_cst)) return;
+    if (!dump_pause_.load(std::memory_order_seq_cst)) break;
   }
+  // relaxed: the dumps that read `held` ended under pause_mutex_, which this thread holds.
+  w.paused_for_dump.store(false, std::memory_order_relaxed);
+}
+
+void runtime_core::collect_queued(queued_frames& out) const {
+  for (const auto& w : workers_) {
+    // Its own worker's queues are the dumping thread's; another's only once paused (a parked one
+    // may be posting from the driver: its LIFO slot is left out, so a task woken by I/O or a
+    // timer while the dump runs may show suspended). acquire: pairs with pause_for_dump.
+    if (w.get() == current_worker || w->paused_for_dump.load(std::memory_order_acquire)) {
+      if (w.get() != current_worker) out.add(w->held);
+      out.add(w->lifo);
+    }
+    // Its spawn stack holds first steps only: not-started tasks, which stay not_started.
+    w->queue.for_each([&out](std::coroutine_handle<> h) { out.add(h); });
+  }
+  inject_.for_each([&out](std::coroutine_handle<> h) { out.add(h); });
+  out.seal();
 }
 
 void runtime_core::dump_on_signal() {
@@ -375,10 +397,33 @@ void runtime_core::collect_tasks(std::vector<task_info>& out) {
   void* const own_step[1] = {current_worker != nullptr && &current_worker->rt == this
                                  ? current_worker->step_frame.load(std::memory_order_relaxed)
                                  : nullptr};
+  queued_frames queued;
+  if (all_paused) collect_queued(queued);
   // Under the registry's locks no task can end, so no frame is freed while it is read.
   tasks_.for_each([&](const spawn_promise_base& t) {
-    out.push_back(all_paused ? snapshot_task(t, own_step) : snapshot_task_unread(t));
+    out.push_back(all_paused ? snapshot_task(t, own_step, queued) : snapshot_task_unread(t));
   });
+}
+
+void runtime_core::debug_step(worker& w, std::coroutine_handle<> h) {
+  worker::debug_marks& d = w.debug;
+  const std::int64_t now = monotonic_ns();
+  std::int64_t queued_at = now;  // unknown: stolen, from the inject queue, a first step
+  const std::uint32_t head = w.queue.head_position();
+  if (h.address() == d.lifo) {
+    queued_at = d.step_start;  // woken in its last step: ready since that step began at most
+  } else if (head != d.ring_head && w.queue.slot_at(head - 1) == h.address()) {
+    queued_at = d.ring.queued_at(head - 1, now);  // it just took this one from its ring
+  }
+  d.ring_head = head;
+  debug_step_begin(now, now - queued_at);
+  resume_step(h);
+  debug_step_end(*this);
+  // What this step queued was queued since it began (so was a batch stolen or taken from the
+  // inject queue before it: timed from here, a lower bound).
+  d.ring.mark(w.queue.head_position(), w.queue.tail_position(), now);
+  d.lifo = w.lifo.address();
+  d.step_start = now;
 }
 
 void runtime_core::run_worker(worker& w) {
@@ -397,13 +442,11 @@ void runtime_core::run_worker(worker& w) {
     if (w.searching) leave_searching(w);
     worker_counters::bump(w.counters.polls);
     // relaxed: collect_tasks waits for this worker to see it (and pause) anyway.
-    if (dump_pause_.load(std::memory_order_relaxed)) [[unlikely]] pause_for_dump(w);
+    if (dump_pause_.load(std::memory_order_relaxed)) [[unlikely]] pause_for_dump(w, h);
     // relaxed: a dump reads it only once this worker paused, or gave up waiting for it to.
     w.step_frame.store(h.address(), std::memory_order_relaxed);
     if (debug()) [[unlikely]] {
-      debug_step_begin();
-      resume_step(h);
-      debug_step_end(*this);
+      debug_step(w, h);
     } else {
       resume_step(h);
     }

@@ -22,6 +22,8 @@
 #include "runtime/multi_thread/local_queue.hpp"
 #include "runtime/multi_thread/parker.hpp"
 #include "runtime/multi_thread/shared_task_registry.hpp"
+#include "runtime/ready_marks.hpp"
+#include "runtime/task_dump_impl.hpp"
 
 namespace coloop {
 class runtime;
@@ -69,6 +71,18 @@ struct worker {
   // The frame its current step resumed, for dumps (stale while inactive: they ignore it then).
   std::atomic<void*> step_frame{nullptr};
   std::thread thread;
+  // True while paused for a dump (pause_for_dump), not while parked: a worker parked in the
+  // driver may post to its own LIFO slot, so a dump reads `lifo` and `held` only when this is.
+  std::atomic<bool> paused_for_dump{false};
+  std::coroutine_handle<> held;  // while paused for a dump: the task it took, to run next
+  // Debug mode's scheduling delay, its own thread only: marks of its ring (ready_marks.hpp),
+  // the ring's head when its last step began, and its LIFO task at that step's end.
+  struct debug_marks {
+    ready_marks<std::uint32_t> ring;
+    std::uint32_t ring_head = 0;
+    void* lifo = nullptr;
+    std::int64_t step_start = 0;  // of its last step
+  } debug;
 };
 
 class runtime_core final : public context {
@@ -117,8 +131,14 @@ class runtime_core final : public context {
   void park(worker& w);
   void maintenance(worker& w);
   void notify_parked() noexcept;
-  /// A dump is under way: waits, inactive, until it ends.
-  void pause_for_dump(worker& w);
+  /// Debug mode: runs `h`'s step with debug mode's accounting; its scheduling delay is known
+  /// when it comes from this worker's LIFO slot or ring, else counted as 0.
+  void debug_step(worker& w, std::coroutine_handle<> h);
+  /// A dump is under way: waits, inactive, until it ends. `held`: the task it took and will run
+  /// next (ready, in no queue meanwhile).
+  void pause_for_dump(worker& w, std::coroutine_handle<> held = {});
+  /// Every task queued to run (woken, or first steps), while the workers stand still.
+  void collect_queued(queued_frames& out) const;
   void leave_searching(worker& w) noexcept;
   std::uint64_t next_random(worker& w) noexcept;
 
