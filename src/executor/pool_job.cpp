@@ -16,7 +16,6 @@
 //      hundred ns, and after it the completing thread no longer touches the scheduler.
 
 #include <coloop/detail/executor_job.hpp>
-#include <cstdio>
 #include <stdexcept>
 #include <thread>
 

@@ -186,8 +186,7 @@ std::string endpoint::to_string() const {
       out = address();
       break;
     case family_type::ipv6:
-      out = "[";
-      out.append(address()).append("]");
+      out = "[" + address() + "]";
       break;
     case family_type::unix_path:
       return address();

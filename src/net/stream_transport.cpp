@@ -26,8 +26,6 @@
 #include <coloop/core/errors.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/spawn.hpp>
-#include <stdexcept>
-#include <system_error>
 #include <utility>
 
 namespace coloop::detail {

@@ -115,11 +115,8 @@ task<void> reap_later(std::unique_ptr<process_state> s) {
 
 void set_status(process_state& s, int raw) noexcept {
   s.reaped = true;
-  if (WIFSIGNALED(raw)) {
-    s.status = exit_status(-1, WTERMSIG(raw));
-  } else {
-    s.status = exit_status(WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, 0);
-  }
+  s.status = WIFSIGNALED(raw) ? exit_status(-1, WTERMSIG(raw))
+                              : exit_status(WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, 0);
 }
 
 bool try_reap(process_state& s) {

@@ -34,7 +34,6 @@
 #include <unistd.h>
 
 #include <mutex>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -55,7 +54,6 @@ struct generation {
   int slot = -1;       // the watch
   int kick[2] = {-1, -1};
 };
-
 
 std::mutex mutex_;
 // Never destroyed: a detached reaper thread may have used it last, with nothing ordering that

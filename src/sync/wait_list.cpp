@@ -7,8 +7,6 @@
 
 #include <coloop/detail/wait_list.hpp>
 
-#include <utility>
-
 namespace coloop::detail {
 
 bool wait_list::awaiter::enter(std::coroutine_handle<> waiter, cancel_state* cancel) noexcept {

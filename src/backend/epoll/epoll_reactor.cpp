@@ -25,8 +25,6 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <new>
-#include <system_error>
 
 #include <coloop/core/errors.hpp>
 

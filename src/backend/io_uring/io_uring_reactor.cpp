@@ -64,7 +64,6 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <system_error>
 #include <vector>
 
 #include "backend/io_uring/uring_setup.hpp"
@@ -130,7 +129,6 @@ class reactor_lock {
   std::mutex* m_;
   bool held_ = false;
 };
-
 
 class uring_reactor final : public reactor {
  public:
@@ -246,10 +244,9 @@ fd_entry* uring_reactor::register_fd(int fd) {
   // epoll refuses regular files and directories (EPERM); refuse them here too, so an async_fd
   // behaves the same on every backend.
   struct stat st {};
-  if (::fstat(fd, &st) < 0) throw std::system_error(errno, std::generic_category(), "fstat");
+  if (::fstat(fd, &st) < 0) throw_errno(errno, "fstat");
   if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-    throw std::system_error(EPERM, std::generic_category(),
-                            "io_uring reactor: regular files and directories are not pollable");
+    throw_errno(EPERM, "io_uring reactor: regular files and directories are not pollable");
   }
   const auto held = lock();
   uring_entry* e = free_;
@@ -645,7 +642,7 @@ std::size_t uring_reactor::poll(std::int64_t timeout_ns) {
   // completions: reaping makes room): all mean "reap what is there and go on".
   if (r < 0 && r != -EINTR && r != -ETIME && r != -EAGAIN && r != -EBUSY) {
     resume_done(take_done());
-    throw std::system_error(-r, std::generic_category(), "io_uring_enter");
+    throw_errno(-r, "io_uring_enter");
   }
   if (r == -EINTR) run_deferred_signal_handlers();  // TSan only: io_uring_enter is not intercepted
   const std::size_t n = reap() + finished_in_flush_;
@@ -658,9 +655,7 @@ std::size_t uring_reactor::poll_shared(std::int64_t timeout_ns) {
   finished_in_flush_ = 0;
   flush();
   const int r = io_uring_submit(&ring_);
-  if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
-    throw std::system_error(-r, std::generic_category(), "io_uring_enter");
-  }
+  if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) throw_errno(-r, "io_uring_enter");
   std::size_t n = reap() + finished_in_flush_;
   unlock_and_resume(held);
   if (n > 0 || timeout_ns == 0) return n;

@@ -41,7 +41,6 @@
 #include <atomic>
 #include <coloop/core/errors.hpp>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <system_error>

@@ -22,7 +22,6 @@
 
 #include <algorithm>
 
-#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>

@@ -18,7 +18,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <span>
 
 #include "core/metrics_source.hpp"
 

@@ -4,7 +4,6 @@
 // A runtime's driver (shared) calls register_fd, deregister_fd and poll under its driver lock,
 // wake() anywhere, and submit() and withdraw() run on any worker.
 
-#include <coroutine>
 #include <cstdint>
 #include <memory>
 #include <vector>
