@@ -2,11 +2,12 @@
 // counts under callgrind (bench/ir/run.py subtracts the runs at N and 2N, so setup and teardown
 // cancel out). A plain program on the public API only, so it builds against older trees too.
 //
-//   ir_ops <loop|runtime> <op> <N>     op: spawn_join yield call_soon timer wait_for echo
+//   ir_ops <loop|runtime> <op> <N>     op: spawn_join await yield call_soon timer wait_for echo
 //
-// timer is call_later + cancel on the loop (the runtime has no call_later: there it is n/a);
-// wait_for arms and disarms a deadline timer around a task that finishes at once; echo is one
-// 16-byte round trip through a spawned echo task over a socketpair.
+// await is a task created, awaited to its end and destroyed; timer is call_later + cancel on
+// the loop (the runtime has no call_later: there it is n/a); wait_for arms and disarms a
+// deadline timer around a task that finishes at once; echo is one 16-byte round trip through a
+// spawned echo task over a socketpair.
 
 #include <coloop/coloop.hpp>
 
@@ -40,6 +41,8 @@ coloop::task<long> body(std::string op, long n) {
       coloop::join_handle<void> h = coloop::spawn(noop());
       co_await h;
     }
+  } else if (op == "await") {
+    for (long i = 0; i < n; ++i) sum += co_await one();  // task create + await + destroy
   } else if (op == "yield") {
     for (long i = 0; i < n; ++i) co_await coloop::yield();
   } else if (op == "wait_for") {

@@ -14,9 +14,9 @@ import subprocess
 import sys
 import tempfile
 
-CASES = [("loop", "spawn_join"), ("loop", "yield"), ("loop", "call_soon"), ("loop", "timer"),
-         ("loop", "wait_for"), ("loop", "echo"), ("runtime", "spawn_join"), ("runtime", "yield"),
-         ("runtime", "wait_for"), ("runtime", "echo")]
+CASES = [("loop", "spawn_join"), ("loop", "await"), ("loop", "yield"), ("loop", "call_soon"),
+         ("loop", "timer"), ("loop", "wait_for"), ("loop", "echo"), ("runtime", "spawn_join"),
+         ("runtime", "yield"), ("runtime", "wait_for"), ("runtime", "echo")]
 
 
 def total_ir(binary, flavour, op, n):

@@ -269,7 +269,7 @@ process process::start(std::vector<std::string> args, const process_options& opt
     if (fds.fds[5] >= 0) s->err = detail::make_pipe_reader(std::exchange(fds.fds[5], -1));
   } catch (...) {
     if (s->by_sigchld) {
-      ::kill(pid, SIGKILL);
+      detail::sigchld::signal_child(pid, SIGKILL);
     } else {
       detail::discard_child(pid);
     }
@@ -293,7 +293,11 @@ process& process::operator=(process&& other) noexcept {
 process::~process() {
   if (s_ == nullptr) return;
   if (!s_->reaped && s_->kill_on_drop) {
-    ::kill(s_->pid, SIGKILL);
+    if (s_->by_sigchld) {
+      detail::sigchld::signal_child(s_->pid, SIGKILL);
+    } else {
+      ::kill(s_->pid, SIGKILL);
+    }
     s_->killed = true;
   }
   // SIGCHLD mode, child left running: the reaper must find the status pipe closed (so it closes
@@ -323,8 +327,12 @@ stream_reader& process::stderr_pipe() noexcept { return s_ != nullptr ? s_->err 
 
 void process::send_signal(int sig) {
   if (s_ == nullptr || s_->reaped) return;
-  if (::kill(s_->pid, sig) != 0) {
-    detail::throw_errno(errno, "coloop::process::send_signal(" + std::to_string(sig) + ")");
+  // SIGCHLD mode: the reaper thread reaps the child when it exits, so only it can tell that
+  // the pid is still the child's. In pidfd mode this object reaps it (then s_->reaped is set).
+  const int error = s_->by_sigchld ? detail::sigchld::signal_child(s_->pid, sig)
+                                   : (::kill(s_->pid, sig) == 0 ? 0 : errno);
+  if (error != 0) {
+    detail::throw_errno(error, "coloop::process::send_signal(" + std::to_string(sig) + ")");
   }
 }
 

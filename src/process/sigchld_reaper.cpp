@@ -167,6 +167,16 @@ generation* start_generation() {
 
 }  // namespace
 
+int signal_child(int pid, int sig) noexcept {
+  // The reaper takes a child out of the table under this lock before it reaps it: while the
+  // child is in the table, its pid is still its own.
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const child& c : children_) {
+    if (c.pid == pid) return ::kill(pid, sig) == 0 ? 0 : errno;
+  }
+  return 0;
+}
+
 int watch_child(int pid) {
   int status[2];
   os::cloexec_pipe(status, "coloop::process: pipe");

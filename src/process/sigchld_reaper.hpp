@@ -11,4 +11,9 @@ namespace coloop::detail::sigchld {
 /// exhaustion). Thread-safe.
 int watch_child(int pid);
 
+/// Sends `sig` to `pid`, a child given to watch_child, unless the reaper has seen it exit: it
+/// may have reaped it already, and the pid may now name another process. Returns 0 (also when
+/// the child is gone: nothing sent) or kill()'s errno. Thread-safe.
+int signal_child(int pid, int sig) noexcept;
+
 }  // namespace coloop::detail::sigchld

@@ -1,7 +1,8 @@
 // Debug mode (loop_options::debug, COLOOP_DEBUG=1): per-task profiles and the slow-step report.
 // A scheduler in debug mode marks the start of each step (debug_step_begin); each co_await of a
-// task, and its end, charges the time since the mark to that task and moves the mark, so a step
-// that runs several tasks (a child's end transfers to its joiner) splits between them. Only a
+// task that suspends (one that completes at once tests nothing), and its end, charges the time
+// since the mark to that task and moves the mark, so a step that runs several tasks (a child's
+// end transfers to its joiner) splits between them. Only a
 // callback that is not a task is left for debug_step_end to report. The step's scheduling delay
 // (how long what it resumes was queued: ready_marks.hpp) goes to its first charge: the coroutine
 // a step resumes runs first. Clock reads happen in debug mode only.
@@ -85,7 +86,7 @@ namespace {
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 // The task charged last in this thread's current step: a task's polls count the steps it ran in
-// (it is charged at each co_await, suspending or not).
+// (it is charged at each suspension, and at its end).
 constinit thread_local const spawn_promise_base* charged_in_step = nullptr;
 // The current step's scheduling delay (debug_step_begin), charged by the step's first charge:
 // the coroutine a step resumes runs first, up to its first co_await or its end.

@@ -148,18 +148,18 @@ std::string_view to_string(task_state s) noexcept {
   return "?";
 }
 
-std::vector<task_info> all_tasks() {
+namespace {
+/// all_tasks(), throwing as `api` when no loop runs on this thread.
+std::vector<task_info> collect_tasks(const char* api) {
   std::vector<task_info> out;
-  detail::current_context("coloop::all_tasks").collect_tasks(out);
+  detail::current_context(api).collect_tasks(out);
   return out;
 }
+}  // namespace
 
-void dump_tasks(std::ostream& out) {
-  detail::context& ctx = detail::current_context("coloop::dump_tasks");
-  std::vector<task_info> tasks;
-  ctx.collect_tasks(tasks);
-  write_tasks(out, tasks);
-}
+std::vector<task_info> all_tasks() { return collect_tasks("coloop::all_tasks"); }
+
+void dump_tasks(std::ostream& out) { write_tasks(out, collect_tasks("coloop::dump_tasks")); }
 
 void write_tasks(std::ostream& out, const std::vector<task_info>& tasks) {
   const auto ms = [](duration d) { return static_cast<double>(d.count()) / 1e6; };

@@ -296,7 +296,9 @@ TEST_P(TaskDump, a_woken_task_that_has_not_run_yet_is_ready_and_keeps_its_stack)
         EXPECT_EQ(w->stack[1].line, inner_wait_line);
       }
     }
-    if (s != nullptr) EXPECT_EQ(s->state, task_state::suspended);
+    if (s != nullptr) {
+      EXPECT_EQ(s->state, task_state::suspended);
+    }
     std::ostringstream out;
     coloop::write_tasks(out, tasks);
     EXPECT_TRUE(contains(out.str(), "\"woken\": ready on ")) << out.str();
@@ -342,7 +344,9 @@ TEST_P(TaskDump, a_queued_first_step_stays_not_started) {
     for (std::string_view name : {"first", "second"}) {
       const task_info* t = find_task(tasks, id_named(tasks, name));
       EXPECT_NE(t, nullptr) << name;
-      if (t != nullptr) EXPECT_EQ(t->state, task_state::not_started) << name;
+      if (t != nullptr) {
+        EXPECT_EQ(t->state, task_state::not_started) << name;
+      }
     }
     ev.set();
     co_await first;
