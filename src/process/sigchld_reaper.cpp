@@ -128,6 +128,11 @@ void run(generation* g) {
   sigemptyset(&pipe_only);
   sigaddset(&pipe_only, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
+  // SIGCHLD always has this thread to go to, even when the thread that started it blocks it.
+  sigset_t child_only;
+  sigemptyset(&child_only);
+  sigaddset(&child_only, SIGCHLD);
+  pthread_sigmask(SIG_UNBLOCK, &child_only, nullptr);
   std::vector<reaped> done;
   for (bool last = false; !last;) {
     pollfd fds[2] = {{g->signal_fd, POLLIN, 0}, {g->kick[0], POLLIN, 0}};

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <type_traits>
 
 namespace coloop::detail {
@@ -27,29 +28,31 @@ class ready_marks {
   /// The queue's positions are [head, tail); those pushed since the last mark were pushed at or
   /// after `now`.
   void mark(Position head, Position tail, std::int64_t now) {
-    while (!marks_.empty() && !after(marks_.front().tail, head)) marks_.pop_front();  // popped
+    std::deque<mark_t>& q = marks_ ? *marks_ : marks_.emplace();
+    while (!q.empty() && !after(q.front().tail, head)) q.pop_front();  // popped
     bool lowered = false;
-    for (auto m = marks_.rbegin(); m != marks_.rend() && after(m->tail, tail); ++m) {
+    for (auto m = q.rbegin(); m != q.rend() && after(m->tail, tail); ++m) {
       m->tail = tail;  // withdrawn entries: positions from `tail` on are pushed from now on
       lowered = true;
     }
     if (lowered) {
       // Equal tails: the oldest of them is the one a lookup finds; the others are dead.
-      while (marks_.size() >= 2 && marks_[marks_.size() - 2].tail == marks_.back().tail) {
-        marks_.pop_back();
+      while (q.size() >= 2 && q[q.size() - 2].tail == q.back().tail) {
+        q.pop_back();
       }
     }
-    if (tail == head || (!marks_.empty() && marks_.back().tail == tail)) return;  // nothing new
-    marks_.push_back({tail, now});
+    if (tail == head || (!q.empty() && q.back().tail == tail)) return;  // nothing new
+    q.push_back({tail, now});
   }
   /// When the entry at `position` was queued, at the earliest; `now` if no mark covers it.
   std::int64_t queued_at(Position position, std::int64_t now) const noexcept {
-    for (const mark_t& m : marks_) {  // front first: marks below `position` are popped soon
+    if (!marks_) return now;
+    for (const mark_t& m : *marks_) {  // front first: marks below `position` are popped soon
       if (after(m.tail, position)) return m.time;
     }
     return now;
   }
-  void clear() noexcept { marks_.clear(); }
+  void clear() noexcept { marks_.reset(); }
 
  private:
   static_assert(std::is_unsigned_v<Position>);
@@ -61,7 +64,9 @@ class ready_marks {
     Position tail;
     std::int64_t time;
   };
-  std::deque<mark_t> marks_;  // tails increasing, times non-decreasing
+  // Tails increasing, times non-decreasing. Made by the first mark: libstdc++'s deque allocates
+  // when constructed, and every loop and worker has one, debug mode or not.
+  std::optional<std::deque<mark_t>> marks_;
 };
 
 }  // namespace coloop::detail

@@ -232,7 +232,7 @@ class loop_scheduler final : public context {
       }
     } guard{this};
     if (debug()) {
-      while (!stop_requested_ && (done == nullptr || !done(arg))) debug_turn(done, arg);
+      while (!stop_requested_ && (done == nullptr || !done(arg))) turn<true>(done, arg);
     } else {
       while (!stop_requested_ && (done == nullptr || !done(arg))) turn<false>(done, arg);
     }
@@ -246,10 +246,6 @@ class loop_scheduler final : public context {
                              ": called from a thread that is not running the loop (use "
                              "call_soon_threadsafe, or coloop::run_coroutine_threadsafe)");
     }
-  }
-  // Not inlined into run(): a second inlined copy there costs the plain turn registers.
-  [[gnu::noinline]] void debug_turn(bool (*done)(const void*), const void* arg) {
-    turn<true>(done, arg);
   }
   template <bool Debug>
   void turn(bool (*done)(const void*), const void* arg) {
