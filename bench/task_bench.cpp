@@ -15,53 +15,18 @@
 #include <coloop/core/task.hpp>
 #include <coloop/core/when_all.hpp>
 
+#include "bare_coroutine.hpp"
+
 namespace {
 
-coloop::task<int> leaf(int v) { co_return v; }
+// Neither ramp is inlined into its caller: leaf is called from two places, which g++ would
+// otherwise inline only where called once (the bare one), and a user's coroutine is usually
+// called from several.
+[[gnu::noinline]] coloop::task<int> leaf(int v) { co_return v; }
 
-/// The least a lazy, awaitable coroutine returning int can be: no cancellation, no exception
-/// slot, no join state, no stack bound. Same frame allocator as task<T>.
-class bare {
- public:
-  struct promise_type {
-    static void* operator new(std::size_t n) { return coloop::detail::frame_allocate(n); }
-    static void operator delete(void* p, std::size_t n) noexcept {
-      coloop::detail::frame_deallocate(p, n);
-    }
-    bare get_return_object() noexcept {
-      return bare{std::coroutine_handle<promise_type>::from_promise(*this)};
-    }
-    std::suspend_always initial_suspend() noexcept { return {}; }
-    struct final_awaiter {
-      bool await_ready() noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-        return h.promise().continuation;
-      }
-      void await_resume() noexcept {}
-    };
-    final_awaiter final_suspend() noexcept { return {}; }
-    void return_value(int v) noexcept { value = v; }
-    void unhandled_exception() noexcept { std::terminate(); }
-    std::coroutine_handle<> continuation;
-    int value = 0;
-  };
-  explicit bare(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
-  bare(bare&& o) noexcept : h_(std::exchange(o.h_, {})) {}
-  ~bare() {
-    if (h_) h_.destroy();
-  }
-  bool await_ready() noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> c) noexcept {
-    h_.promise().continuation = c;
-    return h_;
-  }
-  int await_resume() noexcept { return h_.promise().value; }
+using coloop_bench::bare;
 
- private:
-  std::coroutine_handle<promise_type> h_;
-};
-
-bare bare_leaf(int v) { co_return v; }
+[[gnu::noinline]] bare bare_leaf(int v) { co_return v; }
 
 coloop::task<void> bare_await_loop(benchmark::State& state) {
   long sum = 0;

@@ -2,7 +2,7 @@
 // counts under callgrind (bench/ir/run.py subtracts the runs at N and 2N, so setup and teardown
 // cancel out). A plain program on the public API only, so it builds against older trees too.
 //
-//   ir_ops <loop|runtime> <op> <N>     op: spawn_join await yield call_soon timer wait_for echo
+//   ir_ops <loop|runtime> <op> <N>     op: spawn_join await bare_await yield call_soon timer wait_for echo
 //
 // await is a task created, awaited to its end and destroyed; timer is call_later + cancel on
 // the loop (the runtime has no call_later: there it is n/a); wait_for arms and disarms a
@@ -17,12 +17,16 @@
 #include <cstring>
 #include <string>
 
+#include "../bare_coroutine.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
 coloop::task<void> noop() { co_return; }
-coloop::task<int> one() { co_return 1; }
+// Neither ramp inlined (g++ inlines one called from a single place): as task_bench's leaves.
+[[gnu::noinline]] coloop::task<int> one() { co_return 1; }
+[[gnu::noinline]] coloop_bench::bare bare_one() { co_return 1; }
 
 coloop::task<void> echo_server(coloop::unix_stream s) {
   char buf[64];
@@ -43,6 +47,8 @@ coloop::task<long> body(std::string op, long n) {
     }
   } else if (op == "await") {
     for (long i = 0; i < n; ++i) sum += co_await one();  // task create + await + destroy
+  } else if (op == "bare_await") {
+    for (long i = 0; i < n; ++i) sum += co_await bare_one();  // the same, bare_coroutine.hpp
   } else if (op == "yield") {
     for (long i = 0; i < n; ++i) co_await coloop::yield();
   } else if (op == "wait_for") {
