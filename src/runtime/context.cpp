@@ -13,9 +13,10 @@
 #include <utility>
 
 namespace coloop::detail {
-namespace {
 
-constinit thread_local context* current = nullptr;
+constinit thread_local context* this_context = nullptr;
+
+namespace {
 
 void log_exception(std::exception_ptr e) {
   try {
@@ -42,17 +43,17 @@ void context::report(std::exception_ptr e) noexcept {
 }
 
 context& current_context(const char* api) {
-  if (current == nullptr) {
+  if (this_context == nullptr) {
     throw std::logic_error(fmt::format("{}: no event loop is running on this thread", api));
   }
-  return *current;
+  return *this_context;
 }
-
-context* current_context_or_null() noexcept { return current; }
 
 void require_running_loop(const char* api) { current_context(api); }
 
-reactor* current_reactor() noexcept { return current != nullptr ? &current->drv().io() : nullptr; }
+reactor* current_reactor() noexcept {
+  return this_context != nullptr ? &this_context->drv().io() : nullptr;
+}
 
 context* set_current_context(context* c) noexcept {
   if (c == nullptr) {
@@ -67,7 +68,7 @@ context* set_current_context(context* c) noexcept {
                  : fmt::format_to_n(buf, sizeof buf, "loop {}", s.id);
     set_log_origin(std::string_view(buf, end.size < sizeof buf ? end.size : sizeof buf));
   }
-  return std::exchange(current, c);
+  return std::exchange(this_context, c);
 }
 
 }  // namespace coloop::detail

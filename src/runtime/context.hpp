@@ -30,7 +30,7 @@ class context : public scheduler {
   virtual void remove_task(spawn_promise_base& t) noexcept = 0;
   /// Withdraws the queued first step of `t` if it has not run, for its joiner to run it now:
   /// true if withdrawn. The context's own thread.
-  virtual bool take_start(spawn_promise_base&) noexcept { return false; }
+  virtual bool take_start(spawn_promise_base& t) noexcept = 0;
   /// Appends a snapshot of every live spawned task (coloop::all_tasks): the event loop's thread,
   /// or any thread of the runtime.
   virtual void collect_tasks(std::vector<task_info>& out) = 0;
@@ -65,6 +65,8 @@ class context : public scheduler {
   driver* driver_;
 };
 
+/// The context running on this thread (what current_context returns), or null.
+extern constinit thread_local context* this_context;
 /// Makes `c` the one current_context() returns on this thread (the event loop in run(), a
 /// runtime worker for its life); returns the previous one.
 context* set_current_context(context* c) noexcept;
@@ -72,7 +74,7 @@ context* set_current_context(context* c) noexcept;
 /// The context of this thread; throws std::logic_error naming `api` when there is none.
 context& current_context(const char* api);
 /// The context of this thread, or nullptr.
-context* current_context_or_null() noexcept;
+inline context* current_context_or_null() noexcept { return this_context; }
 /// The driver of this thread's context; throws as current_context.
 inline driver& current_driver(const char* api) { return current_context(api).drv(); }
 

@@ -32,16 +32,32 @@ void start_spawned(context& ctx, spawn_promise_base& s) {
   ctx.start(s);
 }
 
+void start_spawned_here(spawn_promise_base& s, const char* api) {
+  start_spawned(this_context != nullptr ? *this_context : current_context(api), s);
+}
+
 std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
                                                        cancel_state* joiner_cancel) noexcept {
   // Not started yet: the joiner could only wait, so it runs the task now (depth first), and the
   // task's end transfers back to it. Taken before the joiner is published (after that the task
-  // may end and the handle move on); once taken, never again: its ticket may be reused.
-  const bool help = !started_ && ctx_->take_start(*this);
-  if (help) started_ = true;
-  const std::coroutine_handle<> task = self();
-  if (!join_suspend(joiner, joiner_cancel, handle_local())) return joiner;  // finished meanwhile
-  return help ? transfer_to(task) : std::noop_coroutine();
+  // may end and the handle move on); once taken, never again: its ticket may be reused. A task
+  // taken back has not run, so it cannot have finished before the join is registered.
+  if (!started_ && ctx_->take_start(*this)) return join_help(joiner, joiner_cancel);
+  return join_wait(joiner, joiner_cancel);
+}
+
+// join_help and join_wait are not inlined: join_await then keeps fewer registers across
+// take_start, and tail-calls them.
+[[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::join_help(
+    std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept {
+  started_ = true;
+  join_suspend(joiner, joiner_cancel, handle_local());
+  return transfer_to(self());
+}
+
+[[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::join_wait(
+    std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept {
+  return join_suspend(joiner, joiner_cancel, handle_local()) ? std::noop_coroutine() : joiner;
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
@@ -64,35 +80,14 @@ std::coroutine_handle<> spawn_promise_base::finished() noexcept {
   return joiner ? transfer_to(joiner) : std::noop_coroutine();
 }
 
-// An event loop's task ends, and its watchers run, on the loop's thread; its handle's owner is
-// the only other writer of state_. When that owner is on the loop's thread too, every writer is
-// this thread, and its updates need no RMW (a lock-prefixed one costs more than the rest of a
-// join). The watchers keep their RMWs, and so does the task's end unless the handle's owner is
-// suspended joining it from this thread (local_joiner_bit, which pins the handle here): the
-// handle may otherwise be used from another thread meanwhile, with RMWs there.
-bool spawn_promise_base::handle_local() const noexcept {
-  // Never equal once aborted (ctx_ null): local_loop is a sentinel off any event loop.
-  return static_cast<const void*>(ctx_) == this_thread.local_loop;
-}
+// handle_local: an event loop's task ends, and its watchers run, on the loop's thread; its
+// handle's owner is the only other writer of state_. When that owner is on the loop's thread too,
+// every writer is this thread, and its updates need no RMW (a lock-prefixed one costs more than
+// the rest of a join). The watchers keep their RMWs, and so does the task's end unless the
+// handle's owner is suspended joining it from this thread (local_joiner_bit, which pins the
+// handle here): the handle may otherwise be used from another thread meanwhile, with RMWs there.
 
-unsigned spawn_promise_base::add(unsigned delta, bool local) noexcept {
-  if (local) {
-    // relaxed: every writer is this thread (handle_local); other threads only read the flags.
-    const unsigned old = state_.load(std::memory_order_relaxed);
-    state_.store(old + delta, std::memory_order_relaxed);
-    return old;
-  }
-  // acq_rel: the last owner sees every other owner's writes before freeing; the end publishes
-  // the outcome to the joiner and sees the joiner's fields.
-  return state_.fetch_add(delta, std::memory_order_acq_rel);
-}
-
-void spawn_promise_base::drop(unsigned flag, bool local) noexcept {
-  const unsigned old = add(flag - ref_one, local);
-  if (old / ref_one == 1) free_frame(old + flag - ref_one);
-}
-
-void spawn_promise_base::free_frame(unsigned state) noexcept {
+void spawn_promise_base::free_frame_slow(unsigned state) noexcept {
   // A failure nobody observed is reported once, by whoever frees the frame of a detached task.
   if ((state & detached_bit) != 0 && error_ && !error_observed_ && ctx_ != nullptr &&
       !is_cancellation(error_)) {
@@ -132,13 +127,9 @@ void spawn_promise_base::request_cancel() noexcept {
   if (!is_done()) own_cancel.request();
 }
 
-void spawn_promise_base::detach() noexcept { drop(detached_bit, handle_local()); }
-
-void spawn_promise_base::check_joinable() const {
-  if ((state_.load(std::memory_order_relaxed) & joiner_bit) != 0) {
-    throw std::logic_error(
-        "coloop::join_handle: already awaited by another task (one awaiter at a time)");
-  }
+void spawn_promise_base::throw_joined() {
+  throw std::logic_error(
+      "coloop::join_handle: already awaited by another task (one awaiter at a time)");
 }
 
 bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
@@ -185,7 +176,7 @@ cancel_outcome spawn_promise_base::on_joiner_cancel(cancel_slot* self) noexcept 
   return cancel_outcome::passed_on();  // the joiner resumes when the task ends
 }
 
-void spawn_promise_base::join_resume() {
+void spawn_promise_base::join_resume_slow() {
   cancel_state* joiner_cancel = std::exchange(joiner_cancel_, nullptr);
   if (error_) {
     error_observed_ = true;

@@ -56,9 +56,12 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
 
   // join_handle operations (the handle's owner)
   void request_cancel() noexcept;
-  void detach() noexcept;
+  void detach() noexcept { drop(detached_bit, handle_local()); }
   /// Throws std::logic_error if another task already awaits the handle.
-  void check_joinable() const;
+  void check_joinable() const {
+    // relaxed: the joiner bits are only set by the handle's owner, this thread.
+    if ((state_.load(std::memory_order_relaxed) & joiner_bit) != 0) [[unlikely]] throw_joined();
+  }
   /// `local`: the caller owns the handle on the task's own event loop thread (handle_local()).
   bool join_suspend(std::coroutine_handle<> joiner, cancel_state* joiner_cancel,
                     bool local = false) noexcept;
@@ -67,11 +70,21 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   /// the task has finished meanwhile, else noop_coroutine().
   std::coroutine_handle<> join_await(std::coroutine_handle<> joiner,
                                      cancel_state* joiner_cancel) noexcept;
+  /// join_await's task taken back from its queue: the joiner runs it now.
+  std::coroutine_handle<> join_help(std::coroutine_handle<> joiner,
+                                    cancel_state* joiner_cancel) noexcept;
+  /// join_await's task already started: the joiner waits for its end.
+  std::coroutine_handle<> join_wait(std::coroutine_handle<> joiner,
+                                    cancel_state* joiner_cancel) noexcept;
   void join_abandon() noexcept;  // the joiner's frame is destroyed while waiting
   /// Takes back a joiner registered without a cancel_state, racing the task's end on any thread:
   /// true if it will not be resumed; false if the task has finished and resumes (or resumed) it.
   bool join_withdraw() noexcept;
-  void join_resume();            // rethrows the task's exception
+  /// Rethrows the task's exception.
+  void join_resume() {
+    if (error_ || joiner_cancel_forwarded_) [[unlikely]] return join_resume_slow();
+    joiner_cancel_ = nullptr;
+  }
   /// The loop is closing with the task unfinished: destroy its coroutines now (their locals may
   /// refer to the loop), mark it cancelled and drop the task's reference. While a handle or a
   /// watcher still refers to it, the frame's memory stays, holding this state only.
@@ -124,11 +137,36 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
 #endif
   /// Sets `flag` (not set yet; 0: none) and drops one reference in one RMW (`local`: in a
   /// load and a store, see handle_local).
-  void drop(unsigned flag, bool local = false) noexcept;
+  void drop(unsigned flag, bool local = false) noexcept {
+    const unsigned old = add(flag - ref_one, local);
+    if (old / ref_one == 1) free_frame(old + flag - ref_one);
+  }
   /// Adds `delta` to state_ and returns the old value; `local`: without an RMW.
-  unsigned add(unsigned delta, bool local) noexcept;
-  bool handle_local() const noexcept;
-  void free_frame(unsigned state) noexcept;  // the last reference is gone
+  unsigned add(unsigned delta, bool local) noexcept {
+    if (local) {
+      // relaxed: every writer is this thread (handle_local); other threads only read the flags.
+      const unsigned old = state_.load(std::memory_order_relaxed);
+      state_.store(old + delta, std::memory_order_relaxed);
+      return old;
+    }
+    // acq_rel: the last owner sees every other owner's writes before freeing; the end publishes
+    // the outcome to the joiner and sees the joiner's fields.
+    return state_.fetch_add(delta, std::memory_order_acq_rel);
+  }
+  /// Whether the handle's owner is on the task's own event loop thread (spawned.cpp says why
+  /// that spares the RMWs). Never once aborted (ctx_ null): local_loop is a sentinel then.
+  bool handle_local() const noexcept {
+    return static_cast<const void*>(ctx_) == this_thread.local_loop;
+  }
+  /// The last reference is gone: destroys the coroutine. What only a failed, aborted or named
+  /// task needs is in free_frame_slow, off the common path.
+  void free_frame(unsigned state) noexcept {
+    if (error_ || ctx_ == nullptr || extra() != nullptr) [[unlikely]] return free_frame_slow(state);
+    self().destroy();  // ~spawn_promise_base would do nothing: no error_, no task_extra
+  }
+  void free_frame_slow(unsigned state) noexcept;
+  void join_resume_slow();
+  [[noreturn]] static void throw_joined();
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
 };
 static_assert(sizeof(spawn_promise_base) <= spawn_state_size, "grow spawn_state_size");
@@ -152,12 +190,19 @@ task_promise<T>& spawned_promise(const spawn_promise_base& s) noexcept {
   return std::coroutine_handle<task_promise<T>>::from_address(s.self().address()).promise();
 }
 
+/// A spawned task ended with an exception: the join state keeps it for the handle.
+template <class T>
+[[gnu::noinline]] std::coroutine_handle<> finish_failed(task_promise<T>& p) noexcept {
+  spawn_promise_base& s = spawn_state(p);
+  s.error_ = p.outcome().exception();
+  return s.finished();
+}
+
 template <class T>
 std::coroutine_handle<> finish_spawned(void* promise) noexcept {
   auto& p = *static_cast<task_promise<T>*>(promise);
-  spawn_promise_base& s = spawn_state(p);
-  if (p.outcome().has_exception()) [[unlikely]] s.error_ = p.outcome().exception();
-  return s.finished();
+  if (p.outcome().has_exception()) [[unlikely]] return finish_failed(p);
+  return spawn_state(p).finished();
 }
 
 /// Builds the join state in `t`'s promise; the task then runs under its own cancel_state.
@@ -176,6 +221,10 @@ spawn_promise_base& make_spawned(const task<T>& t, site where) {
 
 /// Registers the task with `ctx` and queues its first step. Throws if `ctx` is closed.
 void start_spawned(context& ctx, spawn_promise_base& s);
+/// start_spawned on this thread's scheduler; throws std::logic_error naming `api` if none runs.
+void start_spawned_here(spawn_promise_base& s, const char* api);
+/// The scheduler running on this thread; throws std::logic_error naming `api` if none runs.
+context& current_context(const char* api);
 /// Names the task (spawn_options::name, join_handle::set_name); thread-safe against dumps.
 void name_task(spawn_promise_base& s, std::string_view name);
 

@@ -73,7 +73,7 @@ class event_loop {
   join_handle<T> create_task(task<T> t, spawn_options options = {},
                              detail::site where = detail::site::here()) {
     if (debug_) [[unlikely]] check_loop_thread("coloop::event_loop::create_task");
-    return detail::spawn_on(ctx(), std::move(t), where, options.name);
+    return detail::spawn_on(&ctx(), std::move(t), where, options.name);
   }
 
   /// Awaitable: runs `fn(args...)` on `pool` (a coloop::thread_pool, or any executor with

@@ -116,12 +116,17 @@ class join_handle {
 };
 
 namespace detail {
+/// Spawns `t` on `ctx`, or on this thread's scheduler when null (coloop::spawn's error if none).
 template <class T>
-join_handle<T> spawn_on(context& ctx, task<T> t, site where, std::string_view name = {}) {
+join_handle<T> spawn_on(context* ctx, task<T> t, site where, std::string_view name = {}) {
   spawn_promise_base& s = make_spawned(t, where);
   try {
     if (!name.empty()) name_task(s, name);
-    start_spawned(ctx, s);
+    if (ctx != nullptr) {
+      start_spawned(*ctx, s);
+    } else {
+      start_spawned_here(s, "coloop::spawn");
+    }
   } catch (...) {
     s.discard();
     throw;

@@ -92,7 +92,7 @@ class runtime {
     detail::result<T> out;
     detail::block_signal signal(*core_);
     task<void> wrapper = detail::complete_and_signal(std::move(t), out, signal);
-    join_handle<void> h = detail::spawn_on(ctx(), std::move(wrapper), where);
+    join_handle<void> h = detail::spawn_on(&ctx(), std::move(wrapper), where);
     signal.wait();
     wait_finished(h);  // the wrapper is past its last statement: let it leave the task count
     if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
@@ -107,7 +107,7 @@ class runtime {
   join_handle<T> spawn(task<T> t, spawn_options options = {},
                        detail::site where = detail::site::here()) {
     check_open("coloop::runtime::spawn");
-    return detail::spawn_on(ctx(), std::move(t), where, options.name);
+    return detail::spawn_on(&ctx(), std::move(t), where, options.name);
   }
 
   /// 1. refuses new tasks from outside; 2. cancels every live task; 3. waits until they have all

@@ -11,22 +11,17 @@
 
 namespace coloop {
 
-namespace detail {
-context& current_context(const char* api);
-}  // namespace detail
-
 /// Starts `t` on the event loop running on this thread; it first runs on a later loop turn.
 /// Throws std::logic_error when no loop runs on this thread.
 /// `where` is the call's file and line, for task dumps.
 template <class T>
 join_handle<T> spawn(task<T> t, detail::site where = detail::site::here()) {
-  return detail::spawn_on(detail::current_context("coloop::spawn"), std::move(t), where);
+  return detail::spawn_on(nullptr, std::move(t), where);
 }
 /// spawn(t), named by `options` for task dumps and debug mode: `spawn(t, {.name = "conn 42"})`.
 template <class T>
 join_handle<T> spawn(task<T> t, spawn_options options, detail::site where = detail::site::here()) {
-  return detail::spawn_on(detail::current_context("coloop::spawn"), std::move(t), where,
-                          options.name);
+  return detail::spawn_on(nullptr, std::move(t), where, options.name);
 }
 
 namespace detail {

@@ -128,11 +128,7 @@ class loop_scheduler final : public context {
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
   void start(spawn_promise_base& t) noexcept override {
     tasks_.add(t);
-    try {
-      t.place_ = ready_.push_start(t.self());
-    } catch (...) {
-      std::terminate();  // as post()
-    }
+    t.place_ = ready_.push_start(t.self());  // noexcept: a failure to grow terminates, as post()
   }
   bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.place_); }
 

@@ -27,8 +27,7 @@ class ready_queue {
 
   /// Queues a spawned task's first step; returns its ticket.
   std::size_t push_start(std::coroutine_handle<> h) {
-    if (pending_) fill_pending();
-    if (size() == mask_ + 1) grow();
+    if (pending_ || size() == mask_ + 1) [[unlikely]] return push_start_slow(h);
     pending_ = h;
     pending_ticket_ = tail_;
     return tail_++;
@@ -68,6 +67,8 @@ class ready_queue {
     if (pending_) f(pending_.address());
   }
   /// Drops the entry pushed at `ticket` if it has not been popped yet; false if it has.
+  /// Only a spawn's ticket: the pending entry is never older than it, so the emptied entries
+  /// below the withdrawn last one are not the pending one.
   bool withdraw(std::size_t ticket) noexcept {
     if (ticket < head_) return false;
     if (pending_ && ticket == pending_ticket_) {
@@ -75,9 +76,10 @@ class ready_queue {
     } else {
       slots_[ticket & mask_].reset();
     }
-    while (tail_ != head_ && !slots_[(tail_ - 1) & mask_] &&
-           !(pending_ && tail_ - 1 == pending_ticket_)) {
-      --tail_;
+    if (ticket + 1 == tail_) {  // the last entry: drop it and the emptied ones below it
+      do {
+        --tail_;
+      } while (tail_ != head_ && !slots_[(tail_ - 1) & mask_]);
     }
     return true;
   }
@@ -88,6 +90,15 @@ class ready_queue {
 
  private:
   static constexpr std::size_t initial_capacity = 256;
+  /// push_start when the pending entry must be filled first or the ring is full: out of line,
+  /// so the common push_start needs no saved registers.
+  [[gnu::noinline]] std::size_t push_start_slow(std::coroutine_handle<> h) {
+    if (pending_) fill_pending();
+    if (size() == mask_ + 1) grow();
+    pending_ = h;
+    pending_ticket_ = tail_;
+    return tail_++;
+  }
   void fill_pending() noexcept {
     callback* slot = &slots_[pending_ticket_ & mask_];
     std::destroy_at(slot);  // reserved empty
