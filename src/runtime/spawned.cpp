@@ -136,17 +136,34 @@ bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,
                                       cancel_state* joiner_cancel, bool local) noexcept {
   joiner_ = joiner;
   joiner_cancel_ = joiner_cancel;
-  if (joiner_cancel != nullptr && !joiner_cancel->arm(this)) {
+  if (joiner_cancel != nullptr && !joiner_cancel->try_arm(this)) [[unlikely]] {
+    return join_suspend_contended(local);
+  }
+  return join_publish(local);
+}
+
+// The slow paths of join_suspend, out of line so that its common one saves no registers.
+
+bool spawn_promise_base::join_suspend_contended(bool local) noexcept {
+  if (!joiner_cancel_->arm(this)) {
     // The joiner was cancelled before it suspended: pass it on and wait for the task to end.
     own_cancel.request();
     joiner_cancel_forwarded_ = true;
   }
+  return join_publish(local);
+}
+
+bool spawn_promise_base::join_publish(bool local) noexcept {
   // The joiner bits are clear (one joiner at a time): adding sets them.
   const unsigned bits = local ? joiner_bit | local_joiner_bit : joiner_bit;
-  if ((add(bits, local) & done_bit) == 0) return true;
+  if ((add(bits, local) & done_bit) == 0) [[likely]] return true;
+  return join_unpublish(bits, local);
+}
+
+bool spawn_promise_base::join_unpublish(unsigned bits, bool local) noexcept {
   // Finished meanwhile: take the result now instead of waiting for a resumption.
   add(-bits, local);
-  if (joiner_cancel != nullptr) joiner_cancel->disarm();
+  if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
   joiner_ = {};
   return false;
 }

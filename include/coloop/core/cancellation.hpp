@@ -48,13 +48,12 @@ class cancel_state {
   void request() noexcept;
   /// Called by an awaiter before it suspends. False means a request was pending: it is consumed
   /// and the awaiter must not suspend but throw cancelled_error.
-  [[nodiscard]] bool arm(cancel_slot* s) noexcept {
+  [[nodiscard]] bool arm(cancel_slot* s) noexcept { return try_arm(s) || !consume_pending_slow(); }
+  /// arm's common case alone: false, with nothing changed, when the word is not 0 (then arm).
+  [[nodiscard]] bool try_arm(cancel_slot* s) noexcept {
     std::uintptr_t expected = 0;
-    if (word_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(s),
-                                      std::memory_order_acq_rel, std::memory_order_acquire)) {
-      return true;
-    }
-    return !consume_pending_slow();
+    return word_.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(s),
+                                         std::memory_order_acq_rel, std::memory_order_acquire);
   }
   /// Called when the registered operation completes on its own (or is abandoned).
   void disarm() noexcept {

@@ -166,6 +166,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   }
   void free_frame_slow(unsigned state) noexcept;
   void join_resume_slow();
+  [[gnu::noinline]] bool join_suspend_contended(bool local) noexcept;
+  bool join_publish(bool local) noexcept;
+  [[gnu::noinline]] bool join_unpublish(unsigned bits, bool local) noexcept;
   [[noreturn]] static void throw_joined();
   static cancel_outcome on_joiner_cancel(cancel_slot* self) noexcept;
 };
