@@ -1,9 +1,9 @@
 // 4 KiB random reads of a 256 MiB file whose pages are all cached: coloop::file::read_at on an
 // io_uring event loop (SQEs), on an epoll loop (the blocking pool) and on the io_uring runtime,
-// one read at a time and 64 in flight, next to pread(2) in a plain loop (the floor: no scheduler at all). The file is
-// made under /tmp on first use and removed at exit. The CPU column is the whole process's (pool
-// threads and io_uring's io-wq workers included): on a loaded machine real time mostly says how
-// many threads competed for the cores, CPU time says what a read costs.
+// one read at a time and 64 in flight, next to pread(2) in a plain loop (the floor: no scheduler at
+// all). The file is made under /tmp on first use and removed at exit. The CPU column is the whole
+// process's (pool threads and io_uring's io-wq workers included): on a loaded machine real time
+// mostly says how many threads competed for the cores, CPU time says what a read costs.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -105,7 +105,8 @@ coloop::task<void> read_loop(benchmark::State& state, int in_flight) {
     std::vector<coloop::join_handle<void>> readers;
     readers.reserve(static_cast<std::size_t>(in_flight));
     for (int i = 0; i < in_flight; ++i) {
-      readers.push_back(coloop::spawn(reader, &f, seed + static_cast<std::uint64_t>(i) * 7919, reads_per_task));
+      readers.push_back(
+          coloop::spawn(reader, &f, seed + static_cast<std::uint64_t>(i) * 7919, reads_per_task));
     }
     seed = seed * 6364136223846793005ull + 1;
     for (auto& r : readers) co_await std::move(r);

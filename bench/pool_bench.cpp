@@ -40,7 +40,8 @@ void BM_pool_round_trip(benchmark::State& state) {
   coloop::thread_pool pool(o);
   coloop::run(serial_round_trips(pool, state));
 }
-BENCHMARK(BM_pool_round_trip)->UseRealTime()->ArgName("spin")->Arg(0)->Arg(2000);  // 2000: the default
+BENCHMARK(BM_pool_round_trip)->UseRealTime()->ArgName("spin")->Arg(0)->Arg(2000);  // 2000: the
+                                                                                   // default
 
 coloop::task<void> to_thread_round_trips(benchmark::State& state) {
   long sum = 0;

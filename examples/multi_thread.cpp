@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
   const long primes = rt.block_on(fan_out(chunks, log));
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - start).count();
-  std::printf("primes below %ld: %ld (%ld chunks on %ld workers, %zu threads ran chunks, %lld ms)\n",
-              limit, primes, chunks, workers, log.seen.size(), static_cast<long long>(ms));
+  std::printf(
+      "primes below %ld: %ld (%ld chunks on %ld workers, %zu threads ran chunks, %lld ms)\n", limit,
+      primes, chunks, workers, log.seen.size(), static_cast<long long>(ms));
   return primes == 148933 ? 0 : 1;
 }

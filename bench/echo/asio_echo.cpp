@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   acceptor.set_option(tcp::acceptor::reuse_address(true));
   acceptor.bind(ep);
   acceptor.listen(4096);
-  std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
+  std::printf("listening on 127.0.0.1:%u\n",
+              static_cast<unsigned>(acceptor.local_endpoint().port()));
   std::fflush(stdout);
   asio::co_spawn(ctx, listener(std::move(acceptor)), asio::detached);
   ctx.run();

@@ -8,8 +8,9 @@
 // is a hard error: the program prints it and exits with status 2.
 //
 // The run is a ramp (until every connection has had its first echo; `ramp_s` in the JSON), then
-// `--warmup` seconds (not recorded), then `--duration` seconds (the measured window). Over the window it counts completed requests, keeps every round-trip time for the
-// percentiles, and reads the server's utime+stime from /proc/PID/stat at both ends:
+// `--warmup` seconds (not recorded), then `--duration` seconds (the measured window). Over the
+// window it counts completed requests, keeps every round-trip time for the percentiles, and reads
+// the server's utime+stime from /proc/PID/stat at both ends:
 //   cpu_ns_per_req = (ticks_end - ticks_start) * 1e9 / CLK_TCK / requests_in_window.
 // Results go to stdout (one line) and, with --json, to a file.
 #include <algorithm>
@@ -174,7 +175,8 @@ int main(int argc, char** argv) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(o.port));
-  if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) die("--host must be an IPv4 address");
+  if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1)
+    die("--host must be an IPv4 address");
 
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die_errno("epoll_create1");
@@ -260,15 +262,18 @@ int main(int argc, char** argv) {
         if (r < 0 && errno == EAGAIN) break;
         if (r < 0) die_errno("recv");
         if (r == 0) {
-          std::fprintf(stderr, "loadgen: error: server closed connection %u after %zu of %zu bytes\n",
-                       c.id, c.got, c.out.size());
+          std::fprintf(stderr,
+                       "loadgen: error: server closed connection %u after %zu of %zu bytes\n", c.id,
+                       c.got, c.out.size());
           std::exit(2);
         }
         if (c.got + static_cast<std::size_t>(r) > c.sent) {
-          std::fprintf(stderr, "loadgen: error: connection %u: echo ahead of what was sent\n", c.id);
+          std::fprintf(stderr, "loadgen: error: connection %u: echo ahead of what was sent\n",
+                       c.id);
           std::exit(2);
         }
-        if (std::memcmp(c.in.data() + c.got, c.out.data() + c.got, static_cast<std::size_t>(r)) != 0) {
+        if (std::memcmp(c.in.data() + c.got, c.out.data() + c.got, static_cast<std::size_t>(r)) !=
+            0) {
           std::size_t at = c.got;
           while (c.in[at] == c.out[at]) ++at;
           std::fprintf(stderr,
@@ -344,15 +349,17 @@ int main(int argc, char** argv) {
   if (!o.json.empty()) {
     FILE* f = std::fopen(o.json.c_str(), "w");
     if (!f) die_errno("open --json file");
-    std::fprintf(f,
-                 "{\"conns\": %d, \"size\": %zu, \"requests\": %" PRIu64 ", \"total_requests\": %" PRIu64
-                 ", \"ramp_s\": %.4f, \"window_s\": %.6f, \"rps\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, "
-                 "\"p999_us\": %.3f, \"mean_us\": %.3f, \"max_us\": %.3f, \"server_cpu_s\": %.4f, "
-                 "\"cpu_ns_per_req\": %.3f, \"loadgen_cpu_ns_per_req\": %.3f, \"verified_bytes\": %" PRIu64
-                 "}\n",
-                 o.conns, o.size, window_reqs, total, static_cast<double>(ramp_end - start) / 1e9, window_s, rps, pct(50), pct(99), pct(99.9),
-                 sum / static_cast<double>(lat.size()) / 1000.0, static_cast<double>(lat.back()) / 1000.0,
-                 server_cpu_s, cpu_ns, client_ns, total * o.size);
+    std::fprintf(
+        f,
+        "{\"conns\": %d, \"size\": %zu, \"requests\": %" PRIu64 ", \"total_requests\": %" PRIu64
+        ", \"ramp_s\": %.4f, \"window_s\": %.6f, \"rps\": %.3f, \"p50_us\": %.3f, "
+        "\"p99_us\": %.3f, \"p999_us\": %.3f, \"mean_us\": %.3f, \"max_us\": %.3f, "
+        "\"server_cpu_s\": %.4f, "
+        "\"cpu_ns_per_req\": %.3f, \"loadgen_cpu_ns_per_req\": %.3f, \"verified_bytes\": %" PRIu64
+        "}\n",
+        o.conns, o.size, window_reqs, total, static_cast<double>(ramp_end - start) / 1e9, window_s,
+        rps, pct(50), pct(99), pct(99.9), sum / static_cast<double>(lat.size()) / 1000.0,
+        static_cast<double>(lat.back()) / 1000.0, server_cpu_s, cpu_ns, client_ns, total * o.size);
     std::fclose(f);
   }
   return 0;

@@ -42,8 +42,9 @@ class session : public std::enable_shared_from_this<session> {
 
   void read() {
     req_ = {};
-    http::async_read(socket_, buffer_, req_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        socket_, buffer_, req_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
  private:
@@ -58,11 +59,12 @@ class session : public std::enable_shared_from_this<session> {
     res_.keep_alive(req_.keep_alive());
     res_.body() = "Hello, World!";
     res_.prepare_payload();
-    http::async_write(socket_, res_, [self = shared_from_this()](beast::error_code wec, std::size_t) {
-      if (wec) return;
-      if (self->res_.need_eof()) return self->close();
-      self->read();
-    });
+    http::async_write(socket_, res_,
+                      [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                        if (wec) return;
+                        if (self->res_.need_eof()) return self->close();
+                        self->read();
+                      });
   }
 
   void close() {

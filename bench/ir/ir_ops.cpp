@@ -2,7 +2,8 @@
 // counts under callgrind (bench/ir/run.py subtracts the runs at N and 2N, so setup and teardown
 // cancel out). A plain program on the public API only, so it builds against older trees too.
 //
-//   ir_ops <loop|runtime> <op> <N>     op: spawn_join await bare_await yield call_soon timer wait_for echo
+//   ir_ops <loop|runtime> <op> <N>     op: spawn_join await bare_await yield call_soon timer
+//   wait_for echo
 //
 // await is a task created, awaited to its end and destroyed; timer is call_later + cancel on
 // the loop (the runtime has no call_later: there it is n/a); wait_for arms and disarms a

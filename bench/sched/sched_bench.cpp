@@ -8,8 +8,8 @@
 // Prints one JSON line. Flavours: event_loop (coloop::run), runtime1 / runtime2 (the work-stealing
 // runtime, once it exists: see flavour.hpp), tbb1 / tbb2 (oneTBB task_group in a task_arena of 1
 // or 2 threads; skynet and fib only), raw (`wake`'s eventfd reference alone; `wake` and
-// `wake_pinned` on a coloop flavour measure it too, interleaved, as ref_ns_per_op), none (`baseline`:
-// a process that does nothing, for the RSS floor). bench/sched/run.py runs them all.
+// `wake_pinned` on a coloop flavour measure it too, interleaved, as ref_ns_per_op), none
+// (`baseline`: a process that does nothing, for the RSS floor). bench/sched/run.py runs them all.
 
 #include <pthread.h>
 #include <sched.h>
@@ -258,7 +258,8 @@ coloop::task<measured> ping_pong_main(params p) {
     pongs.clear();
   }
   const long n_pairs = static_cast<long>(pairs);
-  co_return make_result(ns, iters, n_pairs * round_trips * 2, total == iters * n_pairs * round_trips,
+  co_return make_result(ns, iters, n_pairs * round_trips * 2,
+                        total == iters * n_pairs * round_trips,
                         "round_trips=" + std::to_string(total));
 }
 
@@ -289,7 +290,8 @@ coloop::task<measured> yield_many_main(params p) {
   }
   const double ns = ns_since(t0);
   co_return make_result(ns, iters, yield_tasks * yields_each,
-                        total == iters * yield_tasks * yields_each, "yields=" + std::to_string(total));
+                        total == iters * yield_tasks * yields_each,
+                        "yields=" + std::to_string(total));
 }
 
 // ---- chained_spawn: a chain of 1000 spawns, each spawning the next --------------------------
@@ -428,8 +430,9 @@ coloop::task<measured> wake_main(coloop_sched::remote* r, params p, bool pinned)
   ::close(back);
   const long got = ran.load();
   const long expect = per_block * wake_blocks + wake_warmup;
-  measured m = make_result(ns[0], 1, per_block * wake_blocks, got == expect && echoed == expect,
-                           "callbacks=" + std::to_string(got) + " echoed=" + std::to_string(echoed));
+  measured m =
+      make_result(ns[0], 1, per_block * wake_blocks, got == expect && echoed == expect,
+                  "callbacks=" + std::to_string(got) + " echoed=" + std::to_string(echoed));
   m.ref_ns = ns[1];
   co_return m;
 }
@@ -459,7 +462,9 @@ long tbb_skynet(long num, long size) {
   std::array<long, 10> results{};
   tbb::task_group g;
   for (std::size_t i = 0; i < 10; ++i) {
-    g.run([&results, i, num, sub] { results[i] = tbb_skynet(num + static_cast<long>(i) * sub, sub); });
+    g.run([&results, i, num, sub] {
+      results[i] = tbb_skynet(num + static_cast<long>(i) * sub, sub);
+    });
   }
   g.wait();
   long sum = 0;
@@ -571,7 +576,8 @@ void list() {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: coloop_sched_bench --list | BENCH FLAVOUR [--quick] [--no-warmup]\n");
+  std::fprintf(stderr,
+               "usage: coloop_sched_bench --list | BENCH FLAVOUR [--quick] [--no-warmup]\n");
   return 2;
 }
 
@@ -644,9 +650,9 @@ int main(int argc, char** argv) {
       "\"ops_per_iter\": %ld, \"op\": \"%s\", \"ns_per_iter\": %.1f, \"ns_per_op\": %.3f, "
       "\"ref_ns_per_op\": %.3f, \"peak_rss_kb\": %ld, \"ok\": %s, \"check\": \"%s\", "
       "\"quick\": %s}\n",
-      bench.c_str(), fl.c_str(), threads, m.iters, m.ops, info->op, m.ns / static_cast<double>(m.iters),
-      m.ns / static_cast<double>(m.iters * m.ops),
-      m.ref_ns < 0 ? -1.0 : m.ref_ns / static_cast<double>(m.iters * m.ops), peak_rss_kb(), m.ok ? "true" : "false",
-      m.check.c_str(), p.quick ? "true" : "false");
+      bench.c_str(), fl.c_str(), threads, m.iters, m.ops, info->op,
+      m.ns / static_cast<double>(m.iters), m.ns / static_cast<double>(m.iters * m.ops),
+      m.ref_ns < 0 ? -1.0 : m.ref_ns / static_cast<double>(m.iters * m.ops), peak_rss_kb(),
+      m.ok ? "true" : "false", m.check.c_str(), p.quick ? "true" : "false");
   return m.ok ? 0 : 1;
 }

@@ -126,7 +126,8 @@ void write_response(const server_state& st, std::string& out, const response& re
   out.push_back(' ');
   out.append(reason(res.status)).append("\r\n");
   out.append(st.server_line).append(date_line());
-  if (!res.content_type.empty()) out.append("Content-Type: ").append(res.content_type).append("\r\n");
+  if (!res.content_type.empty())
+    out.append("Content-Type: ").append(res.content_type).append("\r\n");
   const bool no_body = res.status < 200 || res.status == 204 || res.status == 304;
   if (!no_body) {
     out.append("Content-Length: ");
@@ -226,7 +227,8 @@ bool answer(const server_state& st, connection_state& c, const char* buf, std::s
 /// waits, without suspending (so the thread's buffers may be used). Not inlined into the
 /// coroutine, so no thread-local address it computes (buffers, the Date cache) can be hoisted
 /// into the coroutine's frame and reused on another worker after a resumption.
-[[gnu::noinline]] next_step step(const server_state& st, connection_state& c, tcp_stream& s, link& l) {
+[[gnu::noinline]] next_step step(const server_state& st, connection_state& c, tcp_stream& s,
+                                 link& l) {
   thread_buffers& tb = buffers();
   std::string& carried = c.carried;
   const std::size_t old = carried.size();

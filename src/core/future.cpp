@@ -16,7 +16,8 @@
 namespace coloop::detail {
 
 void throw_promise_already_satisfied() {
-  throw std::logic_error("coloop::promise: value already set (set_value/set_exception called twice)");
+  throw std::logic_error(
+      "coloop::promise: value already set (set_value/set_exception called twice)");
 }
 void throw_future_misuse(const char* what) { throw std::logic_error(what); }
 

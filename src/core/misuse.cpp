@@ -10,7 +10,8 @@ void throw_no_result() {
   throw std::logic_error("coloop: result read before the coroutine completed");
 }
 void throw_empty_task() {
-  throw std::logic_error("coloop::task: awaiting an empty task (moved-from or default-constructed)");
+  throw std::logic_error(
+      "coloop::task: awaiting an empty task (moved-from or default-constructed)");
 }
 void throw_task_awaited_twice() {
   throw std::logic_error("coloop::task: awaited twice (a task can be awaited only once)");

@@ -69,7 +69,8 @@ file::~file() {
 }
 
 void file::require_open(const char* api) const {
-  if (fd_ < 0) throw std::system_error(make_error_code(errc::closed), std::string(api) + " " + path_);
+  if (fd_ < 0)
+    throw std::system_error(make_error_code(errc::closed), std::string(api) + " " + path_);
 }
 
 detail::file_open_awaiter file::open(std::string path, open_mode mode) {
@@ -168,7 +169,8 @@ task<std::string> read_file(std::string path) {
 }
 
 task<void> write_file(std::string path, std::string data) {
-  file f = co_await file::open(std::move(path), open_mode::write | open_mode::create | open_mode::truncate);
+  file f = co_await file::open(std::move(path),
+                               open_mode::write | open_mode::create | open_mode::truncate);
   co_await f.write_all(data.data(), data.size());
   co_await f.close();
 }

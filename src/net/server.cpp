@@ -300,7 +300,8 @@ void server::close_clients() noexcept {
 task<void> server::wait_closed() {
   const std::shared_ptr<detail::server_state> s = state_;
   if (s == nullptr) co_return;
-  while (!s->is_closed()) co_await s->closed_waiters.wait_until(&detail::server_state::closed_fn, s.get());
+  while (!s->is_closed())
+    co_await s->closed_waiters.wait_until(&detail::server_state::closed_fn, s.get());
 }
 
 task<void> server::serve_forever() {
@@ -319,7 +320,8 @@ task<void> server::serve_forever() {
   if (!cancelled) co_return;
   s->close();
   s->close_clients();
-  while (!s->is_closed()) co_await s->closed_waiters.wait_until(&detail::server_state::closed_fn, s.get());
+  while (!s->is_closed())
+    co_await s->closed_waiters.wait_until(&detail::server_state::closed_fn, s.get());
   throw cancelled_error();
 }
 

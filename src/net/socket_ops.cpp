@@ -2,10 +2,11 @@
 // accept and connect operations as io_op attempts.
 //
 // accept: runtime/os's accept_nonblocking_cloexec (Linux: accept4 with SOCK_NONBLOCK |
-// SOCK_CLOEXEC, so an accepted fd is never inheritable, not even for an instant). Out of fds (EMFILE/ENFILE) or memory, the pending connection stays
-// in the backlog and epoll reports no new edge for it, so retrying on readiness would either
-// spin or stall; we sleep with a growing delay (10 ms doubling to 1 s, as asyncio pauses for
-// 1 s) and retry, which costs one syscall per delay and never loses the connection.
+// SOCK_CLOEXEC, so an accepted fd is never inheritable, not even for an instant). Out of fds
+// (EMFILE/ENFILE) or memory, the pending connection stays in the backlog and epoll reports no new
+// edge for it, so retrying on readiness would either spin or stall; we sleep with a growing delay
+// (10 ms doubling to 1 s, as asyncio pauses for 1 s) and retry, which costs one syscall per delay
+// and never loses the connection.
 //
 // connect: a non-blocking connect returns EINPROGRESS; completion shows as writability. The
 // attempt reads SO_ERROR and, when there is none, asks getpeername: only a connected socket

@@ -19,7 +19,9 @@ void event::clear() noexcept {
   set_.store(false, std::memory_order_relaxed);  // orders nothing: a cleared flag carries no data
 }
 
-bool event::is_set_fn(const void* self) noexcept { return static_cast<const event*>(self)->is_set(); }
+bool event::is_set_fn(const void* self) noexcept {
+  return static_cast<const event*>(self)->is_set();
+}
 
 latch::latch(std::ptrdiff_t count) : count_(count) {
   if (count < 0) throw std::invalid_argument("latch: negative count " + std::to_string(count));
@@ -40,6 +42,8 @@ void latch::count_down(std::ptrdiff_t k) {
   if (left == k && k > 0) waiters_.notify_all();
 }
 
-bool latch::zero_fn(const void* self) noexcept { return static_cast<const latch*>(self)->try_wait(); }
+bool latch::zero_fn(const void* self) noexcept {
+  return static_cast<const latch*>(self)->try_wait();
+}
 
 }  // namespace coloop

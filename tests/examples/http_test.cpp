@@ -162,7 +162,8 @@ TEST(HttpRequestParser, LimitsGive431And413) {
 TEST(HttpRequestParser, ExpectContinueIsAskedOnceAndOnlyWhileTheBodyIsMissing) {
   const http::server_options o;
   http::request_parser p(o);
-  const std::string_view head = "POST / HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n";
+  const std::string_view head =
+      "POST / HTTP/1.1\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n";
   ASSERT_EQ(p.feed(head.data(), 0, head.size()), result::more);
   EXPECT_FALSE(p.in_headers());
   EXPECT_FALSE(p.idle());
@@ -208,7 +209,8 @@ void test_handler(const http::request& req, http::response& res) {
 }
 
 /// Everything the server sends until it closes, within `bound` ("<timeout>" after that).
-task<std::string> read_all(coloop::tcp_stream& s, coloop::duration bound = std::chrono::seconds(10)) {
+task<std::string> read_all(coloop::tcp_stream& s,
+                           coloop::duration bound = std::chrono::seconds(10)) {
   std::string out;
   char buf[4096];
   for (;;) {
@@ -369,7 +371,8 @@ TEST_P(http_serve, TheAwaitedFormServesUntilItsTaskIsCancelled) {
   run([]() -> task<void> {
     coloop::tcp_listener listener =
         coloop::tcp_listener::bind(coloop::endpoint::parse("127.0.0.1:0"));
-    running_server server{listener.local_endpoint(), coloop::spawn(serve_awaited, std::move(listener))};
+    running_server server{listener.local_endpoint(),
+                          coloop::spawn(serve_awaited, std::move(listener))};
     const std::string response = without_date(
         co_await exchange(server.at, "GET /awaited HTTP/1.1\r\nConnection: close\r\n\r\n"));
     EXPECT_NE(response.find("\r\n\r\nGET /awaited "), std::string::npos) << response;

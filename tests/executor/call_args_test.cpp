@@ -97,7 +97,9 @@ TEST_P(CallArgs, StdRefPassesAReference) {
 
 TEST_P(CallArgs, ExceptionsComeBackThroughTheArgsForm) {
   auto main = []() -> task<void> {
-    auto fail = [](std::string what, std::unique_ptr<int>) -> int { throw std::out_of_range(what); };
+    auto fail = [](std::string what, std::unique_ptr<int>) -> int {
+      throw std::out_of_range(what);
+    };
     try {
       co_await coloop::to_thread(fail, long_word, std::make_unique<int>(0));
       ADD_FAILURE() << "no exception";

@@ -281,8 +281,8 @@ TEST_P(AsyncFdTest, CancelledReadLosesNoByteAndLeavesTheFdUsable) {
   EXPECT_EQ(r.after, 'z');
 }
 
-// A runtime worker may steal the reader as soon as it is spawned: it holds off its first await until
-// the cancel is requested, so "before the first await" holds on every flavour.
+// A runtime worker may steal the reader as soon as it is spawned: it holds off its first await
+// until the cancel is requested, so "before the first await" holds on every flavour.
 task<int> read_byte_after(async_fd& fd, const std::atomic<bool>& cancel_requested) {
   while (!cancel_requested.load(std::memory_order_acquire)) {  // pairs with the release below
   }

@@ -104,7 +104,8 @@ TEST_P(loop_metrics, io_events_server_connections_and_stream_bytes) {
   run([]() -> task<void> {
     const prom_text a = scrape();
     coloop::server srv = co_await coloop::start_server(coloop::test::echo_lines, "127.0.0.1", 0);
-    coloop::stream_pair c = co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
+    coloop::stream_pair c =
+        co_await coloop::open_connection("127.0.0.1", srv.local_endpoint().port());
     c.writer.write("hello\n");
     EXPECT_EQ(co_await c.reader.read_line(), "hello\n");
     const prom_text b = scrape();
@@ -218,8 +219,9 @@ TEST(pool_metrics, threads_active_queued_rejected_completed_and_queue_wait) {
   EXPECT_EQ(t.sum("coloop_pool_completed_jobs_total", mine), 2);
   EXPECT_EQ(t.sum("coloop_pool_active_threads", mine), 0);
   EXPECT_EQ(t.sum("coloop_pool_queue_wait_seconds_count", mine), 2);
-  EXPECT_EQ(t.sum("coloop_pool_queue_wait_seconds_bucket", {{"name", "metrics-test"}, {"le", "+Inf"}}),
-            2);
+  EXPECT_EQ(
+      t.sum("coloop_pool_queue_wait_seconds_bucket", {{"name", "metrics-test"}, {"le", "+Inf"}}),
+      2);
 }
 
 }  // namespace

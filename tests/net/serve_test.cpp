@@ -125,7 +125,8 @@ TEST_P(Serve, OptionsApplyToEachConnectionsStreams) {
 TEST_P(Serve, BadArguments) {
   run([]() -> task<void> {
     EXPECT_THROW((void)coloop::serve(echo_lines, coloop::endpoint{}), std::invalid_argument);
-    EXPECT_THROW((void)coloop::serve(nullptr, coloop::endpoint::loopback(0)), std::invalid_argument);
+    EXPECT_THROW((void)coloop::serve(nullptr, coloop::endpoint::loopback(0)),
+                 std::invalid_argument);
     coloop::server_options bad;
     bad.streams.limit = 0;
     EXPECT_THROW((void)coloop::serve(echo_lines, coloop::endpoint::loopback(0), bad),

@@ -79,7 +79,8 @@ TEST_P(EventLoop, TimersNeverFireEarly) {
   std::vector<std::chrono::nanoseconds> lateness;
   std::mt19937 rng(7);
   for (int i = 0; i < 200; ++i) {
-    const auto delay = std::chrono::nanoseconds(std::uniform_int_distribution<long>(0, 5'000'000)(rng));
+    const auto delay =
+        std::chrono::nanoseconds(std::uniform_int_distribution<long>(0, 5'000'000)(rng));
     loop.call_later(delay, [&, delay] { lateness.push_back(loop.time() - start - delay); });
   }
   loop.call_later(10ms, [&] { loop.stop(); });
@@ -211,7 +212,8 @@ TEST_P(EventLoop, MillionLiveTimers) {
   handles.reserve(1'000'000);
   long fired = 0;
   for (int i = 0; i < 1'000'000; ++i) {
-    const auto delay = std::chrono::nanoseconds(std::uniform_int_distribution<long>(0, 60'000'000'000L)(rng));
+    const auto delay =
+        std::chrono::nanoseconds(std::uniform_int_distribution<long>(0, 60'000'000'000L)(rng));
     handles.push_back(loop.call_later(delay, [&fired] { ++fired; }));
   }
   long cancelled = 0;

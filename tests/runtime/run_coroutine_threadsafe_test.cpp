@@ -71,7 +71,8 @@ TEST_P(RunCoroutineThreadsafe, ValuesFromFourThreads) {
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&, c] {
       std::vector<coloop::concurrent_future<int>> fs;
-      for (int i = 0; i < 500; ++i) fs.push_back(coloop::run_coroutine_threadsafe(twice_after_yield(i), lt.loop));
+      for (int i = 0; i < 500; ++i)
+        fs.push_back(coloop::run_coroutine_threadsafe(twice_after_yield(i), lt.loop));
       for (auto& f : fs) sums[static_cast<std::size_t>(c)] += f.get();
     });
   }

@@ -113,7 +113,9 @@ TEST(Runtime, TasksRunOnTheWorkersNotTheCaller) {
 TEST(Runtime, SpawnFromOutsideIsJoinedInside) {
   coloop::runtime rt({.workers = 2});
   auto h = rt.spawn(answer());
-  auto join = [](coloop::join_handle<int> jh) -> coloop::task<int> { co_return co_await std::move(jh); };
+  auto join = [](coloop::join_handle<int> jh) -> coloop::task<int> {
+    co_return co_await std::move(jh);
+  };
   EXPECT_EQ(rt.block_on(join(std::move(h))), 42);
 }
 

@@ -371,8 +371,8 @@ TEST(TaskDumpRuntime, all_tasks_from_outside_the_runtime_pauses_and_reads_its_wo
   EXPECT_EQ(t->state, task_state::suspended);
   EXPECT_EQ(t->stack.size(), 2u);
   ev.set();
-  EXPECT_EQ(rt.block_on([](coloop::join_handle<int>& jh) -> task<int> { co_return co_await jh; }(h)),
-            7);
+  EXPECT_EQ(
+      rt.block_on([](coloop::join_handle<int>& jh) -> task<int> { co_return co_await jh; }(h)), 7);
 }
 
 TEST(TaskDumpLoop, event_loop_all_tasks_lists_the_loops_tasks) {
@@ -438,8 +438,8 @@ TEST(TaskDumpSignal, the_signal_logs_a_dump_of_the_runtime) {
   EXPECT_TRUE(contains(dumps[0], "\"signalled\": suspended")) << dumps[0];
   EXPECT_TRUE(contains(dumps[0], "inner_wait")) << dumps[0];
   ev.set();
-  EXPECT_EQ(rt.block_on([](coloop::join_handle<int>& jh) -> task<int> { co_return co_await jh; }(h)),
-            7);
+  EXPECT_EQ(
+      rt.block_on([](coloop::join_handle<int>& jh) -> task<int> { co_return co_await jh; }(h)), 7);
 }
 
 TEST(TaskDumpApi, all_tasks_outside_a_loop_throws_naming_the_call) {

@@ -31,7 +31,9 @@ coloop::task<int> value_after(coloop::duration d, int v) {
 class WaitFor : public coloop::test::flavour_test {};
 
 TEST_P(WaitFor, ResultBeforeTheDeadline) {
-  auto main = []() -> coloop::task<int> { co_return co_await coloop::wait_for(value_after(5ms, 3), 10ms); };
+  auto main = []() -> coloop::task<int> {
+    co_return co_await coloop::wait_for(value_after(5ms, 3), 10ms);
+  };
   EXPECT_EQ(run(main(), manual()), 3);
 }
 
@@ -136,9 +138,11 @@ TEST_P(WaitFor, WhenAllUnderATimeoutCancelsEveryChild) {
       }
       co_return 1;
     };
-    EXPECT_THROW(co_await coloop::wait_for(
-                     coloop::when_all(child(cancelled, 1h), child(cancelled, 2h), child(cancelled, 1ms)), 10ms),
-                 coloop::timeout_error);
+    EXPECT_THROW(
+        co_await coloop::wait_for(
+            coloop::when_all(child(cancelled, 1h), child(cancelled, 2h), child(cancelled, 1ms)),
+            10ms),
+        coloop::timeout_error);
     EXPECT_EQ(cancelled, 2);
   };
   run(main(), manual());
@@ -167,7 +171,8 @@ TEST_P(WaitFor, CancellingAWhenAllCancelsItsChildren) {
 
 TEST_P(WaitFor, WhenAnyReturnsTheFirstAndCancelsTheRestOnTheLoop) {
   auto main = []() -> coloop::task<void> {
-    auto r = co_await coloop::when_any(value_after(30ms, 1), value_after(10ms, 2), value_after(20ms, 3));
+    auto r =
+        co_await coloop::when_any(value_after(30ms, 1), value_after(10ms, 2), value_after(20ms, 3));
     EXPECT_EQ(r.index(), 1u);
     EXPECT_EQ(std::get<1>(r), 2);
     EXPECT_EQ(coloop::test::live_tasks(), 1u);  // only main: the losers were joined

@@ -37,7 +37,8 @@ TEST_P(Event, SetWakesEveryWaiter) {
     coloop::event e;
     std::atomic<int> woken{0};
     std::vector<coloop::join_handle<void>> waiters;
-    for (int i = 0; i < 3; ++i) waiters.push_back(coloop::spawn(wait_on, std::ref(e), std::ref(woken)));
+    for (int i = 0; i < 3; ++i)
+      waiters.push_back(coloop::spawn(wait_on, std::ref(e), std::ref(woken)));
     co_await until_idle();
     EXPECT_EQ(woken.load(), 0);  // all three are parked
     e.set();
@@ -72,7 +73,8 @@ TEST_P(Event, ClearAfterSetStillReleasesTheWokenButBlocksLaterWaits) {
     coloop::event e;
     std::atomic<int> woken{0};
     std::vector<coloop::join_handle<void>> waiters;
-    for (int i = 0; i < 3; ++i) waiters.push_back(coloop::spawn(wait_on, std::ref(e), std::ref(woken)));
+    for (int i = 0; i < 3; ++i)
+      waiters.push_back(coloop::spawn(wait_on, std::ref(e), std::ref(woken)));
     co_await until_idle();
     e.set();
     e.clear();  // asyncio: the waiters set() woke still return
@@ -92,7 +94,8 @@ TEST_P(Event, CancelWhileWaitingWithdrawsOnlyThatWaiter) {
     coloop::event e;
     std::atomic<int> woken{0};
     std::vector<coloop::join_handle<void>> waiters;
-    for (int i = 0; i < 3; ++i) waiters.push_back(coloop::spawn(wait_on, std::ref(e), std::ref(woken)));
+    for (int i = 0; i < 3; ++i)
+      waiters.push_back(coloop::spawn(wait_on, std::ref(e), std::ref(woken)));
     co_await until_idle();
     waiters[1].cancel();
     EXPECT_EQ(co_await ending_of(waiters[1]), ending::cancelled);

@@ -40,7 +40,8 @@ TEST_P(Latch, ReachingZeroWakesEveryWaiter) {
     coloop::latch l(3);
     std::atomic<int> woken{0};
     std::vector<coloop::join_handle<void>> waiters;
-    for (int i = 0; i < 3; ++i) waiters.push_back(coloop::spawn(wait_on, std::ref(l), std::ref(woken)));
+    for (int i = 0; i < 3; ++i)
+      waiters.push_back(coloop::spawn(wait_on, std::ref(l), std::ref(woken)));
     co_await until_idle();
     l.count_down();
     l.count_down();
@@ -98,7 +99,8 @@ TEST_P(Latch, CancelWhileWaitingLeavesTheCount) {
     coloop::latch l(2);
     std::atomic<int> woken{0};
     std::vector<coloop::join_handle<void>> waiters;
-    for (int i = 0; i < 3; ++i) waiters.push_back(coloop::spawn(wait_on, std::ref(l), std::ref(woken)));
+    for (int i = 0; i < 3; ++i)
+      waiters.push_back(coloop::spawn(wait_on, std::ref(l), std::ref(woken)));
     co_await until_idle();
     l.count_down();
     waiters[0].cancel();

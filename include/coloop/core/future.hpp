@@ -35,7 +35,9 @@ class future_state_base : private cancel_slot {
   /// Registers the awaiter; false when the value is already there (or a cancel was pending).
   bool suspend(std::coroutine_handle<> waiter, cancel_state* cancel);
   void claim_setter();   // throws if already set
-  bool try_claim_setter() noexcept { return !set_claimed_.exchange(true, std::memory_order_relaxed); }
+  bool try_claim_setter() noexcept {
+    return !set_claimed_.exchange(true, std::memory_order_relaxed);
+  }
   void publish() noexcept;  // after the result is stored
   /// On the awaiter's thread as it resumes: throws cancelled_error if the await was withdrawn.
   void resumed();
@@ -110,7 +112,8 @@ class promise {
 
   /// The awaitable side; may be taken once (a second call throws std::logic_error).
   future<T> get_future() {
-    if (!state_ || future_taken_) detail::throw_future_misuse("coloop::promise: future already taken");
+    if (!state_ || future_taken_)
+      detail::throw_future_misuse("coloop::promise: future already taken");
     future_taken_ = true;
     return future<T>(state_);
   }

@@ -70,10 +70,12 @@ class callback {
     void (*destroy)(void* storage) noexcept;      // nullptr: nothing to do
   };
   template <class D>
-  static constexpr bool fits = sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) &&
-                               std::is_nothrow_move_constructible_v<D>;
+  static constexpr bool fits =
+      sizeof(D) <= inline_size && alignof(D) <= alignof(std::max_align_t) &&
+      std::is_nothrow_move_constructible_v<D>;
   template <class D>
-  static constexpr bool trivial = std::is_trivially_copyable_v<D> && std::is_trivially_destructible_v<D>;
+  static constexpr bool trivial =
+      std::is_trivially_copyable_v<D> && std::is_trivially_destructible_v<D>;
 
   template <class D>
   static constexpr ops inline_ops{

@@ -118,7 +118,9 @@ bool post_from_any_thread(scheduler* s, std::coroutine_handle<> h) noexcept;
 /// Makes `s` this thread's current scheduler for the scope's lifetime.
 class scheduler_scope {
  public:
-  explicit scheduler_scope(scheduler* s) noexcept : saved_(this_thread) { this_thread = {s, nullptr}; }
+  explicit scheduler_scope(scheduler* s) noexcept : saved_(this_thread) {
+    this_thread = {s, nullptr};
+  }
   ~scheduler_scope() { this_thread = saved_; }
   scheduler_scope(const scheduler_scope&) = delete;
   scheduler_scope& operator=(const scheduler_scope&) = delete;

@@ -21,8 +21,8 @@ group_core* group_create();
 /// Links `m` and starts its task on `loop`; throws std::logic_error if the group is joined or
 /// cancelled (or the loop closed), leaving `m` unlinked.
 void group_start(group_core& g, context& loop, group_member& m);
-/// The child's task has ended (its outcome is in its join state): unlink, record a failure, wake the
-/// joiner. `aborted`: the loop is closing and destroyed the task; wake nobody.
+/// The child's task has ended (its outcome is in its join state): unlink, record a failure, wake
+/// the joiner. `aborted`: the loop is closing and destroyed the task; wake nobody.
 void group_leave(group_member& m, bool aborted) noexcept;
 void group_cancel(group_core& g) noexcept;
 std::size_t group_size(group_core& g) noexcept;

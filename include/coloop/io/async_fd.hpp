@@ -136,7 +136,8 @@ class async_fd {
   /// Awaitable: completes once the fd is (or may be) readable, reading nothing; pair it with
   /// try_read so no buffer is held while waiting. Errors and cancellation as read_some.
   fd_io_awaiter wait_readable() noexcept {
-    return {entry_, io_dir::read, &detail::attempt_readable, nullptr, 0, "coloop::async_fd::wait_readable"};
+    return {entry_, io_dir::read, &detail::attempt_readable, nullptr, 0,
+            "coloop::async_fd::wait_readable"};
   }
   /// One non-blocking read: the byte count (0 at end of stream), or -1 when nothing is there
   /// (the cached readiness is cleared then). For byte streams (pipes, stream sockets) with no

@@ -57,8 +57,9 @@ class task_group {
   template <class F, class... Args>
     requires(!detail::spawned_value<std::decay_t<F>>::is_task)
   auto spawn(F&& fn, Args&&... args) {
-    static_assert(std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
-                  "coloop::task_group::spawn: fn must be callable with rvalues of the decayed args");
+    static_assert(
+        std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>,
+        "coloop::task_group::spawn: fn must be callable with rvalues of the decayed args");
     using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
     static_assert(detail::spawned_value<R>::is_task,
                   "coloop::task_group::spawn: fn(args...) must return a task");

@@ -112,14 +112,16 @@ class epoll_reactor final : public readiness_reactor {
   /// epoll_pwait2/epoll_wait with `timeout_ns` (negative: no limit); retries EINTR with the
   /// time left. Returns the number of events in events_.
   int wait(std::int64_t timeout_ns) {
-    return wait_past_eintr(timeout_ns, "epoll_wait", [this](std::int64_t t) { return wait_once(t); });
+    return wait_past_eintr(timeout_ns, "epoll_wait",
+                           [this](std::int64_t t) { return wait_once(t); });
   }
 
   int wait_once(std::int64_t timeout_ns) {
 #if COLOOP_HAVE_EPOLL_PWAIT2
     if (have_pwait2_) {
       timespec ts{};
-      const int n = ::epoll_pwait2(epfd_, events_, max_events, as_timespec(timeout_ns, ts), nullptr);
+      const int n =
+          ::epoll_pwait2(epfd_, events_, max_events, as_timespec(timeout_ns, ts), nullptr);
       if (n >= 0 || errno != ENOSYS) return n;
       have_pwait2_ = false;  // kernel older than 5.11
     }

@@ -304,7 +304,8 @@ void uring_reactor::drop_ops(uring_entry& e, std::uint8_t why, bool resume) noex
       }
       op = next;
     }
-    if (e.poll_armed[d]) send_cancel(reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1));
+    if (e.poll_armed[d])
+      send_cancel(reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1));
   }
 }
 

@@ -5,7 +5,8 @@
 // SUBMIT_ALL, COOP_TASKRUN + TASKRUN_FLAG: completions run at the loop's next syscall instead of
 // interrupting it), dropping the newer ones on EINVAL (older kernels). Not SINGLE_ISSUER or
 // DEFER_TASKRUN: the multi-threaded runtime submits and polls one ring from different workers,
-// which those flags forbid (and it does without COOP_TASKRUN too, see setup_ring). No SQPOLL: a kernel thread spinning per loop costs a core on a 2-core box.
+// which those flags forbid (and it does without COOP_TASKRUN too, see setup_ring). No SQPOLL: a
+// kernel thread spinning per loop costs a core on a 2-core box.
 
 #include "backend/io_uring/uring_setup.hpp"
 

@@ -8,8 +8,9 @@
 //
 // uv_poll_t is level-triggered, io_ops assumes edges. Interest is therefore kept per direction
 // only while it is useful, with `want` tracking what we ask libuv for:
-//  - a direction is asked for when an operation queues on it (readiness_reactor's on_queued, since the
-//    queue only fills after EAGAIN, the level is low then and the next report is a real edge);
+//  - a direction is asked for when an operation queues on it (readiness_reactor's on_queued,
+//    since the queue only fills after EAGAIN, the level is low then and the next report is a
+//    real edge);
 //  - a report for a direction nobody waits on whose readiness is already cached repeats the
 //    same level. For reads it is ignored while the loop has other work (poll(0): the task that
 //    owns the fd is about to read) and drops the interest when the loop would block (nobody will

@@ -403,7 +403,8 @@ void event_loop::run_until(bool (*done)(const void*), const void* arg) {
 }
 
 void event_loop::throw_stopped_early() {
-  throw std::runtime_error("event_loop::run_until_complete: stop() was called before the task completed");
+  throw std::runtime_error(
+      "event_loop::run_until_complete: stop() was called before the task completed");
 }
 
 void event_loop::run_forever() { run_until(nullptr, nullptr); }

@@ -20,7 +20,8 @@ namespace coloop::detail {
 
 class ready_queue {
  public:
-  ready_queue() : slots_(std::make_unique<callback[]>(initial_capacity)), mask_(initial_capacity - 1) {}
+  ready_queue()
+      : slots_(std::make_unique<callback[]>(initial_capacity)), mask_(initial_capacity - 1) {}
 
   bool empty() const noexcept { return head_ == tail_; }
   std::size_t size() const noexcept { return tail_ - head_; }

@@ -5,9 +5,10 @@
 // first, private so a joiner can take its child back and run it inline: fork-join runs depth
 // first; the oldest spills to the ring whenever that is empty, for thieves), its local ring
 // (256, stolen from by others), the global inject queue (wakes from outside, and overflow), and
-// finally by stealing half of a random victim's ring. Every 61 ticks the inject queue goes first and the driver is polled without
-// blocking, so neither starves. The LIFO slot runs at most 3 times in a row, then goes to the
-// back of the ring, so two tasks waking each other cannot starve the rest.
+// finally by stealing half of a random victim's ring. Every 61 ticks the inject queue goes first
+// and the driver is polled without blocking, so neither starves. The LIFO slot runs at most 3 times
+// in a row, then goes to the back of the ring, so two tasks waking each other cannot starve the
+// rest.
 //
 // Idle workers (idle.hpp): at most half search at once; a producer wakes a parked worker only
 // when nobody searches; a searcher that finds work and was the last one wakes another. A worker

@@ -1,8 +1,8 @@
 // An exhaustive interleaving check of local_queue's push/pop/steal algorithm.
 //
-// The functions of src/runtime/multi_thread/local_queue.cpp are transcribed below as small steps, one
-// shared-memory access per step (a load of head, a slot read or write, a CAS, the store of tail),
-// on a simulated memory with a ring of 4 and 8-bit positions (so a start of 254 crosses the
+// The functions of src/runtime/multi_thread/local_queue.cpp are transcribed below as small steps,
+// one shared-memory access per step (a load of head, a slot read or write, a CAS, the store of
+// tail), on a simulated memory with a ring of 4 and 8-bit positions (so a start of 254 crosses the
 // wrap). The owner runs a fixed program of pushes and pops; one or two stealers run a number of
 // steal attempts. A depth-first search visits every reachable state (states are deduplicated,
 // which covers every interleaving without enumerating each one) and checks:
