@@ -1,11 +1,13 @@
 // ir_ops: runs one operation N times on an event loop or a one-worker runtime, for instruction
 // counts under callgrind (bench/ir/run.py subtracts the runs at N and 2N, so setup and teardown
-// cancel out). A plain program on the public API only, so it builds against older trees too.
+// cancel out). A plain program on the public API (and bench/bare_coroutine.hpp), so it builds
+// against older trees too, copied there with that header.
 //
-//   ir_ops <loop|runtime> <op> <N>     op: spawn_join await bare_await yield call_soon timer
-//   wait_for echo
+//   ir_ops <loop|runtime> <op> <N>
+//   op: spawn_join await bare_await yield call_soon timer wait_for echo
 //
-// await is a task created, awaited to its end and destroyed; timer is call_later + cancel on
+// await is a task created, awaited to its end and destroyed (bare_await: the same with the bare
+// coroutine of bare_coroutine.hpp, for what task<T> adds); timer is call_later + cancel on
 // the loop (the runtime has no call_later: there it is n/a); wait_for arms and disarms a
 // deadline timer around a task that finishes at once; echo is one 16-byte round trip through a
 // spawned echo task over a socketpair.
