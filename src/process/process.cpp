@@ -49,6 +49,14 @@ namespace coloop {
 namespace detail {
 namespace {
 
+/// Sends `sig` to a child not reaped by its process object: 0 or kill()'s errno. In SIGCHLD mode
+/// the reaper thread reaps it when it exits, so only the reaper can tell that the pid is still
+/// the child's (and then sends nothing).
+int signal_unreaped(const process_state& s, int sig) noexcept {
+  if (s.by_sigchld) return sigchld::signal_child(s.pid, sig);
+  return ::kill(s.pid, sig) == 0 ? 0 : errno;
+}
+
 /// Closes the fds it holds at scope exit (those still >= 0).
 struct fd_guard {
   int fds[6] = {-1, -1, -1, -1, -1, -1};
@@ -293,11 +301,7 @@ process& process::operator=(process&& other) noexcept {
 process::~process() {
   if (s_ == nullptr) return;
   if (!s_->reaped && s_->kill_on_drop) {
-    if (s_->by_sigchld) {
-      detail::sigchld::signal_child(s_->pid, SIGKILL);
-    } else {
-      ::kill(s_->pid, SIGKILL);
-    }
+    (void)detail::signal_unreaped(*s_, SIGKILL);
     s_->killed = true;
   }
   // SIGCHLD mode, child left running: the reaper must find the status pipe closed (so it closes
@@ -327,11 +331,7 @@ stream_reader& process::stderr_pipe() noexcept { return s_ != nullptr ? s_->err 
 
 void process::send_signal(int sig) {
   if (s_ == nullptr || s_->reaped) return;
-  // SIGCHLD mode: the reaper thread reaps the child when it exits, so only it can tell that
-  // the pid is still the child's. In pidfd mode this object reaps it (then s_->reaped is set).
-  const int error = s_->by_sigchld ? detail::sigchld::signal_child(s_->pid, sig)
-                                   : (::kill(s_->pid, sig) == 0 ? 0 : errno);
-  if (error != 0) {
+  if (const int error = detail::signal_unreaped(*s_, sig); error != 0) {
     detail::throw_errno(error, "coloop::process::send_signal(" + std::to_string(sig) + ")");
   }
 }

@@ -96,9 +96,7 @@ class ready_queue {
   [[gnu::noinline]] std::size_t push_start_slow(std::coroutine_handle<> h) {
     if (pending_) fill_pending();
     if (size() == mask_ + 1) grow();
-    pending_ = h;
-    pending_ticket_ = tail_;
-    return tail_++;
+    return push_start(h);  // now neither
   }
   void fill_pending() noexcept {
     callback* slot = &slots_[pending_ticket_ & mask_];
