@@ -30,16 +30,9 @@ bool attempt_reap(io_op* op) noexcept {
   auto& s = *static_cast<process_state*>(op->buffer);
   for (;;) {
     const int r = ::waitpid(s.pid, &s.raw_status, WNOHANG);
-    if (r > 0) {
-      op->result = 0;
-      op->error = 0;
-      return true;
-    }
+    if (r > 0) return settle_attempt(op, 0, 0);
     if (r == 0) return settle_attempt(op, -1, EAGAIN);  // not yet: wait for the pidfd
-    if (errno != EINTR) {
-      op->error = errno;
-      return true;
-    }
+    if (errno != EINTR) return settle_attempt(op, -1, errno);  // ECHILD, EINVAL: never EAGAIN
   }
 }
 
@@ -119,8 +112,7 @@ task<process_result> process::communicate(std::string input) {
 }
 
 task<process_result> run_process(std::vector<std::string> args) {
-  process_options options;
-  co_return co_await run_process(std::move(args), std::move(options));
+  return run_process(std::move(args), process_options());
 }
 
 task<process_result> run_process(std::vector<std::string> args, process_options options) {
