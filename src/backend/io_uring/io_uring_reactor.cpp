@@ -105,31 +105,6 @@ struct uring_entry : fd_entry {
 
 uring_entry& entry_of(io_op& op) noexcept { return static_cast<uring_entry&>(*op.fd); }
 
-/// Holds the reactor's mutex when it is shared (a no-op on an event_loop); unlock/lock again.
-class reactor_lock {
- public:
-  reactor_lock(std::mutex& m, bool shared) noexcept : m_(shared ? &m : nullptr) { lock(); }
-  ~reactor_lock() { unlock(); }
-  reactor_lock(const reactor_lock&) = delete;
-  reactor_lock& operator=(const reactor_lock&) = delete;
-  void lock() noexcept {
-    if (m_ != nullptr && !held_) {
-      m_->lock();
-      held_ = true;
-    }
-  }
-  void unlock() noexcept {
-    if (held_) {
-      m_->unlock();
-      held_ = false;
-    }
-  }
-
- private:
-  std::mutex* m_;
-  bool held_ = false;
-};
-
 class uring_reactor final : public reactor {
  public:
   explicit uring_reactor(bool shared) : shared_(shared) {
@@ -159,7 +134,10 @@ class uring_reactor final : public reactor {
   static bool submit(io_op& op, std::coroutine_handle<> waiter, cancel_state* cancel);
   static cancel_outcome on_cancel(cancel_slot* slot) noexcept;
 
-  reactor_lock lock() noexcept { return {mutex_, shared_}; }
+  /// The reactor's mutex when it is shared (none on an event_loop).
+  std::unique_lock<std::mutex> lock() noexcept {
+    return shared_ ? std::unique_lock(mutex_) : std::unique_lock<std::mutex>();
+  }
   /// After a worker wrote SQEs (shared): the driver may be waiting and will not submit them.
   void submit_from_worker() noexcept;
   /// Shared: waits (no lock held) until a CQE may be there, the wake-up or `timeout_ns`.
@@ -180,9 +158,9 @@ class uring_reactor final : public reactor {
   }
   static void resume_done(done_list list) noexcept;
   /// Takes the finished ops and fs calls, lets go of `held` and resumes them.
-  void unlock_and_resume(reactor_lock& held) noexcept {
+  void unlock_and_resume(std::unique_lock<std::mutex>& held) noexcept {
     const done_list done = take_done();
-    held.unlock();
+    if (held) held.unlock();
     resume_done(done);
   }
 
@@ -369,7 +347,7 @@ bool uring_reactor::submit(io_op& op, std::coroutine_handle<> waiter, cancel_sta
         return false;
       case attempt_outcome::yield:
         entry_held.unlock();
-        held.unlock();
+        if (held) held.unlock();
         sched->post_yield(waiter);
         return true;
       case attempt_outcome::queue:
@@ -428,7 +406,7 @@ void uring_reactor::withdraw(io_op& op) noexcept {
   }
   submit_from_worker();
   done_list done = take_done();
-  held.unlock();
+  if (held) held.unlock();
   if (armed != nullptr) armed->disarm();  // no lock held: a canceller may be waiting for it
   resume_done(done);
   wait_returned([&op] { return (op.backend_state & in_kernel) == 0; });
@@ -652,7 +630,7 @@ std::size_t uring_reactor::poll(std::int64_t timeout_ns) {
 }
 
 std::size_t uring_reactor::poll_shared(std::int64_t timeout_ns) {
-  reactor_lock held(mutex_, true);
+  std::unique_lock held(mutex_);
   finished_in_flush_ = 0;
   flush();
   const int r = io_uring_submit(&ring_);
