@@ -85,7 +85,8 @@ class epoll_reactor final : public readiness_reactor {
   }
 
   std::size_t poll(std::int64_t timeout_ns) override {
-    const int n = wait(timeout_ns);
+    const int n = wait_past_eintr(timeout_ns, "epoll_wait",
+                                  [this](std::int64_t t) { return wait_once(t); });
     for (int i = 0; i < n; ++i) {
       const epoll_event& ev = events_[i];
       if (ev.data.ptr == nullptr) {
@@ -109,13 +110,7 @@ class epoll_reactor final : public readiness_reactor {
  private:
   static constexpr int max_events = 256;
 
-  /// epoll_pwait2/epoll_wait with `timeout_ns` (negative: no limit); retries EINTR with the
-  /// time left. Returns the number of events in events_.
-  int wait(std::int64_t timeout_ns) {
-    return wait_past_eintr(timeout_ns, "epoll_wait",
-                           [this](std::int64_t t) { return wait_once(t); });
-  }
-
+  /// epoll_pwait2/epoll_wait with `timeout_ns` (negative: no limit): the events in events_.
   int wait_once(std::int64_t timeout_ns) {
 #if COLOOP_HAVE_EPOLL_PWAIT2
     if (have_pwait2_) {
