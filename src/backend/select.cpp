@@ -95,23 +95,18 @@ backend parse_backend(std::string_view name) {
 namespace detail {
 
 backend resolve_backend(backend requested) {
-  if (requested == backend::automatic) {
-    const char* env = std::getenv("COLOOP_BACKEND");
-    if (env != nullptr && *env != '\0') {
-      try {
-        requested = parse_backend(env);
-      } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(std::string("COLOOP_BACKEND: ") + e.what());
-      }
-      if (requested != backend::automatic && !is_available(requested)) {
-        throw std::invalid_argument("COLOOP_BACKEND: coloop: backend '" + std::string(env) +
-                                    "' is not compiled in (available: " + compiled_list() + ")");
-      }
+  const char* env = requested == backend::automatic ? std::getenv("COLOOP_BACKEND") : nullptr;
+  const std::string from = env != nullptr && *env != '\0' ? "COLOOP_BACKEND: " : "";
+  if (!from.empty()) {
+    try {
+      requested = parse_backend(env);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(from + e.what());
     }
-    if (requested == backend::automatic) return compiled[0];
   }
+  if (requested == backend::automatic) return compiled[0];
   if (!is_available(requested)) {
-    throw std::invalid_argument("coloop: backend '" + std::string(to_string(requested)) +
+    throw std::invalid_argument(from + "coloop: backend '" + std::string(to_string(requested)) +
                                 "' is not compiled in (available: " + compiled_list() + ")");
   }
   return requested;
