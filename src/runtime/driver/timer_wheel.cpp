@@ -136,11 +136,6 @@ std::int64_t timer_wheel::next_deadline() noexcept {
   return due_.empty() ? bound_ : std::min(due_.front()->deadline, bound_);
 }
 
-void timer_wheel::push_due(timer_node& n) noexcept {
-  n.state_ = due;
-  due_.push_back(n);
-}
-
 // Insertion from the tail: how small batches are added, and any batch when memory is short.
 void timer_wheel::insert_due(timer_node& n) noexcept {
   timer_node* after = due_.back();
@@ -148,13 +143,12 @@ void timer_wheel::insert_due(timer_node& n) noexcept {
                               (n.deadline == after->deadline && n.seq_ < after->seq_))) {
     after = after->prev_;
   }
-  n.state_ = due;
   due_.insert_after(after, n);
 }
 
-// Appends a batch (chained through next_) to the due list in (deadline, seq) order. A large
-// batch is sorted as keys copied into one array, which keeps the comparisons in cache; the
-// array's capacity is kept for the next call.
+// Appends a batch (chained through next_, in state `due` already) to the due list in (deadline,
+// seq) order. A large batch is sorted as keys copied into one array, which keeps the comparisons
+// in cache; the array's capacity is kept for the next call.
 void timer_wheel::append_due(timer_node* batch, std::size_t count) noexcept {
   constexpr std::size_t small_batch = 16;  // insertion sort is cheaper up to about here
   bool sortable = count > small_batch;
@@ -180,7 +174,7 @@ void timer_wheel::append_due(timer_node* batch, std::size_t count) noexcept {
   std::sort(scratch_.begin(), scratch_.end(), [](const sort_key& a, const sort_key& b) {
     return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
   });
-  for (const sort_key& k : scratch_) push_due(*k.node);
+  for (const sort_key& k : scratch_) due_.push_back(*k.node);
   scratch_.clear();
 }
 
@@ -197,6 +191,7 @@ void timer_wheel::take_slot(int slot, std::int64_t now_ns) noexcept {
   while (n != nullptr) {
     timer_node* next = n->next_;
     if (n->deadline <= now_ns) {
+      n->state_ = due;  // append_due links it there
       n->next_ = batch;
       batch = n;
       ++count;

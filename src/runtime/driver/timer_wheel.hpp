@@ -67,7 +67,6 @@ class timer_wheel {
   bool next_expiration(expiration& e) const noexcept;
   void place(timer_node& n) noexcept;
   void unlink_slot(timer_node& n) noexcept;
-  void push_due(timer_node& n) noexcept;
   void insert_due(timer_node& n) noexcept;
   void append_due(timer_node* batch, std::size_t count) noexcept;
   void take_slot(int slot, std::int64_t now_ns) noexcept;
@@ -85,10 +84,10 @@ class timer_wheel {
   // changed (most turns of an I/O-bound loop).
   std::int64_t bound_ = 0;
   bool bound_known_ = false;
-  std::vector<sort_key> scratch_;
+  std::vector<sort_key> scratch_;  // sort buffer; capacity reused across expire() calls
   std::atomic<std::uint64_t> armed_{0};
   std::atomic<std::uint64_t> fired_{0};
-  std::atomic<std::uint64_t> cancelled_{0};  // sort buffer; capacity reused across expire() calls
+  std::atomic<std::uint64_t> cancelled_{0};
 };
 
 }  // namespace coloop::detail
