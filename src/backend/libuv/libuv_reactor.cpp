@@ -51,8 +51,6 @@ namespace {
 
 constexpr int rd = index(io_dir::read);
 constexpr int wr = index(io_dir::write);
-constexpr unsigned char want_read = 1;
-constexpr unsigned char want_write = 2;
 
 std::atomic<int> last_close_result{1};
 
@@ -68,7 +66,7 @@ struct uv_entry : readiness_entry {
   uv_poll_t handle{};
   uv_entry* dirty_next = nullptr;
   int os_events = 0;       // what libuv currently watches (0: stopped)
-  unsigned char want = 0;  // want_read | want_write: directions to keep watching
+  int want = 0;            // UV_READABLE | UV_WRITABLE: directions to keep watching
   bool dirty = false;      // on the reactor's dirty list (guarded by its dirty_mutex_)
   bool closing = false;    // deregistered: uv_close'd, freed by the close callback
 };
@@ -168,8 +166,8 @@ class libuv_reactor final : public readiness_reactor {
   /// readiness_reactor's on_queued: an operation waits on `d` now (any thread, see the top).
   static void on_queued(fd_entry& entry, io_dir d) noexcept {
     auto& e = static_cast<uv_entry&>(entry);
-    e.want |= d == io_dir::read ? want_read : want_write;
     const int watching = d == io_dir::read ? UV_READABLE : UV_WRITABLE;
+    e.want |= watching;
     if ((e.os_events & watching) == 0) static_cast<libuv_reactor*>(e.owner)->mark_dirty(e, true);
   }
 
@@ -198,11 +196,11 @@ class libuv_reactor final : public readiness_reactor {
         }
         if (readable && e.head[rd] == nullptr && e.ready[rd]) {  // the same level again
           readable = false;
-          if (self.blocking_) self.unwant(e, want_read);
+          if (self.blocking_) self.unwant(e, UV_READABLE);
         }
         if (writable && e.head[wr] == nullptr && e.ready[wr]) writable = false;
         if (!readable && !writable) {
-          if (e.head[wr] == nullptr && (e.want & want_write) != 0) self.unwant(e, want_write);
+          if (e.head[wr] == nullptr && (e.want & UV_WRITABLE) != 0) self.unwant(e, UV_WRITABLE);
           return;
         }
       }
@@ -211,12 +209,12 @@ class libuv_reactor final : public readiness_reactor {
     on_ready(e, readable, writable);
     entry_lock lock(e);
     // Nobody waits to write any more.
-    if (e.head[wr] == nullptr && (e.want & want_write) != 0) self.unwant(e, want_write);
+    if (e.head[wr] == nullptr && (e.want & UV_WRITABLE) != 0) self.unwant(e, UV_WRITABLE);
   }
 
-  /// Stops watching the directions in `w` (want_read, want_write), at the next apply_dirty.
-  void unwant(uv_entry& e, unsigned char w) noexcept {
-    e.want &= static_cast<unsigned char>(~w);
+  /// Stops watching the directions in `w` (UV_READABLE, UV_WRITABLE), at the next apply_dirty.
+  void unwant(uv_entry& e, int w) noexcept {
+    e.want &= ~w;
     mark_dirty(e, false);
   }
 
@@ -262,10 +260,10 @@ class libuv_reactor final : public readiness_reactor {
       int events = 0;
       {
         entry_lock lock(e);  // on a runtime, workers queue operations meanwhile (on_queued)
-        if (e.head[rd] != nullptr) e.want |= want_read;
-        if (e.head[wr] != nullptr) e.want |= want_write;
-        if ((e.want & want_read) != 0) events |= UV_READABLE | (e.peer_closed ? 0 : UV_DISCONNECT);
-        if ((e.want & want_write) != 0) events |= UV_WRITABLE;
+        if (e.head[rd] != nullptr) e.want |= UV_READABLE;
+        if (e.head[wr] != nullptr) e.want |= UV_WRITABLE;
+        events = e.want;
+        if ((e.want & UV_READABLE) != 0 && !e.peer_closed) events |= UV_DISCONNECT;
         if (events == e.os_events) return;
       }
       const int r =
