@@ -104,11 +104,9 @@ std::vector<std::string> environment(const process_options& options) {
   throw std::system_error(err, std::generic_category(), what);
 }
 
-/// Kills and reaps a child that start() cannot hand out. Blocks only until SIGKILL has landed.
-void discard_child(int pid) noexcept {
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+/// Reaps a child sent SIGKILL: it cannot be caught, so waiting for it is bounded.
+void reap_killed(int pid) noexcept {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
 }
 
@@ -158,9 +156,8 @@ process_state::~process_state() {
     return;
   }
   exit_fd.close();
-  if (killed) {  // SIGKILL cannot be caught: waiting for it is bounded
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+  if (killed) {
+    reap_killed(pid);
     return;
   }
   if (::waitpid(pid, nullptr, WNOHANG) != 0) return;  // reaped now (or ECHILD)
@@ -275,12 +272,9 @@ process process::start(std::vector<std::string> args, const process_options& opt
     if (fds.fds[3] >= 0) s->in = detail::make_pipe_writer(std::exchange(fds.fds[3], -1));
     if (fds.fds[4] >= 0) s->out = detail::make_pipe_reader(std::exchange(fds.fds[4], -1));
     if (fds.fds[5] >= 0) s->err = detail::make_pipe_reader(std::exchange(fds.fds[5], -1));
-  } catch (...) {
-    if (s->by_sigchld) {
-      detail::sigchld::signal_child(pid, SIGKILL);
-    } else {
-      detail::discard_child(pid);
-    }
+  } catch (...) {  // kill and reap (SIGCHLD mode: the reaper reaps) the child nobody gets
+    (void)detail::signal_unreaped(*s, SIGKILL);
+    if (!s->by_sigchld) detail::reap_killed(pid);
     s->reaped = true;
     throw;
   }
