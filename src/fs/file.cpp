@@ -41,6 +41,14 @@ unsigned clamp(std::size_t n) noexcept {
   return static_cast<unsigned>(n < max_transfer ? n : max_transfer);
 }
 
+/// A call of kind `k` on `f`, `api` naming it; errc::closed when `f` is closed.
+file_request* request(const file& f, kind k, const char* api) {
+  if (!f.is_open()) {
+    throw std::system_error(make_error_code(errc::closed), std::string(api) + " " + f.path());
+  }
+  return new file_request(k, f.native_handle(), api, f.path());
+}
+
 }  // namespace
 
 namespace detail {
@@ -68,11 +76,6 @@ file::~file() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void file::require_open(const char* api) const {
-  if (fd_ < 0)
-    throw std::system_error(make_error_code(errc::closed), std::string(api) + " " + path_);
-}
-
 detail::file_open_awaiter file::open(std::string path, open_mode mode) {
   const int flags = open_flags(mode);
   if (path.empty()) {
@@ -82,8 +85,7 @@ detail::file_open_awaiter file::open(std::string path, open_mode mode) {
 }
 
 detail::file_awaiter file::read_some(void* buf, std::size_t n) {
-  require_open("coloop::file::read_some");
-  auto* req = new file_request(kind::read, fd_, "coloop::file::read_some", path_);
+  file_request* req = request(*this, kind::read, "coloop::file::read_some");
   req->buffer = buf;
   req->length = clamp(n);
   req->offset = position_;
@@ -92,8 +94,7 @@ detail::file_awaiter file::read_some(void* buf, std::size_t n) {
 }
 
 detail::file_awaiter file::read_at(void* buf, std::size_t n, std::uint64_t offset) {
-  require_open("coloop::file::read_at");
-  auto* req = new file_request(kind::read, fd_, "coloop::file::read_at", path_);
+  file_request* req = request(*this, kind::read, "coloop::file::read_at");
   req->buffer = buf;
   req->length = clamp(n);
   req->offset = offset;
@@ -105,8 +106,7 @@ task<void> file::write_loop(const void* buf, std::size_t n, std::uint64_t offset
   const char* api = sequential ? "coloop::file::write_all" : "coloop::file::write_at";
   const auto* p = static_cast<const char*>(buf);
   while (n > 0) {
-    require_open(api);
-    auto* req = new file_request(kind::write, fd_, api, path_);
+    file_request* req = request(*this, kind::write, api);
     req->buffer = const_cast<char*>(p);
     req->length = clamp(n);
     // Append mode writes at the end whatever the offset (the fd's own position: ~0).
@@ -132,13 +132,11 @@ task<void> file::write_at(const void* buf, std::size_t n, std::uint64_t offset) 
 }
 
 detail::file_awaiter file::sync() {
-  require_open("coloop::file::sync");
-  return detail::file_awaiter(new file_request(kind::fsync, fd_, "coloop::file::sync", path_));
+  return detail::file_awaiter(request(*this, kind::fsync, "coloop::file::sync"));
 }
 
 detail::file_awaiter file::size() {
-  require_open("coloop::file::size");
-  return detail::file_awaiter(new file_request(kind::size, fd_, "coloop::file::size", path_));
+  return detail::file_awaiter(request(*this, kind::size, "coloop::file::size"));
 }
 
 detail::file_awaiter file::close() {

@@ -160,7 +160,6 @@ class file {
   friend file detail::finish_open_request(detail::file_request* req);
   file(int fd, bool append, std::string path) noexcept
       : fd_(fd), append_(append), path_(std::move(path)) {}
-  void require_open(const char* api) const;
   task<void> write_loop(const void* buf, std::size_t n, std::uint64_t offset, bool sequential);
 
   int fd_ = -1;
