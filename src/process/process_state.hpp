@@ -11,8 +11,8 @@ struct process_state {
   process_state(const process_state&) = delete;
   process_state& operator=(const process_state&) = delete;
   /// Reaps the child if it has exited, or waits for it if it was sent SIGKILL (it dies at once);
-  /// otherwise (the loop ended before it), leaves its pid to the next process::start(). Only in
-  /// pidfd mode: the SIGCHLD reaper needs no help.
+  /// otherwise (the loop ended before it) hands it to the SIGCHLD reaper thread. In SIGCHLD
+  /// mode, only waits for the reaper's end of file after a SIGKILL.
   ~process_state();
 
   int pid = -1;
@@ -22,8 +22,7 @@ struct process_state {
   bool killed = false;  // dropped with kill_on_drop: SIGKILL was sent
   exit_status status;
   int raw_status = 0;  // waitpid's, filled by the reap attempt
-  char status_bytes[2 * sizeof(int)] =
-      {};  // by_sigchld: the status read so far (kept across cancels)
+  char status_bytes[2 * sizeof(int)] = {};  // by_sigchld: status read so far, kept on cancel
   unsigned status_got = 0;
   async_fd exit_fd;  // readable once the child has exited (pidfd) or been reaped (reaper)
   stream_writer in;
@@ -36,10 +35,6 @@ struct process_state {
 bool try_reap(process_state& s);
 /// Records a raw waitpid status as s.status and marks the child reaped.
 void set_status(process_state& s, int raw) noexcept;
-
-}  // namespace coloop::detail
-
-namespace coloop::detail {
 /// Waits until the child is reaped (s.reaped, s.status set) and closes s.exit_fd. Cancellable;
 /// throws std::system_error (ECHILD). Defined in process_wait.cpp.
 task<void> await_exit(process_state& s);

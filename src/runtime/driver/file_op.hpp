@@ -14,8 +14,7 @@ struct file_op {
   enum class kind : std::uint8_t { open, read, write, fsync, close, size };
   kind op = kind::read;
   int fd = -1;                 // open: ignored (AT_FDCWD)
-  const char* path =
-      nullptr;  // open: must stay valid until done() (the kernel copies it on submit)
+  const char* path = nullptr;  // open: valid until done() (the kernel copies it on submit)
   int flags = 0;               // open: O_* flags
   unsigned perms = 0;          // open: permission bits for O_CREAT
   void* buffer = nullptr;      // read/write; size: a statx buffer of the reactor's choosing

@@ -44,11 +44,8 @@ class entry_lock {
 void on_ready(fd_entry& entry, bool readable, bool writable) noexcept;
 /// Completes every queued operation of `entry` with `error` (e.g. on deregistration).
 void fail_all(fd_entry& entry, int error) noexcept;
-/// The attempt of a queued shared_buffer operation: readiness came; nothing is transferred.
-bool attempt_probe(io_op* op) noexcept;
-/// Appends `op` to its fd's queue in its direction / takes it out (for backends that keep the
-/// queues themselves, like io_uring). Callers hold the entry's lock when it is shared.
-void link_tail(fd_entry& e, io_op& op) noexcept;
+/// Takes `op` out of its fd's queue (also for io_uring, which runs the queues itself). Callers
+/// hold the entry's lock when it is shared.
 void unlink(io_op& op) noexcept;
 
 // The parts of a reactor's submit that every backend shares: begin_submit first, then

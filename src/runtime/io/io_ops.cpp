@@ -38,21 +38,6 @@
 
 namespace coloop::detail {
 
-bool attempt_probe(io_op* op) noexcept {
-  op->result = 0;
-  op->error = 0;
-  return true;
-}
-
-void link_tail(fd_entry& e, io_op& op) noexcept {
-  const int d = index(op.dir);
-  op.next = nullptr;
-  op.prev = e.tail[d];
-  (e.tail[d] != nullptr ? e.tail[d]->next : e.head[d]) = &op;
-  e.tail[d] = &op;
-  op.queued = true;
-}
-
 void unlink(io_op& op) noexcept {
   fd_entry& e = *op.fd;
   const int d = index(op.dir);
@@ -63,6 +48,23 @@ void unlink(io_op& op) noexcept {
 }
 
 namespace {
+
+/// The attempt of a queued shared_buffer operation: readiness came; nothing is transferred.
+bool attempt_probe(io_op* op) noexcept {
+  op->result = 0;
+  op->error = 0;
+  return true;
+}
+
+/// Appends `op` to its fd's queue in its direction.
+void link_tail(fd_entry& e, io_op& op) noexcept {
+  const int d = index(op.dir);
+  op.next = nullptr;
+  op.prev = e.tail[d];
+  (e.tail[d] != nullptr ? e.tail[d]->next : e.head[d]) = &op;
+  e.tail[d] = &op;
+  op.queued = true;
+}
 
 /// Finished operations, collected under the entry's lock and resumed after it is released:
 /// disarming may wait for a canceller that needs that lock (cancellation.hpp).
