@@ -166,33 +166,29 @@ using detail::io_op;
 using detail::throw_errno;
 using detail::throw_io_error;
 
-async_fd::async_fd(int fd) {
-  fd_closer guard{fd};
-  if (fd < 0) throw_errno(EBADF, "coloop::async_fd");
-  driver& loop = current_driver("coloop::async_fd");
-  const int status = ::fcntl(fd, F_GETFL);
-  if (status < 0) throw_errno(errno, "coloop::async_fd: fcntl(F_GETFL)");
-  if ((status & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, status | O_NONBLOCK) < 0) {
-    throw_errno(errno, "coloop::async_fd: fcntl(F_SETFL)");
-  }
-  const int flags = ::fcntl(fd, F_GETFD);
-  if (flags < 0) throw_errno(errno, "coloop::async_fd: fcntl(F_GETFD)");
-  if ((flags & FD_CLOEXEC) == 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
-    throw_errno(errno, "coloop::async_fd: fcntl(F_SETFD)");
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) < 0) throw_errno(errno, "coloop::async_fd: fstat");
-  is_socket_ = S_ISSOCK(st.st_mode);
-  entry_ = loop.register_fd(fd);
-  loop_ = &loop;
-  guard.fd = -1;
-}
+async_fd::async_fd(int fd) : async_fd(fd, false) {}
 
-async_fd::async_fd(int fd, adopt_socket_t) {
+async_fd::async_fd(int fd, adopt_socket_t) : async_fd(fd, true) {}
+
+async_fd::async_fd(int fd, bool adopt) : is_socket_(adopt) {
   fd_closer guard{fd};
   if (fd < 0) throw_errno(EBADF, "coloop::async_fd");
   driver& loop = current_driver("coloop::async_fd");
-  is_socket_ = true;
+  if (!adopt) {
+    const int status = ::fcntl(fd, F_GETFL);
+    if (status < 0) throw_errno(errno, "coloop::async_fd: fcntl(F_GETFL)");
+    if ((status & O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFL, status | O_NONBLOCK) < 0) {
+      throw_errno(errno, "coloop::async_fd: fcntl(F_SETFL)");
+    }
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0) throw_errno(errno, "coloop::async_fd: fcntl(F_GETFD)");
+    if ((flags & FD_CLOEXEC) == 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+      throw_errno(errno, "coloop::async_fd: fcntl(F_SETFD)");
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) throw_errno(errno, "coloop::async_fd: fstat");
+    is_socket_ = S_ISSOCK(st.st_mode);
+  }
   entry_ = loop.register_fd(fd);
   loop_ = &loop;
   guard.fd = -1;

@@ -160,6 +160,7 @@ class async_fd {
   detail::fd_entry* entry() const noexcept { return entry_; }
 
  private:
+  async_fd(int fd, bool adopt);  // both public constructors; `adopt`: adopt_socket_t's
   detail::fd_entry* entry_ = nullptr;
   detail::driver* loop_ = nullptr;
   bool is_socket_ = false;
