@@ -66,8 +66,7 @@ struct driver_stats {
   std::int64_t probe_deadline;            // the driving thread's only
   std::atomic<std::uint64_t> parks{0};      // drive() calls that may block
   std::atomic<std::uint64_t> io_events{0};  // readiness / completion events the reactor returned
-  std::atomic<std::uint64_t> polls{0};  // task steps (event loop, a turn's at once; a runtime
-                                        // counts per worker)
+  std::atomic<std::uint64_t> polls{0};      // task steps (an event loop's; a runtime's per worker)
   std::atomic<std::uint64_t> idle_ns{0};    // time blocked in the reactor (estimated)
   local_histogram<lag_bucket_count> lag;
 };

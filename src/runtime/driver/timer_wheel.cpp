@@ -28,6 +28,7 @@
 // for the scratch array a batch is insertion-sorted, as small batches always are.
 
 #include "runtime/driver/timer_wheel.hpp"
+#include "runtime/driver/driver_stats.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -39,12 +40,6 @@ namespace {
 
 constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
 constexpr std::uint64_t slot_mask = timer_wheel::slots - 1;
-
-void bump(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
-  // Relaxed load + store: one writer at a time (the wheel is not thread-safe); readers want a
-  // recent total, not an order.
-  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
 
 std::uint64_t tick_of(std::int64_t ns) noexcept {
   return ns < 0 ? 0 : static_cast<std::uint64_t>(ns) >> timer_wheel::tick_shift;
@@ -80,7 +75,7 @@ void timer_wheel::insert(timer_node& n) noexcept {
   n.seq_ = next_seq_++;
   ++size_;
   bound_known_ = false;
-  bump(armed_, 1);
+  driver_stats::bump(armed_);  // one writer: the wheel is not thread-safe
   place(n);
 }
 
@@ -105,7 +100,7 @@ void timer_wheel::remove(timer_node& n) noexcept {
   n.state_ = idle;
   --size_;
   bound_known_ = false;
-  bump(cancelled_, 1);
+  driver_stats::bump(cancelled_);
 }
 
 bool timer_wheel::next_expiration(expiration& e) const noexcept {
@@ -251,7 +246,7 @@ std::size_t timer_wheel::expire(std::int64_t now_ns) {
     ++fired;
     // Counted before it fires: on a runtime the woken task may run (and read the metrics) on
     // another worker before this loop ends.
-    bump(fired_, 1);
+    driver_stats::bump(fired_);
     n->fire(n);  // may insert, remove (even due nodes) and free n
   }
   return fired;
