@@ -78,20 +78,18 @@ long blocking_call(const file_op& op) noexcept {
 }
 }  // namespace
 
-file_request::file_request(kind k, int file_fd, const char* api, const std::string& name)
-    : cancel_slot{&on_cancel}, path_(name), api_(api) {
+file_request::file_request(kind k, int file_fd, const char* api, std::string name)
+    : cancel_slot{&on_cancel}, path_(std::move(name)), api_(api) {
   op = k;
   fd = file_fd;
   done = &on_done;
 }
 
 file_request::file_request(std::string name, int open_flags)
-    : cancel_slot{&on_cancel}, path_(std::move(name)), api_("coloop::file::open") {
-  op = kind::open;
+    : file_request(kind::open, -1, "coloop::file::open", std::move(name)) {
   path = path_.c_str();
   flags = open_flags;
   perms = 0666;
-  done = &on_done;
 }
 
 file_request::~file_request() {

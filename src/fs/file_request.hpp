@@ -19,7 +19,7 @@ class reactor;
 class file_request : public file_op, private cancel_slot {
  public:
   /// A call on `fd`; `api` names it in error messages ("coloop::file::read_some").
-  file_request(kind k, int file_fd, const char* api, const std::string& name);
+  file_request(kind k, int file_fd, const char* api, std::string name);
   /// An open of `path` with O_* `flags`.
   file_request(std::string name, int open_flags);
   file_request(const file_request&) = delete;
