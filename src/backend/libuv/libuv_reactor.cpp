@@ -208,7 +208,6 @@ class libuv_reactor final : public readiness_reactor {
     ++self.events_;
     on_ready(e, readable, writable);
     entry_lock lock(e);
-    // Nobody waits to write any more.
     if (e.head[wr] == nullptr && (e.want & UV_WRITABLE) != 0) self.unwant(e, UV_WRITABLE);
   }
 
