@@ -104,17 +104,14 @@ bool collect_locked(generation* g, std::vector<reaped>& out) {
 /// (see the top): a dropped process (the write fails) gets its pipe closed before the reap, a
 /// waiting one reads end of file only after it.
 void deliver(const reaped& r) noexcept {
-  bool open = true;
+  // 8 bytes, atomic (< PIPE_BUF). EPIPE: the process object is gone.
+  const bool written = r.known && ::write(r.status_fd, r.status, sizeof r.status) >= 0;
+  if (!written) ::close(r.status_fd);
   if (r.known) {
-    // 8 bytes, atomic (< PIPE_BUF). EPIPE: the process object is gone.
-    if (::write(r.status_fd, r.status, sizeof r.status) < 0) {
-      ::close(r.status_fd);
-      open = false;
-    }
     while (::waitpid(r.pid, nullptr, 0) < 0 && errno == EINTR) {  // a zombie: does not block
     }
   }
-  if (open) ::close(r.status_fd);
+  if (written) ::close(r.status_fd);
 }
 
 void drain(int fd) noexcept {
