@@ -405,10 +405,8 @@ void uring_reactor::withdraw(io_op& op) noexcept {
     }
   }
   submit_from_worker();
-  done_list done = take_done();
-  if (held) held.unlock();
+  unlock_and_resume(held);
   if (armed != nullptr) armed->disarm();  // no lock held: a canceller may be waiting for it
-  resume_done(done);
   wait_returned([&op] { return (op.backend_state & in_kernel) == 0; });
 }
 
