@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cctype>
 #include <coloop/executor/to_thread.hpp>
 #include <coloop/net/resolve.hpp>
@@ -61,17 +62,11 @@ std::vector<endpoint> lookup(const std::string& host, const std::string& service
   for (const addrinfo* a = list; a != nullptr; a = a->ai_next) {
     if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
     endpoint e = endpoint::from_raw(a->ai_addr, a->ai_addrlen);
-    bool seen = false;
-    for (const endpoint& o : out) seen = seen || o == e;
-    if (!seen) out.push_back(e);
+    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
   }
   if (out.empty())
     throw std::system_error(EAI_NONAME, resolve_category(), "coloop::resolve: " + host);
   return out;
-}
-
-bool is_digits(std::string_view s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 /// Checks the service before getaddrinfo sees it: glibc reads anything strtoul takes as a
@@ -81,7 +76,7 @@ bool is_digits(std::string_view s) {
 long check_service(std::string_view service) {
   if (service.find('\0') != std::string_view::npos) bad_name("NUL in service", service);
   if (service.empty()) bad_name("empty service", service);
-  if (is_digits(service)) {
+  if (service.find_first_not_of("0123456789") == std::string_view::npos) {
     long port = 0;
     for (char c : service) {
       port = port * 10 + (c - '0');
