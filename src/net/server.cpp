@@ -219,12 +219,13 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
   if (error) std::rethrow_exception(error);
 }
 
-void start_accepting(const std::shared_ptr<server_state>& s) {
+server start_accepting(std::shared_ptr<server_state> s) {
   const std::size_t loops = s->is_unix ? 1 : s->tcp.size();
   for (std::size_t i = 0; i < loops; ++i) {
     spawn(accept_loop(s, i)).detach();
     ++s->accept_loops;
   }
+  return server(std::move(s));
 }
 
 std::shared_ptr<server_state> new_state(connection_handler handler, const server_options& options,
@@ -338,16 +339,14 @@ task<server> start_server(connection_handler handler, std::string host, std::uin
                                : address;
     detail::listen_tcp(*s, local, options);
   }
-  detail::start_accepting(s);
-  co_return server(std::move(s));
+  co_return detail::start_accepting(std::move(s));
 }
 
 task<server> start_unix_server(connection_handler handler, std::string path,
                                server_options options) {
   auto s = detail::new_state(std::move(handler), options, "coloop::start_unix_server");
   detail::listen_unix(*s, path, options);
-  detail::start_accepting(s);
-  co_return server(std::move(s));
+  co_return detail::start_accepting(std::move(s));
 }
 
 server serve(connection_handler handler, const endpoint& where, server_options options) {
@@ -361,8 +360,7 @@ server serve(connection_handler handler, const endpoint& where, server_options o
   } else {
     detail::listen_unix(*s, where.address(), options);
   }
-  detail::start_accepting(s);
-  return server(std::move(s));
+  return detail::start_accepting(std::move(s));
 }
 
 }  // namespace coloop
