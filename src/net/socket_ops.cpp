@@ -37,9 +37,8 @@ bool attempt_accept(io_op* op) noexcept {
     const int fd =
         os::accept_nonblocking_cloexec(op->fd->fd, static_cast<sockaddr*>(op->address), &len);
     const int err = fd < 0 ? errno : 0;
-    if (err == EINTR) continue;
-    // A connection reset while in the backlog is the peer's business, not the listener's.
-    if (err == ECONNABORTED) continue;
+    // ECONNABORTED: a connection reset while in the backlog is the peer's business, not ours.
+    if (err == EINTR || err == ECONNABORTED) continue;
     op->address_length = len;
     return settle_attempt(op, fd, err);
   }
