@@ -119,20 +119,16 @@ class libuv_reactor final : public readiness_reactor {
     apply_dirty();
     events_ = 0;
     blocking_ = timeout_ns != 0;
-    if (timeout_ns == 0) {
-      uv_run(&loop_, UV_RUN_NOWAIT);
-    } else {
-      if (timeout_ns > 0) {
-        // ms, rounded up: never wake early. The loop's cached time may be stale after the
-        // callbacks that ran since the last uv_run; an early end would only cost a re-poll.
-        uv_update_time(&loop_);
-        const auto ms = static_cast<std::uint64_t>(timeout_ns / 1'000'000 +
-                                                   (timeout_ns % 1'000'000 != 0 ? 1 : 0));
-        uv_timer_start(&timer_, &on_timer, ms, 0);
-      }
-      uv_run(&loop_, UV_RUN_ONCE);
-      if (timeout_ns > 0) uv_timer_stop(&timer_);
+    if (timeout_ns > 0) {
+      // ms, rounded up: never wake early. The loop's cached time may be stale after the
+      // callbacks that ran since the last uv_run; an early end would only cost a re-poll.
+      uv_update_time(&loop_);
+      const auto ms = static_cast<std::uint64_t>(timeout_ns / 1'000'000 +
+                                                 (timeout_ns % 1'000'000 != 0 ? 1 : 0));
+      uv_timer_start(&timer_, &on_timer, ms, 0);
     }
+    uv_run(&loop_, blocking_ ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+    if (timeout_ns > 0) uv_timer_stop(&timer_);
     polling_.store(false, std::memory_order_relaxed);
     return events_;
   }
