@@ -179,21 +179,11 @@ std::string endpoint::address() const {
 }
 
 std::string endpoint::to_string() const {
+  if (!is_ip()) return family_ == family_type::none ? std::string() : address();
   // Built with append: g++ 12 warns (-Wrestrict, a false positive) on "[" + address() + ...
-  std::string out;
-  switch (family_) {
-    case family_type::ipv4:
-      out = address();
-      break;
-    case family_type::ipv6:
-      out = "[" + address() + "]";
-      break;
-    case family_type::unix_path:
-      return address();
-    case family_type::none:
-      return out;
-  }
-  out.append(":").append(std::to_string(port()));
+  const bool v6 = family_ == family_type::ipv6;
+  std::string out(v6 ? "[" : "");
+  out.append(address()).append(v6 ? "]:" : ":").append(std::to_string(port()));
   return out;
 }
 
