@@ -23,7 +23,6 @@
 
 #include "core/metrics_source.hpp"
 
-#include <coloop/core/errors.hpp>
 #include <coloop/runtime/join_handle.hpp>
 #include <coloop/runtime/spawn.hpp>
 #include <utility>

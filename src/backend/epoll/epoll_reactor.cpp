@@ -26,8 +26,6 @@
 #include <limits>
 #include <memory>
 
-#include <coloop/core/errors.hpp>
-
 #include "runtime/io/readiness_reactor.hpp"
 #include "runtime/os/wake_fd.hpp"
 

@@ -40,7 +40,6 @@
 #include <uv.h>
 
 #include <atomic>
-#include <coloop/core/errors.hpp>
 #include <cstdint>
 #include <memory>
 #include <mutex>
