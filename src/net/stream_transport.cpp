@@ -1,11 +1,5 @@
 // stream_transport: what a stream's reader, writer and flusher share, and io_step, the I/O step
-// they all use.
-//
-// io_step never lets the reactor transfer data into or out of a buffer while its task waits: it
-// runs the syscall only inside submit (readiness cached), and otherwise waits for readiness with
-// a probe that transfers nothing, then the caller tries again. So reads can go through one
-// thread-local scratch area (no read buffer held by an idle connection) and the write buffer
-// can grow or be compacted while the flusher waits.
+// they all use, which never holds a buffer while it waits (see stream_transport.hpp).
 //
 // Write side invariants: `flushing` is true exactly while a flusher task runs, and bytes are
 // buffered (out[out_begin, size)) only while it does (or until the failure that ends it is

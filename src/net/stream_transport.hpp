@@ -21,10 +21,11 @@ struct stream_transport;
 /// One syscall attempt on a stream's socket, as an awaitable that never holds a buffer while it
 /// waits. When readiness is cached it runs `attempt` inside submit and completes at once;
 /// otherwise it waits for the next readiness edge *without* transferring anything and yields
-/// `retry`: the caller then tries again. So a read buffer may be a thread-local scratch area,
-/// and the write buffer (a write step sends the transport's buffered bytes, looked up when it
-/// starts) may grow while the flusher waits. The step starts under the transport's lock, so the
-/// socket cannot be closed under it. Cancel-safe: a cancelled wait transferred nothing.
+/// `retry`: the caller then tries again. So a read buffer may be a thread-local scratch area
+/// (an idle connection holds none), and the write buffer (a write step sends the transport's
+/// buffered bytes, looked up when it starts) may grow or be compacted while the flusher waits.
+/// The step starts under the transport's lock, so the socket cannot be closed under it.
+/// Cancel-safe: a cancelled wait transferred nothing.
 class [[nodiscard]] io_step {
  public:
   static constexpr std::size_t retry = static_cast<std::size_t>(-1);
