@@ -5,6 +5,7 @@
 // into the library, each providing make_<name>_reactor(). The order of compiled_backends() is the
 // preference order: the OS's own readiness API first, the optional ones after it.
 
+#include <algorithm>
 #include <coloop/runtime/loop_options.hpp>
 #include <cstdlib>
 #include <memory>
@@ -70,11 +71,7 @@ std::string compiled_list() { return list(std::begin(compiled), std::end(compile
 std::vector<backend> available_backends() { return {std::begin(compiled), std::end(compiled)}; }
 
 bool is_available(backend b) noexcept {
-  if (b == backend::automatic) return true;
-  for (backend c : compiled) {
-    if (c == b) return true;
-  }
-  return false;
+  return b == backend::automatic || std::ranges::find(compiled, b) != std::end(compiled);
 }
 
 std::string_view to_string(backend b) noexcept {
