@@ -14,6 +14,14 @@
 namespace coloop::detail::os {
 namespace {
 
+/// Closes `fd` after a failure, errno kept; -1.
+int close_failed(int fd) noexcept {
+  const int err = errno;
+  ::close(fd);
+  errno = err;
+  return -1;
+}
+
 /// Gives `fd` the flags the Linux calls would have; on failure closes it and returns -1, errno
 /// kept. `fd` < 0 (the call failed) passes through.
 int finish(int fd, bool nonblocking) noexcept {
@@ -24,11 +32,7 @@ int finish(int fd, bool nonblocking) noexcept {
   const int on = 1;
   if (ok) ok = ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on) == 0;
 #endif
-  if (ok) return fd;
-  const int err = errno;
-  ::close(fd);
-  errno = err;
-  return -1;
+  return ok ? fd : close_failed(fd);
 }
 
 }  // namespace
@@ -44,12 +48,7 @@ int socket_cloexec(int family, int type, int protocol) noexcept {
 int socketpair_nonblocking_cloexec(int family, int type, int protocol, int fds[2]) noexcept {
   if (::socketpair(family, type, protocol, fds) < 0) return -1;
   for (int i = 0; i < 2; ++i) {
-    if (finish(fds[i], true) < 0) {  // closed fds[i]: close the other end too
-      const int err = errno;
-      ::close(fds[1 - i]);
-      errno = err;
-      return -1;
-    }
+    if (finish(fds[i], true) < 0) return close_failed(fds[1 - i]);  // fds[i] is closed
   }
   return 0;
 }
