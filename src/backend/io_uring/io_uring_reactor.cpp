@@ -64,6 +64,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "backend/io_uring/uring_setup.hpp"
@@ -150,10 +151,8 @@ class uring_reactor final : public reactor {
     file_op* files;
   };
   done_list take_done() noexcept {
-    const done_list list{done_, files_done_};
-    done_ = nullptr;
+    const done_list list{std::exchange(done_, nullptr), std::exchange(files_done_, nullptr)};
     done_tail_ = &done_;
-    files_done_ = nullptr;
     return list;
   }
   static void resume_done(done_list list) noexcept;
@@ -484,9 +483,8 @@ void uring_reactor::resume_done(done_list done) noexcept {
     done.files = f->next_;
     f->done(f, f->result);  // may free f
   }
-  io_op* list = done.ops;
-  while (io_op* op = list) {
-    list = op->next;
+  while (io_op* op = done.ops) {
+    done.ops = op->next;
     op->next = nullptr;
     if (op->cancel != nullptr) {
       if ((op->backend_state & rerequest) != 0) {
@@ -547,15 +545,14 @@ bool uring_reactor::needs_sqe(uring_entry& e, int d) noexcept {
 
 void uring_reactor::issue(uring_entry& e, int d) noexcept {
   io_op& op = *e.head[d];
+  io_uring_sqe* s = get_sqe();
+  ++e.in_kernel;
   if (op.kind == io_kind::other || (op.backend_state & need_poll) != 0) {
-    io_uring_sqe* s = get_sqe();
     io_uring_prep_poll_add(s, e.fd, d == 0 ? POLLIN | POLLRDHUP : POLLOUT);
     s->user_data = reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1);
     e.poll_armed[d] = true;
-    ++e.in_kernel;
     return;
   }
-  io_uring_sqe* s = get_sqe();
   const auto len = static_cast<unsigned>(op.length < max_transfer ? op.length : max_transfer);
   switch (op.kind) {
     case io_kind::recv:
@@ -574,7 +571,6 @@ void uring_reactor::issue(uring_entry& e, int d) noexcept {
   }
   s->user_data = reinterpret_cast<std::uintptr_t>(&op);
   op.backend_state |= in_kernel;
-  ++e.in_kernel;
 }
 
 void uring_reactor::flush() noexcept {
@@ -728,16 +724,11 @@ void uring_reactor::complete(io_op& op, int res) noexcept {
     // A connection reset while in the backlog is the peer's business: accept the next one.
   } else {
     const bool stopped = (st & (claimed | closing)) != 0 && res < 0;
+    op.result = res < 0 ? 0 : static_cast<std::size_t>(res);
+    op.error = res < 0 ? -res : 0;
     if (stopped) {  // an error (-ECANCELED, -EINTR, ...) after a cancel carries no data
       op.cancelled = (st & claimed) != 0;
       op.error = op.cancelled ? 0 : -static_cast<int>(errc::closed);
-      op.result = 0;
-    } else if (res < 0) {
-      op.error = -res;
-      op.result = 0;
-    } else {
-      op.error = 0;
-      op.result = static_cast<std::size_t>(res);
     }
     // The readiness hint for the next op of this direction: a short transfer says the socket is
     // drained (recv) or full (send: for try_write and readiness ops), so the next op goes
