@@ -18,12 +18,10 @@
 namespace coloop {
 
 void stream_socket::shutdown_write() {
+  static constexpr const char* what = "coloop::stream_socket::shutdown_write";
   const int fd = fd_.native_handle();
-  if (fd < 0) {
-    throw std::system_error(make_error_code(errc::closed), "coloop::stream_socket::shutdown_write");
-  }
-  if (::shutdown(fd, SHUT_WR) < 0)
-    detail::throw_errno(errno, "coloop::stream_socket::shutdown_write");
+  if (fd < 0) throw std::system_error(make_error_code(errc::closed), what);
+  if (::shutdown(fd, SHUT_WR) < 0) detail::throw_errno(errno, what);
 }
 
 task<void> stream_socket::write_all(const void* buf, std::size_t n) {

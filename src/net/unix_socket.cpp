@@ -8,6 +8,7 @@
 
 #include <coloop/net/unix_socket.hpp>
 #include <string>
+#include <utility>
 
 #include "net/socket_ops.hpp"
 #include "runtime/os/sockets.hpp"
@@ -54,16 +55,13 @@ std::pair<unix_stream, unix_stream> unix_stream::pair() {
 }
 
 unix_listener::unix_listener(unix_listener&& other) noexcept
-    : fd_(std::move(other.fd_)), path_(std::move(other.path_)) {
-  other.path_.clear();
-}
+    : fd_(std::move(other.fd_)), path_(std::exchange(other.path_, {})) {}
 
 unix_listener& unix_listener::operator=(unix_listener&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::move(other.fd_);
-    path_ = std::move(other.path_);
-    other.path_.clear();
+    path_ = std::exchange(other.path_, {});
   }
   return *this;
 }
