@@ -159,12 +159,9 @@ long try_once(fd_entry* e, io_dir d, void* buf, std::size_t n, bool (*attempt)(i
 namespace coloop {
 using detail::current_driver;
 using detail::driver;
-using detail::entry_lock;
 using detail::fd_closer;
 using detail::io_dir;
-using detail::io_op;
 using detail::throw_errno;
-using detail::throw_io_error;
 
 async_fd::async_fd(int fd) : async_fd(fd, false) {}
 
