@@ -95,11 +95,8 @@ void stream_reader::skip(std::size_t n) noexcept {
 }
 
 void stream_reader::keep(const char* data, std::size_t n) {
-  if (n == 0) {
-    eof_ = true;
-  } else {
-    stash(data, n);
-  }
+  if (n == 0) eof_ = true;
+  stash(data, n);  // nothing for n == 0
 }
 
 void stream_reader::stash(const char* data, std::size_t n) {
