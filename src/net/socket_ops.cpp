@@ -64,12 +64,10 @@ bool out_of_resources(int err) {
 }  // namespace
 
 async_fd open_socket(const endpoint& local, int type, const char* what) {
-  int family = AF_UNIX;
-  if (local.family() == endpoint::family_type::ipv4) family = AF_INET;
-  if (local.family() == endpoint::family_type::ipv6) family = AF_INET6;
   if (local.family() == endpoint::family_type::none) {
     throw std::invalid_argument(std::string(what) + ": empty endpoint");
   }
+  const int family = static_cast<const sockaddr*>(local.data())->sa_family;
   const int fd = os::socket_nonblocking_cloexec(family, type, 0);
   if (fd < 0) throw_errno(errno, what);
   return async_fd(fd, async_fd::adopt_socket_t{});
