@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include <atomic>
-#include <cstdio>
 #include <span>
 #include <string>
 
@@ -27,13 +26,9 @@ std::atomic<int> forced_setup_error{0};
 std::atomic<bool> fallback_logged{false};
 
 std::string describe(int err, const std::string& why) {
-  char buf[128];
-  const char* text = ::strerrordesc_np(err);
-  if (text == nullptr) {
-    std::snprintf(buf, sizeof buf, "error %d", err);
-    text = buf;
-  }
-  return why.empty() ? std::string(text) : why + ": " + text;
+  const char* desc = ::strerrordesc_np(err);
+  const std::string text = desc != nullptr ? desc : "error " + std::to_string(err);
+  return why.empty() ? text : why + ": " + text;
 }
 
 }  // namespace
