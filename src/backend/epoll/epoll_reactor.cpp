@@ -43,9 +43,8 @@ class epoll_reactor final : public readiness_reactor {
   epoll_reactor() {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw_errno(errno, "epoll_create1");
-    epoll_event ev{};
-    ev.events = EPOLLIN;  // level-triggered: stays reported until drained
-    ev.data.ptr = nullptr;
+    // Level-triggered: stays reported until drained. data.ptr null: the wake-up fd.
+    epoll_event ev{.events = EPOLLIN, .data = {.ptr = nullptr}};
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wake_.fd(), &ev) < 0) {
       const int err = errno;
       ::close(epfd_);
@@ -67,9 +66,8 @@ class epoll_reactor final : public readiness_reactor {
   fd_entry* register_fd(int fd) override {
     auto e = std::make_unique<readiness_entry>();
     e->fd = fd;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.ptr = static_cast<fd_entry*>(e.get());
+    epoll_event ev{.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                   .data = {.ptr = static_cast<fd_entry*>(e.get())}};
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) throw_errno(errno, "epoll_ctl(ADD)");
     return adopt(*e.release());
   }
