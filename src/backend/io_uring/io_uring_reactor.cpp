@@ -64,7 +64,6 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <utility>
 #include <vector>
 
 #include "backend/io_uring/uring_setup.hpp"
@@ -137,7 +136,9 @@ class uring_reactor final : public reactor {
 
   /// The reactor's mutex when it is shared (none on an event_loop).
   std::unique_lock<std::mutex> lock() noexcept {
-    return shared_ ? std::unique_lock(mutex_) : std::unique_lock<std::mutex>();
+    std::unique_lock held(mutex_, std::defer_lock);
+    if (shared_) held.lock();
+    return held;
   }
   /// After a worker wrote SQEs (shared): the driver may be waiting and will not submit them.
   void submit_from_worker() noexcept;
@@ -151,8 +152,10 @@ class uring_reactor final : public reactor {
     file_op* files;
   };
   done_list take_done() noexcept {
-    const done_list list{std::exchange(done_, nullptr), std::exchange(files_done_, nullptr)};
+    const done_list list{done_, files_done_};
+    done_ = nullptr;
     done_tail_ = &done_;
+    files_done_ = nullptr;
     return list;
   }
   static void resume_done(done_list list) noexcept;
@@ -483,8 +486,9 @@ void uring_reactor::resume_done(done_list done) noexcept {
     done.files = f->next_;
     f->done(f, f->result);  // may free f
   }
-  while (io_op* op = done.ops) {
-    done.ops = op->next;
+  io_op* list = done.ops;
+  while (io_op* op = list) {
+    list = op->next;
     op->next = nullptr;
     if (op->cancel != nullptr) {
       if ((op->backend_state & rerequest) != 0) {
@@ -545,14 +549,15 @@ bool uring_reactor::needs_sqe(uring_entry& e, int d) noexcept {
 
 void uring_reactor::issue(uring_entry& e, int d) noexcept {
   io_op& op = *e.head[d];
-  io_uring_sqe* s = get_sqe();
-  ++e.in_kernel;
   if (op.kind == io_kind::other || (op.backend_state & need_poll) != 0) {
+    io_uring_sqe* s = get_sqe();
     io_uring_prep_poll_add(s, e.fd, d == 0 ? POLLIN | POLLRDHUP : POLLOUT);
     s->user_data = reinterpret_cast<std::uintptr_t>(&e) | static_cast<unsigned>(d + 1);
     e.poll_armed[d] = true;
+    ++e.in_kernel;
     return;
   }
+  io_uring_sqe* s = get_sqe();
   const auto len = static_cast<unsigned>(op.length < max_transfer ? op.length : max_transfer);
   switch (op.kind) {
     case io_kind::recv:
@@ -571,6 +576,7 @@ void uring_reactor::issue(uring_entry& e, int d) noexcept {
   }
   s->user_data = reinterpret_cast<std::uintptr_t>(&op);
   op.backend_state |= in_kernel;
+  ++e.in_kernel;
 }
 
 void uring_reactor::flush() noexcept {
@@ -724,11 +730,16 @@ void uring_reactor::complete(io_op& op, int res) noexcept {
     // A connection reset while in the backlog is the peer's business: accept the next one.
   } else {
     const bool stopped = (st & (claimed | closing)) != 0 && res < 0;
-    op.result = res < 0 ? 0 : static_cast<std::size_t>(res);
-    op.error = res < 0 ? -res : 0;
     if (stopped) {  // an error (-ECANCELED, -EINTR, ...) after a cancel carries no data
       op.cancelled = (st & claimed) != 0;
       op.error = op.cancelled ? 0 : -static_cast<int>(errc::closed);
+      op.result = 0;
+    } else if (res < 0) {
+      op.error = -res;
+      op.result = 0;
+    } else {
+      op.error = 0;
+      op.result = static_cast<std::size_t>(res);
     }
     // The readiness hint for the next op of this direction: a short transfer says the socket is
     // drained (recv) or full (send: for try_write and readiness ops), so the next op goes
