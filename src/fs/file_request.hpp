@@ -22,8 +22,6 @@ class file_request : public file_op, private cancel_slot {
   file_request(kind k, int file_fd, const char* api, std::string name);
   /// An open of `path` with O_* `flags`.
   file_request(std::string name, int open_flags);
-  file_request(const file_request&) = delete;
-  file_request& operator=(const file_request&) = delete;
 
   bool start(std::coroutine_handle<> waiter, cancel_state* cancel);
   std::uint64_t finish();

@@ -55,8 +55,6 @@ struct connection_node {
 struct server_state {
   server_state();
   ~server_state();
-  server_state(const server_state&) = delete;
-  server_state& operator=(const server_state&) = delete;
   static void collect(const void* self, metric_writer& out);
 
   connection_handler handler;

@@ -115,8 +115,6 @@ class transport_scope {
  public:
   explicit transport_scope(stream_transport& t) noexcept;
   ~transport_scope();
-  transport_scope(const transport_scope&) = delete;
-  transport_scope& operator=(const transport_scope&) = delete;
 
  private:
   stream_transport& t_;

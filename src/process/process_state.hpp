@@ -7,9 +7,6 @@
 namespace coloop::detail {
 
 struct process_state {
-  process_state() = default;
-  process_state(const process_state&) = delete;
-  process_state& operator=(const process_state&) = delete;
   /// Reaps the child if it has exited, or waits for it if it was sent SIGKILL (it dies at once);
   /// otherwise (the loop ended before it) hands it to the SIGCHLD reaper thread. In SIGCHLD
   /// mode, only waits for the reaper's end of file after a SIGKILL.

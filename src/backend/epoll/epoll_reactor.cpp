@@ -60,9 +60,6 @@ class epoll_reactor final : public readiness_reactor {
     ::close(epfd_);  // wake_ closes after this
   }
 
-  epoll_reactor(const epoll_reactor&) = delete;
-  epoll_reactor& operator=(const epoll_reactor&) = delete;
-
   fd_entry* register_fd(int fd) override {
     auto e = std::make_unique<readiness_entry>();
     e->fd = fd;

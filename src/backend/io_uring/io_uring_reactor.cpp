@@ -113,9 +113,6 @@ class uring_reactor final : public reactor {
 
   ~uring_reactor() override;
 
-  uring_reactor(const uring_reactor&) = delete;
-  uring_reactor& operator=(const uring_reactor&) = delete;
-
   fd_entry* register_fd(int fd) override;
   void deregister_fd(fd_entry* entry) noexcept override;
   std::vector<int> open_fds() const override;

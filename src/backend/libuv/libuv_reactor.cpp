@@ -94,9 +94,6 @@ class libuv_reactor final : public readiness_reactor {
     if (r != 0) log(log_level::warn, "coloop: libuv loop closed with handles still open");
   }
 
-  libuv_reactor(const libuv_reactor&) = delete;
-  libuv_reactor& operator=(const libuv_reactor&) = delete;
-
   fd_entry* register_fd(int fd) override {
     auto e = std::make_unique<uv_entry>();
     e->fd = fd;
