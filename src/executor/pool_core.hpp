@@ -38,8 +38,8 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
 
   enum class admission { queued, run_here, refused };
   /// Queues `job`, or applies the rejection policy: run_here (caller_runs) or refused, with the
-  /// reason in `refusal` (errc::rejected, errc::closed, or a failure to start a thread).
-  admission push(pool_job* job, std::exception_ptr& refusal);
+  /// reason in `refusal` (errc::rejected, errc::closed, or the exception that stopped it).
+  admission push(pool_job* job, std::exception_ptr& refusal) noexcept;
   /// Takes `job` out of the queue if it is still there (it then never runs).
   bool withdraw(pool_job* job) noexcept;
   void shutdown(shutdown_mode mode);

@@ -156,12 +156,7 @@ thread_pool_stats thread_pool::stats() const { return core_->stats(); }
 
 void thread_pool::submit_job(detail::pool_job* job) {
   std::exception_ptr refusal;
-  auto admitted = detail::pool_core::admission::refused;
-  try {
-    admitted = core_->push(job, refusal);
-  } catch (...) {
-    refusal = std::current_exception();
-  }
+  const auto admitted = core_->push(job, refusal);
   if (admitted == detail::pool_core::admission::queued) return;
   if (admitted == detail::pool_core::admission::run_here) job->invoke();
   job->release();
