@@ -12,11 +12,9 @@
 
 #include <coloop/runtime/task_group.hpp>
 
-#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/cpu_relax.hpp"
@@ -24,32 +22,6 @@
 #include "runtime/task_registry.hpp"
 
 namespace coloop::detail {
-
-namespace {
-/// Held for a few instructions per child (link, unlink): cheaper than a mutex uncontended, which
-/// is the common case. Yields after a short spin, as a preempted holder may hold it a while.
-class spin_lock {
- public:
-  void lock() noexcept {
-    // acquire: what the previous holder wrote under the lock is visible once we hold it.
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      // relaxed: only a hint to retry the exchange, which does the acquiring.
-      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
-        if (spins < 64) {
-          cpu_relax();
-        } else {
-          std::this_thread::yield();
-        }
-      }
-    }
-  }
-  // release: publishes what we wrote under the lock to the next holder.
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
- private:
-  std::atomic<bool> locked_{false};
-};
-}  // namespace
 
 // The group_* functions below are its interface (detail/task_group_core.hpp); the fields are
 // theirs.
@@ -213,12 +185,8 @@ void group_join_abandon(group_core& g) noexcept {
 }
 
 void group_join_resume(group_core& g) {
-  cancel_state* cancel = nullptr;
-  {
-    std::lock_guard lock(g.mutex);
-    cancel = std::exchange(g.joiner_cancel, nullptr);
-  }
-  if (cancel != nullptr) cancel->disarm();  // a consumed slot is a no-op
+  // The joiner was taken by whoever posted it: this disarms its slot (a consumed one: a no-op).
+  group_join_abandon(g);
   std::vector<std::exception_ptr> failures;
   bool cancelled = false;
   {
