@@ -98,18 +98,15 @@ void charge(spawn_promise_base* t, const std::string& until) noexcept {
   const std::int64_t now = monotonic_ns();
   const std::int64_t took = now - std::exchange(this_thread.step_mark, now);
   const std::int64_t ready = std::exchange(step_ready_ns, 0);
-  if (task_extra* extra = t != nullptr ? t->extra() : nullptr) {
-    task_extra& e = *extra;
-    if (ready != 0) {
-      e.ready_ns.store(e.ready_ns.load(std::memory_order_relaxed) + ready,
-                       std::memory_order_relaxed);  // as polls below
-    }
+  if (task_extra* e = t != nullptr ? t->extra() : nullptr) {
     // relaxed: single writer (the thread running the task); dumps read a recent value.
-    if (std::exchange(charged_in_step, t) != t) {
-      e.polls.store(e.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
-    e.busy_ns.store(e.busy_ns.load(std::memory_order_relaxed) + took, std::memory_order_relaxed);
-    e.suspended_at.store(now, std::memory_order_relaxed);
+    const auto add = [](auto& to, auto n) {
+      to.store(to.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    };
+    if (ready != 0) add(e->ready_ns, ready);
+    if (std::exchange(charged_in_step, t) != t) add(e->polls, std::uint64_t{1});
+    add(e->busy_ns, took);
+    e->suspended_at.store(now, std::memory_order_relaxed);
   }
   const context* ctx = current_context_or_null();
   if (ctx == nullptr || took <= ctx->slow_step_ns) return;
