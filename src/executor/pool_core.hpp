@@ -49,14 +49,12 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
  private:
   static void collect(const void* self, metric_writer& out);
   void worker_main(std::size_t index, std::list<std::thread>::iterator self);
-  bool spin_for_work() noexcept;  // without the lock; true if work may be queued
   void start_thread_locked();
   void link_back(pool_job* job) noexcept;
   void unlink(pool_job* job) noexcept;
   pool_job* pop_locked() noexcept;
   bool has_room_locked() const noexcept;
 
-  // Options, fixed at construction.
   const std::size_t core_threads_;
   const std::size_t max_threads_;
   const std::chrono::nanoseconds keep_alive_;

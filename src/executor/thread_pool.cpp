@@ -26,7 +26,6 @@
 #include <system_error>
 
 #include "executor/pool_core.hpp"
-#include "core/cpu_relax.hpp"
 #include "core/monotonic.hpp"
 
 namespace coloop::detail {
@@ -178,12 +177,6 @@ pool_job* pool_core::pop_locked() noexcept {
     queue_wait_.observe(wait_bounds, static_cast<double>(monotonic_ns() - job->queued_at_) / 1e9);
   }
   return job;
-}
-
-bool pool_core::spin_for_work() noexcept {
-  // relaxed: a hint; the worker looks at the queue under the lock afterwards.
-  return spin_until(spin_iterations_,
-                    [this] { return queued_hint_.load(std::memory_order_relaxed) != 0; });
 }
 
 thread_pool_stats pool_core::stats() const {
