@@ -47,28 +47,6 @@ void name_task(spawn_promise_base& s, std::string_view name) {
   s.make_extra().name.assign(name);
 }
 
-namespace {
-// Debug mode: the own cancel_states of the live spawned tasks, how a suspending coroutine finds
-// the task it runs in (a when_all child's or sync_wait's is not one of them).
-std::mutex debug_tasks_mutex;
-std::unordered_set<const void*> debug_tasks;  // guarded by debug_tasks_mutex
-
-spawn_promise_base* spawned_task_of(void* cancel) noexcept {
-  std::lock_guard lock(debug_tasks_mutex);
-  if (cancel == nullptr || debug_tasks.count(cancel) == 0) return nullptr;
-  // own_cancel is the first member of spawn_header, the first base of spawn_promise_base.
-  return static_cast<spawn_promise_base*>(reinterpret_cast<spawn_header*>(cancel));
-}
-}  // namespace
-
-void delete_task_extra(spawn_promise_base& s) noexcept {
-  {
-    std::lock_guard lock(debug_tasks_mutex);
-    debug_tasks.erase(&s.own_cancel);
-  }
-  delete s.extra();
-}
-
 std::string describe_task(const spawn_promise_base& t) {
   std::string out = fmt::format("task {:#x}", task_id(t));
   std::lock_guard lock(task_names_mutex);
@@ -82,6 +60,17 @@ std::string describe_task(const spawn_promise_base& t) {
 }
 
 namespace {
+// Debug mode: the own cancel_states of the live spawned tasks, how a suspending coroutine finds
+// the task it runs in (a when_all child's or sync_wait's is not one of them).
+std::mutex debug_tasks_mutex;
+std::unordered_set<const void*> debug_tasks;  // guarded by debug_tasks_mutex
+
+spawn_promise_base* spawned_task_of(void* cancel) noexcept {
+  std::lock_guard lock(debug_tasks_mutex);
+  if (cancel == nullptr || debug_tasks.count(cancel) == 0) return nullptr;
+  // own_cancel is the first member of spawn_header, the first base of spawn_promise_base.
+  return static_cast<spawn_promise_base*>(reinterpret_cast<spawn_header*>(cancel));
+}
 
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
@@ -130,7 +119,25 @@ void on_suspend(const await_record& r, void* cancel) noexcept {
 
 [[maybe_unused]] const bool hook_installed = (debug_suspend = &on_suspend, true);
 
+/// spawn_header::finish of a task spawned in debug mode: charges its last piece of step, then
+/// ends it as its own finish would.
+std::coroutine_handle<> finish_charged(void* promise) noexcept {
+  // spawn_ sits at the same place in every task_promise<T> (spawned_frame, core/task.hpp).
+  auto& t = *std::launder(
+      reinterpret_cast<spawn_promise_base*>(static_cast<task_promise<void>*>(promise)->spawn_));
+  charge(&t, "until it ended");
+  return t.extra()->finish(promise);
+}
+
 }  // namespace
+
+void delete_task_extra(spawn_promise_base& s) noexcept {
+  {
+    std::lock_guard lock(debug_tasks_mutex);
+    debug_tasks.erase(&s.own_cancel);
+  }
+  delete s.extra();
+}
 
 void debug_step_begin(std::int64_t now, std::int64_t ready_ns) noexcept {
   this_thread.step_mark = now;
@@ -149,30 +156,11 @@ void debug_step_end(const context& ctx) noexcept {
 
 void debug_unretrieved(const spawn_promise_base& t) noexcept {
   try {
-    std::string what = "a non-standard exception";
-    try {
-      std::rethrow_exception(t.error_);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
     logf(log_level::warn, "coloop debug: {} failed and nobody retrieved its exception: {}",
-         describe_task(t), what);
+         describe_task(t), what_of(t.error_, "a non-standard exception"));
   } catch (...) {
   }
 }
-
-namespace {
-/// spawn_header::finish of a task spawned in debug mode: charges its last piece of step, then
-/// ends it as its own finish would.
-std::coroutine_handle<> finish_charged(void* promise) noexcept {
-  // spawn_ sits at the same place in every task_promise<T> (spawned_frame, core/task.hpp).
-  auto& t = *std::launder(
-      reinterpret_cast<spawn_promise_base*>(static_cast<task_promise<void>*>(promise)->spawn_));
-  charge(&t, "until it ended");
-  return t.extra()->finish(promise);
-}
-}  // namespace
 
 void debug_task_start(spawn_promise_base& t) {
   {
