@@ -82,8 +82,8 @@ enum class thread_count : unsigned {
 struct thread_counters {
   std::atomic<std::uint64_t> v[static_cast<unsigned>(thread_count::count_)] = {};
   bool linked = false;
-  thread_counters* next = nullptr;  // the list of live threads' blocks (under its lock)
-  thread_counters* prev = nullptr;
+  thread_counters* next_ = nullptr;  // the list of live threads' blocks (under its lock)
+  thread_counters* prev_ = nullptr;
 };
 extern constinit thread_local thread_counters this_thread_counters;
 /// Links this thread's block into the list (once per thread) and arms the fold at thread exit.
