@@ -1,9 +1,8 @@
 #pragma once
-// How coloop's parts (loops, runtimes, pools, servers) publish their figures into
-// write_prometheus without a metric object per event: each registers a collector, a function
-// that reads its own counters and hands them to a metric_writer, while it lives. Collection
-// runs under the collectors' lock, so unregistering waits for a collection in progress; the
-// hot paths never take it.
+// How coloop's parts (loops, runtimes, pools, servers) publish their figures into write_prometheus
+// without a metric object per event: each registers a collector, a function that reads its own
+// counters and hands them to a metric_writer, while it lives. Collection runs under the collectors'
+// lock, so unregistering waits for a collection in progress; the hot paths never take it.
 
 #include <atomic>
 #include <cstdint>

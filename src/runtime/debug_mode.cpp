@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <bit>
-#include <exception>
 #include <mutex>
 #include <string>
 #include <unordered_set>
