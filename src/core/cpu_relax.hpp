@@ -1,6 +1,6 @@
 #pragma once
 // cpu_relax: the spin-wait hint (x86 pause, Arm yield) used by every spin-then-park loop, and
-// the spin lock of the locks held for a few instructions.
+// spin_lock, for the locks held a few instructions.
 
 #include <sched.h>
 

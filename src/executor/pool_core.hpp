@@ -33,8 +33,6 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
  public:
   explicit pool_core(const thread_pool_options& options);
   ~pool_core();
-  pool_core(const pool_core&) = delete;
-  pool_core& operator=(const pool_core&) = delete;
 
   enum class admission { queued, run_here, refused };
   /// Queues `job`, or applies the rejection policy: run_here (caller_runs) or refused, with the
