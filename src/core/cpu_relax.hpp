@@ -1,10 +1,7 @@
 #pragma once
-// cpu_relax: the spin-wait hint (x86 pause, Arm yield) used by every spin-then-park loop, and
-// spin_lock, for the locks held a few instructions.
+// cpu_relax: the spin-wait hint (x86 pause, Arm yield) used by every spin-then-park loop.
 
 #include <sched.h>
-
-#include <atomic>
 
 namespace coloop::detail {
 
@@ -31,29 +28,5 @@ bool spin_until(unsigned polls, Done done) noexcept {
   }
   return false;
 }
-
-/// Held for a few instructions (link, unlink): cheaper than a mutex uncontended, which is the
-/// common case. Yields after a short spin, as a preempted holder may hold it a while.
-class spin_lock {
- public:
-  void lock() noexcept {
-    // acquire: what the previous holder wrote under the lock is visible once we hold it.
-    while (locked_.exchange(true, std::memory_order_acquire)) {
-      // relaxed: only a hint to retry the exchange, which does the acquiring.
-      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
-        if (spins < 64) {
-          cpu_relax();
-        } else {
-          ::sched_yield();
-        }
-      }
-    }
-  }
-  // release: publishes what we wrote under the lock to the next holder.
-  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
- private:
-  std::atomic<bool> locked_{false};
-};
 
 }  // namespace coloop::detail

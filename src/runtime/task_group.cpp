@@ -12,9 +12,11 @@
 
 #include <coloop/runtime/task_group.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/cpu_relax.hpp"
@@ -22,6 +24,32 @@
 #include "runtime/task_registry.hpp"
 
 namespace coloop::detail {
+
+namespace {
+/// Held for a few instructions per child (link, unlink): cheaper than a mutex uncontended, which
+/// is the common case. Yields after a short spin, as a preempted holder may hold it a while.
+class spin_lock {
+ public:
+  void lock() noexcept {
+    // acquire: what the previous holder wrote under the lock is visible once we hold it.
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+      // relaxed: only a hint to retry the exchange, which does the acquiring.
+      for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+        if (spins < 64) {
+          cpu_relax();
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  // release: publishes what we wrote under the lock to the next holder.
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+}  // namespace
 
 // The group_* functions below are its interface (detail/task_group_core.hpp); the fields are
 // theirs.

@@ -94,8 +94,15 @@ class shared_task_registry {
   }
 
  private:
-  struct alignas(64) shard : spin_lock {
+  struct alignas(64) shard {
+    std::atomic<bool> locked{false};
     task_registry tasks;
+    void lock() noexcept {
+      while (locked.exchange(true, std::memory_order_acquire)) {
+        while (locked.load(std::memory_order_relaxed)) cpu_relax();
+      }
+    }
+    void unlock() noexcept { locked.store(false, std::memory_order_release); }
   };
   static constexpr std::size_t shard_count = 16;
   shard& shard_of(const spawn_promise_base& t) noexcept { return shards_[t.place_]; }
