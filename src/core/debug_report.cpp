@@ -11,7 +11,6 @@ namespace coloop::detail {
 void (*debug_suspend)(const await_record& r, void* cancel) noexcept = nullptr;
 
 void debug_task_dropped(const await_record& r) noexcept {
-  if (!log_enabled(log_level::warn)) return;
   try {
     if (r.state == 0) {
       logf(log_level::warn,

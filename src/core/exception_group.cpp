@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "core/log_format.hpp"
+
 namespace coloop {
 
 struct exception_group::state {
@@ -13,24 +15,22 @@ struct exception_group::state {
   std::string what;
 };
 
-namespace {
-std::string describe(const std::exception_ptr& e) {
+std::string detail::what_of(const std::exception_ptr& e, const char* otherwise) {
   if (!e) return "(null)";
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& x) {
     return x.what();
   } catch (...) {
-    return "(not a std::exception)";
+    return otherwise;
   }
 }
-}  // namespace
 
 exception_group::exception_group(std::vector<std::exception_ptr> exceptions) {
   auto s = std::make_shared<state>();
   const std::size_t n = exceptions.size();
   s->what = "coloop::exception_group: " + std::to_string(n) + (n == 1 ? " failure" : " failures");
-  if (n > 0) s->what += "; first: " + describe(exceptions.front());
+  if (n > 0) s->what += "; first: " + detail::what_of(exceptions.front(), "(not a std::exception)");
   s->exceptions = std::move(exceptions);
   state_ = std::move(s);
 }

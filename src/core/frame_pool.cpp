@@ -57,31 +57,6 @@ thread_local lists_releaser releaser;
 constexpr std::size_t class_of(std::size_t size) noexcept { return (size - 1) / granule; }
 constexpr std::size_t capacity_of(std::size_t cls) noexcept { return (cls + 1) * granule; }
 
-}  // namespace
-
-void set_frame_pool_enabled(bool enabled) noexcept {
-  // Relaxed: the flag only picks a strategy; every block is valid under both.
-  pool_enabled.store(enabled, std::memory_order_relaxed);
-}
-
-bool frame_pool_enabled() noexcept { return pool_enabled.load(std::memory_order_relaxed); }
-
-namespace detail {
-
-void* frame_allocate(std::size_t size) {
-  const std::size_t cls = class_of(size);
-  if (cls >= class_count) return ::operator new(size);
-  if (pool_enabled.load(std::memory_order_relaxed)) {
-    if (free_block* b = lists.head[cls]) {
-      lists.head[cls] = b->next;
-      return b;
-    }
-  }
-  return ::operator new(capacity_of(cls));
-}
-
-namespace {
-
 /// Caches `frame` unless its class list is full; false when it was not cached.
 bool try_push(void* frame, std::size_t cls) noexcept {
   free_block* head = lists.head[cls];
@@ -106,6 +81,27 @@ bool try_push(void* frame, std::size_t cls) noexcept {
 }
 
 }  // namespace
+
+void set_frame_pool_enabled(bool enabled) noexcept {
+  // Relaxed: the flag only picks a strategy; every block is valid under both.
+  pool_enabled.store(enabled, std::memory_order_relaxed);
+}
+
+bool frame_pool_enabled() noexcept { return pool_enabled.load(std::memory_order_relaxed); }
+
+namespace detail {
+
+void* frame_allocate(std::size_t size) {
+  const std::size_t cls = class_of(size);
+  if (cls >= class_count) return ::operator new(size);
+  if (pool_enabled.load(std::memory_order_relaxed)) {
+    if (free_block* b = lists.head[cls]) {
+      lists.head[cls] = b->next;
+      return b;
+    }
+  }
+  return ::operator new(capacity_of(cls));
+}
 
 void frame_deallocate(void* frame, std::size_t size) noexcept {
   const std::size_t cls = class_of(size);

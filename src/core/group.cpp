@@ -34,11 +34,6 @@ bool group_state::start(std::coroutine_handle<> parent, cancel_state* parent_can
   return true;
 }
 
-std::coroutine_handle<> group_child_promise_base::child_done(
-    group_child_promise_base& child) noexcept {
-  return child.group_->child_done(child);
-}
-
 std::coroutine_handle<> group_state::child_done(group_child_promise_base& child) noexcept {
   child.done_.store(true, std::memory_order_release);
   if (mode_ == group_mode::all) {

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "core/log_format.hpp"
 
@@ -46,10 +47,10 @@ void stderr_sink(void*, const log_record& r) noexcept {
   }
 }
 
+using sink_ref = std::pair<log_sink_fn, void*>;
 struct sink_slot {
   std::mutex mutex;
-  log_sink_fn fn = &stderr_sink;
-  void* user = nullptr;
+  sink_ref to{&stderr_sink, nullptr};
 };
 sink_slot& sink() {
   // Never destroyed: statics' constructors and destructors, and threads still running at exit,
@@ -58,14 +59,10 @@ sink_slot& sink() {
   return *s;
 }
 
-struct sink_ref {
-  log_sink_fn fn;
-  void* user;
-};
 sink_ref current_sink() noexcept {
   sink_slot& s = sink();
   std::lock_guard lock(s.mutex);
-  return {s.fn, s.user};
+  return s.to;
 }
 
 int read_env_threshold() noexcept {
@@ -76,8 +73,8 @@ int read_env_threshold() noexcept {
   } catch (const std::exception& e) {
     // Before the store below: this message passes the threshold 0 and must not recurse here.
     const std::string text = fmt::format("coloop: COLOOP_LOG: {}; using info", e.what());
-    const sink_ref to = current_sink();
-    to.fn(to.user, log_record{log_level::warn, origin_of_thread, text});
+    const auto [fn, user] = current_sink();
+    fn(user, log_record{log_level::warn, origin_of_thread, text});
     return static_cast<int>(log_level::info);
   }
 }
@@ -104,9 +101,9 @@ void log_write(log_level l, std::string_view text) noexcept {
   int threshold = log_threshold.load(std::memory_order_relaxed);
   if (threshold == 0) threshold = resolve_threshold();
   if (static_cast<int>(l) < threshold || l == log_level::off) return;
-  const sink_ref to = current_sink();
+  const auto [fn, user] = current_sink();
   try {
-    to.fn(to.user, log_record{l, origin_of_thread, text});
+    fn(user, log_record{l, origin_of_thread, text});
   } catch (...) {  // a sink that throws anyway: the message is lost, the caller unharmed
   }
 }
@@ -129,8 +126,7 @@ log_level parse_log_level(std::string_view name) {
 void set_log_sink(log_sink_fn fn, void* user) noexcept {
   detail::sink_slot& s = detail::sink();
   std::lock_guard lock(s.mutex);
-  s.fn = fn != nullptr ? fn : &detail::stderr_sink;
-  s.user = fn != nullptr ? user : nullptr;
+  s.to = {fn != nullptr ? fn : &detail::stderr_sink, fn != nullptr ? user : nullptr};
 }
 
 void set_log_level(log_level l) noexcept {

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <exception>
+#include <string>
+
 #include <coloop/core/log.hpp>
 
 namespace coloop::detail {
@@ -21,5 +24,8 @@ void logf(log_level l, fmt::format_string<Args...> f, Args&&... args) noexcept {
 /// What sinks get as the origin of messages from this thread (copied, cut to 47 characters);
 /// set by the runtime layer on the threads that run a scheduler, "" to clear.
 void set_log_origin(std::string_view origin) noexcept;
+
+/// e's what(), or `otherwise` when it is not a std::exception; "(null)" when e is empty.
+std::string what_of(const std::exception_ptr& e, const char* otherwise);
 
 }  // namespace coloop::detail

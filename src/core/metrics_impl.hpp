@@ -29,7 +29,9 @@ struct registry::impl {
     kind type;
     std::vector<std::unique_ptr<series>> series_list;
   };
-  series& find_or_add(std::string_view name, std::string_view help, kind k, label_set& labels);
+  /// The series, made on first use with its metric of kind `k` (a histogram's is `h`).
+  series& find_or_add(std::string_view name, std::string_view help, kind k, label_set& labels,
+                      std::unique_ptr<metrics::histogram> h = nullptr);
   void collect(detail::metric_writer& out) const;
 
   mutable std::mutex mutex;

@@ -88,7 +88,8 @@ registry::registry() : impl_(std::make_unique<impl>()) {}
 registry::~registry() = default;
 
 registry::impl::series& registry::impl::find_or_add(std::string_view name, std::string_view help,
-                                                    kind k, label_set& labels) {
+                                                    kind k, label_set& labels,
+                                                    std::unique_ptr<metrics::histogram> h) {
   check_name(name, "metric name", true);
   check_labels(name, labels, k == kind::histogram);
   std::string full(name);
@@ -106,31 +107,25 @@ registry::impl::series& registry::impl::find_or_add(std::string_view name, std::
   for (const std::unique_ptr<series>& s : (*f)->series_list) {
     if (s->labels == labels) return *s;
   }
-  (*f)->series_list.push_back(std::make_unique<series>(series{std::move(labels), {}, {}, {}}));
+  auto s = std::make_unique<series>(series{std::move(labels), {}, {}, std::move(h)});
+  if (k == kind::counter) s->c = std::make_unique<metrics::counter>();
+  if (k == kind::gauge) s->g = std::make_unique<metrics::gauge>();
+  (*f)->series_list.push_back(std::move(s));
   return *(*f)->series_list.back();
 }
 
 counter& registry::counter(std::string_view name, std::string_view help, label_set labels) {
-  impl::series& s = impl_->find_or_add(name, help, impl::kind::counter, labels);
-  std::lock_guard lock(impl_->mutex);
-  if (!s.c) s.c = std::make_unique<metrics::counter>();
-  return *s.c;
+  return *impl_->find_or_add(name, help, impl::kind::counter, labels).c;
 }
 
 gauge& registry::gauge(std::string_view name, std::string_view help, label_set labels) {
-  impl::series& s = impl_->find_or_add(name, help, impl::kind::gauge, labels);
-  std::lock_guard lock(impl_->mutex);
-  if (!s.g) s.g = std::make_unique<metrics::gauge>();
-  return *s.g;
+  return *impl_->find_or_add(name, help, impl::kind::gauge, labels).g;
 }
 
 histogram& registry::histogram(std::string_view name, std::string_view help,
                                std::vector<double> bounds, label_set labels) {
   auto h = std::make_unique<metrics::histogram>(std::move(bounds));  // validates first
-  impl::series& s = impl_->find_or_add(name, help, impl::kind::histogram, labels);
-  std::lock_guard lock(impl_->mutex);
-  if (!s.h) s.h = std::move(h);
-  return *s.h;
+  return *impl_->find_or_add(name, help, impl::kind::histogram, labels, std::move(h)).h;
 }
 
 void registry::impl::collect(detail::metric_writer& out) const {

@@ -1,9 +1,8 @@
 #pragma once
-// How coloop's parts (loops, runtimes, pools, servers) publish their figures into
-// write_prometheus without a metric object per event: each registers a collector, a function
-// that reads its own counters and hands them to a metric_writer, while it lives. Collection
-// runs under the collectors' lock, so unregistering waits for a collection in progress; the
-// hot paths never take it.
+// How coloop's parts (loops, runtimes, pools, servers) publish their figures into write_prometheus
+// without a metric object per event: each registers a collector, a function that reads its own
+// counters and hands them to a metric_writer, while it lives. Collection runs under the collectors'
+// lock, so unregistering waits for a collection in progress; the hot paths never take it.
 
 #include <atomic>
 #include <cstdint>
@@ -82,8 +81,8 @@ enum class thread_count : unsigned {
 struct thread_counters {
   std::atomic<std::uint64_t> v[static_cast<unsigned>(thread_count::count_)] = {};
   bool linked = false;
-  thread_counters* next = nullptr;  // the list of live threads' blocks (under its lock)
-  thread_counters* prev = nullptr;
+  thread_counters* next_ = nullptr;  // the list of live threads' blocks (under its lock)
+  thread_counters* prev_ = nullptr;
 };
 extern constinit thread_local thread_counters this_thread_counters;
 /// Links this thread's block into the list (once per thread) and arms the fold at thread exit.

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <coloop/core/cancellation.hpp>
+#include <coloop/detail/intrusive_list.hpp>
 
 #include "core/metrics_impl.hpp"
 
@@ -123,7 +124,7 @@ struct thread_totals {
 struct collectors {
   std::mutex mutex;
   std::vector<collector_entry> list;
-  thread_counters* threads = nullptr;  // live threads' blocks
+  intrusive_list<thread_counters> threads;  // live threads' blocks
   thread_totals exited;                // what ended threads counted
 };
 collectors& all() {
@@ -140,9 +141,7 @@ void unlink_thread(thread_counters& t) noexcept {
     c.exited.v[i] += t.v[i].load(std::memory_order_relaxed);
     t.v[i].store(0, std::memory_order_relaxed);
   }
-  if (t.prev != nullptr) t.prev->next = t.next; else c.threads = t.next;
-  if (t.next != nullptr) t.next->prev = t.prev;
-  t.next = t.prev = nullptr;  // `linked` stays true: counts after this are dropped
+  c.threads.remove(t);  // `linked` stays true: counts after this are dropped
 }
 
 struct exit_guard {
@@ -151,7 +150,7 @@ struct exit_guard {
 
 void collect_thread_counts(const void*, metric_writer& out) {
   thread_totals sum = all().exited;  // under the lock: write_prometheus holds it
-  for (thread_counters* t = all().threads; t != nullptr; t = t->next) {
+  for (thread_counters* t = all().threads.front(); t != nullptr; t = t->next_) {
     for (unsigned i = 0; i < static_cast<unsigned>(thread_count::count_); ++i) {
       sum.v[i] += t->v[i].load(std::memory_order_relaxed);
     }
@@ -187,9 +186,7 @@ void link_thread_counters() noexcept {
   {
     collectors& c = all();
     std::lock_guard lock(c.mutex);
-    t.next = c.threads;
-    if (c.threads != nullptr) c.threads->prev = &t;
-    c.threads = &t;
+    c.threads.push_front(t);
   }
   static thread_local exit_guard guard;  // constructed here, once per thread
   (void)guard;

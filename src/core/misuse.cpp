@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <coloop/core/task.hpp>
+#include <coloop/core/when_any.hpp>
 
 namespace coloop::detail {
 
@@ -16,11 +17,5 @@ void throw_empty_task() {
 void throw_task_awaited_twice() {
   throw std::logic_error("coloop::task: awaited twice (a task can be awaited only once)");
 }
-
-}  // namespace coloop::detail
-
-#include <coloop/core/when_any.hpp>
-
-namespace coloop::detail {
 void throw_when_any_empty() { throw std::invalid_argument("coloop::when_any: no tasks given"); }
 }  // namespace coloop::detail

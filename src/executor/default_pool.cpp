@@ -39,21 +39,17 @@ holder& the_holder() {
   return h;
 }
 
-thread_pool_options default_options() {
-  thread_pool_options o;
-  o.core_threads = 0;
-  o.max_threads = 0;  // min(32, hardware threads + 4)
-  o.keep_alive = std::chrono::seconds(10);
-  o.name_prefix = "coloop-io";
-  return o;
-}
-
 }  // namespace
 
 std::shared_ptr<thread_pool> default_thread_pool() {
   holder& h = the_holder();
   std::lock_guard lock(h.mutex);
-  if (!h.pool) h.pool = std::make_shared<thread_pool>(default_options());
+  if (!h.pool) {
+    // No idle thread kept; the defaults' max_threads (min(32, hardware threads + 4)) and 10 s
+    // keep-alive.
+    h.pool = std::make_shared<thread_pool>(
+        thread_pool_options{.core_threads = 0, .name_prefix = "coloop-io"});
+  }
   return h.pool;
 }
 

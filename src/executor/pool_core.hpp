@@ -33,13 +33,11 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
  public:
   explicit pool_core(const thread_pool_options& options);
   ~pool_core();
-  pool_core(const pool_core&) = delete;
-  pool_core& operator=(const pool_core&) = delete;
 
   enum class admission { queued, run_here, refused };
   /// Queues `job`, or applies the rejection policy: run_here (caller_runs) or refused, with the
-  /// reason in `refusal` (errc::rejected, errc::closed, or a failure to start a thread).
-  admission push(pool_job* job, std::exception_ptr& refusal);
+  /// reason in `refusal` (errc::rejected, errc::closed, or the exception that stopped it).
+  admission push(pool_job* job, std::exception_ptr& refusal) noexcept;
   /// Takes `job` out of the queue if it is still there (it then never runs).
   bool withdraw(pool_job* job) noexcept;
   void shutdown(shutdown_mode mode);
@@ -49,14 +47,12 @@ class pool_core : public std::enable_shared_from_this<pool_core> {
  private:
   static void collect(const void* self, metric_writer& out);
   void worker_main(std::size_t index, std::list<std::thread>::iterator self);
-  bool spin_for_work() noexcept;  // without the lock; true if work may be queued
   void start_thread_locked();
   void link_back(pool_job* job) noexcept;
   void unlink(pool_job* job) noexcept;
   pool_job* pop_locked() noexcept;
   bool has_room_locked() const noexcept;
 
-  // Options, fixed at construction.
   const std::size_t core_threads_;
   const std::size_t max_threads_;
   const std::chrono::nanoseconds keep_alive_;

@@ -64,13 +64,7 @@ bool pool_job::suspend(pool_core& pool, std::coroutine_handle<> waiter, cancel_s
     return false;
   }
   cancel_ = cancel;
-  pool_core::admission admitted{};
-  try {
-    admitted = pool.push(this, refused_);
-  } catch (...) {
-    refused_ = std::current_exception();
-    admitted = pool_core::admission::refused;
-  }
+  const pool_core::admission admitted = pool.push(this, refused_);
   // Queued: the job may already be done and the waiter posted; touch nothing more.
   if (admitted == pool_core::admission::queued) return true;
   if (cancel_ != nullptr) std::exchange(cancel_, nullptr)->disarm();

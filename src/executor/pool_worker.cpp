@@ -18,8 +18,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 
+#include "core/cpu_relax.hpp"
 #include "executor/pool_core.hpp"
 
 namespace coloop::detail {
@@ -50,11 +52,11 @@ void pool_core::worker_main(std::size_t index, std::list<std::thread>::iterator 
   name_this_thread(name_prefix_, index);
   std::unique_lock lock(mutex_);
   bool spun = false;
-  bool have_deadline = false;
-  std::chrono::steady_clock::time_point deadline;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // of this idle spell
   for (;;) {
     if (pool_job* job = pop_locked()) {
-      spun = have_deadline = false;
+      spun = false;
+      deadline.reset();
       lock.unlock();
       job->invoke();
       job->complete();
@@ -67,7 +69,9 @@ void pool_core::worker_main(std::size_t index, std::list<std::thread>::iterator 
     if (!spun && spin_iterations_ > 0 && spinning_ == 0) {
       ++spinning_;
       lock.unlock();
-      spin_for_work();
+      // relaxed: a hint; the worker looks at the queue under the lock afterwards.
+      spin_until(spin_iterations_,
+                 [this] { return queued_hint_.load(std::memory_order_relaxed) != 0; });
       lock.lock();
       --spinning_;
       spun = true;
@@ -80,11 +84,8 @@ void pool_core::worker_main(std::size_t index, std::list<std::thread>::iterator 
       --parked_;
       continue;
     }
-    if (!have_deadline) {
-      deadline = std::chrono::steady_clock::now() + keep_alive_;
-      have_deadline = true;
-    }
-    const bool timed_out = wake_.wait_until(lock, deadline) == std::cv_status::timeout;
+    if (!deadline) deadline = std::chrono::steady_clock::now() + keep_alive_;
+    const bool timed_out = wake_.wait_until(lock, *deadline) == std::cv_status::timeout;
     --parked_;
     if (timed_out && queue_.empty() && !closing_ && threads_ > core_threads_) {
       --threads_;
@@ -121,10 +122,9 @@ void pool_core::shutdown(shutdown_mode mode) {
   std::vector<std::thread> to_join;
   {
     std::lock_guard lock(mutex_);
+    to_join.swap(exited_);
     for (std::thread& t : workers_) to_join.push_back(std::move(t));
-    for (std::thread& t : exited_) to_join.push_back(std::move(t));
     workers_.clear();
-    exited_.clear();
   }
   const std::thread::id me = std::this_thread::get_id();
   for (std::thread& t : to_join) {
@@ -156,12 +156,7 @@ thread_pool_stats thread_pool::stats() const { return core_->stats(); }
 
 void thread_pool::submit_job(detail::pool_job* job) {
   std::exception_ptr refusal;
-  auto admitted = detail::pool_core::admission::refused;
-  try {
-    admitted = core_->push(job, refusal);
-  } catch (...) {
-    refusal = std::current_exception();
-  }
+  const auto admitted = core_->push(job, refusal);
   if (admitted == detail::pool_core::admission::queued) return;
   if (admitted == detail::pool_core::admission::run_here) job->invoke();
   job->release();

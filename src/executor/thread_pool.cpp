@@ -26,7 +26,6 @@
 #include <system_error>
 
 #include "executor/pool_core.hpp"
-#include "core/cpu_relax.hpp"
 #include "core/monotonic.hpp"
 
 namespace coloop::detail {
@@ -64,19 +63,17 @@ pool_core::~pool_core() { remove_collector(&collect, this); }
 void pool_core::collect(const void* self, metric_writer& out) {
   const auto& p = *static_cast<const pool_core*>(self);
   const metrics::label_set labels{{"pool", std::to_string(p.id_)}, {"name", p.name_prefix_}};
+  const auto n = [](std::size_t v) { return static_cast<double>(v); };
   std::lock_guard lock(p.mutex_);
-  out.gauge("coloop_pool_threads", "Live threads of a thread pool.", labels,
-            static_cast<double>(p.threads_));
-  out.gauge("coloop_pool_active_threads", "Pool threads running a job.", labels,
-            static_cast<double>(p.running_));
+  out.gauge("coloop_pool_threads", "Live threads of a thread pool.", labels, n(p.threads_));
+  out.gauge("coloop_pool_active_threads", "Pool threads running a job.", labels, n(p.running_));
   out.gauge("coloop_pool_idle_threads", "Pool threads waiting for a job.", labels,
-            static_cast<double>(p.parked_ + p.spinning_));
-  out.gauge("coloop_pool_queued_jobs", "Jobs waiting for a pool thread.", labels,
-            static_cast<double>(p.queued_));
+            n(p.parked_ + p.spinning_));
+  out.gauge("coloop_pool_queued_jobs", "Jobs waiting for a pool thread.", labels, n(p.queued_));
   out.counter("coloop_pool_completed_jobs_total", "Jobs a pool ran to the end.", labels,
-              static_cast<double>(p.completed_));
+              n(p.completed_));
   out.counter("coloop_pool_rejected_jobs_total", "Jobs refused or discarded when full.", labels,
-              static_cast<double>(p.rejected_));
+              n(p.rejected_));
   p.queue_wait_.write(out, "coloop_pool_queue_wait_seconds",
                       "Time a job waited in a pool's queue before a thread took it.", labels,
                       wait_bounds);
@@ -92,7 +89,7 @@ bool pool_core::has_room_locked() const noexcept {
   return queued_ < limit;
 }
 
-pool_core::admission pool_core::push(pool_job* job, std::exception_ptr& refusal) {
+pool_core::admission pool_core::push(pool_job* job, std::exception_ptr& refusal) noexcept try {
   pool_job* victim = nullptr;
   std::vector<std::thread> reap;
   bool notify = false;
@@ -134,6 +131,9 @@ pool_core::admission pool_core::push(pool_job* job, std::exception_ptr& refusal)
     victim->complete();
   }
   return admission::queued;
+} catch (...) {
+  refusal = std::current_exception();
+  return admission::refused;
 }
 
 void pool_core::start_thread_locked() {
@@ -177,12 +177,6 @@ pool_job* pool_core::pop_locked() noexcept {
     queue_wait_.observe(wait_bounds, static_cast<double>(monotonic_ns() - job->queued_at_) / 1e9);
   }
   return job;
-}
-
-bool pool_core::spin_for_work() noexcept {
-  // relaxed: a hint; the worker looks at the queue under the lock afterwards.
-  return spin_until(spin_iterations_,
-                    [this] { return queued_hint_.load(std::memory_order_relaxed) != 0; });
 }
 
 thread_pool_stats pool_core::stats() const {

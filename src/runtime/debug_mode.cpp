@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <bit>
-#include <exception>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -47,28 +46,6 @@ void name_task(spawn_promise_base& s, std::string_view name) {
   s.make_extra().name.assign(name);
 }
 
-namespace {
-// Debug mode: the own cancel_states of the live spawned tasks, how a suspending coroutine finds
-// the task it runs in (a when_all child's or sync_wait's is not one of them).
-std::mutex debug_tasks_mutex;
-std::unordered_set<const void*> debug_tasks;  // guarded by debug_tasks_mutex
-
-spawn_promise_base* spawned_task_of(void* cancel) noexcept {
-  std::lock_guard lock(debug_tasks_mutex);
-  if (cancel == nullptr || debug_tasks.count(cancel) == 0) return nullptr;
-  // own_cancel is the first member of spawn_header, the first base of spawn_promise_base.
-  return static_cast<spawn_promise_base*>(reinterpret_cast<spawn_header*>(cancel));
-}
-}  // namespace
-
-void delete_task_extra(spawn_promise_base& s) noexcept {
-  {
-    std::lock_guard lock(debug_tasks_mutex);
-    debug_tasks.erase(&s.own_cancel);
-  }
-  delete s.extra();
-}
-
 std::string describe_task(const spawn_promise_base& t) {
   std::string out = fmt::format("task {:#x}", task_id(t));
   std::lock_guard lock(task_names_mutex);
@@ -82,6 +59,17 @@ std::string describe_task(const spawn_promise_base& t) {
 }
 
 namespace {
+// Debug mode: the own cancel_states of the live spawned tasks, how a suspending coroutine finds
+// the task it runs in (a when_all child's or sync_wait's is not one of them).
+std::mutex debug_tasks_mutex;
+std::unordered_set<const void*> debug_tasks;  // guarded by debug_tasks_mutex
+
+spawn_promise_base* spawned_task_of(void* cancel) noexcept {
+  std::lock_guard lock(debug_tasks_mutex);
+  if (cancel == nullptr || debug_tasks.count(cancel) == 0) return nullptr;
+  // own_cancel is the first member of spawn_header, the first base of spawn_promise_base.
+  return static_cast<spawn_promise_base*>(reinterpret_cast<spawn_header*>(cancel));
+}
 
 double ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
 
@@ -98,18 +86,15 @@ void charge(spawn_promise_base* t, const std::string& until) noexcept {
   const std::int64_t now = monotonic_ns();
   const std::int64_t took = now - std::exchange(this_thread.step_mark, now);
   const std::int64_t ready = std::exchange(step_ready_ns, 0);
-  if (task_extra* extra = t != nullptr ? t->extra() : nullptr) {
-    task_extra& e = *extra;
-    if (ready != 0) {
-      e.ready_ns.store(e.ready_ns.load(std::memory_order_relaxed) + ready,
-                       std::memory_order_relaxed);  // as polls below
-    }
+  if (task_extra* e = t != nullptr ? t->extra() : nullptr) {
     // relaxed: single writer (the thread running the task); dumps read a recent value.
-    if (std::exchange(charged_in_step, t) != t) {
-      e.polls.store(e.polls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    }
-    e.busy_ns.store(e.busy_ns.load(std::memory_order_relaxed) + took, std::memory_order_relaxed);
-    e.suspended_at.store(now, std::memory_order_relaxed);
+    const auto add = [](auto& to, auto n) {
+      to.store(to.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    };
+    if (ready != 0) add(e->ready_ns, ready);
+    if (std::exchange(charged_in_step, t) != t) add(e->polls, std::uint64_t{1});
+    add(e->busy_ns, took);
+    e->suspended_at.store(now, std::memory_order_relaxed);
   }
   const context* ctx = current_context_or_null();
   if (ctx == nullptr || took <= ctx->slow_step_ns) return;
@@ -133,7 +118,25 @@ void on_suspend(const await_record& r, void* cancel) noexcept {
 
 [[maybe_unused]] const bool hook_installed = (debug_suspend = &on_suspend, true);
 
+/// spawn_header::finish of a task spawned in debug mode: charges its last piece of step, then
+/// ends it as its own finish would.
+std::coroutine_handle<> finish_charged(void* promise) noexcept {
+  // spawn_ sits at the same place in every task_promise<T> (spawned_frame, core/task.hpp).
+  auto& t = *std::launder(
+      reinterpret_cast<spawn_promise_base*>(static_cast<task_promise<void>*>(promise)->spawn_));
+  charge(&t, "until it ended");
+  return t.extra()->finish(promise);
+}
+
 }  // namespace
+
+void delete_task_extra(spawn_promise_base& s) noexcept {
+  {
+    std::lock_guard lock(debug_tasks_mutex);
+    debug_tasks.erase(&s.own_cancel);
+  }
+  delete s.extra();
+}
 
 void debug_step_begin(std::int64_t now, std::int64_t ready_ns) noexcept {
   this_thread.step_mark = now;
@@ -152,30 +155,11 @@ void debug_step_end(const context& ctx) noexcept {
 
 void debug_unretrieved(const spawn_promise_base& t) noexcept {
   try {
-    std::string what = "a non-standard exception";
-    try {
-      std::rethrow_exception(t.error_);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
     logf(log_level::warn, "coloop debug: {} failed and nobody retrieved its exception: {}",
-         describe_task(t), what);
+         describe_task(t), what_of(t.error_, "a non-standard exception"));
   } catch (...) {
   }
 }
-
-namespace {
-/// spawn_header::finish of a task spawned in debug mode: charges its last piece of step, then
-/// ends it as its own finish would.
-std::coroutine_handle<> finish_charged(void* promise) noexcept {
-  // spawn_ sits at the same place in every task_promise<T> (spawned_frame, core/task.hpp).
-  auto& t = *std::launder(
-      reinterpret_cast<spawn_promise_base*>(static_cast<task_promise<void>*>(promise)->spawn_));
-  charge(&t, "until it ended");
-  return t.extra()->finish(promise);
-}
-}  // namespace
 
 void debug_task_start(spawn_promise_base& t) {
   {

@@ -30,17 +30,11 @@ class ready_marks {
   void mark(Position head, Position tail, std::int64_t now) {
     std::deque<mark_t>& q = marks_ ? *marks_ : marks_.emplace();
     while (!q.empty() && !after(q.front().tail, head)) q.pop_front();  // popped
-    bool lowered = false;
     for (auto m = q.rbegin(); m != q.rend() && after(m->tail, tail); ++m) {
       m->tail = tail;  // withdrawn entries: positions from `tail` on are pushed from now on
-      lowered = true;
     }
-    if (lowered) {
-      // Equal tails: the oldest of them is the one a lookup finds; the others are dead.
-      while (q.size() >= 2 && q[q.size() - 2].tail == q.back().tail) {
-        q.pop_back();
-      }
-    }
+    // Equal tails (just lowered): a lookup finds the oldest of them; the others are dead.
+    while (q.size() >= 2 && q[q.size() - 2].tail == q.back().tail) q.pop_back();
     if (tail == head || (!q.empty() && q.back().tail == tail)) return;  // nothing new
     q.push_back({tail, now});
   }

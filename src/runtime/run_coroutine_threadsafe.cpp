@@ -2,11 +2,10 @@
 // the task (the loop's thread).
 //
 // Invariants: the outcome is settled once, first wins, under mutex_: by the task, or with
-// cancelled_error when the task's frame (or the callback that was to start it) is destroyed,
-// which a closing loop does before it is freed. cancel() posts to the loop only while holding
-// mutex_ and seeing the state unsettled, so the loop it posts to cannot be gone. A cancel is
-// delivered once: to the running task (deliver_cancel), or when the task attaches if it was
-// requested before that.
+// cancelled_error when the task's frame (or the callback that was to start it) is destroyed, which
+// a closing loop does before it is freed. cancel() posts to the loop only while holding mutex_ and
+// seeing the state unsettled, so the loop it posts to cannot be gone. A cancel is delivered once:
+// to the running task (deliver_cancel), or when the task attaches if it was requested before that.
 //
 // Shutdown: nothing of its own; the loop's close() settles every pending state (step 2 destroys
 // the tasks, step 3 drops the callbacks not yet run), so no waiter blocks forever.

@@ -90,10 +90,8 @@ task_info snapshot_task(const spawn_promise_base& t, std::span<void* const> runn
   task_info info = identity(t, suspended_at);
   const await_record* r = &record_in_frame(t.self().address());
   const auto resumed_now = [running](const await_record* rec) {
-    for (void* f : running) {
-      if (f != nullptr && &record_in_frame(f) == rec) return true;
-    }
-    return false;
+    return std::any_of(running.begin(), running.end(),
+                       [rec](void* f) { return f != nullptr && &record_in_frame(f) == rec; });
   };
   // A scheduler's current step resumed one of its coroutines: it runs (the record of a
   // coroutine that has not reached a co_await since it resumed still says what it awaited).

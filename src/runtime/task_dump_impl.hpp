@@ -20,7 +20,6 @@ class queued_frames {
   void add(std::coroutine_handle<> h) { add(h.address()); }
   /// After the last add, before contains().
   void seal();
-  /// Whether `r` is the record of a queued frame.
   bool contains(const await_record& r) const noexcept;
 
  private:

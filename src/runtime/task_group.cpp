@@ -213,12 +213,8 @@ void group_join_abandon(group_core& g) noexcept {
 }
 
 void group_join_resume(group_core& g) {
-  cancel_state* cancel = nullptr;
-  {
-    std::lock_guard lock(g.mutex);
-    cancel = std::exchange(g.joiner_cancel, nullptr);
-  }
-  if (cancel != nullptr) cancel->disarm();  // a consumed slot is a no-op
+  // The joiner was taken by whoever posted it: this disarms its slot (a consumed one: a no-op).
+  group_join_abandon(g);
   std::vector<std::exception_ptr> failures;
   bool cancelled = false;
   {

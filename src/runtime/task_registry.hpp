@@ -34,7 +34,6 @@ class linked_tasks {
   bool empty() const noexcept { return size_ == 0; }
   T* first() const noexcept { return head_; }
 
-  /// Requests cancellation of every live task.
   void cancel_all() noexcept {
     for (T* t = head_; t != nullptr; t = t->*Next) {
       static_cast<spawn_promise_base*>(t)->request_cancel();

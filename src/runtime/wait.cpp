@@ -20,20 +20,6 @@
 
 namespace coloop::detail {
 
-namespace {
-struct watcher {
-  struct promise_type : promise_base {  // pooled frames, lazy start
-    watcher get_return_object() noexcept {
-      return {std::coroutine_handle<promise_type>::from_promise(*this)};
-    }
-    std::suspend_never final_suspend() const noexcept { return {}; }  // frees itself
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { std::terminate(); }
-  };
-  std::coroutine_handle<promise_type> h;
-};
-}  // namespace
-
 // The watch_* functions below are its interface (detail/watch.hpp); the fields are theirs.
 class watch_set {
  public:
@@ -100,10 +86,28 @@ void check_watchable(const std::vector<spawn_promise_base*>& roots, const char* 
 }
 
 namespace {
+struct watcher {
+  struct promise_type : promise_base {  // pooled frames, lazy start
+    watcher get_return_object() noexcept {
+      return {std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_never final_suspend() const noexcept { return {}; }  // frees itself
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> h;
+};
+
 watcher run_watcher(watch_set* s, std::size_t i) {
   s->notify(i);
   co_return;
 }
+
+/// Owns the set for wait_on's frame, whether it returns, throws or is destroyed suspended.
+struct watch_guard {
+  watch_set* s;
+  ~watch_guard() { watch_destroy(s); }
+};
 }  // namespace
 
 void watch_set::arm(const std::vector<spawn_promise_base*>& roots, const char* api) {
@@ -246,14 +250,6 @@ std::size_t watch_at(watch_set& s, std::size_t n) noexcept {
   return s.order[n];
 }
 std::size_t watch_count(watch_set& s) noexcept { return s.entries.size(); }
-
-namespace {
-/// Owns the set for wait_on's frame, whether it returns, throws or is destroyed suspended.
-struct watch_guard {
-  watch_set* s;
-  ~watch_guard() { watch_destroy(s); }
-};
-}  // namespace
 
 task<wait_result> wait_on(std::vector<spawn_promise_base*> roots, std::optional<duration> timeout,
                           return_when when) {

@@ -1,11 +1,10 @@
-// barrier: a FIFO of this cycle's waiters under one mutex.
+// barrier: a FIFO of this cycle's waiters, on the hand-off machinery (handoff.cpp) that
+// withdraws a cancelled or destroyed waiter and wakes the released ones after the lock.
 //
-// Invariants: waiting_ is the number of linked awaiters; an awaiter is linked exactly while
-// queued_, and its cancel slot armed exactly then. The arrival that makes the count reach
-// parties_ unlinks the whole cycle, numbers it and resets the count in one critical section, so
-// a cancel either finds its awaiter still linked (and takes back its arrival) or already
-// released (the request stays pending for the task's next await): never both. Wakes happen after
-// the lock is released: disarm may wait for an on_cancel that needs it.
+// Invariants (under lock_): waiting_ is the number of queued awaiters. The arrival that makes the
+// count reach parties_ unlinks the whole cycle, numbers it and resets the count in one critical
+// section, so a cancel either finds its awaiter still queued (and takes back its arrival) or
+// already released (the request stays pending for the task's next await): never both.
 
 #include <coloop/sync/barrier.hpp>
 
@@ -21,103 +20,63 @@ barrier::barrier(std::size_t parties) : parties_(parties) {
 }
 
 bool barrier::awaiter::enter(std::coroutine_handle<> h, detail::cancel_state* cancel) noexcept {
-  cancelled_ = false;
-  waiter_ = h;
-  sched_ = detail::current_scheduler();
   barrier& b = *barrier_;
-  awaiter* released = nullptr;
-  {
-    std::lock_guard lock(b.mutex_);
-    if (b.broken_) {
-      broken_ = true;
-      return false;
-    }
-    if (b.waiting_ + 1 == b.parties_) {
-      // The last arrival: release the cycle in arrival order; it keeps the highest index.
-      std::size_t i = 0;
-      released = b.waiters_.take_all();
-      for (awaiter* a = released; a != nullptr; a = a->next_) {
-        a->index_ = i++;
-        a->queued_ = false;
-      }
-      b.waiting_ = 0;
-      index_ = i;
-    } else {
-      if (cancel != nullptr && !cancel->arm(this)) {
-        cancelled_ = true;  // a cancel was pending: do not arrive
-        return false;
-      }
-      cancel_ = cancel;
-      b.waiters_.push_back(*this);
-      ++b.waiting_;
-      queued_ = true;
-      return true;
-    }
+  detail::wake_batch woken;  // the released cycle, woken after the lock is released
+  std::lock_guard lock(b.lock_);
+  if (b.broken_) {
+    set_state(detail::handoff_state::closed);
+    return false;
   }
-  wake(released);
+  if (b.waiting_ + 1 < b.parties_) {
+    if (!park(b.waiters_, h, cancel)) return false;  // a cancel was pending: do not arrive
+    ++b.waiting_;
+    return true;
+  }
+  // The last arrival: release the cycle in arrival order; it keeps the highest index.
+  std::size_t i = 0;
+  while (detail::handoff_waiter* w = b.waiters_.pop_front()) {
+    static_cast<awaiter&>(*w).index_ = i++;
+    woken.add(*w);
+  }
+  b.waiting_ = 0;
+  index_ = i;
+  set_state(detail::handoff_state::taken);
   return false;
 }
 
-std::size_t barrier::awaiter::await_resume() const {
-  if (cancelled_) detail::throw_cancelled();
-  if (broken_) throw std::system_error(make_error_code(errc::closed), "barrier aborted");
+std::size_t barrier::awaiter::await_resume() {
+  if (state() == detail::handoff_state::closed) {
+    throw std::system_error(make_error_code(errc::closed), "barrier aborted");
+  }
+  check_resumed();
   return index_;
 }
 
-void barrier::awaiter::leave() noexcept {
-  {
-    std::lock_guard lock(barrier_->mutex_);
-    if (!queued_) return;
-    barrier_->unlink(*this);
-  }
-  if (cancel_ != nullptr) cancel_->disarm();
+void barrier::withdrawn(detail::handoff_waiter&, detail::wake_batch&) noexcept {
+  --waiting_;  // takes its arrival back: the cycle still needs as many as before
 }
 
-detail::cancel_outcome barrier::awaiter::on_cancel(detail::cancel_slot* self) noexcept {
-  auto* a = static_cast<awaiter*>(self);
-  std::lock_guard lock(a->barrier_->mutex_);
-  if (!a->queued_) return detail::cancel_outcome::completed();
-  a->barrier_->unlink(*a);  // takes its arrival back: the cycle still needs as many as before
-  a->cancelled_ = true;
-  return {a->waiter_, a->sched_};
-}
-
-void barrier::unlink(awaiter& a) noexcept {
-  waiters_.remove(a);
-  a.queued_ = false;
-  --waiting_;
-}
-
-void barrier::wake(awaiter* list) noexcept {
-  while (awaiter* a = list) {
-    list = a->next_;
-    if (a->cancel_ != nullptr) a->cancel_->disarm();
-    detail::post_from_any_thread(a->sched_, a->waiter_);  // the frame holding `a` may run now
-  }
+void barrier::abandoned(detail::handoff_waiter&, detail::wake_batch&) noexcept {
+  // Nothing to pass on: its cycle is complete.
 }
 
 void barrier::abort() noexcept {
-  awaiter* released = nullptr;
-  {
-    std::lock_guard lock(mutex_);
-    broken_ = true;
-    released = waiters_.take_all();
-    for (awaiter* a = released; a != nullptr; a = a->next_) {
-      a->broken_ = true;
-      a->queued_ = false;
-    }
-    waiting_ = 0;
+  detail::wake_batch woken;
+  std::lock_guard lock(lock_);
+  broken_ = true;
+  while (detail::handoff_waiter* w = waiters_.pop_front()) {
+    woken.add(*w, detail::handoff_state::closed);
   }
-  wake(released);
+  waiting_ = 0;
 }
 
 std::size_t barrier::n_waiting() const noexcept {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(lock_);
   return waiting_;
 }
 
 bool barrier::broken() const noexcept {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(lock_);
   return broken_;
 }
 

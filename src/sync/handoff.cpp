@@ -13,14 +13,10 @@
 namespace coloop::detail {
 
 void handoff_waiter::check_resumed() {
-  switch (state()) {
-    case handoff_state::cancelled:
-      throw_cancelled();
-    case handoff_state::closed:
-      throw std::system_error(make_error_code(errc::closed));
-    default:
-      set_state(handoff_state::taken);
-  }
+  const handoff_state s = state();
+  if (s == handoff_state::cancelled) throw_cancelled();
+  if (s == handoff_state::closed) throw std::system_error(make_error_code(errc::closed));
+  set_state(handoff_state::taken);
 }
 
 bool handoff_waiter::park(handoff_list& list, std::coroutine_handle<> h,
@@ -65,18 +61,13 @@ handoff_state handoff_waiter::leave() noexcept {
     handoff_owner* o = lock_owner();
     std::lock_guard lock(o->lock_, std::adopt_lock);
     found = state();
-    switch (found) {
-      case handoff_state::queued:
-        list_->remove(*this);
-        set_state(handoff_state::cancelled);
-        o->withdrawn(*this, woken);
-        break;
-      case handoff_state::granted:
-        set_state(handoff_state::taken);
-        o->abandoned(*this, woken);
-        break;
-      default:
-        break;
+    if (found == handoff_state::queued) {
+      list_->remove(*this);
+      set_state(handoff_state::cancelled);
+      o->withdrawn(*this, woken);
+    } else if (found == handoff_state::granted) {
+      set_state(handoff_state::taken);
+      o->abandoned(*this, woken);
     }
   }
   if (found == handoff_state::queued && cancel_ != nullptr) cancel_->disarm();

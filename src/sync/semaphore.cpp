@@ -30,21 +30,19 @@ std::optional<semaphore::permit> semaphore::try_acquire(std::size_t k) {
 
 void semaphore::release(std::size_t k) {
   if (k == 0) return;
-  if (k > max_permits) throw std::overflow_error("semaphore::release: past max_permits");
+  // Written so that nothing wraps: the permits free are at most max_permits.
+  const auto overflows = [k](std::size_t s) { return k > max_permits - (s >> 1); };
   std::size_t s = state_.load(std::memory_order_relaxed);
-  while ((s & waited) == 0) {
-    if ((s >> 1) > max_permits - k) {
-      throw std::overflow_error("semaphore::release: past max_permits");
-    }
+  while ((s & waited) == 0 && !overflows(s)) {
     // release: as in give_back.
     if (state_.compare_exchange_weak(s, s + (k << 1), std::memory_order_release,
                                      std::memory_order_relaxed)) {
       return;
     }
   }
-  detail::wake_batch woken;
+  detail::wake_batch woken;  // an overflow seen above is confirmed (and thrown) under the lock
   std::lock_guard lock(lock_);
-  if ((state_.load(std::memory_order_relaxed) >> 1) > max_permits - k) {
+  if (overflows(state_.load(std::memory_order_relaxed))) {
     throw std::overflow_error("semaphore::release: past max_permits");
   }
   put_back(k, woken);

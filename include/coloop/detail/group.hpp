@@ -28,7 +28,7 @@ class group_child_promise_base : public promise_base {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
-      return child_done(self.promise());
+      return self.promise().group_->child_done(self.promise());
     }
     void await_resume() const noexcept {}
   };
@@ -40,9 +40,6 @@ class group_child_promise_base : public promise_base {
   cancel_state own_cancel_;
   std::exception_ptr error_;
   std::atomic<bool> done_{false};  // read by siblings finishing on other threads
-
- private:
-  static std::coroutine_handle<> child_done(group_child_promise_base& child) noexcept;
 };
 
 enum class group_mode : unsigned char { all, any };

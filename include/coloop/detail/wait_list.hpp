@@ -7,59 +7,42 @@
 // waiters and notifiers may be on different workers: a mutex guards the list, and nothing is
 // resumed or disarmed while it is held.
 
-#include <coloop/core/cancellation.hpp>
-#include <coloop/detail/intrusive_list.hpp>
-#include <coloop/detail/promise_base.hpp>
-#include <coloop/detail/scheduler.hpp>
+#include <coloop/detail/handoff.hpp>
 #include <coroutine>
 #include <mutex>
 
 namespace coloop::detail {
 
-class wait_list {
+/// On the hand-off machinery (detail/handoff.hpp), which withdraws a cancelled or destroyed
+/// waiter and wakes the notified ones after the lock is released; a wait_list grants nothing.
+class wait_list final : private handoff_owner {
  public:
   /// Suspends until notify_all() unless done(arg) holds. Cancellable: a cancelled wait throws
   /// cancelled_error.
-  class [[nodiscard]] awaiter : private cancel_slot {
+  class [[nodiscard]] awaiter : private handoff_waiter {
    public:
     awaiter(wait_list& list, bool (*done)(const void*), const void* arg) noexcept
-        : cancel_slot{&on_cancel}, list_(&list), done_(done), arg_(arg) {}
+        : handoff_waiter(list), list_(&list), done_(done), arg_(arg) {}
     awaiter(awaiter&& other) noexcept : awaiter(*other.list_, other.done_, other.arg_) {}
     awaiter& operator=(awaiter&&) = delete;
-    ~awaiter() { leave(); }
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> waiter) noexcept {
       return enter(waiter, cancel_state_of(waiter));
     }
-    void await_resume() const {
-      if (cancelled_) throw_cancelled();
-    }
+    void await_resume() { check_resumed(); }
 
    private:
-    friend class wait_list;
-    friend class intrusive_list<awaiter>;
     bool enter(std::coroutine_handle<> waiter, cancel_state* cancel) noexcept;
-    void leave() noexcept;  // unlinks without resuming (frame destroyed while waiting)
-    static cancel_outcome on_cancel(cancel_slot* self) noexcept;
 
     wait_list* list_;
     bool (*done_)(const void*);
     const void* arg_;
-    awaiter* prev_ = nullptr;
-    awaiter* next_ = nullptr;
-    std::coroutine_handle<> waiter_;
-    scheduler* sched_ = nullptr;
-    cancel_state* cancel_ = nullptr;
-    bool queued_ = false;
-    bool cancelled_ = false;
   };
 
   wait_list() noexcept = default;
-  wait_list(const wait_list&) = delete;
-  wait_list& operator=(const wait_list&) = delete;
-  ~wait_list() { notify_all(); }
+  ~wait_list() override { notify_all(); }
 
   /// Suspends until notify_all(), unless `done(arg)` is already true. The check runs under the
   /// list's lock, so a notifier that makes it true and then calls notify_all() is never missed.
@@ -69,17 +52,13 @@ class wait_list {
   /// Posts every waiter to its scheduler (none runs inline).
   void notify_all() noexcept;
   bool empty() const noexcept {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(lock_);
     return waiters_.empty();
   }
 
  private:
-  void unlink(awaiter& a) noexcept {
-    waiters_.remove(a);
-    a.queued_ = false;
-  }
-  mutable std::mutex mutex_;
-  intrusive_list<awaiter> waiters_;
+  void abandoned(handoff_waiter&, wake_batch&) noexcept override {}
+  handoff_list waiters_;
 };
 
 }  // namespace coloop::detail

@@ -3,12 +3,8 @@
 
 #include <coroutine>
 #include <cstddef>
-#include <mutex>
 
-#include <coloop/core/cancellation.hpp>
-#include <coloop/detail/intrusive_list.hpp>
-#include <coloop/detail/promise_base.hpp>
-#include <coloop/detail/scheduler.hpp>
+#include <coloop/detail/handoff.hpp>
 
 namespace coloop {
 
@@ -16,14 +12,13 @@ namespace coloop {
 /// starts its next cycle. abort() breaks it for good: waiters then throw
 /// std::system_error(errc::closed). Thread safety: any member from any task on any worker (a
 /// woken task resumes on its own loop or runtime). The barrier must outlive its waiters.
-class barrier {
+class barrier final : private detail::handoff_owner {
  public:
-  class [[nodiscard]] awaiter : private detail::cancel_slot {
+  class [[nodiscard]] awaiter : private detail::handoff_waiter {
    public:
-    explicit awaiter(barrier& b) noexcept : cancel_slot{&on_cancel}, barrier_(&b) {}
+    explicit awaiter(barrier& b) noexcept : handoff_waiter(b), barrier_(&b) {}
     awaiter(awaiter&& other) noexcept : awaiter(*other.barrier_) {}
     awaiter& operator=(awaiter&&) = delete;
-    ~awaiter() { leave(); }
 
     bool await_ready() const noexcept { return false; }
     template <class Promise>
@@ -31,25 +26,14 @@ class barrier {
       return enter(h, detail::cancel_state_of(h));
     }
     /// This arrival's index in its cycle, 0..parties-1 (parties-1: the one that released it).
-    std::size_t await_resume() const;
+    std::size_t await_resume();
 
    private:
     friend class barrier;
-    friend class detail::intrusive_list<awaiter>;
     bool enter(std::coroutine_handle<> h, detail::cancel_state* cancel) noexcept;
-    void leave() noexcept;  // withdraws without resuming (frame destroyed while waiting)
-    static detail::cancel_outcome on_cancel(detail::cancel_slot* self) noexcept;
 
     barrier* barrier_;
-    awaiter* prev_ = nullptr;
-    awaiter* next_ = nullptr;
-    std::coroutine_handle<> waiter_;
-    detail::scheduler* sched_ = nullptr;
-    detail::cancel_state* cancel_ = nullptr;
     std::size_t index_ = 0;
-    bool queued_ = false;
-    bool cancelled_ = false;
-    bool broken_ = false;
   };
 
   /// Throws std::invalid_argument if `parties` is 0.
@@ -72,12 +56,11 @@ class barrier {
   bool broken() const noexcept;
 
  private:
-  void unlink(awaiter& a) noexcept;
-  static void wake(awaiter* list) noexcept;
+  void withdrawn(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept override;
+  void abandoned(detail::handoff_waiter& w, detail::wake_batch& woken) noexcept override;
 
   const std::size_t parties_;
-  mutable std::mutex mutex_;
-  detail::intrusive_list<awaiter> waiters_;  // this cycle's, in arrival order; under mutex_
+  detail::handoff_list waiters_;  // this cycle's, in arrival order; under lock_
   std::size_t waiting_ = 0;
   bool broken_ = false;
 };

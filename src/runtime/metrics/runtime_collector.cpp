@@ -11,19 +11,12 @@
 #include "runtime/multi_thread/runtime_core.hpp"
 
 namespace coloop::detail::mt {
-namespace {
 
-void collect(const void* self, metric_writer& out) {
+void runtime_collector::add(const runtime_core& rt) { add_collector(&write, &rt); }
+void runtime_collector::remove(const runtime_core& rt) noexcept { remove_collector(&write, &rt); }
+
+void runtime_collector::write(const void* self, metric_writer& out) {
   auto& rt = const_cast<runtime_core&>(*static_cast<const runtime_core*>(self));
-  runtime_collector::write(rt, out);
-}
-
-}  // namespace
-
-void runtime_collector::add(const runtime_core& rt) { add_collector(&collect, &rt); }
-void runtime_collector::remove(const runtime_core& rt) noexcept { remove_collector(&collect, &rt); }
-
-void runtime_collector::write(runtime_core& rt, metric_writer& out) {
   const std::string id = std::to_string(rt.drv().stats().id);
   const metrics::label_set labels{{"loop", id}};
   out.gauge("coloop_runtime_workers", "Worker threads of a runtime.", labels,

@@ -14,7 +14,7 @@ struct runtime_collector {
   /// Registers `rt` with the metrics collectors until remove(rt). Thread-safe.
   static void add(const runtime_core& rt);
   static void remove(const runtime_core& rt) noexcept;
-  static void write(runtime_core& rt, metric_writer& out);
+  static void write(const void* rt, metric_writer& out);  // the collector
 };
 
 }  // namespace coloop::detail::mt

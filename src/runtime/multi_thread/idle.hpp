@@ -54,7 +54,6 @@ class idle {
   /// Removes `worker` from the parked set if there (it woke for another reason: the I/O driver,
   /// a timeout, shutdown); returns whether it was parked. It comes back not searching.
   bool unpark_worker_by_id(std::size_t worker);
-  /// Whether `worker` is in the parked set.
   bool is_parked(std::size_t worker) const;
 
   std::size_t num_searching() const noexcept;

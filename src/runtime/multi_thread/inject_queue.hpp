@@ -29,8 +29,6 @@ class inject_queue {
   inject_queue();
   /// The runtime must drain the queue before destroying it; a non-empty queue asserts.
   ~inject_queue();
-  inject_queue(const inject_queue&) = delete;
-  inject_queue& operator=(const inject_queue&) = delete;
 
   /// Appends `h`; returns false, leaving `h` to the caller, once closed. Throws std::bad_alloc if
   /// the ring cannot grow (nothing is queued then).

@@ -41,8 +41,6 @@ class local_queue {
   explicit local_queue(std::uint32_t start) noexcept;
   /// The runtime must drain the queue before destroying it; a non-empty queue asserts.
   ~local_queue();
-  local_queue(const local_queue&) = delete;
-  local_queue& operator=(const local_queue&) = delete;
 
   /// Owner: appends `h`. When the ring is full, moves the older half plus `h` to `overflow` in one
   /// batch (accepted even after overflow.close()). Does not throw; terminates if the inject queue

@@ -28,8 +28,6 @@ class parker {
 
   /// `spin_polls`: how many times park() polls for a notification before sleeping (0: never).
   explicit parker(unsigned spin_polls = default_spin_polls) noexcept : spin_polls_(spin_polls) {}
-  parker(const parker&) = delete;
-  parker& operator=(const parker&) = delete;
 
   static constexpr unsigned default_spin_polls = 256;
 

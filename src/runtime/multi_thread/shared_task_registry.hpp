@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <mutex>
 
 #include "core/cpu_relax.hpp"
 #include "runtime/os/futex.hpp"
@@ -24,12 +25,11 @@ class shared_task_registry {
   void add(spawn_promise_base& t) noexcept {
     t.place_ = task_shard_of_thread % shard_count;
     shard& s = shard_of(t);
-    s.lock();
+    std::lock_guard lock(s);
     s.tasks.add(t);
     // Spawned while cancel_all runs (shutdown): either cancel_all reaches this shard after us,
     // or we see its flag, set before it started, and cancel the task ourselves.
     if (cancelling_.load(std::memory_order_seq_cst)) t.request_cancel();
-    s.unlock();
   }
   void remove(spawn_promise_base& t) noexcept {
     shard& s = shard_of(t);
@@ -44,9 +44,8 @@ class shared_task_registry {
   std::size_t size() noexcept {
     std::size_t n = 0;
     for (shard& s : shards_) {
-      s.lock();
+      std::lock_guard lock(s);
       n += s.tasks.size();
-      s.unlock();
     }
     return n;
   }
@@ -55,9 +54,8 @@ class shared_task_registry {
     cancelling_.store(true, std::memory_order_seq_cst);
     // Under the shard's lock: a task cannot finish (and free its cancel_state) meanwhile.
     for (shard& s : shards_) {
-      s.lock();
+      std::lock_guard lock(s);
       s.tasks.cancel_all();
-      s.unlock();
     }
   }
   /// Blocks until no task is registered.
