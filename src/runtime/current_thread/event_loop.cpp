@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -64,7 +65,7 @@ struct timer_entry {
 class timer_entry_pool {
  public:
   timer_entry* acquire() {
-    if (free_ == nullptr) refill();
+    if (free_ == nullptr) release(&entries_.emplace_back());  // a deque: entries never move
     timer_entry* e = free_;
     free_ = e->next_free;
     return e;
@@ -81,23 +82,12 @@ class timer_entry_pool {
   /// entry (debug mode, at close), so acquire and release count nothing.
   std::size_t pending() const noexcept {
     std::size_t n = 0;
-    for (std::size_t c = 0; c < chunks_.size(); ++c) {
-      for (std::size_t i = 0; i < chunk_size(c); ++i) {
-        const timer_entry& e = chunks_[c][i];
-        n += e.due ? !e.cancelled : e.node.armed();
-      }
-    }
+    for (const timer_entry& e : entries_) n += e.due ? !e.cancelled : e.node.armed();
     return n;
   }
 
  private:
-  static std::size_t chunk_size(std::size_t index) noexcept { return index == 0 ? 64 : 1024; }
-  void refill() {
-    const std::size_t n = chunk_size(chunks_.size());
-    chunks_.push_back(std::make_unique<timer_entry[]>(n));
-    for (std::size_t i = 0; i < n; ++i) release(&chunks_.back()[i]);
-  }
-  std::vector<std::unique_ptr<timer_entry[]>> chunks_;
+  std::deque<timer_entry> entries_;
   timer_entry* free_ = nullptr;
 };
 
