@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <string>
 
 #include "core/cpu_relax.hpp"
@@ -52,11 +51,11 @@ void pool_core::worker_main(std::size_t index, std::list<std::thread>::iterator 
   name_this_thread(name_prefix_, index);
   std::unique_lock lock(mutex_);
   bool spun = false;
-  std::optional<std::chrono::steady_clock::time_point> deadline;  // of this idle spell
+  std::chrono::steady_clock::time_point deadline{};  // of this idle spell ({}: not begun)
   for (;;) {
     if (pool_job* job = pop_locked()) {
       spun = false;
-      deadline.reset();
+      deadline = {};
       lock.unlock();
       job->invoke();
       job->complete();
@@ -84,8 +83,8 @@ void pool_core::worker_main(std::size_t index, std::list<std::thread>::iterator 
       --parked_;
       continue;
     }
-    if (!deadline) deadline = std::chrono::steady_clock::now() + keep_alive_;
-    const bool timed_out = wake_.wait_until(lock, *deadline) == std::cv_status::timeout;
+    if (deadline == decltype(deadline){}) deadline = std::chrono::steady_clock::now() + keep_alive_;
+    const bool timed_out = wake_.wait_until(lock, deadline) == std::cv_status::timeout;
     --parked_;
     if (timed_out && queue_.empty() && !closing_ && threads_ > core_threads_) {
       --threads_;

@@ -17,7 +17,7 @@ struct file_op {
   const char* path = nullptr;  // open: valid until done() (the kernel copies it on submit)
   int flags = 0;               // open: O_* flags
   unsigned perms = 0;          // open: permission bits for O_CREAT
-  void* buffer = nullptr;      // read/write; size: a statx buffer of the reactor's choosing
+  void* buffer = nullptr;      // read/write
   unsigned length = 0;
   std::uint64_t offset = 0;    // read/write: ~0 means the fd's own position (O_APPEND writes)
   /// Called once with the kernel's result (bytes, an fd, 0, or -errno), on a thread that polls
