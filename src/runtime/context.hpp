@@ -25,12 +25,14 @@ class context : public scheduler {
   /// The driver's reactor, timers and clock.
   driver& drv() const noexcept { return *driver_; }
   /// Registers a spawned task (what close/shutdown cancels and destroys) and queues its first
-  /// step, where take_start can find it; any thread of it.
+  /// step, where join_start can find it; any thread of it.
   virtual void start(spawn_promise_base& t) noexcept = 0;
   virtual void remove_task(spawn_promise_base& t) noexcept = 0;
-  /// Withdraws the queued first step of `t` if it has not run, for its joiner to run it now:
-  /// true if withdrawn. The context's own thread.
-  virtual bool take_start(spawn_promise_base& t) noexcept = 0;
+  /// spawn_promise_base::join_await for a task not taken yet, on the context's own thread: if
+  /// its queued first step can be withdrawn, the joiner runs it now (join_help), else it waits
+  /// for the end (join_wait). Here, not in join_await, so that each is a tail call.
+  virtual std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
+                                             cancel_state* joiner_cancel) noexcept = 0;
   /// Appends a snapshot of every live spawned task (coloop::all_tasks): the event loop's thread,
   /// or any thread of the runtime.
   virtual void collect_tasks(std::vector<task_info>& out) = 0;

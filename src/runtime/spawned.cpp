@@ -18,22 +18,33 @@
 
 namespace coloop::detail {
 namespace {
-/// start_spawned's checks, out of its line so the common path keeps its registers.
-[[gnu::noinline]] void check_start(context& ctx, spawn_promise_base& s) {
+/// start_spawned's rare cases, out of its line so the common path saves no registers: a closed
+/// context, debug mode, and the first count of this thread.
+[[gnu::noinline]] void start_spawned_slow(context& ctx, spawn_promise_base& s) {
   if (ctx.closed()) throw std::logic_error("coloop::spawn: the event loop is closed");
-  debug_task_start(s);
+  if (ctx.debug()) debug_task_start(s);
+  count(thread_count::tasks_spawned);
+  s.ctx_ = &ctx;
+  ctx.start(s);
+}
+/// start_spawned_here without a scheduler on this thread: current_context throws.
+[[gnu::noinline]] void start_spawned_nowhere(spawn_promise_base& s, const char* api) {
+  start_spawned_slow(current_context(api), s);
 }
 }  // namespace
 
 void start_spawned(context& ctx, spawn_promise_base& s) {
-  if (ctx.closed_or_debug()) [[unlikely]] check_start(ctx, s);
-  s.ctx_ = &ctx;
+  if (ctx.closed_or_debug() || !this_thread_counters.linked) [[unlikely]] {
+    return start_spawned_slow(ctx, s);
+  }
   count(thread_count::tasks_spawned);  // before start: the task may run (and be counted) at once
+  s.ctx_ = &ctx;
   ctx.start(s);
 }
 
 void start_spawned_here(spawn_promise_base& s, const char* api) {
-  start_spawned(this_context != nullptr ? *this_context : current_context(api), s);
+  if (this_context == nullptr) [[unlikely]] return start_spawned_nowhere(s, api);
+  start_spawned(*this_context, s);
 }
 
 std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
@@ -42,12 +53,12 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
   // task's end transfers back to it. Taken before the joiner is published (after that the task
   // may end and the handle move on); once taken, never again: its ticket may be reused. A task
   // taken back has not run, so it cannot have finished before the join is registered.
-  if (!started_ && ctx_->take_start(*this)) return join_help(joiner, joiner_cancel);
-  return join_wait(joiner, joiner_cancel);
+  if (started_) return join_wait(joiner, joiner_cancel);
+  return ctx_->join_start(*this, joiner, joiner_cancel);
 }
 
-// join_help and join_wait are not inlined: join_await then keeps fewer registers across
-// take_start, and tail-calls them.
+// join_help and join_wait are not inlined: join_await and the contexts' join_start tail-call
+// them, and so save no registers.
 [[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::join_help(
     std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept {
   started_ = true;

@@ -120,7 +120,18 @@ class loop_scheduler final : public context {
     tasks_.add(t);
     t.place_ = ready_.push_start(t.self());  // noexcept: a failure to grow terminates, as post()
   }
-  bool take_start(spawn_promise_base& t) noexcept override { return ready_.withdraw(t.place_); }
+  std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
+                                     cancel_state* joiner_cancel) noexcept override {
+    if (ready_.withdraw_pending(t.place_)) [[likely]] return t.join_help(joiner, joiner_cancel);
+    return join_queued(t, joiner, joiner_cancel);
+  }
+  /// join_start of any other task: out of line, so that the common one saves no registers.
+  [[gnu::noinline]] std::coroutine_handle<> join_queued(spawn_promise_base& t,
+                                                        std::coroutine_handle<> joiner,
+                                                        cancel_state* joiner_cancel) noexcept {
+    if (ready_.withdraw(t.place_)) return t.join_help(joiner, joiner_cancel);
+    return t.join_wait(joiner, joiner_cancel);
+  }
 
   void push_remote(callback&& cb) {
     // wake() happens under the lock: close() takes it too, so the reactor cannot be released

@@ -72,16 +72,16 @@ class ready_queue {
   /// below the withdrawn last one are not the pending one.
   bool withdraw(std::size_t ticket) noexcept {
     if (ticket < head_) return false;
-    if (pending_ && ticket == pending_ticket_) {
-      pending_ = {};  // its slot is empty already
-    } else {
-      slots_[ticket & mask_].reset();
-    }
-    if (ticket + 1 == tail_) {  // the last entry: drop it and the emptied ones below it
-      do {
-        --tail_;
-      } while (tail_ != head_ && !slots_[(tail_ - 1) & mask_]);
-    }
+    if (withdraw_pending(ticket)) return true;
+    slots_[ticket & mask_].reset();
+    trim(ticket);
+    return true;
+  }
+  /// withdraw when `ticket` is the pending entry (the newest spawn, joined at once), else false.
+  bool withdraw_pending(std::size_t ticket) noexcept {
+    if (!pending_ || ticket != pending_ticket_) return false;
+    pending_ = {};  // its slot is empty already
+    trim(ticket);
     return true;
   }
   void clear() noexcept {
@@ -97,6 +97,13 @@ class ready_queue {
     if (pending_) fill_pending();
     if (size() == mask_ + 1) grow();
     return push_start(h);  // now neither
+  }
+  /// After withdrawing `ticket`: if it was the last entry, drops it and the emptied ones below.
+  void trim(std::size_t ticket) noexcept {
+    if (ticket + 1 != tail_) return;
+    do {
+      --tail_;
+    } while (tail_ != head_ && !slots_[(tail_ - 1) & mask_]);
   }
   void fill_pending() noexcept {
     callback* slot = &slots_[pending_ticket_ & mask_];

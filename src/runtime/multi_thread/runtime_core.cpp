@@ -212,6 +212,13 @@ bool runtime_core::take_start(spawn_promise_base& t) noexcept {
   return true;
 }
 
+std::coroutine_handle<> runtime_core::join_start(spawn_promise_base& t,
+                                                 std::coroutine_handle<> joiner,
+                                                 cancel_state* joiner_cancel) noexcept {
+  if (take_start(t)) return t.join_help(joiner, joiner_cancel);
+  return t.join_wait(joiner, joiner_cancel);
+}
+
 void runtime_core::post_yield(std::coroutine_handle<> h) noexcept {
   worker* w = current_worker;
   if (w == nullptr || &w->rt != this) return post(h);

@@ -102,9 +102,8 @@ class runtime_core final : public context {
   void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
   /// A worker's spawn goes to its private spawn stack (worker::spawned).
   void start(spawn_promise_base& t) noexcept override;
-  /// Only from this worker's spawn stack or LIFO slot, which no other thread touches: a task in
-  /// the ring may be stolen and started meanwhile.
-  bool take_start(spawn_promise_base& t) noexcept override;
+  std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
+                                     cancel_state* joiner_cancel) noexcept override;
   /// Pauses the other workers between steps (at most dump_pause_limit for one stuck in a step)
   /// and reads every live task under the registry's locks.
   void collect_tasks(std::vector<task_info>& out) override;
@@ -127,6 +126,9 @@ class runtime_core final : public context {
   std::coroutine_handle<> next_task(worker& w);
   std::coroutine_handle<> steal(worker& w);
   void spill_oldest_spawn(worker& w) noexcept;
+  /// Withdraws `t`'s first step for its joiner: only from this worker's spawn stack or LIFO
+  /// slot, which no other thread touches (a task in the ring may be stolen and started).
+  bool take_start(spawn_promise_base& t) noexcept;
   bool has_visible_work(const worker& w) const noexcept;
   void park(worker& w);
   void maintenance(worker& w);
