@@ -27,7 +27,9 @@ class context : public scheduler {
   /// Registers a spawned task (what close/shutdown cancels and destroys) and queues its first
   /// step, where join_start can find it; any thread of it.
   virtual void start(spawn_promise_base& t) noexcept = 0;
-  virtual void remove_task(spawn_promise_base& t) noexcept = 0;
+  /// Unregisters `t`, which has ended, and returns t.hand_over() (a tail call, so that
+  /// spawn_promise_base::finished saves no registers).
+  virtual std::coroutine_handle<> end_task(spawn_promise_base& t) noexcept = 0;
   /// spawn_promise_base::join_await for a task not taken yet, on the context's own thread: if
   /// its queued first step can be withdrawn, the joiner runs it now (join_help), else it waits
   /// for the end (join_wait). Here, not in join_await, so that each is a tail call.

@@ -72,23 +72,55 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
 }
 
 std::coroutine_handle<> spawn_promise_base::finished() noexcept {
-  if (group_ != nullptr) group_leave(*this, false);  // before the handle can see it done
-  ctx_->remove_task(*this);
-  count_task_end(error_);
+  if (group_ != nullptr) [[unlikely]] return finished_in_group();
+  return ctx_->end_task(*this);
+}
+
+[[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::finished_in_group() noexcept {
+  group_leave(*this, false);  // before the handle can see it done
+  return ctx_->end_task(*this);
+}
+
+[[gnu::always_inline]] inline std::coroutine_handle<> spawn_promise_base::hand_over_counted()
+    noexcept {
   // While a joiner on this thread holds the handle, nobody else can write state_ (see add).
   // relaxed: only this thread sets or clears local_joiner_bit.
   const bool local = (state_.load(std::memory_order_relaxed) & local_joiner_bit) != 0;
   const unsigned old = add(done_bit - ref_one, local);
-  std::coroutine_handle<> joiner;
-  if ((old & joiner_bit) != 0) {
-    // The joiner's reference is held until we resume it: the frame outlives this.
-    joiner = std::exchange(joiner_, {});
-    if (joiner_cancel_ != nullptr) joiner_cancel_->disarm();
-  } else if (old / ref_one == 1) {
-    free_frame(old + done_bit - ref_one);  // detached (or dropped) before the end
-  }
   // No member after the RMW unless a joiner holds the frame: a detach may free it.
-  return joiner ? transfer_to(joiner) : std::noop_coroutine();
+  if ((old & joiner_bit) == 0) {
+    if (old / ref_one == 1) return hand_over_detached(old + done_bit - ref_one);
+    return std::noop_coroutine();
+  }
+  // The joiner's reference is held until we resume it: the frame outlives this.
+  const std::coroutine_handle<> joiner = std::exchange(joiner_, {});
+  if (joiner_cancel_ != nullptr && !joiner_cancel_->try_disarm()) [[unlikely]] {
+    return hand_over_disarming(joiner);
+  }
+  return transfer_to(joiner);
+}
+
+std::coroutine_handle<> spawn_promise_base::hand_over() noexcept {
+  if (error_ || !this_thread_counters.linked) [[unlikely]] return hand_over_counting();
+  count(thread_count::tasks_finished);
+  return hand_over_counted();
+}
+
+[[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::hand_over_counting() noexcept {
+  count_task_end(error_);
+  return hand_over_counted();
+}
+
+[[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::hand_over_disarming(
+    std::coroutine_handle<> joiner) noexcept {
+  joiner_cancel_->disarm();
+  return transfer_to(joiner);
+}
+
+[[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::hand_over_detached(
+    unsigned state) noexcept {
+  free_frame(state);  // detached (or dropped) before the end
+  return std::noop_coroutine();
 }
 
 // handle_local: an event loop's task ends, and its watchers run, on the loop's thread; its

@@ -57,9 +57,12 @@ class cancel_state {
   }
   /// Called when the registered operation completes on its own (or is abandoned).
   void disarm() noexcept {
+    if (!try_disarm()) disarm_slow();
+  }
+  /// disarm's common case alone: false, with nothing changed, when a request came (then disarm).
+  [[nodiscard]] bool try_disarm() noexcept {
     std::uintptr_t w = word_.load(std::memory_order_acquire);
-    if (w > busy && word_.compare_exchange_strong(w, 0, std::memory_order_acq_rel)) return;
-    disarm_slow();
+    return w > busy && word_.compare_exchange_strong(w, 0, std::memory_order_acq_rel);
   }
   bool pending() const noexcept { return word_.load(std::memory_order_acquire) == pending_bit; }
   /// Takes a pending request without suspending (for awaiters that never register a slot).

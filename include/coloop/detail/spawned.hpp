@@ -44,6 +44,9 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
 
   /// The task has ended (its outcome is in place): unregister, hand over to the joiner.
   std::coroutine_handle<> finished() noexcept;
+  /// finished() once unregistered (its context's end_task tail-calls it): counts the end and
+  /// hands over to the joiner, or frees the frame of a detached task.
+  std::coroutine_handle<> hand_over() noexcept;
   /// Drops one reference (the task's, the handle's or a watcher's); the last frees the frame.
   void release() noexcept { drop(0); }
   /// Takes one more reference (a watcher's), while the caller holds one.
@@ -165,6 +168,12 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
     self().destroy();  // ~spawn_promise_base would do nothing: no error_, no task_extra
   }
   void free_frame_slow(unsigned state) noexcept;
+  // finished()'s and hand_over()'s rare cases, tail calls: their common paths save no registers.
+  std::coroutine_handle<> finished_in_group() noexcept;
+  std::coroutine_handle<> hand_over_counting() noexcept;
+  std::coroutine_handle<> hand_over_counted() noexcept;
+  std::coroutine_handle<> hand_over_disarming(std::coroutine_handle<> joiner) noexcept;
+  std::coroutine_handle<> hand_over_detached(unsigned state) noexcept;
   void join_resume_slow();
   [[gnu::noinline]] bool join_suspend_contended(bool local) noexcept;
   bool join_publish(bool local) noexcept;

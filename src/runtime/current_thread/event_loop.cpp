@@ -115,7 +115,10 @@ class loop_scheduler final : public context {
   }
   void post_threadsafe(std::coroutine_handle<> h) override { push_remote(callback::resume(h)); }
   // post_yield: post(), the ready queue is FIFO already.
-  void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
+  std::coroutine_handle<> end_task(spawn_promise_base& t) noexcept override {
+    tasks_.remove(t);
+    return t.hand_over();
+  }
   void start(spawn_promise_base& t) noexcept override {
     tasks_.add(t);
     t.place_ = ready_.push_start(t.self());  // noexcept: a failure to grow terminates, as post()

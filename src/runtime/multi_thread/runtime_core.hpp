@@ -99,7 +99,10 @@ class runtime_core final : public context {
   void post_yield(std::coroutine_handle<> h) noexcept override;
 
   // context: any thread (a worker's task spawns or ends; runtime::spawn from outside).
-  void remove_task(spawn_promise_base& t) noexcept override { tasks_.remove(t); }
+  std::coroutine_handle<> end_task(spawn_promise_base& t) noexcept override {
+    tasks_.remove(t);
+    return t.hand_over();
+  }
   /// A worker's spawn goes to its private spawn stack (worker::spawned).
   void start(spawn_promise_base& t) noexcept override;
   std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
