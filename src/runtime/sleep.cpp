@@ -72,12 +72,13 @@ sleep_awaiter::~sleep_awaiter() {
 }
 
 bool yield_awaiter::start(std::coroutine_handle<> waiter, cancel_state* cancel) {
-  context& ctx = current_context("coloop::yield");
+  context* ctx = this_context;
+  if (ctx == nullptr) [[unlikely]] ctx = &current_context("coloop::yield");  // throws
   if (cancel != nullptr && cancel->consume_pending()) {
     cancelled_ = true;
     return false;
   }
-  ctx.post_yield(waiter);
+  ctx->post_yield(waiter);
   return true;
 }
 

@@ -47,7 +47,6 @@ namespace coloop::detail::mt {
 namespace {
 
 constinit thread_local worker* current_worker = nullptr;
-constexpr std::uint32_t event_interval = 61;  // tokio's: inject first + driver poll every 61
 constexpr unsigned max_lifo_streak = 3;
 
 std::size_t worker_count(const loop_options& options) {
@@ -254,11 +253,14 @@ void runtime_core::maintenance(worker& w) {
   driver_taken_.store(false, std::memory_order_release);
 }
 
-std::coroutine_handle<> runtime_core::next_task(worker& w) {
-  ++w.tick;
-  const bool inject_first =
-      seed_ != 0 ? next_random(w) % 7 == 0 : w.tick % event_interval == 0;
-  if (w.tick % event_interval == 0) maintenance(w);
+// Inlined into run_worker, its one caller (g++ otherwise keeps it a call once it grows).
+[[gnu::always_inline]] inline std::coroutine_handle<> runtime_core::next_task(worker& w) {
+  const bool interval = --w.ticks_to_interval == 0;
+  if (interval) {
+    w.ticks_to_interval = worker::event_interval;
+    maintenance(w);
+  }
+  const bool inject_first = seed_ != 0 ? next_random(w) % 7 == 0 : interval;
   if (inject_first) {
     if (std::coroutine_handle<> h = inject_.pop()) return h;
   }

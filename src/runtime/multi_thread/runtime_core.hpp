@@ -62,7 +62,8 @@ struct worker {
   std::coroutine_handle<> spawned[spawn_capacity];
   unsigned spawned_count = 0;
   unsigned lifo_streak = 0;      // consecutive LIFO runs; capped so the queue is not starved
-  std::uint32_t tick = 0;
+  static constexpr std::uint32_t event_interval = 61;  // tokio's: inject first + poll every 61
+  std::uint32_t ticks_to_interval = event_interval;     // steps until the next of those
   bool searching = false;
   std::uint64_t rng = 0;  // xorshift state: steal victims, and the randomized mode
   worker_counters counters;
