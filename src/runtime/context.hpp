@@ -30,11 +30,13 @@ class context : public scheduler {
   /// Unregisters `t`, which has ended, and returns t.hand_over() (a tail call, so that
   /// spawn_promise_base::finished saves no registers).
   virtual std::coroutine_handle<> end_task(spawn_promise_base& t) noexcept = 0;
-  /// spawn_promise_base::join_await for a task not taken yet, on the context's own thread: if
-  /// its queued first step can be withdrawn, the joiner runs it now (join_help), else it waits
-  /// for the end (join_wait). Here, not in join_await, so that each is a tail call.
+  /// spawn_promise_base::join_await for a task not taken yet: if its queued first step can be
+  /// withdrawn, the joiner runs it now (join_help), else it waits for the end (join_wait). Here,
+  /// not in join_await, so that each is a tail call. On a thread that does not run the context's
+  /// tasks it throws (spawn_promise_base::throw_joined_elsewhere), before anything is published:
+  /// the end would resume the joiner on the task's thread.
   virtual std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
-                                             cancel_state* joiner_cancel) noexcept = 0;
+                                             cancel_state* joiner_cancel) = 0;
   /// Appends a snapshot of every live spawned task (coloop::all_tasks): the event loop's thread,
   /// or any thread of the runtime.
   virtual void collect_tasks(std::vector<task_info>& out) = 0;

@@ -48,7 +48,7 @@ void start_spawned_here(spawn_promise_base& s, const char* api) {
 }
 
 std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> joiner,
-                                                       cancel_state* joiner_cancel) noexcept {
+                                                       cancel_state* joiner_cancel) {
   // Not started yet: the joiner could only wait, so it runs the task now (depth first), and the
   // task's end transfers back to it. Taken before the joiner is published (after that the task
   // may end and the handle move on); once taken, never again: its ticket may be reused. A task
@@ -173,6 +173,12 @@ void spawn_promise_base::request_cancel() noexcept {
 void spawn_promise_base::throw_joined() {
   throw std::logic_error(
       "coloop::join_handle: already awaited by another task (one awaiter at a time)");
+}
+
+void spawn_promise_base::throw_joined_elsewhere() {
+  throw std::logic_error(
+      "coloop::join_handle: awaited on a thread that does not run the task's event loop or "
+      "runtime; await it from a task of that loop or runtime");
 }
 
 bool spawn_promise_base::join_suspend(std::coroutine_handle<> joiner,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <latch>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include <coloop/core/future.hpp>
 #include <coloop/runtime/event_loop.hpp>
 #include <coloop/runtime/run.hpp>
+#include <coloop/runtime/runtime.hpp>
 #include <coloop/runtime/sleep.hpp>
 #include <coloop/runtime/spawn.hpp>
 #include <coloop/runtime/yield.hpp>
@@ -353,6 +355,76 @@ TEST_P(SpawnOnLoop, HandleDroppedOnAnotherThreadWhileTheTaskEnds) {
   EXPECT_EQ(ran.load(), rounds);
   EXPECT_EQ(reports.load(), rounds / 2);
   EXPECT_EQ(loop.live_tasks(), 0u);
+}
+
+coloop::task<void> note_thread(std::thread::id& ran_on, std::atomic<bool>& ran) {
+  ran_on = std::this_thread::get_id();
+  ran = true;
+  co_return;
+}
+coloop::task<void> hold_until(std::latch& released) {
+  released.wait();  // blocks its loop's thread: nothing else of that loop runs meanwhile
+  co_return;
+}
+coloop::task<void> release(std::latch& l) {
+  l.count_down();
+  co_return;
+}
+/// Awaits `h`, which runs on another loop: refused before anything is registered. `awaited`
+/// opens after that.
+coloop::task<void> join_from_here(coloop::join_handle<void> h, std::latch& awaited) {
+  auto released = coloop::spawn(release(awaited));
+  try {
+    co_await h;
+    ADD_FAILURE() << "a handle awaited on another loop's thread did not throw";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not run the task's"), std::string::npos) << e.what();
+  }
+  co_await released;
+}
+
+// The end of a task resumes its joiner on the task's own thread, so a handle awaited from another
+// loop throws; the task is not taken back there, and still runs on its own loop.
+TEST_P(SpawnOnLoop, JoiningFromAnotherLoopThrowsAndTheTaskRunsOnItsOwn) {
+  coloop::event_loop loop(options());
+  std::latch awaited(1);
+  std::thread::id ran_on;
+  std::atomic<bool> ran{false};
+  auto holder = loop.create_task(hold_until(awaited));  // queued first: holds the loop
+  auto child = loop.create_task(note_thread(ran_on, ran));
+  std::thread elsewhere([&awaited, h = std::move(child), this]() mutable {
+    coloop::event_loop other(options());
+    other.run_until_complete(join_from_here(std::move(h), awaited));
+  });
+  auto main = [](coloop::join_handle<void>& first, std::atomic<bool>& done) -> coloop::task<void> {
+    co_await first;
+    while (!done) co_await coloop::yield();
+  };
+  loop.run_until_complete(main(holder, ran));
+  elsewhere.join();
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+coloop::task<int> value_when_released(std::latch& released) {
+  released.wait();  // holds the task unfinished (and its worker) until the join was refused
+  co_return 42;
+}
+coloop::task<void> join_runtime_task(coloop::join_handle<int>& h, std::latch& released) {
+  EXPECT_THROW(co_await h, std::logic_error);
+  released.count_down();
+  co_return;
+}
+
+// The same from an event loop's task for a runtime's task; the handle is still good on the
+// runtime.
+TEST(SpawnAcrossSchedulers, JoiningARuntimeTaskFromAnEventLoopThrows) {
+  coloop::runtime rt({.workers = 1});
+  std::latch released(1);
+  auto h = rt.spawn(value_when_released(released));
+  coloop::event_loop loop;
+  loop.run_until_complete(join_runtime_task(h, released));
+  auto await_it = [](coloop::join_handle<int>& jh) -> coloop::task<int> { co_return co_await jh; };
+  EXPECT_EQ(rt.block_on(await_it(h)), 42);
 }
 
 TEST(SpawnNoLoop, SpawnWithoutALoopThrows) {

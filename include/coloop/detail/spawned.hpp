@@ -70,9 +70,11 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
                     bool local = false) noexcept;
   /// join_suspend for a join_handle's awaiter: what it transfers to. The task itself when its
   /// first step could be taken back from the queue (the joiner runs it at once), the joiner when
-  /// the task has finished meanwhile, else noop_coroutine().
-  std::coroutine_handle<> join_await(std::coroutine_handle<> joiner,
-                                     cancel_state* joiner_cancel) noexcept;
+  /// the task has finished meanwhile, else noop_coroutine(). Throws std::logic_error on a thread
+  /// that does not run the task's scheduler (the end would resume the joiner there), before
+  /// registering anything.
+  std::coroutine_handle<> join_await(std::coroutine_handle<> joiner, cancel_state* joiner_cancel);
+  [[noreturn]] static void throw_joined_elsewhere();
   /// join_await's task taken back from its queue: the joiner runs it now.
   std::coroutine_handle<> join_help(std::coroutine_handle<> joiner,
                                     cancel_state* joiner_cancel) noexcept;

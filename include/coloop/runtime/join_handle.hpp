@@ -29,7 +29,9 @@ struct join_handle_access;  // wait / as_completed: the spawned task behind a ha
 /// the spawned one too and still waits for it to finish. Dropping the handle detaches the task: it
 /// keeps running and an exception it ends with goes to the loop's exception handler. Move-only;
 /// one awaiter at a time (a second concurrent one gets std::logic_error); use it from one task at
-/// a time (on the runtime that task may run on any worker).
+/// a time (on the runtime that task may run on any worker). Await it from a task of the same
+/// event loop or runtime: from any other thread, `co_await` throws std::logic_error (the task's
+/// end resumes its joiner on the task's own thread).
 template <class T>
 class join_handle {
  public:
@@ -89,7 +91,13 @@ class join_handle {
       // worker and resume us before it returns.
       p->check_joinable();
       suspended = true;
-      const std::coroutine_handle<> next = p->join_await(joiner, detail::cancel_state_of(joiner));
+      std::coroutine_handle<> next;
+      try {
+        next = p->join_await(joiner, detail::cancel_state_of(joiner));
+      } catch (...) {
+        suspended = false;  // awaited on a thread that does not run the task: nothing registered
+        throw;
+      }
       if (next == joiner) suspended = false;  // finished meanwhile: go on
       return next;
     }

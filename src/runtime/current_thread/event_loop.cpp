@@ -124,14 +124,18 @@ class loop_scheduler final : public context {
     t.place_ = ready_.push_start(t.self());  // noexcept: a failure to grow terminates, as post()
   }
   std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
-                                     cancel_state* joiner_cancel) noexcept override {
-    if (ready_.withdraw_pending(t.place_)) [[likely]] return t.join_help(joiner, joiner_cancel);
+                                     cancel_state* joiner_cancel) override {
+    if (this_context == this && ready_.withdraw_pending(t.place_)) [[likely]] {
+      return t.join_help(joiner, joiner_cancel);
+    }
     return join_queued(t, joiner, joiner_cancel);
   }
-  /// join_start of any other task: out of line, so that the common one saves no registers.
+  /// join_start of any other task, or from another thread: out of line, so that the common one
+  /// saves no registers.
   [[gnu::noinline]] std::coroutine_handle<> join_queued(spawn_promise_base& t,
                                                         std::coroutine_handle<> joiner,
-                                                        cancel_state* joiner_cancel) noexcept {
+                                                        cancel_state* joiner_cancel) {
+    if (this_context != this) [[unlikely]] spawn_promise_base::throw_joined_elsewhere();
     if (ready_.withdraw(t.place_)) return t.join_help(joiner, joiner_cancel);
     return t.join_wait(joiner, joiner_cancel);
   }

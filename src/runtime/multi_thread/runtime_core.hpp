@@ -107,7 +107,7 @@ class runtime_core final : public context {
   /// A worker's spawn goes to its private spawn stack (worker::spawned).
   void start(spawn_promise_base& t) noexcept override;
   std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
-                                     cancel_state* joiner_cancel) noexcept override;
+                                     cancel_state* joiner_cancel) override;
   /// Pauses the other workers between steps (at most dump_pause_limit for one stuck in a step)
   /// and reads every live task under the registry's locks.
   void collect_tasks(std::vector<task_info>& out) override;
