@@ -60,9 +60,9 @@ std::coroutine_handle<> spawn_promise_base::join_await(std::coroutine_handle<> j
 // join_help and join_wait are not inlined: join_await and the contexts' join_start tail-call
 // them, and so save no registers.
 [[gnu::noinline]] std::coroutine_handle<> spawn_promise_base::join_help(
-    std::coroutine_handle<> joiner, cancel_state* joiner_cancel) noexcept {
+    std::coroutine_handle<> joiner, cancel_state* joiner_cancel, bool local) noexcept {
   started_ = true;
-  join_suspend(joiner, joiner_cancel, handle_local());
+  join_suspend(joiner, joiner_cancel, local);
   return transfer_to(self());
 }
 

@@ -405,6 +405,19 @@ TEST_P(SpawnOnLoop, JoiningFromAnotherLoopThrowsAndTheTaskRunsOnItsOwn) {
   EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
 
+// A loop's handles skip their RMWs on the thread running it (handle_local). Once it stops, the
+// thread is no longer its own: a later loop may be built at the same address and run elsewhere.
+TEST_P(SpawnOnLoop, AThreadStopsCountingAsTheLoopsOnceItStops) {
+  {
+    coloop::event_loop loop(options());
+    std::atomic<bool> ran{false};
+    std::thread::id ran_on;
+    loop.run_until_complete(note_thread(ran_on, ran));
+    EXPECT_TRUE(ran);
+  }
+  EXPECT_EQ(coloop::detail::this_thread.local_loop, &coloop::detail::no_local_loop);
+}
+
 coloop::task<int> value_when_released(std::latch& released) {
   released.wait();  // holds the task unfinished (and its worker) until the join was refused
   co_return 42;

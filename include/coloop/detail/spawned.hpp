@@ -75,9 +75,10 @@ class spawn_promise_base : public spawn_header, private cancel_slot, public grou
   /// registering anything.
   std::coroutine_handle<> join_await(std::coroutine_handle<> joiner, cancel_state* joiner_cancel);
   [[noreturn]] static void throw_joined_elsewhere();
-  /// join_await's task taken back from its queue: the joiner runs it now.
-  std::coroutine_handle<> join_help(std::coroutine_handle<> joiner,
-                                    cancel_state* joiner_cancel) noexcept;
+  /// join_await's task taken back from its queue: the joiner runs it now. `local`: the
+  /// scheduler knows it is handle_local() (an event loop's thread).
+  std::coroutine_handle<> join_help(std::coroutine_handle<> joiner, cancel_state* joiner_cancel,
+                                    bool local) noexcept;
   /// join_await's task already started: the joiner waits for its end.
   std::coroutine_handle<> join_wait(std::coroutine_handle<> joiner,
                                     cancel_state* joiner_cancel) noexcept;

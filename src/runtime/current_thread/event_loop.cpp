@@ -125,18 +125,22 @@ class loop_scheduler final : public context {
   }
   std::coroutine_handle<> join_start(spawn_promise_base& t, std::coroutine_handle<> joiner,
                                      cancel_state* joiner_cancel) override {
-    if (this_context == this && ready_.withdraw_pending(t.place_)) [[likely]] {
-      return t.join_help(joiner, joiner_cancel);
+    if (on_loop_thread() && ready_.withdraw_pending(t.place_)) [[likely]] {
+      return t.join_help(joiner, joiner_cancel, true);
     }
     return join_queued(t, joiner, joiner_cancel);
+  }
+  /// Whether this thread runs the loop (where its handles are local: handle_local).
+  bool on_loop_thread() const noexcept {
+    return this_thread.local_loop == static_cast<const context*>(this);
   }
   /// join_start of any other task, or from another thread: out of line, so that the common one
   /// saves no registers.
   [[gnu::noinline]] std::coroutine_handle<> join_queued(spawn_promise_base& t,
                                                         std::coroutine_handle<> joiner,
                                                         cancel_state* joiner_cancel) {
-    if (this_context != this) [[unlikely]] spawn_promise_base::throw_joined_elsewhere();
-    if (ready_.withdraw(t.place_)) return t.join_help(joiner, joiner_cancel);
+    if (!on_loop_thread()) [[unlikely]] spawn_promise_base::throw_joined_elsewhere();
+    if (ready_.withdraw(t.place_)) return t.join_help(joiner, joiner_cancel, true);
     return t.join_wait(joiner, joiner_cancel);
   }
 
@@ -232,6 +236,7 @@ class loop_scheduler final : public context {
         s->running_ = false;
         s->loop_thread_.store({}, std::memory_order_relaxed);
         this_thread.debug = false;
+        this_thread.local_loop = &no_local_loop;  // a later loop may reuse this one's address
         set_current_context(nullptr);
       }
     } guard{this};

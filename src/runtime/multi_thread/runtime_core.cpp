@@ -214,7 +214,7 @@ bool runtime_core::take_start(spawn_promise_base& t) noexcept {
 std::coroutine_handle<> runtime_core::join_start(spawn_promise_base& t,
                                                  std::coroutine_handle<> joiner,
                                                  cancel_state* joiner_cancel) {
-  if (take_start(t)) return t.join_help(joiner, joiner_cancel);
+  if (take_start(t)) return t.join_help(joiner, joiner_cancel, false);
   if (!on_worker()) [[unlikely]] spawn_promise_base::throw_joined_elsewhere();
   return t.join_wait(joiner, joiner_cancel);
 }
