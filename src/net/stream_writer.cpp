@@ -60,6 +60,11 @@ bool socket_closed(const void* transport) {
   return t.closed;
 }
 
+endpoint socket_endpoint(detail::stream_transport& t, bool remote) {
+  const detail::transport_scope scope(t);
+  return remote ? t.socket.remote_endpoint() : t.socket.local_endpoint();
+}
+
 }  // namespace
 
 stream_writer::stream_writer(std::shared_ptr<detail::stream_transport> transport) noexcept
@@ -189,16 +194,8 @@ void stream_writer::set_write_buffer_limits(std::size_t high, std::size_t low) {
   t.low_water = low;
 }
 
-endpoint stream_writer::remote_endpoint() const {
-  detail::stream_transport& t = checked();
-  const detail::transport_scope scope(t);
-  return t.socket.remote_endpoint();
-}
+endpoint stream_writer::remote_endpoint() const { return socket_endpoint(checked(), true); }
 
-endpoint stream_writer::local_endpoint() const {
-  detail::stream_transport& t = checked();
-  const detail::transport_scope scope(t);
-  return t.socket.local_endpoint();
-}
+endpoint stream_writer::local_endpoint() const { return socket_endpoint(checked(), false); }
 
 }  // namespace coloop
