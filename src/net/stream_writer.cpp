@@ -132,12 +132,8 @@ void stream_writer::write_eof() {
   if (t.eof_requested) return;
   t.eof_requested = true;
   if (t.flushing) return;  // the flusher shuts down once the buffer is sent
-  try {
-    t.shut_write();
-  } catch (...) {
-    t.fail(std::current_exception());
-    throw;
-  }
+  t.shut_write();
+  if (t.error) std::rethrow_exception(t.error);
 }
 
 void stream_writer::close() noexcept {
