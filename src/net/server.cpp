@@ -308,15 +308,13 @@ task<void> server::serve_forever() {
   if (s == nullptr || !s->serving) {
     throw std::system_error(make_error_code(errc::closed), "coloop::server::serve_forever");
   }
-  bool cancelled = false;
   try {
     while (s->serving) {
       co_await s->serving_waiters.wait_until(&detail::server_state::not_serving_fn, s.get());
     }
-  } catch (const cancelled_error&) {
-    cancelled = true;
+    co_return;
+  } catch (const cancelled_error&) {  // stop serving, then end as cancelled
   }
-  if (!cancelled) co_return;
   s->close();
   s->close_clients();
   while (!s->is_closed())
