@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <sys/wait.h>
 
-#include <coloop/core/errors.hpp>
 #include <coloop/core/when_all.hpp>
 #include <coloop/process/process.hpp>
 #include <cstring>
@@ -42,9 +41,7 @@ task<void> feed(stream_writer& in, std::string input) {
     if (!input.empty()) in.write(input);
     in.close();  // sends the rest, then the child reads end of file
     co_await in.wait_closed();
-  } catch (const cancelled_error&) {
-    throw;
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error& e) {  // cancelled_error too: rethrown below
     // A child that exits or closes its stdin without reading everything is no error.
     if (e.code() != std::errc::broken_pipe && e.code() != std::errc::connection_reset) throw;
   }
