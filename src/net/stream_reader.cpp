@@ -247,10 +247,7 @@ task<std::size_t> stream_reader::skip_long_line() {
     std::size_t got;
     while ((got = co_await scratch_read(*transport_, s, detail::scratch_size)) == retry) {
     }
-    if (got == 0) {
-      eof_ = true;
-      break;
-    }
+    if (got == 0) eof_ = true;  // the loop ends: nothing is found in no bytes
     const std::size_t at = std::string_view(s, got).find('\n');
     if (at != std::string_view::npos) {
       skipped_ += at + 1;
