@@ -100,12 +100,9 @@ task<process_result> process::communicate(std::string input) {
   task<std::string> out = detail::read_all(s.out);
   task<std::string> err = detail::read_all(s.err);
   auto outputs = co_await when_all(std::move(writing), std::move(out), std::move(err));
-  process_result result;
-  result.out = std::move(std::get<1>(outputs));
-  result.err = std::move(std::get<2>(outputs));
   co_await detail::await_exit(s);
-  result.status = s.status;
-  co_return result;
+  co_return process_result{std::move(std::get<1>(outputs)), std::move(std::get<2>(outputs)),
+                           s.status};
 }
 
 task<process_result> run_process(std::vector<std::string> args) {
