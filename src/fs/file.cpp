@@ -37,16 +37,18 @@ int open_flags(open_mode mode) {
   return flags;
 }
 
-unsigned clamp(std::size_t n) noexcept {
-  return static_cast<unsigned>(n < max_transfer ? n : max_transfer);
-}
-
-/// A call of kind `k` on `f`, `api` naming it; errc::closed when `f` is closed.
-file_request* request(const file& f, kind k, const char* api) {
+/// A call of kind `k` on `f`, `api` naming it; a read or write moves up to `n` bytes of `buf` at
+/// `offset`. errc::closed when `f` is closed.
+file_request* request(const file& f, kind k, const char* api, void* buf = nullptr,
+                      std::size_t n = 0, std::uint64_t offset = 0) {
   if (!f.is_open()) {
     throw std::system_error(make_error_code(errc::closed), std::string(api) + " " + f.path());
   }
-  return new file_request(k, f.native_handle(), api, f.path());
+  auto* req = new file_request(k, f.native_handle(), api, f.path());
+  req->buffer = buf;
+  req->length = static_cast<unsigned>(n < max_transfer ? n : max_transfer);
+  req->offset = offset;
+  return req;
 }
 
 }  // namespace
@@ -85,20 +87,13 @@ detail::file_open_awaiter file::open(std::string path, open_mode mode) {
 }
 
 detail::file_awaiter file::read_some(void* buf, std::size_t n) {
-  file_request* req = request(*this, kind::read, "coloop::file::read_some");
-  req->buffer = buf;
-  req->length = clamp(n);
-  req->offset = position_;
+  file_request* req = request(*this, kind::read, "coloop::file::read_some", buf, n, position_);
   req->advance = &position_;
   return detail::file_awaiter(req);
 }
 
 detail::file_awaiter file::read_at(void* buf, std::size_t n, std::uint64_t offset) {
-  file_request* req = request(*this, kind::read, "coloop::file::read_at");
-  req->buffer = buf;
-  req->length = clamp(n);
-  req->offset = offset;
-  return detail::file_awaiter(req);
+  return detail::file_awaiter(request(*this, kind::read, "coloop::file::read_at", buf, n, offset));
 }
 
 task<void> file::write_loop(const void* buf, std::size_t n, std::uint64_t offset,
@@ -106,11 +101,9 @@ task<void> file::write_loop(const void* buf, std::size_t n, std::uint64_t offset
   const char* api = sequential ? "coloop::file::write_all" : "coloop::file::write_at";
   const auto* p = static_cast<const char*>(buf);
   while (n > 0) {
-    file_request* req = request(*this, kind::write, api);
-    req->buffer = const_cast<char*>(p);
-    req->length = clamp(n);
     // Append mode writes at the end whatever the offset (the fd's own position: ~0).
-    req->offset = sequential && append_ ? ~std::uint64_t{0} : offset;
+    file_request* req = request(*this, kind::write, api, const_cast<char*>(p), n,
+                                sequential && append_ ? ~std::uint64_t{0} : offset);
     if (sequential && !append_) req->advance = &position_;
     detail::file_awaiter write(req);
     const std::uint64_t done = co_await write;

@@ -115,8 +115,7 @@ task<std::vector<endpoint>> resolve(std::string host, std::string service) {
   check_host(host);
   // Named, not a temporary in the co_await operand: g++ 12 mis-destroys such temporaries.
   auto job = [host, service] { return lookup(host, service); };
-  std::vector<endpoint> found = co_await to_thread(std::move(job));
-  co_return found;
+  co_return co_await to_thread(std::move(job));
 }
 
 task<std::vector<endpoint>> resolve(std::string host, std::uint16_t port) {

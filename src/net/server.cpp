@@ -61,7 +61,6 @@ struct server_state {
   stream_options streams;
   std::vector<tcp_listener> tcp;
   unix_listener local_listener;  // start_unix_server
-  bool is_unix = false;
   std::vector<endpoint> endpoints;
 
   std::atomic<bool> serving{true};
@@ -177,19 +176,14 @@ task<void> serve_connection(std::shared_ptr<server_state> s, stream_socket socke
   if (error) std::rethrow_exception(error);  // to the loop's exception handler (not cancels)
 }
 
-task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
+/// The accept loop of `listener`, a tcp_listener or unix_listener of `s` (which the loop keeps).
+template <class Listener>
+task<void> accept_loop(std::shared_ptr<server_state> s, Listener& listener) {
   std::exception_ptr error;
   try {
     task_link link(*s, s->accepting, co_await current_cancel_state{});
     while (s->serving) {
-      stream_socket socket;
-      if (s->is_unix) {
-        unix_stream c = co_await s->local_listener.accept();
-        socket = std::move(c);
-      } else {
-        tcp_stream c = co_await s->tcp[index].accept();
-        socket = std::move(c);
-      }
+      stream_socket socket = co_await listener.accept();
       if (!s->serving) break;
       ++s->connections;
       s->accepted.fetch_add(1, std::memory_order_relaxed);
@@ -206,11 +200,7 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
   } catch (...) {
     error = std::current_exception();
   }
-  if (s->is_unix) {  // this loop's own listener: nobody else uses it now
-    s->local_listener.close();
-  } else {
-    s->tcp[index].close();
-  }
+  listener.close();  // this loop's own listener: nobody else uses it now
   --s->accept_loops;
   if (error) s->close();  // an accept that fails for good (not EMFILE: that one waits) stops it
   s->maybe_closed();
@@ -218,11 +208,12 @@ task<void> accept_loop(std::shared_ptr<server_state> s, std::size_t index) {
 }
 
 server start_accepting(std::shared_ptr<server_state> s) {
-  const std::size_t loops = s->is_unix ? 1 : s->tcp.size();
-  for (std::size_t i = 0; i < loops; ++i) {
-    spawn(accept_loop(s, i)).detach();
+  const auto start = [&s](auto& listener) {
+    spawn(accept_loop(s, listener)).detach();
     ++s->accept_loops;
-  }
+  };
+  if (s->local_listener.is_open()) start(s->local_listener);  // a unix server
+  for (tcp_listener& listener : s->tcp) start(listener);
   return server(std::move(s));
 }
 
@@ -247,7 +238,6 @@ void listen_tcp(server_state& s, const endpoint& local, const server_options& op
 
 void listen_unix(server_state& s, std::string_view path, const server_options& options) {
   s.local_listener = unix_listener::bind(path, options.backlog);
-  s.is_unix = true;
   s.endpoints.push_back(endpoint::unix_path(s.local_listener.path()));
 }
 
@@ -308,15 +298,13 @@ task<void> server::serve_forever() {
   if (s == nullptr || !s->serving) {
     throw std::system_error(make_error_code(errc::closed), "coloop::server::serve_forever");
   }
-  bool cancelled = false;
   try {
     while (s->serving) {
       co_await s->serving_waiters.wait_until(&detail::server_state::not_serving_fn, s.get());
     }
-  } catch (const cancelled_error&) {
-    cancelled = true;
+    co_return;
+  } catch (const cancelled_error&) {  // stop serving, then end as cancelled
   }
-  if (!cancelled) co_return;
   s->close();
   s->close_clients();
   while (!s->is_closed())

@@ -57,13 +57,10 @@ stream_reader::stream_reader(std::shared_ptr<detail::stream_transport> transport
 
 stream_reader::~stream_reader() = default;
 
-void stream_reader::check_valid() const {
-  if (transport_ == nullptr) {
+stream_reader::one_reader::one_reader(stream_reader& r) : marked_(nullptr) {
+  if (r.transport_ == nullptr) {
     throw std::system_error(make_error_code(errc::closed), "coloop::stream_reader: no stream");
   }
-}
-
-stream_reader::one_reader::one_reader(stream_reader& r) : marked_(nullptr) {
   if (!detail::debug_here()) return;
   if (r.reading_) {
     throw std::logic_error(
@@ -118,7 +115,6 @@ task<std::size_t> stream_reader::fill() {
 }
 
 task<std::string> stream_reader::read(std::size_t n) {
-  check_valid();
   const one_reader guard(*this);
   if (n == 0) co_return std::string();
   if (n == all) {
@@ -137,7 +133,6 @@ task<std::string> stream_reader::read(std::size_t n) {
 }
 
 task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
-  check_valid();
   const one_reader guard(*this);
   if (n == 0) co_return 0;
   if (buffered() > 0) {
@@ -157,7 +152,6 @@ task<std::size_t> stream_reader::read_into(void* buf, std::size_t n) {
 }
 
 task<std::string> stream_reader::read_exactly(std::size_t n) {
-  check_valid();
   const one_reader guard(*this);
   if (buffered() >= n) co_return take(n);
   if (buffered() == 0 && !eof_) {  // fast path: the whole message in one read
@@ -193,7 +187,6 @@ task<std::string> stream_reader::read_until(std::string_view separator) {
 // idle connection keeps while it waits for its next line stays small; the rest is scan().
 task<std::string> stream_reader::read_until_impl(std::string_view fixed, std::string owned,
                                                  line_mode mode) {
-  check_valid();
   const one_reader guard(*this);
   const std::string_view sep = owned.empty() ? fixed : std::string_view(owned);
   if (buffered() == 0 && !eof_ && !skipping_line_) {
@@ -254,10 +247,7 @@ task<std::size_t> stream_reader::skip_long_line() {
     std::size_t got;
     while ((got = co_await scratch_read(*transport_, s, detail::scratch_size)) == retry) {
     }
-    if (got == 0) {
-      eof_ = true;
-      break;
-    }
+    if (got == 0) eof_ = true;  // the loop ends: nothing is found in no bytes
     const std::size_t at = std::string_view(s, got).find('\n');
     if (at != std::string_view::npos) {
       skipped_ += at + 1;

@@ -137,21 +137,19 @@ void stream_transport::flushed() noexcept {
   std::string().swap(out);
   out_begin = 0;
   to_wake |= wake_drain;
-  if (eof_requested && !error && !closed) {
-    try {
-      shut_write();
-    } catch (...) {
-      fail(std::current_exception());
-    }
-  }
+  if (eof_requested && !error && !closed) shut_write();
   if (closing) close_socket();
 }
 
-void stream_transport::shut_write() {
+void stream_transport::shut_write() noexcept {
   if (pipe) {
     close_socket();  // the reader at the other end sees end of stream
-  } else {
+    return;
+  }
+  try {
     socket.shutdown_write();
+  } catch (...) {
+    fail(std::current_exception());
   }
 }
 

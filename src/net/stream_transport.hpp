@@ -75,9 +75,9 @@ struct stream_transport : std::enable_shared_from_this<stream_transport> {
   /// Called when nothing is left to send: shuts down or closes as requested.
   void flushed() noexcept;
   void close_socket() noexcept;
-  /// write_eof() once flushed: shutdown(SHUT_WR) on a socket, close() on a pipe. Throws
-  /// std::system_error.
-  void shut_write();
+  /// write_eof() once flushed: shutdown(SHUT_WR) on a socket, close() on a pipe. A failure is
+  /// recorded (fail).
+  void shut_write() noexcept;
   /// The attempt function of a write: send() on a socket, write() on a pipe.
   bool (*write_attempt() const noexcept)(io_op*) noexcept {
     return pipe ? &attempt_write : &attempt_send_stream;

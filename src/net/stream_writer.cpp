@@ -60,6 +60,11 @@ bool socket_closed(const void* transport) {
   return t.closed;
 }
 
+endpoint socket_endpoint(detail::stream_transport& t, bool remote) {
+  const detail::transport_scope scope(t);
+  return remote ? t.socket.remote_endpoint() : t.socket.local_endpoint();
+}
+
 }  // namespace
 
 stream_writer::stream_writer(std::shared_ptr<detail::stream_transport> transport) noexcept
@@ -127,12 +132,8 @@ void stream_writer::write_eof() {
   if (t.eof_requested) return;
   t.eof_requested = true;
   if (t.flushing) return;  // the flusher shuts down once the buffer is sent
-  try {
-    t.shut_write();
-  } catch (...) {
-    t.fail(std::current_exception());
-    throw;
-  }
+  t.shut_write();
+  if (t.error) std::rethrow_exception(t.error);
 }
 
 void stream_writer::close() noexcept {
@@ -189,16 +190,8 @@ void stream_writer::set_write_buffer_limits(std::size_t high, std::size_t low) {
   t.low_water = low;
 }
 
-endpoint stream_writer::remote_endpoint() const {
-  detail::stream_transport& t = checked();
-  const detail::transport_scope scope(t);
-  return t.socket.remote_endpoint();
-}
+endpoint stream_writer::remote_endpoint() const { return socket_endpoint(checked(), true); }
 
-endpoint stream_writer::local_endpoint() const {
-  detail::stream_transport& t = checked();
-  const detail::transport_scope scope(t);
-  return t.socket.local_endpoint();
-}
+endpoint stream_writer::local_endpoint() const { return socket_endpoint(checked(), false); }
 
 }  // namespace coloop

@@ -30,10 +30,7 @@ stream_pair make_streams(stream_socket socket, const stream_options& options) {
     throw std::system_error(make_error_code(errc::closed), "coloop::make_streams");
   }
   auto transport = std::make_shared<detail::stream_transport>(std::move(socket), options);
-  stream_pair pair;
-  pair.reader = stream_reader(transport);
-  pair.writer = stream_writer(std::move(transport));
-  return pair;
+  return {stream_reader(transport), stream_writer(std::move(transport))};  // copied, then moved
 }
 
 task<stream_pair> open_connection(std::string host, std::uint16_t port, stream_options options) {

@@ -68,10 +68,8 @@ task<datagram_info> udp_socket::recv_from(void* buf, std::size_t n) {
   detail::fd_io_awaiter op(fd_.entry(), detail::io_dir::read, &attempt_recvfrom, buf, n,
                            "coloop::udp_socket::recv_from");
   op.with_address(&from, sizeof from);
-  datagram_info info;
-  info.size = co_await op;
-  info.peer = endpoint::from_raw(&from, op.address_length());
-  co_return info;
+  const std::size_t size = co_await op;
+  co_return datagram_info{size, endpoint::from_raw(&from, op.address_length())};
 }
 
 endpoint udp_socket::local_endpoint() const {

@@ -181,13 +181,11 @@ process process::start(std::vector<std::string> args, const process_options& opt
   std::vector<std::string> env;
   if (own_env) env = detail::environment(options);
   std::vector<char*> argv;
+  std::vector<char*> envp;  // used only with own_env (env is empty otherwise)
   for (std::string& a : args) argv.push_back(a.data());
+  for (std::string& e : env) envp.push_back(e.data());
   argv.push_back(nullptr);
-  std::vector<char*> envp;
-  if (own_env) {
-    for (std::string& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-  }
+  envp.push_back(nullptr);
   auto s = std::make_unique<detail::process_state>();  // allocated before the child exists
   s->kill_on_drop = options.kill_on_drop;
 

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <sys/wait.h>
 
-#include <coloop/core/errors.hpp>
 #include <coloop/core/when_all.hpp>
 #include <coloop/process/process.hpp>
 #include <cstring>
@@ -42,9 +41,7 @@ task<void> feed(stream_writer& in, std::string input) {
     if (!input.empty()) in.write(input);
     in.close();  // sends the rest, then the child reads end of file
     co_await in.wait_closed();
-  } catch (const cancelled_error&) {
-    throw;
-  } catch (const std::system_error& e) {
+  } catch (const std::system_error& e) {  // cancelled_error too: rethrown below
     // A child that exits or closes its stdin without reading everything is no error.
     if (e.code() != std::errc::broken_pipe && e.code() != std::errc::connection_reset) throw;
   }
@@ -103,12 +100,9 @@ task<process_result> process::communicate(std::string input) {
   task<std::string> out = detail::read_all(s.out);
   task<std::string> err = detail::read_all(s.err);
   auto outputs = co_await when_all(std::move(writing), std::move(out), std::move(err));
-  process_result result;
-  result.out = std::move(std::get<1>(outputs));
-  result.err = std::move(std::get<2>(outputs));
   co_await detail::await_exit(s);
-  result.status = s.status;
-  co_return result;
+  co_return process_result{std::move(std::get<1>(outputs)), std::move(std::get<2>(outputs)),
+                           s.status};
 }
 
 task<process_result> run_process(std::vector<std::string> args) {

@@ -101,9 +101,8 @@ class stream_reader {
   void skip(std::size_t n) noexcept;  // drops the first n buffered bytes
   void stash(const char* data, std::size_t n);
   void keep(const char* data, std::size_t n);  // a read's `n` bytes: stashed, or 0: end of stream
-  void check_valid() const;
-  /// Debug mode: marks a read under way, throwing std::logic_error if one already is (two tasks
-  /// reading at once). Held by each read coroutine.
+  /// Held by each read coroutine: throws errc::closed without a stream and, in debug mode, marks
+  /// a read under way, throwing std::logic_error if one already is (two tasks reading at once).
   class one_reader {
    public:
     explicit one_reader(stream_reader& r);
