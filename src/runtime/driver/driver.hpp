@@ -102,7 +102,7 @@ struct driver_locks {
   std::atomic<std::size_t> timers_armed{0};
   /// Takes driver_mutex for an fd (de)registration: if drive() holds it while blocked in the
   /// reactor, wakes it; drive() lets such waiters in before it takes the lock again.
-  void lock_for_fd(reactor& r);
+  std::unique_lock<std::mutex> lock_for_fd(reactor& r);
 };
 struct no_locks {};
 
@@ -129,24 +129,17 @@ class basic_driver final : public driver {
     if constexpr (Shared) sync_.timers_armed.store(timers_.size(), std::memory_order_relaxed);
   }
   fd_entry* register_fd(int fd) override {
-    if constexpr (!Shared) {
-      return reactor_->register_fd(fd);
-    } else {
-      sync_.lock_for_fd(*reactor_);
-      std::lock_guard lock(sync_.driver_mutex, std::adopt_lock);
-      fd_entry* e = reactor_->register_fd(fd);
-      e->shared = true;  // before the driver can see an event for it: it waits for this lock
-      return e;
-    }
+    std::unique_lock<std::mutex> lock;
+    if constexpr (Shared) lock = sync_.lock_for_fd(*reactor_);
+    fd_entry* e = reactor_->register_fd(fd);
+    // Before the driver can see an event for it: it waits for this lock.
+    if constexpr (Shared) e->shared = true;
+    return e;
   }
   void deregister_fd(fd_entry* e) noexcept override {
-    if constexpr (!Shared) {
-      reactor_->deregister_fd(e);
-    } else {
-      sync_.lock_for_fd(*reactor_);
-      std::lock_guard lock(sync_.driver_mutex, std::adopt_lock);
-      reactor_->deregister_fd(e);
-    }
+    std::unique_lock<std::mutex> lock;
+    if constexpr (Shared) lock = sync_.lock_for_fd(*reactor_);
+    reactor_->deregister_fd(e);
   }
 
   /// The one poll of the event loop's turn and of the runtime's parked worker (one thread at a
