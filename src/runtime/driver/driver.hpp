@@ -175,14 +175,12 @@ template <class Work>
 bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   std::unique_lock<std::mutex> driver_lock;
   std::unique_lock<std::recursive_mutex> timer_lock;
-  if constexpr (Shared) {
-    while (sync_.driver_waiters.load(std::memory_order_acquire) > 0) cpu_relax();  // fds first
-    driver_lock = std::unique_lock(sync_.driver_mutex);
-  }
   // Virtual time jumps only when nothing else can happen: on the loop, when no callback is
   // ready; on the runtime, while someone waits for the tasks (let_clock_jump).
   bool may_jump = manual_clock_ && may_block;
   if constexpr (Shared) {
+    while (sync_.driver_waiters.load(std::memory_order_acquire) > 0) cpu_relax();  // fds first
+    driver_lock = std::unique_lock(sync_.driver_mutex);
     may_jump = may_jump && sync_.clock_jumpers.load(std::memory_order_acquire) > 0;
   }
   std::int64_t timeout = 0;
