@@ -5,7 +5,6 @@
 // sees busy from a previous request of the same await.
 
 #include <coloop/core/cancellation.hpp>
-
 #include <coloop/detail/scheduler.hpp>
 
 #include "core/cpu_relax.hpp"
@@ -30,34 +29,32 @@ void cancel_state::request() noexcept {
   if (out.on != nullptr) out.on->post(out.resume);
 }
 
-bool cancel_state::consume_pending_slow() noexcept {
-  std::uintptr_t w = word_.load(std::memory_order_acquire);
+/// Clears `word` to 0 if `take(w)` holds for its value; whether it did. While busy, a requester
+/// is inside the armed slot's on_cancel: waits until it lets go.
+template <class Take>
+static bool clear_word(std::atomic<std::uintptr_t>& word, std::uintptr_t busy, Take take) noexcept {
+  std::uintptr_t w = word.load(std::memory_order_acquire);
   for (;;) {
-    if (w == busy) {  // cannot happen for the owner between awaits; tolerate it anyway
+    if (w == busy) {
       cpu_relax();
-      w = word_.load(std::memory_order_acquire);
-      continue;
-    }
-    if (w != pending_bit) return false;
-    if (word_.compare_exchange_weak(w, 0, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      w = word.load(std::memory_order_acquire);
+    } else if (!take(w)) {
+      return false;
+    } else if (word.compare_exchange_weak(w, 0, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
       return true;
     }
   }
 }
 
+bool cancel_state::consume_pending_slow() noexcept {
+  // busy cannot happen for the owner between awaits; tolerated anyway.
+  return clear_word(word_, busy, [](std::uintptr_t w) { return w == pending_bit; });
+}
+
 void cancel_state::disarm_slow() noexcept {
-  std::uintptr_t w = word_.load(std::memory_order_acquire);
-  for (;;) {
-    if (w == busy) {  // a requester is inside our slot's on_cancel: wait until it lets go
-      cpu_relax();
-      w = word_.load(std::memory_order_acquire);
-      continue;
-    }
-    if (w <= pending_bit) return;  // nothing armed; a pending request stays
-    if (word_.compare_exchange_weak(w, 0, std::memory_order_acq_rel, std::memory_order_acquire)) {
-      return;
-    }
-  }
+  // Only a slot is cleared: with nothing armed, a pending request stays.
+  clear_word(word_, busy, [](std::uintptr_t w) { return w > pending_bit; });
 }
 
 void throw_cancelled() { throw cancelled_error(); }

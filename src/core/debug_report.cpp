@@ -11,30 +11,22 @@ namespace coloop::detail {
 void (*debug_suspend)(const await_record& r, void* cancel) noexcept = nullptr;
 
 void debug_task_dropped(const await_record& r) noexcept {
-  try {
-    if (r.state == 0) {
-      logf(log_level::warn,
-           "coloop debug: a task was destroyed without ever being awaited or spawned: {} ({}:{})",
-           r.at.function(), r.at.file(), r.at.line());
-    } else {
-      logf(log_level::warn,
-           "coloop debug: a task was destroyed while still pending, suspended in {} at {}:{}",
-           r.at.function(), r.at.file(), r.at.line());
-    }
-  } catch (...) {  // no memory for the message: the report is lost, never the program
+  // No try: logf already catches what formatting throws (no memory), and nothing else throws.
+  if (r.state == 0) {
+    logf(log_level::warn,
+         "coloop debug: a task was destroyed without ever being awaited or spawned: {} ({}:{})",
+         r.at.function(), r.at.file(), r.at.line());
+  } else {
+    logf(log_level::warn,
+         "coloop debug: a task was destroyed while still pending, suspended in {} at {}:{}",
+         r.at.function(), r.at.file(), r.at.line());
   }
 }
 
 void debug_future_dropped(const std::exception_ptr& e) noexcept {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    logf(log_level::warn,
-         "coloop debug: a future was destroyed with an exception nobody retrieved: {}", ex.what());
-  } catch (...) {
-    log(log_level::warn,
-        "coloop debug: a future was destroyed with a non-standard exception nobody retrieved");
-  }
+  log_exception(
+      log_level::warn, e, "coloop debug: a future was destroyed with an exception nobody retrieved",
+      "coloop debug: a future was destroyed with a non-standard exception nobody retrieved");
 }
 
 }  // namespace coloop::detail

@@ -108,6 +108,17 @@ void log_write(log_level l, std::string_view text) noexcept {
   }
 }
 
+void log_exception(log_level l, const std::exception_ptr& e, const char* with_what,
+                   const char* otherwise) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    logf(l, "{}: {}", with_what, x.what());
+  } catch (...) {
+    log(l, otherwise);
+  }
+}
+
 }  // namespace detail
 
 std::string_view to_string(log_level l) noexcept {

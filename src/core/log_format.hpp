@@ -28,4 +28,8 @@ void set_log_origin(std::string_view origin) noexcept;
 /// e's what(), or `otherwise` when it is not a std::exception; "(null)" when e is empty.
 std::string what_of(const std::exception_ptr& e, const char* otherwise);
 
+/// Logs "`with_what`: e.what()", or `otherwise` when `e` (not empty) is not a std::exception.
+void log_exception(log_level l, const std::exception_ptr& e, const char* with_what,
+                   const char* otherwise) noexcept;
+
 }  // namespace coloop::detail

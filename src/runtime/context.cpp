@@ -16,26 +16,13 @@ namespace coloop::detail {
 
 constinit thread_local context* this_context = nullptr;
 
-namespace {
-
-void log_exception(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(std::move(e));
-  } catch (const std::exception& ex) {
-    logf(log_level::error, "coloop: unhandled exception in a detached task: {}", ex.what());
-  } catch (...) {
-    log(log_level::error, "coloop: unhandled non-standard exception in a detached task");
-  }
-}
-
-}  // namespace
-
 void context::report(std::exception_ptr e) noexcept {
   try {
     if (exception_handler) {
       exception_handler(std::move(e));
     } else {
-      log_exception(std::move(e));
+      log_exception(log_level::error, e, "coloop: unhandled exception in a detached task",
+                    "coloop: unhandled non-standard exception in a detached task");
     }
   } catch (...) {
     log(log_level::error, "coloop: the exception handler threw; exception dropped");

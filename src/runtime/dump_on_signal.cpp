@@ -12,8 +12,9 @@
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
-#include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/log_format.hpp"
@@ -27,8 +28,8 @@ namespace {
 int requested_signal() {
   const char* env = std::getenv("COLOOP_DUMP_ON");
   if (env == nullptr || *env == '\0') return 0;
-  std::string name(env);
-  if (name.rfind("SIG", 0) == 0) name.erase(0, 3);
+  std::string_view name(env);
+  if (name.starts_with("SIG")) name.remove_prefix(3);
   if (name == "USR1") return SIGUSR1;
   if (name == "USR2") return SIGUSR2;
   if (name == "QUIT") return SIGQUIT;
@@ -68,9 +69,7 @@ class dump_watcher {
     const char stop = 0;
     [[maybe_unused]] const ssize_t n = ::write(wake_pipe[1], &stop, 1);
     thread_.join();  // not under mutex_: the watcher may be taking it to dump
-    ::close(wake_pipe[0]);
-    ::close(wake_pipe[1]);
-    wake_pipe[0] = wake_pipe[1] = -1;
+    for (int& fd : wake_pipe) ::close(std::exchange(fd, -1));
   }
 
  private:

@@ -202,18 +202,16 @@ bool watch_suspend(watch_set& s, std::coroutine_handle<> waiter, cancel_state* c
   std::lock_guard lock(s.mutex);
   s.outcome = watch_outcome::ready;
   if (s.satisfied(want, on_failure)) return false;
-  s.parent_cancel = cancel;
-  s.timer_cancel = timer;
   if (cancel != nullptr && !cancel->arm(&s.parent_slot)) {
-    s.parent_cancel = nullptr;
     s.outcome = watch_outcome::cancelled;
     return false;
   }
+  s.parent_cancel = cancel;
   if (timer != nullptr && !timer->arm(&s.timer_slot)) {
-    s.timer_cancel = nullptr;
     s.outcome = watch_outcome::timed_out;
     return false;  // watch_resume disarms the parent's slot
   }
+  s.timer_cancel = timer;
   s.waiter = waiter;
   s.waiter_on = current_scheduler();
   s.wanted = want;

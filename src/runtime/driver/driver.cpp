@@ -122,12 +122,14 @@ void driver::advance(std::int64_t ns) {
   manual_now_.store(deadline_after(ns), std::memory_order_relaxed);
 }
 
-void driver_locks::lock_for_fd(reactor& r) {
-  if (driver_mutex.try_lock()) return;
+std::unique_lock<std::mutex> driver_locks::lock_for_fd(reactor& r) {
+  std::unique_lock lock(driver_mutex, std::try_to_lock);
+  if (lock) return lock;
   driver_waiters.fetch_add(1, std::memory_order_acq_rel);
   r.wake();
-  driver_mutex.lock();
+  lock.lock();
   driver_waiters.fetch_sub(1, std::memory_order_acq_rel);
+  return lock;
 }
 
 }  // namespace coloop::detail

@@ -102,7 +102,7 @@ struct driver_locks {
   std::atomic<std::size_t> timers_armed{0};
   /// Takes driver_mutex for an fd (de)registration: if drive() holds it while blocked in the
   /// reactor, wakes it; drive() lets such waiters in before it takes the lock again.
-  void lock_for_fd(reactor& r);
+  std::unique_lock<std::mutex> lock_for_fd(reactor& r);
 };
 struct no_locks {};
 
@@ -129,24 +129,17 @@ class basic_driver final : public driver {
     if constexpr (Shared) sync_.timers_armed.store(timers_.size(), std::memory_order_relaxed);
   }
   fd_entry* register_fd(int fd) override {
-    if constexpr (!Shared) {
-      return reactor_->register_fd(fd);
-    } else {
-      sync_.lock_for_fd(*reactor_);
-      std::lock_guard lock(sync_.driver_mutex, std::adopt_lock);
-      fd_entry* e = reactor_->register_fd(fd);
-      e->shared = true;  // before the driver can see an event for it: it waits for this lock
-      return e;
-    }
+    std::unique_lock<std::mutex> lock;
+    if constexpr (Shared) lock = sync_.lock_for_fd(*reactor_);
+    fd_entry* e = reactor_->register_fd(fd);
+    // Before the driver can see an event for it: it waits for this lock.
+    if constexpr (Shared) e->shared = true;
+    return e;
   }
   void deregister_fd(fd_entry* e) noexcept override {
-    if constexpr (!Shared) {
-      reactor_->deregister_fd(e);
-    } else {
-      sync_.lock_for_fd(*reactor_);
-      std::lock_guard lock(sync_.driver_mutex, std::adopt_lock);
-      reactor_->deregister_fd(e);
-    }
+    std::unique_lock<std::mutex> lock;
+    if constexpr (Shared) lock = sync_.lock_for_fd(*reactor_);
+    reactor_->deregister_fd(e);
   }
 
   /// The one poll of the event loop's turn and of the runtime's parked worker (one thread at a
@@ -182,14 +175,12 @@ template <class Work>
 bool basic_driver<Shared>::drive(bool may_block, Work&& work) {
   std::unique_lock<std::mutex> driver_lock;
   std::unique_lock<std::recursive_mutex> timer_lock;
-  if constexpr (Shared) {
-    while (sync_.driver_waiters.load(std::memory_order_acquire) > 0) cpu_relax();  // fds first
-    driver_lock = std::unique_lock(sync_.driver_mutex);
-  }
   // Virtual time jumps only when nothing else can happen: on the loop, when no callback is
   // ready; on the runtime, while someone waits for the tasks (let_clock_jump).
   bool may_jump = manual_clock_ && may_block;
   if constexpr (Shared) {
+    while (sync_.driver_waiters.load(std::memory_order_acquire) > 0) cpu_relax();  // fds first
+    driver_lock = std::unique_lock(sync_.driver_mutex);
     may_jump = may_jump && sync_.clock_jumpers.load(std::memory_order_acquire) > 0;
   }
   std::int64_t timeout = 0;

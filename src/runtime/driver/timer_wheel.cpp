@@ -146,31 +146,26 @@ void timer_wheel::insert_due(timer_node& n) noexcept {
 // in cache; the array's capacity is kept for the next call.
 void timer_wheel::append_due(timer_node* batch, std::size_t count) noexcept {
   constexpr std::size_t small_batch = 16;  // insertion sort is cheaper up to about here
-  bool sortable = count > small_batch;
-  if (sortable) {
+  if (count > small_batch) {
     try {
-      scratch_.reserve(count);
+      scratch_.reserve(count);  // the only throw: nothing below allocates or throws
+      for (timer_node* n = batch; n != nullptr; n = n->next_) {
+        scratch_.push_back({n->deadline, n->seq_, n});
+      }
+      std::sort(scratch_.begin(), scratch_.end(), [](const sort_key& a, const sort_key& b) {
+        return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
+      });
+      for (const sort_key& k : scratch_) due_.push_back(*k.node);
+      scratch_.clear();
+      return;
     } catch (...) {  // no memory: fall back to insertion, slower but never lossy
-      sortable = false;
     }
   }
-  if (!sortable) {
-    while (batch != nullptr) {
-      timer_node* next = batch->next_;
-      insert_due(*batch);
-      batch = next;
-    }
-    return;
+  while (batch != nullptr) {
+    timer_node* next = batch->next_;
+    insert_due(*batch);
+    batch = next;
   }
-  scratch_.clear();
-  for (timer_node* n = batch; n != nullptr; n = n->next_) {
-    scratch_.push_back({n->deadline, n->seq_, n});
-  }
-  std::sort(scratch_.begin(), scratch_.end(), [](const sort_key& a, const sort_key& b) {
-    return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
-  });
-  for (const sort_key& k : scratch_) due_.push_back(*k.node);
-  scratch_.clear();
 }
 
 // Moves the nodes of level-0 slot `slot` due by now_ns to the due list and recomputes the slot's
