@@ -5,6 +5,7 @@
 // sees busy from a previous request of the same await.
 
 #include <coloop/core/cancellation.hpp>
+
 #include <coloop/detail/scheduler.hpp>
 
 #include "core/cpu_relax.hpp"
