@@ -25,13 +25,8 @@
 namespace coloop::detail {
 
 void report_job_exception(std::exception_ptr e) noexcept {
-  try {
-    std::rethrow_exception(std::move(e));
-  } catch (const std::exception& ex) {
-    logf(log_level::error, "coloop: exception escaped a thread_pool job: {}", ex.what());
-  } catch (...) {
-    log(log_level::error, "coloop: non-standard exception escaped a thread_pool job");
-  }
+  log_exception(log_level::error, e, "coloop: exception escaped a thread_pool job",
+                "coloop: non-standard exception escaped a thread_pool job");
 }
 
 void pool_job::complete() noexcept {
