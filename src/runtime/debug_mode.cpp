@@ -122,8 +122,7 @@ void on_suspend(const await_record& r, void* cancel) noexcept {
 /// ends it as its own finish would.
 std::coroutine_handle<> finish_charged(void* promise) noexcept {
   // spawn_ sits at the same place in every task_promise<T> (spawned_frame, core/task.hpp).
-  auto& t = *std::launder(
-      reinterpret_cast<spawn_promise_base*>(static_cast<task_promise<void>*>(promise)->spawn_));
+  spawn_promise_base& t = spawn_state(*static_cast<task_promise<void>*>(promise));
   charge(&t, "until it ended");
   return t.extra()->finish(promise);
 }

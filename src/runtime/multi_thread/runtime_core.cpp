@@ -196,26 +196,25 @@ void runtime_core::spill_oldest_spawn(worker& w) noexcept {
   notify_parked();
 }
 
-bool runtime_core::take_start(spawn_promise_base& t) noexcept {
-  worker* w = current_worker;
-  if (w == nullptr || &w->rt != this) return false;
-  for (unsigned i = w->spawned_count; i-- > 0;) {
-    if (w->spawned[i] == t.self()) {
-      std::copy(w->spawned + i + 1, w->spawned + w->spawned_count, w->spawned + i);
-      --w->spawned_count;
+bool runtime_core::take_start(worker& w, spawn_promise_base& t) noexcept {
+  for (unsigned i = w.spawned_count; i-- > 0;) {
+    if (w.spawned[i] == t.self()) {
+      std::copy(w.spawned + i + 1, w.spawned + w.spawned_count, w.spawned + i);
+      --w.spawned_count;
       return true;
     }
   }
-  if (w->lifo != t.self()) return false;
-  w->lifo = {};
+  if (w.lifo != t.self()) return false;
+  w.lifo = {};
   return true;
 }
 
 std::coroutine_handle<> runtime_core::join_start(spawn_promise_base& t,
                                                  std::coroutine_handle<> joiner,
                                                  cancel_state* joiner_cancel) {
-  if (take_start(t)) return t.join_help(joiner, joiner_cancel, false);
-  if (!on_worker()) [[unlikely]] spawn_promise_base::throw_joined_elsewhere();
+  worker* w = current_worker;
+  if (w == nullptr || &w->rt != this) [[unlikely]] spawn_promise_base::throw_joined_elsewhere();
+  if (take_start(*w, t)) return t.join_help(joiner, joiner_cancel, false);
   return t.join_wait(joiner, joiner_cancel);
 }
 

@@ -130,9 +130,9 @@ class runtime_core final : public context {
   std::coroutine_handle<> next_task(worker& w);
   std::coroutine_handle<> steal(worker& w);
   void spill_oldest_spawn(worker& w) noexcept;
-  /// Withdraws `t`'s first step for its joiner: only from this worker's spawn stack or LIFO
-  /// slot, which no other thread touches (a task in the ring may be stolen and started).
-  bool take_start(spawn_promise_base& t) noexcept;
+  /// Withdraws `t`'s first step for its joiner: only from `w`'s (this thread's) spawn stack or
+  /// LIFO slot, which no other thread touches (a task in the ring may be stolen and started).
+  bool take_start(worker& w, spawn_promise_base& t) noexcept;
   bool has_visible_work(const worker& w) const noexcept;
   void park(worker& w);
   void maintenance(worker& w);
