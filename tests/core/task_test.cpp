@@ -1,11 +1,12 @@
 // task<T>: values, void, references, move-only results, laziness, exception propagation, misuse
-// (moved-from tasks), re-awaiting a finished task, frame cleanup, and stack safety of long chains
+// (moved-from tasks, a task awaited by two), re-awaiting a finished task, frame cleanup, and stack safety of long chains
 // of synchronously completing awaits.
 
 #include <gtest/gtest.h>
 
 #include <coloop/core/sync_wait.hpp>
 #include <coloop/core/task.hpp>
+#include <coroutine>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -203,6 +204,63 @@ TEST(Task, LvalueAwaitOfAFinishedFailedTaskRethrowsAgain) {
     co_return caught;
   };
   EXPECT_EQ(sync_wait(outer()), 8);
+}
+
+/// Suspends its task and hands the handle out, for a test to resume by hand.
+struct parked {
+  std::coroutine_handle<>* slot;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const noexcept { *slot = h; }
+  void await_resume() const noexcept {}
+};
+
+task<int> parks_then_returns(std::coroutine_handle<>& slot, int v) {
+  co_await parked{&slot};
+  co_return v;
+}
+task<int> awaits(task<int>& t) { co_return co_await t; }
+task<std::string> awaits_expecting_misuse(task<int>& t) {
+  try {
+    (void)co_await t;
+  } catch (const std::logic_error& e) {
+    co_return e.what();
+  }
+  co_return "no exception";
+}
+
+TEST(Task, ASecondAwaiterWhileTheFirstWaitsGetsLogicError) {
+  std::coroutine_handle<> slot;
+  task<int> t = parks_then_returns(slot, 5);
+  task<int> first = awaits(t);
+  first.handle().resume();  // first awaits t, which parks
+  ASSERT_TRUE(slot);
+  EXPECT_NE(sync_wait(awaits_expecting_misuse(t)).find("awaited twice"), std::string::npos);
+  EXPECT_FALSE(t.done());  // the refused awaiter left it alone
+  slot.resume();           // t ends, and resumes its first awaiter
+  EXPECT_TRUE(first.done());
+  EXPECT_EQ(sync_wait(std::move(t)), 5);
+}
+
+TEST(Task, SyncWaitOnATaskAnotherAwaitsThrowsLogicError) {
+  std::coroutine_handle<> slot;
+  task<int> t = parks_then_returns(slot, 5);
+  task<int> first = awaits(t);
+  first.handle().resume();
+  ASSERT_TRUE(slot);
+  try {
+    (void)sync_wait(std::move(t));  // t's frame dies with the call; first is never resumed
+    FAIL() << "expected std::logic_error";
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("awaited twice"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Task, ATaskThatEndedWithNoAwaiterGivesItsValueWhenAwaitedLater) {
+  task<int> t = answer();
+  t.handle().resume();  // run to its end by hand: nobody awaits it
+  ASSERT_TRUE(t.done());
+  EXPECT_EQ(sync_wait(awaits(t)), 42);
+  EXPECT_EQ(sync_wait(std::move(t)), 42);
 }
 
 struct counted {

@@ -21,9 +21,12 @@ void sync_wait_drive(std::coroutine_handle<> root);
 template <class T>
 T sync_wait(task<T> t) {
   if (!t.valid()) detail::throw_empty_task();
-  detail::cancel_state cancel;
-  t.handle().promise().cancel_ = &cancel;
-  detail::sync_wait_drive(t.handle());
+  if (!t.done()) {  // a task that has ended gives its outcome again, as co_await does
+    if (t.handle().promise().continuation_) detail::throw_task_awaited_twice();
+    detail::cancel_state cancel;
+    t.handle().promise().cancel_ = &cancel;
+    detail::sync_wait_drive(t.handle());
+  }
   if constexpr (std::is_reference_v<T> || std::is_void_v<T>) {
     return t.handle().promise().outcome().get();
   } else {

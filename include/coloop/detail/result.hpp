@@ -64,10 +64,11 @@ class result {
  private:
   enum class state : unsigned char { empty, value, error };
   void check() const {
-    if (state_ != state::value) [[unlikely]] {
-      if (state_ == state::error) std::rethrow_exception(error_);
-      throw_no_result();
-    }
+    if (state_ != state::value) [[unlikely]] no_value();
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] void no_value() const {
+    if (state_ == state::error) std::rethrow_exception(error_);
+    throw_no_result();
   }
   void reset() noexcept {
     if constexpr (!std::is_trivially_destructible_v<T>) {

@@ -60,12 +60,15 @@ struct thread_state {
 // two. A shared library's code (-fPIC without -fpie), or any code when coloop is itself a shared
 // library, keeps the default model.
 #if !COLOOP_SHARED_LIBRARY && (defined(__PIE__) || !defined(__PIC__))
+#define COLOOP_DETAIL_LOCAL_EXEC_TLS 1
 extern constinit thread_local thread_state this_thread [[gnu::tls_model("local-exec")]];
 #else
+#define COLOOP_DETAIL_LOCAL_EXEC_TLS 0
 extern constinit thread_local thread_state this_thread;
 #endif
 /// How many threads are inside spawn_promise_base::abort keeping a frame: while 0, a frame's
-/// operator delete skips the thread_local read (it cost a task create+await 40%).
+/// operator delete skips the thread_local read where that read is a call (the default TLS
+/// model: it cost a task create+await 40%).
 extern std::atomic<unsigned> frames_being_kept;
 
 /// Whether the scheduler running on this thread is in debug mode.
