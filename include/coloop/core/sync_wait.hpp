@@ -17,7 +17,8 @@ void sync_wait_drive(std::coroutine_handle<> root);
 
 /// Runs `t` on the calling thread until it finishes and returns its value or rethrows its
 /// exception. For tasks that need no event loop (use coloop::run for those that do). Calling it
-/// from inside a running event_loop or sync_wait throws std::logic_error.
+/// from inside a running event_loop or sync_wait, or on a task another coroutine awaits, throws
+/// std::logic_error; a task that has already ended gives its outcome again.
 template <class T>
 T sync_wait(task<T> t) {
   if (!t.valid()) detail::throw_empty_task();

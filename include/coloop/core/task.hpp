@@ -188,7 +188,8 @@ class task_awaiter {
 
 /// A lazily started coroutine producing a T (or void, or a reference). Move-only. Awaiting it
 /// runs it to completion inside the awaiting task (sharing its cancellation) and returns its value
-/// or rethrows its exception. Awaiting an empty (moved-from) task throws std::logic_error.
+/// or rethrows its exception. Awaiting an empty (moved-from) task, or one that another coroutine
+/// awaits, throws std::logic_error; awaiting one that has ended gives its outcome again.
 /// Not thread-safe: a task is awaited from one thread at a time.
 template <class T>
 class [[nodiscard]] task {
