@@ -149,9 +149,7 @@ class task_awaiter {
       parent.awaits_task(p.record_);
       word_ = reinterpret_cast<std::uintptr_t>(&parent) | suspended_in_task;
     }
-    // No stack bound on the way in: the way back (final_awaiter) has one, and a chain of
-    // co_awaits going in without coming back is as deep as the program's awaits are nested.
-    return h;
+    return transfer_to(h);  // bounded on the way in too: awaits nested past the stack budget
   }
 
  protected:
