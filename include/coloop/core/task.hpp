@@ -149,7 +149,9 @@ class task_awaiter {
       parent.awaits_task(p.record_);
       word_ = reinterpret_cast<std::uintptr_t>(&parent) | suspended_in_task;
     }
-    return transfer_to(h);  // bounded on the way in too: awaits nested past the stack budget
+    // Bounded on the way in as well as on the way back: where symmetric transfer is not a tail
+    // call (ASan, -O0), awaits nested deeper than the budget bounce through the queue.
+    return transfer_to(h);
   }
 
  protected:
