@@ -54,6 +54,12 @@ class task_promise_common : public recorded_promise, public promise_base {
     frame_deallocate(frame, size);
   }
 
+  /// Debug mode reports a task destroyed unfinished. It is tested where a finished task's
+  /// result is tested anyway (to destroy an exception), so a task that ended pays nothing more.
+  ~task_promise_common() {
+    if (!result_.has_value()) [[unlikely]] destroyed_without_value();
+  }
+
   void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
   result<T>& outcome() noexcept { return result_; }
 
@@ -87,6 +93,15 @@ class task_promise_common : public recorded_promise, public promise_base {
 
  protected:
   result<T> result_;
+
+ private:
+  [[gnu::noinline, gnu::cold]] void destroyed_without_value() const noexcept {
+    // A spawned task (its cancel_state is its join state's) is destroyed by its join state,
+    // unfinished only when its loop closes: only a task a task<T> owns is reported.
+    if (result_.empty() && debug_here() && static_cast<void*>(cancel_) != spawn_) {
+      debug_task_dropped(record_);
+    }
+  }
 };
 
 template <class T>
@@ -211,12 +226,7 @@ class [[nodiscard]] task {
   task(const task&) = delete;
   task& operator=(const task&) = delete;
   ~task() {
-    if (h_) {
-      if (!h_.done() && detail::debug_here()) [[unlikely]] {
-        detail::debug_task_dropped(h_.promise().record_);
-      }
-      h_.destroy();
-    }
+    if (h_) h_.destroy();
   }
 
   /// Whether this task holds a coroutine (false after a move).
