@@ -26,7 +26,7 @@ bool parker::spin() noexcept {
   });
 }
 
-bool parker::sleep(const std::chrono::nanoseconds* timeout) noexcept {
+void parker::sleep() noexcept {
   std::uint32_t expected = empty;
   // acquire for the failure case (state was notified: consumed below); success needs nothing,
   // but GCC rejects a success order weaker than the failure order.
@@ -34,41 +34,16 @@ bool parker::sleep(const std::chrono::nanoseconds* timeout) noexcept {
                                       std::memory_order_acquire)) {
     assert(expected == notified);
     state_.store(empty, std::memory_order_relaxed);  // only the owner leaves `notified`
-    return true;
+    return;
   }
-  const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
-                                : std::chrono::steady_clock::time_point::max();
-  for (;;) {
-    std::chrono::nanoseconds left{};
-    if (timeout) {
-      left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::nanoseconds::zero()) {
-        // Timed out: withdraw, unless an unpark replaced `parked` meanwhile.
-        expected = parked;
-        // acquire for the failure case: we consume the notification that raced with the
-        // timeout (success needs nothing; GCC rejects a weaker success order).
-        if (state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
-                                           std::memory_order_acquire)) {
-          return false;
-        }
-        state_.store(empty, std::memory_order_relaxed);  // it was `notified`; we own the word
-        return true;
-      }
-    }
-    os::futex_wait(state_, parked, timeout ? &left : nullptr);
-    if (try_consume()) return true;
-  }
+  do {
+    os::futex_wait(state_, parked, nullptr);
+  } while (!try_consume());
 }
 
 void parker::park() noexcept {
   if (try_consume() || spin()) return;
-  sleep(nullptr);
-}
-
-bool parker::park_for(std::chrono::nanoseconds timeout) noexcept {
-  if (try_consume() || spin()) return true;
-  if (timeout <= std::chrono::nanoseconds::zero()) return false;
-  return sleep(&timeout);
+  sleep();
 }
 
 bool parker::begin_driving() noexcept {

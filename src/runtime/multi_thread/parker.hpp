@@ -16,7 +16,6 @@
 // outlive every unpark() call in flight (destroy parkers after joining the workers).
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
 namespace coloop::detail::mt {
@@ -33,8 +32,6 @@ class parker {
 
   /// Owner: returns once a notification is available (possibly at once), consuming it.
   void park() noexcept;
-  /// Owner: as park() but gives up after `timeout`; returns whether a notification was consumed.
-  bool park_for(std::chrono::nanoseconds timeout) noexcept;
   /// Owner: blocks in the I/O driver instead of the futex. Unless a notification is pending,
   /// calls `poll()` (which must return once the waker set by set_driver_waker runs, or on its own
   /// timeout); returns whether a notification was consumed. No spinning.
@@ -54,7 +51,7 @@ class parker {
 
   bool try_consume() noexcept;
   bool spin() noexcept;
-  bool sleep(const std::chrono::nanoseconds* timeout) noexcept;
+  void sleep() noexcept;
   bool begin_driving() noexcept;
   bool end_driving() noexcept;
 
