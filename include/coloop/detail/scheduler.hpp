@@ -92,9 +92,22 @@ std::coroutine_handle<> bounce(std::coroutine_handle<> next) noexcept;
 #endif
 }
 
+/// Whether the stack is still above this step's limit. On x86-64, one compare of the stack
+/// pointer with the limit in memory: reading the stack pointer into a register first is a move
+/// more at every transfer.
+[[gnu::always_inline]] inline bool stack_has_room() noexcept {
+#if defined(__x86_64__)
+  bool above;
+  asm("cmp %1, %%rsp" : "=@cca"(above) : "m"(this_thread.stack_limit));
+  return above;
+#else
+  return stack_position() > this_thread.stack_limit;
+#endif
+}
+
 /// Returns the handle to transfer to from an await_suspend, bouncing past the stack budget.
 inline std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept {
-  if (stack_position() > this_thread.stack_limit) [[likely]] return next;
+  if (stack_has_room()) [[likely]] return next;
   return bounce(next);
 }
 
