@@ -62,6 +62,9 @@ class task_promise_common : public recorded_promise, public promise_base {
 
   void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
   result<T>& outcome() noexcept { return result_; }
+  /// Whether spawn built a join state here: a task runs under its own cancel_state, the join
+  /// state's first member, only when spawned.
+  bool spawned() const noexcept { return static_cast<const void*>(cancel_) == spawn_; }
 
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
@@ -69,8 +72,7 @@ class task_promise_common : public recorded_promise, public promise_base {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
       Promise& p = self.promise();
       if (p.continuation_) [[likely]] return transfer_to(p.continuation_);
-      // Spawned: cancel_ is the join state's own cancel_state, its first member.
-      if (static_cast<void*>(p.cancel_) == p.spawn_) {
+      if (p.spawned()) {
         return std::launder(reinterpret_cast<spawn_header*>(p.spawn_))->finish(&p);
       }
       // Every task that has ended has a continuation: task_awaiter tests for one alone.
@@ -96,9 +98,9 @@ class task_promise_common : public recorded_promise, public promise_base {
 
  private:
   [[gnu::noinline, gnu::cold]] void destroyed_without_value() const noexcept {
-    // A spawned task (its cancel_state is its join state's) is destroyed by its join state,
-    // unfinished only when its loop closes: only a task a task<T> owns is reported.
-    if (result_.empty() && debug_here() && static_cast<void*>(cancel_) != spawn_) {
+    // A spawned task is destroyed by its join state, unfinished only when its loop closes:
+    // only a task a task<T> owns is reported.
+    if (result_.empty() && debug_here() && !spawned()) {
       debug_task_dropped(record_);
     }
   }
