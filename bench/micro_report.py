@@ -3,7 +3,7 @@
 
 Usage: bench/micro_report.py BENCH_BINARY OUT_JSON [extra benchmark flags...]
 Each benchmark is repeated (Google Benchmark interleaves nothing, so we ask for 3 repetitions and
-report the median with min-max); targets come from issue 2 / BENCHMARKS.md.
+report the median with min-max); targets come from issues 2 and 14 / BENCHMARKS.md.
 """
 import json
 import subprocess
@@ -12,6 +12,8 @@ import sys
 TARGETS = {
     "BM_task_create_await_pool": ("task create + await + destroy (frame pool)", "<= 10 ns"),
     "BM_task_create_await_malloc": ("task create + await + destroy (malloc)", "pool >= 2x faster"),
+    "BM_bare_create_await_pool": ("bare coroutine, the same (frame pool; reference)",
+                                  "task <= 1.15x"),
     "BM_spawn_join": ("spawn + join on the loop", "<= 60 ns"),
     "BM_call_soon_dispatch": ("call_soon dispatch, per call", "<= 20 ns"),
     "BM_yield": ("yield (post + resume)", "-"),
@@ -58,6 +60,9 @@ def main() -> int:
     if "BM_task_create_await_pool" in med and "BM_task_create_await_malloc" in med:
         ratio = med["BM_task_create_await_malloc"] / med["BM_task_create_await_pool"]
         print(f"\nframe pool speed-up over malloc'd frames: {ratio:.2f}x (target >= 2x)")
+    if "BM_task_create_await_pool" in med and "BM_bare_create_await_pool" in med:
+        ratio = med["BM_task_create_await_pool"] / med["BM_bare_create_await_pool"]
+        print(f"task against a bare coroutine: {ratio:.2f}x (target <= 1.15x)")
     return 0
 
 
