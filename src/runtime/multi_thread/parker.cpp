@@ -37,7 +37,7 @@ void parker::sleep() noexcept {
     return;
   }
   do {
-    os::futex_wait(state_, parked, nullptr);
+    os::futex_wait(state_, parked);
   } while (!try_consume());
 }
 

@@ -36,7 +36,7 @@ void block_signal::set() noexcept {
 
 void block_signal::wait() noexcept {
   while (done_.load(std::memory_order_acquire) == 0) {
-    os::futex_wait(done_, 0, nullptr);
+    os::futex_wait(done_, 0);
   }
 }
 

@@ -64,7 +64,7 @@ class shared_task_registry {
     for (;;) {
       const unsigned seen = changes_.load(std::memory_order_acquire);
       if (size() == 0) break;
-      os::futex_wait(changes_, seen, nullptr);  // may return early: the loop looks again
+      os::futex_wait(changes_, seen);  // may return early: the loop looks again
     }
     waiting_.store(false, std::memory_order_relaxed);
   }

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 
 #include "runtime/os/config.hpp"
@@ -15,10 +14,9 @@ namespace coloop::detail::os {
 
 #if COLOOP_PORTABLE_FALLBACKS
 
-/// Blocks while `word` holds `expected`, until futex_wake_one(word) or `timeout` (null: none).
-/// May return early for no reason: the caller re-checks its state. Any thread; never throws.
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                const std::chrono::nanoseconds* timeout) noexcept;
+/// Blocks while `word` holds `expected`, until futex_wake_one(word). May return early for no
+/// reason: the caller re-checks its state. Any thread; never throws.
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept;
 
 /// Wakes at least one thread blocked in futex_wait(word). Only the address is used, so `word`
 /// may already be destroyed (block_on's waiter may be gone). Any thread; never throws.

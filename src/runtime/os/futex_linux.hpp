@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <ctime>
@@ -16,19 +15,14 @@
 
 namespace coloop::detail::os {
 
-inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                       const std::chrono::nanoseconds* timeout) noexcept {
-  timespec ts{};
-  if (timeout) {
-    ts.tv_sec = static_cast<time_t>(timeout->count() / 1'000'000'000);
-    ts.tv_nsec = static_cast<long>(timeout->count() % 1'000'000'000);
-  }
-  const timespec* limit = timeout ? &ts : nullptr;
+inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
 #ifdef COLOOP_TSAN_DEFERS_SIGNALS
-  constexpr timespec slice{0, 10'000'000};  // see runtime/tsan_signals.hpp
-  if (limit == nullptr || limit->tv_sec > 0 || limit->tv_nsec > slice.tv_nsec) limit = &slice;
+  static constexpr timespec slice{0, 10'000'000};  // see runtime/tsan_signals.hpp
+  const timespec* limit = &slice;
+#else
+  const timespec* limit = nullptr;
 #endif
-  // EAGAIN (word changed), EINTR and ETIMEDOUT all mean "look at the state again".
+  // EAGAIN (word changed), EINTR and ETIMEDOUT (TSan's slice) all mean "look at the state again".
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
             limit, nullptr, 0);
   run_deferred_signal_handlers();

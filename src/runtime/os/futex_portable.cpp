@@ -36,19 +36,14 @@ bucket& bucket_of(const void* address) noexcept {
 
 }  // namespace
 
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                const std::chrono::nanoseconds* timeout) noexcept {
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
   bucket& b = bucket_of(&word);
   std::unique_lock lock(b.mutex);
   // relaxed: the bucket's mutex orders this load after a waker's change (see the top); the
   // caller's own acquire on the word, after we return, orders the rest.
   if (word.load(std::memory_order_relaxed) != expected) return;
   ++b.sleepers;
-  if (timeout) {
-    b.cv.wait_for(lock, *timeout);
-  } else {
-    b.cv.wait(lock);
-  }
+  b.cv.wait(lock);
   --b.sleepers;
 }
 
